@@ -1,0 +1,101 @@
+package ipvs
+
+import (
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+)
+
+// portPlan holds what is common to every virtual server of one service port.
+type portPlan struct {
+	portName      string
+	template      VirtualServer
+	all           []endpoint
+	cluster       []endpoint
+	local         []endpoint
+	internalLocal bool
+	externalLocal bool
+}
+
+func newPortPlan(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, node Node, port corev1.ServicePort, ipv6 bool) portPlan {
+	p := portPlan{portName: svc.Namespace + "/" + svc.Name}
+	if port.Name != "" {
+		p.portName += ":" + port.Name
+	}
+	proto := Protocol(strings.ToUpper(string(port.Protocol)))
+	if proto == "" {
+		proto = TCP
+	}
+	sched := node.Scheduler
+	if sched == "" {
+		sched = DefaultScheduler
+	}
+	p.template = VirtualServer{Protocol: proto, Scheduler: sched, IPv6: ipv6}
+	if svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP {
+		p.template.Flags |= FlagPersistent
+		p.template.Timeout = defaultAffinityTimeout
+		if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
+			p.template.Timeout = uint32(*c.ClientIP.TimeoutSeconds)
+		}
+	}
+	if sched == "mh" {
+		p.template.Flags |= FlagSched2 // kube-proxy's FlagSourceHash
+	}
+
+	externallyAccessible := svc.Spec.Type == corev1.ServiceTypeLoadBalancer ||
+		svc.Spec.Type == corev1.ServiceTypeNodePort ||
+		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
+	p.externalLocal = externallyAccessible && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+	p.internalLocal = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+	usesCluster := !p.internalLocal || externallyAccessible
+	usesLocal := p.internalLocal || p.externalLocal
+
+	p.all = endpointsFor(svc, epSlices, port, ipv6, node.Name)
+	p.cluster, p.local = categorize(p.all, usesCluster, usesLocal)
+	return p
+}
+
+// add appends one virtual server. onlyLocal mirrors syncEndpoint: local
+// endpoints when there are any, else the cluster-wide ones (kubernetes#97081
+// keeps pods on the node able to reach the service).
+func (p portPlan) add(exp *Expected, role Role, addr netip.Addr, port uint16, onlyLocal bool) {
+	vs := p.template
+	vs.Address, vs.Port = addr, port
+	use, pool := p.cluster, p.all
+	if onlyLocal && len(p.local) > 0 {
+		use, pool = p.local, localOnly(p.all)
+	}
+	inUse := map[string]bool{}
+	for _, e := range use {
+		inUse[e.addr.String()] = true
+		vs.RealServers = append(vs.RealServers, realServer(e, 1))
+	}
+	// Graceful termination: kube-proxy sets a removed TCP real server's weight
+	// to 0 and deletes it when its connections end; UDP and SCTP ones go at once.
+	if vs.Protocol == TCP {
+		for _, e := range pool {
+			if e.terminating && !inUse[e.addr.String()] {
+				vs.RealServers = append(vs.RealServers, realServer(e, 0))
+			}
+		}
+	}
+	t := Table{VirtualServers: []VirtualServer{vs}}
+	t.Sort()
+	exp.VirtualServers = append(exp.VirtualServers, ExpectedVirtualServer{VirtualServer: t.VirtualServers[0], Role: role, PortName: p.portName})
+}
+
+func localOnly(eps []endpoint) []endpoint {
+	var out []endpoint
+	for _, e := range eps {
+		if e.local {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func realServer(e endpoint, weight int) RealServer {
+	return RealServer{Address: e.addr.Addr(), Port: e.addr.Port(), Weight: weight, Forward: Masquerade}
+}
