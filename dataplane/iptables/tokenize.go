@@ -1,0 +1,94 @@
+package iptables
+
+import (
+	"errors"
+	"strings"
+)
+
+// errOpenQuote means a line ended inside a double-quoted argument.
+var errOpenQuote = errors.New("unterminated double quote")
+
+// splitArgs splits one rule line into arguments the way iptables-restore does
+// (add_param_to_argv in iptables' xshared.c): spaces and tabs separate, a
+// double quote opens or closes a quoted part anywhere in a word, and inside
+// quotes a backslash takes the next character literally. Single quotes are
+// ordinary characters. Unquoted words are returned as substrings of line.
+func splitArgs(line string, dst []string) ([]string, error) {
+	i := 0
+	for i < len(line) {
+		c := line[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			i++
+			continue
+		}
+		start := i
+		for i < len(line) && !isSpace(line[i]) && line[i] != '"' {
+			i++
+		}
+		if i == len(line) || isSpace(line[i]) {
+			dst = append(dst, line[start:i])
+			continue
+		}
+		word, next, err := quotedWord(line, start)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, word)
+		i = next
+	}
+	return dst, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// quotedWord reads a word starting at start that contains at least one
+// double quote, returning the unquoted word and the index after it.
+func quotedWord(line string, start int) (string, int, error) {
+	var b strings.Builder
+	open := false
+	i := start
+	for ; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case open && c == '\\':
+			i++
+			if i == len(line) {
+				return "", i, errOpenQuote
+			}
+			b.WriteByte(line[i])
+		case c == '"':
+			open = !open
+		case !open && isSpace(c):
+			return b.String(), i, nil
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if open {
+		return "", i, errOpenQuote
+	}
+	return b.String(), i, nil
+}
+
+// quote renders s as iptables-save prints a string argument
+// (xtables_save_string): bare when made only of [A-Za-z0-9_-], otherwise in
+// double quotes with ", \ and ' escaped by a backslash.
+func quote(s string) string {
+	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c == '\'' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func needsQuote(r rune) bool {
+	return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+}
