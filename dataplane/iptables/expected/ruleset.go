@@ -34,6 +34,9 @@ func (r Rule) String() string {
 // does, removing the quotes.
 func (r Rule) Args() []string { return splitArgs(r.Spec) }
 
+// ChainRef names a chain in a table.
+type ChainRef struct{ Table, Chain string }
+
 // Ruleset is everything kube-proxy installs for one IP family.
 type Ruleset struct {
 	Family corev1.IPFamily
@@ -47,8 +50,9 @@ type Ruleset struct {
 	// fresh node they end up in reverse order.
 	Jumps []Rule
 	// EnsuredChains are the chains kube-proxy creates outside the restore
-	// input: the jump targets and the KUBE-PROXY-CANARY monitor chains.
-	EnsuredChains []Rule
+	// input, in order: the jump targets and the KUBE-PROXY-CANARY chains
+	// its iptables monitor watches.
+	EnsuredChains []ChainRef
 	// Services lists every service port, sorted by namespace, name, port
 	// name and protocol.
 	Services []*ServicePort
