@@ -1,0 +1,103 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+)
+
+// chains lists the per-service chains kube-proxy writes for the port, with
+// their rules, in the order kube-proxy creates them.
+func (pl *portPlan) chains(opts ExpectOptions) []ExpectedChain {
+	ipX := "ip"
+	if pl.clusterIP.Is6() {
+		ipX = "ip6"
+	}
+	masq := masqueradeRuleV137
+	if opts.Layout == LayoutLegacy {
+		masq = masqueradeJumpLegacy
+	}
+	svcChain, localChain := ServiceChain(pl.name), LocalChain(pl.name)
+	var out []ExpectedChain
+	if pl.usesCluster {
+		c := ExpectedChain{Name: svcChain}
+		if opts.Layout == LayoutLegacy && opts.ClusterCIDR != "" && !pl.internalLocal {
+			c.Rules = append(c.Rules, fmt.Sprintf("%s daddr %s %s dport %s %s saddr != %s %s",
+				ipX, pl.clusterIP, pl.proto, pl.port, ipX, opts.ClusterCIDR, masq))
+		}
+		c.Rules = append(c.Rules, pl.dispatch(opts, pl.cluster, ipX)...)
+		out = append(out, c)
+	}
+	if pl.usesLocal {
+		out = append(out, ExpectedChain{Name: localChain, Rules: pl.dispatch(opts, pl.local, ipX)})
+	}
+	if pl.usesExtern {
+		out = append(out, pl.externalChain(opts, ipX, masq))
+	}
+	if len(pl.lbIPs) > 0 && len(pl.sourceRanges) > 0 {
+		out = append(out, ExpectedChain{Name: FirewallChain(pl.name), Rules: []string{
+			fmt.Sprintf("%s saddr != { %s } drop", ipX, strings.Join(pl.sourceRanges, ", ")),
+		}})
+	}
+	if pl.affinity || opts.Layout == LayoutLegacy {
+		for _, e := range pl.reachable {
+			out = append(out, pl.endpointChain(opts, e, ipX, masq))
+		}
+	}
+	return out
+}
+
+// dispatch is the endpoint selection in a service/local chain.
+func (pl *portPlan) dispatch(opts ExpectOptions, eps []endpointInfo, ipX string) []string {
+	if !pl.affinity && opts.Layout == LayoutV137 {
+		if len(eps) == 1 {
+			return []string{fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, eps[0].ap)}
+		}
+		elems := make([]string, len(eps))
+		for i, e := range eps {
+			elems[i] = fmt.Sprintf("%d : %s . %d", i, e.ap.Addr(), e.ap.Port())
+		}
+		return []string{fmt.Sprintf("meta l4proto %s dnat %s addr . port to numgen random mod %d map { %s }",
+			pl.proto, ipX, len(eps), strings.Join(elems, " , "))}
+	}
+	var rules, elems []string
+	for i, e := range eps {
+		if pl.affinity {
+			rules = append(rules, fmt.Sprintf("%s saddr @%s goto %s", ipX, AffinitySet(pl.name, e.ap), EndpointChain(pl.name, e.ap)))
+		}
+		elems = append(elems, fmt.Sprintf("%d : goto %s", i, EndpointChain(pl.name, e.ap)))
+	}
+	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(elems, " , ")))
+}
+
+func (pl *portPlan) externalChain(opts ExpectOptions, ipX, masq string) ExpectedChain {
+	c := ExpectedChain{Name: ExternalChain(pl.name)}
+	svcChain := ServiceChain(pl.name)
+	if !pl.externalLocal {
+		c.Rules = append(c.Rules, masq)
+	} else {
+		if opts.ClusterCIDR != "" {
+			c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s goto %s", ipX, opts.ClusterCIDR, svcChain))
+		}
+		c.Rules = append(c.Rules, "fib saddr type local "+masq, "fib saddr type local goto "+svcChain)
+	}
+	if pl.hasExt {
+		target := svcChain
+		if pl.externalLocal {
+			target = LocalChain(pl.name)
+		}
+		c.Rules = append(c.Rules, "goto "+target)
+	}
+	return c
+}
+
+func (pl *portPlan) endpointChain(opts ExpectOptions, e endpointInfo, ipX, masq string) ExpectedChain {
+	c := ExpectedChain{Name: EndpointChain(pl.name, e.ap)}
+	if opts.Layout == LayoutLegacy {
+		c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s %s", ipX, e.ap.Addr(), masq))
+	}
+	if pl.affinity {
+		c.Rules = append(c.Rules, fmt.Sprintf("update @%s { %s saddr }", AffinitySet(pl.name, e.ap), ipX))
+	}
+	c.Rules = append(c.Rules, fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, e.ap))
+	return c
+}

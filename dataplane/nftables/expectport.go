@@ -1,0 +1,221 @@
+package nftables
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/knftables"
+)
+
+// Names of kube-proxy's maps and sets.
+const (
+	SetClusterIPs          = "cluster-ips"
+	SetNodePortIPs         = "nodeport-ips"
+	SetHairpinConnections  = "hairpin-connections"
+	MapServiceIPs          = "service-ips"
+	MapServiceNodePorts    = "service-nodeports"
+	MapNoEndpointServices  = "no-endpoint-services"
+	MapNoEndpointNodePorts = "no-endpoint-nodeports"
+	MapFirewallIPs         = "firewall-ips"
+	ChainReject            = "reject-chain"
+	masqueradeRuleV137     = "mark set mark or 0x4000"
+	masqueradeJumpLegacy   = "jump mark-for-masquerade"
+)
+
+// portPlan holds the policy decisions kube-proxy makes for one port.
+type portPlan struct {
+	name                               PortName
+	proto                              string
+	port, nodePort                     string
+	clusterIP                          netip.Addr
+	externalIPs, lbIPs                 []netip.Addr
+	sourceRanges                       []string
+	affinity                           bool
+	timeout                            int32
+	cluster, local, reachable          []endpointInfo
+	hasEndpoints, hasInternal, hasExt  bool
+	internalLocal, externalLocal       bool
+	usesCluster, usesLocal, usesExtern bool
+}
+
+func expectPort(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, eps []*discoveryv1.EndpointSlice, opts ExpectOptions) (ExpectedPort, error) {
+	pl := plan(svc, sp, cip, portEndpoints(svc, sp, eps, opts), opts)
+	out := ExpectedPort{Name: pl.name, Endpoints: addrPorts(pl.cluster), LocalEndpoints: addrPorts(pl.local)}
+	out.Elements = pl.elements(opts)
+	out.Chains = pl.chains(opts)
+	return out, nil
+}
+
+func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []endpointInfo, opts ExpectOptions) *portPlan {
+	proto := strings.ToLower(string(protocolOf(sp)))
+	pl := &portPlan{
+		name:      PortName{Namespace: svc.Namespace, Name: svc.Name, Protocol: proto, Port: sp.Name},
+		proto:     proto,
+		port:      portString(sp.Port),
+		clusterIP: cip,
+		affinity:  svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP,
+		timeout:   10800,
+	}
+	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
+		pl.timeout = *c.ClientIP.TimeoutSeconds
+	}
+	if sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer) {
+		pl.nodePort = portString(sp.NodePort)
+	}
+	for _, s := range svc.Spec.ExternalIPs {
+		if a, ok := familyIP([]string{s}, "", opts.Family); ok {
+			pl.externalIPs = append(pl.externalIPs, a)
+		}
+	}
+	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		for _, ing := range svc.Status.LoadBalancer.Ingress {
+			proxy := ing.IPMode == nil || *ing.IPMode == corev1.LoadBalancerIPModeVIP
+			if a, ok := familyIP([]string{ing.IP}, "", opts.Family); ok && proxy {
+				pl.lbIPs = append(pl.lbIPs, a)
+			}
+		}
+		for _, r := range svc.Spec.LoadBalancerSourceRanges {
+			if p, err := netip.ParsePrefix(strings.TrimSpace(r)); err == nil && p.Addr().Is4() == (opts.Family != knftables.IPv6Family) {
+				pl.sourceRanges = append(pl.sourceRanges, p.Masked().String())
+			}
+		}
+	}
+	pl.internalLocal = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+	extAccessible := pl.nodePort != "" || len(pl.lbIPs) > 0 || len(pl.externalIPs) > 0
+	pl.externalLocal = extAccessible && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
+		(svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
+	pl.categorize(all, extAccessible)
+	return pl
+}
+
+// categorize mirrors proxy.CategorizeEndpoints without topology hints.
+func (pl *portPlan) categorize(all []endpointInfo, extAccessible bool) {
+	usesClusterEps := !pl.internalLocal || extAccessible
+	usesLocalEps := pl.internalLocal || (pl.externalLocal && extAccessible)
+	if usesClusterEps {
+		pl.cluster = pick(all, func(e endpointInfo) bool { return e.ready })
+		if len(pl.cluster) == 0 {
+			pl.cluster = pick(all, func(e endpointInfo) bool { return e.serving && e.terminate })
+		}
+		pl.hasEndpoints = len(pl.cluster) > 0
+	}
+	servingTerminating := false
+	if usesLocalEps {
+		for _, e := range all {
+			if e.ready || (e.serving && e.terminate) {
+				pl.hasEndpoints = true
+			}
+		}
+		pl.local = pick(all, func(e endpointInfo) bool { return e.local && e.ready })
+		if len(pl.local) == 0 {
+			pl.local = pick(all, func(e endpointInfo) bool { return e.local && e.serving && e.terminate })
+			servingTerminating = len(pl.local) > 0
+		}
+	}
+	switch {
+	case !usesLocalEps:
+		pl.reachable = pl.cluster
+	case !usesClusterEps:
+		pl.reachable = pl.local
+	case !servingTerminating:
+		pl.reachable = pl.cluster
+	default:
+		pl.reachable = union(pl.cluster, pl.local)
+	}
+	pl.usesCluster = len(pl.cluster) > 0 && usesClusterEps
+	pl.usesLocal = len(pl.local) > 0 && usesLocalEps
+	pl.hasInternal = pl.hasEndpoints && (!pl.internalLocal || len(pl.local) > 0)
+	pl.hasExt = pl.hasEndpoints && (!pl.externalLocal || len(pl.local) > 0)
+	pl.usesExtern = pl.hasEndpoints && extAccessible
+}
+
+func union(a, b []endpointInfo) []endpointInfo {
+	out := append([]endpointInfo(nil), a...)
+	for _, e := range b {
+		if !containsEndpoint(out, e.ap) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func containsEndpoint(eps []endpointInfo, ap netip.AddrPort) bool {
+	for _, e := range eps {
+		if e.ap == ap {
+			return true
+		}
+	}
+	return false
+}
+
+// elements lists every set/map element kube-proxy writes for the port.
+func (pl *portPlan) elements(opts ExpectOptions) []knftables.Element {
+	var out []knftables.Element
+	vmap := func(m string, key []string, verdict string, comment bool) {
+		el := knftables.Element{Map: m, Key: key, Value: []string{verdict}}
+		if comment {
+			c := pl.name.Display()
+			el.Comment = &c
+		}
+		out = append(out, el)
+	}
+	svcChain, extChain := ServiceChain(pl.name), ExternalChain(pl.name)
+	internalChain := svcChain
+	if pl.internalLocal {
+		internalChain = LocalChain(pl.name)
+	}
+	internalVerdict, externalVerdict := "drop", "drop"
+	if !pl.hasEndpoints {
+		internalVerdict, externalVerdict = "goto "+ChainReject, "goto "+ChainReject
+	}
+	triple := func(a netip.Addr) []string { return []string{a.String(), pl.proto, pl.port} }
+
+	out = append(out, knftables.Element{Set: SetClusterIPs, Key: []string{pl.clusterIP.String()}})
+	if pl.hasInternal {
+		vmap(MapServiceIPs, triple(pl.clusterIP), "goto "+internalChain, false)
+	} else {
+		vmap(MapNoEndpointServices, triple(pl.clusterIP), internalVerdict, true)
+	}
+	for _, ip := range pl.externalIPs {
+		if pl.hasEndpoints {
+			vmap(MapServiceIPs, triple(ip), "goto "+extChain, false)
+		}
+		if !pl.hasExt {
+			vmap(MapNoEndpointServices, triple(ip), externalVerdict, true)
+		}
+	}
+	for _, ip := range pl.lbIPs {
+		if pl.hasEndpoints {
+			vmap(MapServiceIPs, triple(ip), "goto "+extChain, false)
+		}
+		if len(pl.sourceRanges) > 0 {
+			vmap(MapFirewallIPs, triple(ip), "goto "+FirewallChain(pl.name), false)
+		}
+	}
+	if !pl.hasExt {
+		for _, ip := range pl.lbIPs {
+			vmap(MapNoEndpointServices, triple(ip), externalVerdict, true)
+		}
+	}
+	if pl.nodePort != "" {
+		if pl.hasEndpoints {
+			vmap(MapServiceNodePorts, []string{pl.proto, pl.nodePort}, "goto "+extChain, false)
+		}
+		if !pl.hasExt {
+			vmap(MapNoEndpointNodePorts, []string{pl.proto, pl.nodePort}, externalVerdict, true)
+		}
+	}
+	if opts.Layout == LayoutV137 {
+		for _, e := range pl.reachable {
+			if e.local {
+				ip := e.ap.Addr().String()
+				out = append(out, knftables.Element{Set: SetHairpinConnections,
+					Key: []string{ip, ip, pl.proto, fmt.Sprint(e.ap.Port())}})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+package nftables
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Entry says where a packet enters the node, which decides the netfilter
+// hooks it passes: prerouting then forward/input for pods and external
+// clients, output for processes in the node's own network namespace.
+type Entry string
+
+const (
+	EntryPod      Entry = "pod"
+	EntryNode     Entry = "node"
+	EntryExternal Entry = "external"
+)
+
+// Packet is the first packet of a new connection.
+type Packet struct {
+	Proto   string // "tcp", "udp" or "sctp"
+	Src     netip.Addr
+	Dst     netip.Addr
+	DstPort uint16
+	Entry   Entry
+}
+
+// WalkOptions describe the node the ruleset was read from.
+type WalkOptions struct {
+	// LocalAddrs are the node's own addresses: they answer `fib daddr type
+	// local` and send a packet to the input hook instead of forward. The
+	// source of an EntryNode packet always counts as local.
+	LocalAddrs []netip.Addr
+}
+
+// OutcomeKind is how the walk of one branch ended.
+type OutcomeKind string
+
+const (
+	OutcomeDNAT    OutcomeKind = "dnat"     // rewritten to Target
+	OutcomeReject  OutcomeKind = "reject"   // refused (ICMP unreachable / TCP reset)
+	OutcomeDrop    OutcomeKind = "drop"     // silently dropped
+	OutcomeNoMatch OutcomeKind = "no-match" // left untouched by these tables
+	OutcomeError   OutcomeKind = "error"    // the walk could not finish (loop, missing chain)
+)
+
+// Step is one rule that fired on the way to an outcome.
+type Step struct {
+	Table    string // "ip kube-proxy"
+	Chain    string
+	Handle   int
+	Position int // 1-based index in the chain
+	Line     int // line in a text listing, 0 for JSON
+	Rule     string
+	Note     string // e.g. "numgen 2 of 3", "no element for 10.0.0.1 . tcp . 80"
+}
+
+// Outcome is one possible fate of the packet with its probability and the
+// steps of the first path that led to it.
+type Outcome struct {
+	Kind        OutcomeKind
+	Target      netip.AddrPort // for OutcomeDNAT
+	Probability float64
+	Steps       []Step
+	Detail      string // for OutcomeError
+}
+
+// String is a one-line summary such as "dnat 10.180.0.4:80 p=0.500".
+func (o Outcome) String() string {
+	s := string(o.Kind)
+	if o.Kind == OutcomeDNAT {
+		s += " " + o.Target.String()
+	}
+	if o.Detail != "" {
+		s += " (" + o.Detail + ")"
+	}
+	return fmt.Sprintf("%s p=%.3f", s, o.Probability)
+}
+
+// Walk follows pkt through the base chains of every table of its family in
+// rs (kube-proxy's and any other), splitting at `numgen random` into
+// weighted branches, and returns the outcomes sorted by kind and target.
+// Probabilities sum to 1. Affinity sets are honoured with their current
+// elements, so a source already pinned to an endpoint reaches only it.
+func Walk(rs *Ruleset, pkt Packet, opts WalkOptions) ([]Outcome, error) {
+	if err := pkt.validate(); err != nil {
+		return nil, err
+	}
+	w := &walker{rs: rs, opts: opts, family: knftables.IPv4Family}
+	if pkt.Dst.Is6() && !pkt.Dst.Is4In6() {
+		w.family = knftables.IPv6Family
+	}
+	states := []*state{{pkt: pkt, prob: 1}}
+	if pkt.Entry == EntryNode {
+		states = w.hook(states, knftables.OutputHook)
+	} else {
+		states = w.hook(states, knftables.PreroutingHook)
+		var in, fwd []*state
+		for _, s := range states {
+			switch {
+			case s.final != "":
+				in = append(in, s) // already decided; carried through
+			case w.isLocal(s.pkt.Dst):
+				in = append(in, s)
+			default:
+				fwd = append(fwd, s)
+			}
+		}
+		states = append(w.hook(in, knftables.InputHook), w.hook(fwd, knftables.ForwardHook)...)
+	}
+	return merge(states), nil
+}
+
+func (p Packet) validate() error {
+	switch p.Proto {
+	case "tcp", "udp", "sctp":
+	default:
+		return fmt.Errorf("packet protocol %q: use tcp, udp or sctp", p.Proto)
+	}
+	if !p.Dst.IsValid() {
+		return fmt.Errorf("packet has no destination address")
+	}
+	switch p.Entry {
+	case EntryPod, EntryNode, EntryExternal:
+	default:
+		return fmt.Errorf("packet entry %q: use pod, node or external", p.Entry)
+	}
+	return nil
+}
+
+// state is one branch of the walk.
+type state struct {
+	pkt    Packet
+	mark   uint32
+	dnat   bool
+	prob   float64
+	steps  []Step
+	final  string // "drop", "reject" or "error" once decided
+	detail string
+}
+
+func (s *state) clone(factor float64) *state {
+	c := *s
+	c.prob *= factor
+	c.steps = slices.Clone(s.steps)
+	return &c
+}
+
+type walker struct {
+	rs     *Ruleset
+	opts   WalkOptions
+	family knftables.Family
+}
+
+func (w *walker) isLocal(a netip.Addr) bool {
+	return slices.Contains(w.opts.LocalAddrs, a.Unmap())
+}
+
+type hookChain struct {
+	table *Table
+	chain *Chain
+}
+
+// hook runs the states through every base chain on hook in priority order.
+func (w *walker) hook(states []*state, hook knftables.BaseChainHook) []*state {
+	var chains []hookChain
+	for _, t := range w.rs.Tables {
+		if t.Family != w.family && t.Family != knftables.InetFamily {
+			continue
+		}
+		for _, c := range t.Chains {
+			if c.Hook != nil && *c.Hook == hook {
+				chains = append(chains, hookChain{t, c})
+			}
+		}
+	}
+	slices.SortStableFunc(chains, func(a, b hookChain) int { return cmp.Compare(a.chain.Prio, b.chain.Prio) })
+	for _, hc := range chains {
+		var next []*state
+		for _, s := range states {
+			if s.final != "" {
+				next = append(next, s)
+				continue
+			}
+			for _, r := range w.chain(s, hc.table, hc.chain, 0) {
+				switch r.verdict {
+				case "drop", "reject", "error":
+					r.st.final, r.st.detail = r.verdict, r.detail
+				}
+				next = append(next, r.st)
+			}
+		}
+		states = next
+	}
+	return states
+}
+
+// merge folds branches with the same fate together.
+func merge(states []*state) []Outcome {
+	var out []Outcome
+	for _, s := range states {
+		o := Outcome{Kind: OutcomeNoMatch, Probability: s.prob, Steps: s.steps, Detail: s.detail}
+		switch {
+		case s.final == "drop":
+			o.Kind = OutcomeDrop
+		case s.final == "reject":
+			o.Kind = OutcomeReject
+		case s.final == "error":
+			o.Kind = OutcomeError
+		case s.dnat:
+			o.Kind, o.Target = OutcomeDNAT, netip.AddrPortFrom(s.pkt.Dst, s.pkt.DstPort)
+		}
+		i := slices.IndexFunc(out, func(x Outcome) bool {
+			return x.Kind == o.Kind && x.Target == o.Target && x.Detail == o.Detail
+		})
+		if i >= 0 {
+			out[i].Probability += o.Probability
+			continue
+		}
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b Outcome) int {
+		if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+			return c
+		}
+		return a.Target.Compare(b.Target)
+	})
+	return out
+}
