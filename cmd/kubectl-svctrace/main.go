@@ -1,0 +1,41 @@
+// Command kubectl-svctrace follows a Kubernetes Service the way a resolver
+// and a packet do, and says what is broken on the way.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
+	stop()
+	os.Exit(code)
+}
+
+// run executes the command line and maps its outcome to an exit code.
+func run(ctx context.Context, args []string, streams genericiooptions.IOStreams) int {
+	cmd := NewCmdSvctrace(streams, defaultDeps())
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	var ex *exitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ex):
+		if ex.err != nil {
+			fmt.Fprintf(streams.ErrOut, "error: %v\n", ex.err)
+		}
+		return ex.code
+	default:
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		return ExitFailed
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/svctrace/kubectl-svctrace/demo"
+	"github.com/svctrace/kubectl-svctrace/render"
+	"github.com/svctrace/kubectl-svctrace/source"
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// options holds one invocation's settings: flags in, Complete fills the
+// rest, Validate checks without I/O, Run writes only to the streams.
+type options struct {
+	streams     genericiooptions.IOStreams
+	configFlags *genericclioptions.ConfigFlags
+	deps        deps
+
+	output    string
+	filenames []string
+	demo      bool
+
+	namespace string
+	name      string
+	client    kubernetes.Interface
+}
+
+func newOptions(streams genericiooptions.IOStreams, d deps) *options {
+	return &options{
+		streams:     streams,
+		configFlags: genericclioptions.NewConfigFlags(true),
+		deps:        d,
+	}
+}
+
+func (o *options) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "", "output format: wide, json or yaml (default: a readable tree)")
+	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories of YAML/JSON objects (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
+	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames)")
+	o.configFlags.AddFlags(cmd.PersistentFlags())
+}
+
+// Complete resolves the Service name, namespace and the client to read with.
+func (o *options) Complete(args []string) error {
+	if len(args) == 1 {
+		name, err := parseServiceArg(args[0])
+		if err != nil {
+			return usageError(err)
+		}
+		o.name = name
+	}
+	nsFlag := ""
+	if o.configFlags.Namespace != nil {
+		nsFlag = *o.configFlags.Namespace
+	}
+	switch {
+	case o.demo:
+		if o.name == "" {
+			o.name = demo.Service
+		}
+		o.namespace = firstNonEmpty(nsFlag, demo.Namespace)
+		objs, err := demo.Objects()
+		if err != nil {
+			return fmt.Errorf("load demo: %w", err)
+		}
+		o.client = source.Offline(objs)
+	case len(o.filenames) > 0:
+		o.namespace = firstNonEmpty(nsFlag, "default")
+		objs, err := source.LoadPaths(o.filenames, o.streams.In)
+		if err != nil {
+			return err
+		}
+		o.client = source.Offline(objs)
+	default:
+		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return fmt.Errorf("resolve namespace: %w", err)
+		}
+		o.namespace = ns
+		if o.name == "" {
+			return nil // Validate reports the missing argument without I/O
+		}
+		if o.client, err = o.deps.newClient(o.configFlags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the options without I/O.
+func (o *options) Validate() error {
+	if o.name == "" {
+		return errors.New("name the Service to trace: kubectl svctrace SERVICE (or --demo)")
+	}
+	switch o.output {
+	case "", "wide", "json", "yaml":
+	default:
+		return fmt.Errorf("unknown --output %q: use wide, json or yaml", o.output)
+	}
+	if o.demo && len(o.filenames) > 0 {
+		return errors.New("--demo and --filename both choose the input: use one")
+	}
+	return nil
+}
+
+// Run traces the Service and writes the result; error findings map to
+// exit code 3.
+func (o *options) Run(ctx context.Context) error {
+	in, err := source.Fetcher{Client: o.client}.Fetch(ctx, o.namespace, o.name)
+	if err != nil {
+		return err
+	}
+	t := trace.Build(*in)
+	if err := o.render(t); err != nil {
+		return err
+	}
+	if trace.HasErrors(t.Findings) {
+		return &exitError{code: ExitFindings}
+	}
+	return nil
+}
+
+func (o *options) render(t *trace.Trace) error {
+	switch o.output {
+	case "json":
+		return render.JSON(o.streams.Out, t)
+	case "yaml":
+		return render.YAML(o.streams.Out, t)
+	}
+	color := o.deps.isTerminal(o.streams.Out) && o.deps.getenv("NO_COLOR") == ""
+	return render.Text(o.streams.Out, t, render.TextOptions{Color: color, Wide: o.output == "wide"})
+}
+
+// parseServiceArg accepts NAME, svc/NAME, service/NAME and services/NAME.
+func parseServiceArg(arg string) (string, error) {
+	kind, name, found := strings.Cut(arg, "/")
+	if !found {
+		return arg, nil
+	}
+	switch strings.ToLower(kind) {
+	case "svc", "service", "services":
+		if name == "" {
+			return "", fmt.Errorf("%q names no Service: use svc/NAME", arg)
+		}
+		return name, nil
+	}
+	return "", fmt.Errorf("%q is not a Service: svctrace traces Services (svc/NAME)", arg)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+)
+
+// deps are the seams between the command and the outside world, replaced
+// in tests.
+type deps struct {
+	// newClient builds a clientset from the kubectl flags.
+	newClient func(*genericclioptions.ConfigFlags) (kubernetes.Interface, error)
+	// isTerminal reports whether the writer is a terminal.
+	isTerminal func(any) bool
+	// getenv reads the environment (NO_COLOR).
+	getenv func(string) string
+}
+
+func defaultDeps() deps {
+	return deps{
+		newClient: func(f *genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
+			cfg, err := f.ToRESTConfig()
+			if err != nil {
+				return nil, fmt.Errorf("load kubeconfig: %w (use --kubeconfig, or -f/--demo to trace offline)", err)
+			}
+			cfg.UserAgent = "kubectl-svctrace/" + version
+			return kubernetes.NewForConfig(cfg)
+		},
+		isTerminal: func(w any) bool {
+			f, ok := w.(*os.File)
+			return ok && term.IsTerminal(int(f.Fd()))
+		},
+		getenv: os.Getenv,
+	}
+}
+
+const example = `  # Trace Service hostnames in the current namespace
+  kubectl svctrace hostnames
+
+  # The same, in namespace shop, as JSON for a script
+  kubectl svctrace svc/checkout -n shop -o json
+
+  # Trace from a dump: kubectl get svc,endpointslices,pods,nodes,events -A -o yaml > dump.yaml
+  kubectl svctrace hostnames -f dump.yaml
+
+  # See it work on the embedded demo cluster
+  kubectl svctrace --demo`
+
+// NewCmdSvctrace builds the root command; it holds no global state.
+func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
+	o := newOptions(streams, d)
+	cmd := &cobra.Command{
+		Use:     "svctrace SERVICE",
+		Short:   "Trace why a Kubernetes Service does or does not work",
+		Long:    "Follows a Service from its definition through its selector, pods and EndpointSlices,\nand reports each problem with a hint to fix it.",
+		Example: example,
+		Version: versionString(),
+		Annotations: map[string]string{
+			cobra.CommandDisplayNameAnnotation: "kubectl svctrace",
+		},
+		Args:              cobra.MaximumNArgs(1),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		ValidArgsFunction: o.completeServices,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return usageError(err)
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.SetVersionTemplate("{{.Version}}\n")
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+	o.addFlags(cmd)
+	cmd.AddCommand(newCmdVersion())
+	return cmd
+}
+
+// completeServices lists the Services of the namespace for shell completion.
+func (o *options) completeServices(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	client, err := o.deps.newClient(o.configFlags)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	list, err := client.CoreV1().Services(ns).List(cmd.Context(), metav1.ListOptions{})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var names []string
+	for _, s := range list.Items {
+		if strings.HasPrefix(s.Name, toComplete) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}

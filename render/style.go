@@ -1,0 +1,93 @@
+package render
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// TextOptions controls the human output.
+type TextOptions struct {
+	// Color turns on ANSI colour; callers enable it only on a terminal and
+	// never when NO_COLOR is set.
+	Color bool
+	// Wide adds node, zone and pod IP columns.
+	Wide bool
+	// Width is the column the output wraps at; 0 means 80.
+	Width int
+}
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+	ansiBold   = "\x1b[1m"
+	ansiDim    = "\x1b[2m"
+)
+
+type painter struct{ on bool }
+
+func (p painter) paint(code, s string) string {
+	if !p.on || s == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (p painter) ok(b bool) string {
+	if b {
+		return p.paint(ansiGreen, "✔")
+	}
+	return p.paint(ansiRed, "✘")
+}
+
+func (p painter) severity(s trace.Severity) string {
+	switch s {
+	case trace.SeverityError:
+		return p.paint(ansiRed+ansiBold, "✘ error")
+	case trace.SeverityWarning:
+		return p.paint(ansiYellow, "⚠ warning")
+	default:
+		return p.paint(ansiCyan, "ℹ info")
+	}
+}
+
+// wrap breaks s into lines of at most width runes, breaking at spaces.
+func wrap(s string, width int) []string {
+	if width < 20 {
+		width = 20
+	}
+	var lines []string
+	var cur strings.Builder
+	n := 0
+	for _, word := range strings.Fields(s) {
+		w := len([]rune(word))
+		if n > 0 && n+1+w > width {
+			lines = append(lines, cur.String())
+			cur.Reset()
+			n = 0
+		}
+		if n > 0 {
+			cur.WriteByte(' ')
+			n++
+		}
+		cur.WriteString(word)
+		n += w
+	}
+	if n > 0 {
+		lines = append(lines, cur.String())
+	}
+	return lines
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,130 @@
+// Package source reads the neighbourhood of one Service from the Kubernetes
+// API (live, or files loaded into an in-memory clientset) into a trace.Input.
+package source
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// Fetcher reads what a trace needs with a fixed number of API requests,
+// independent of the cluster's size.
+type Fetcher struct {
+	Client kubernetes.Interface
+}
+
+// reader collects results and gaps from concurrent requests.
+type reader struct {
+	mu   sync.Mutex
+	in   trace.Input
+	gaps []trace.Gap
+}
+
+// gap records a failed read; it returns an error only for failures that are
+// neither Forbidden nor NotFound, which make the trace meaningless.
+func (r *reader) gap(verb, resource, ns string, err error) error {
+	if apierrors.IsForbidden(err) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.gaps = append(r.gaps, trace.Gap{Verb: verb, Resource: resource, Namespace: ns, Reason: "forbidden", Forbidden: true})
+		return nil
+	}
+	return fmt.Errorf("%s %s in namespace %q: %w", verb, resource, ns, err)
+}
+
+// Fetch reads Service ns/name and its neighbourhood.
+func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, error) {
+	r := &reader{in: trace.Input{Namespace: ns, Name: name}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return r.service(gctx, f.Client, ns, name) })
+	g.Go(func() error { return r.slices(gctx, f.Client, ns, name) })
+	g.Go(func() error { return r.events(gctx, f.Client, ns, name) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if r.in.Service == nil {
+		if err := r.suggestions(ctx, f.Client, ns, name); err != nil {
+			return nil, err
+		}
+		r.in.Gaps = r.gaps
+		return &r.in, nil
+	}
+	if err := r.pods(ctx, f.Client, ns); err != nil {
+		return nil, err
+	}
+	if err := r.nodes(ctx, f.Client); err != nil {
+		return nil, err
+	}
+	sort.Slice(r.gaps, func(i, j int) bool { return r.gaps[i].Resource < r.gaps[j].Resource })
+	r.in.Gaps = r.gaps
+	return &r.in, nil
+}
+
+// ServiceForbiddenError means the Service itself could not be read, so no
+// trace is possible.
+type ServiceForbiddenError struct{ Namespace, Name string }
+
+func (e *ServiceForbiddenError) Error() string {
+	return fmt.Sprintf("forbidden to get service %q in namespace %q: check kubectl auth can-i get services -n %s, and deploy/clusterrole.yaml for what svctrace needs", e.Name, e.Namespace, e.Namespace)
+}
+
+func (r *reader) service(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	svc, err := c.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case apierrors.IsForbidden(err):
+		return &ServiceForbiddenError{Namespace: ns, Name: name}
+	case err != nil:
+		return fmt.Errorf("get service %q in namespace %q: %w", name, ns, err)
+	}
+	r.mu.Lock()
+	r.in.Service = svc
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *reader) slices(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	sel := labels.Set{discoveryv1.LabelServiceName: name}.String()
+	list, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return r.gap("list", "endpointslices.discovery.k8s.io", ns, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	r.mu.Lock()
+	r.in.EndpointSlices = list.Items
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *reader) events(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	sel := fields.Set{"involvedObject.kind": "Service", "involvedObject.name": name}.String()
+	list, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		return r.gap("list", "events", ns, err)
+	}
+	// Filter again: offline sources cannot apply field selectors.
+	var keep []corev1.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Service" && e.InvolvedObject.Name == name {
+			keep = append(keep, e)
+		}
+	}
+	r.mu.Lock()
+	r.in.Events = keep
+	r.mu.Unlock()
+	return nil
+}

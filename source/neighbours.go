@@ -1,0 +1,142 @@
+package source
+
+import (
+	"context"
+	"sort"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
+)
+
+// pods lists the pods the selector matches; when none match it lists the
+// namespace's pods once more to explain the near misses.
+func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) error {
+	sel := r.in.Service.Spec.Selector
+	if len(sel) == 0 || r.in.Service.Spec.Type == corev1.ServiceTypeExternalName {
+		return nil
+	}
+	list, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(sel).String()})
+	if err != nil {
+		return r.gap("list", "pods", ns, err)
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	r.in.Pods = list.Items
+	if len(list.Items) > 0 {
+		return nil
+	}
+	all, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return r.gap("list", "pods", ns, err)
+	}
+	r.in.NearMissPods = all.Items
+	return nil
+}
+
+// nodes gets the nodes the pods and endpoints name, concurrently.
+func (r *reader) nodes(ctx context.Context, c kubernetes.Interface) error {
+	names := map[string]bool{}
+	for _, p := range r.in.Pods {
+		if p.Spec.NodeName != "" {
+			names[p.Spec.NodeName] = true
+		}
+	}
+	for _, s := range r.in.EndpointSlices {
+		for _, e := range s.Endpoints {
+			if e.NodeName != nil {
+				names[*e.NodeName] = true
+			}
+		}
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	nodes := make([]*corev1.Node, len(sorted))
+	missing := make([]bool, len(sorted))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, name := range sorted {
+		g.Go(func() error {
+			n, err := c.CoreV1().Nodes().Get(gctx, name, metav1.GetOptions{})
+			switch {
+			case apierrors.IsNotFound(err):
+				missing[i] = true
+				return nil
+			case err != nil:
+				return r.gap("get", "nodes", "", err)
+			}
+			nodes[i] = n
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for i, n := range nodes {
+		switch {
+		case n != nil:
+			r.in.Nodes = append(r.in.Nodes, *n)
+		case missing[i]:
+			r.in.MissingNodes = append(r.in.MissingNodes, sorted[i])
+		}
+	}
+	r.dedupeGaps()
+	return nil
+}
+
+// dedupeGaps keeps one gap per verb and resource: a forbidden node read
+// fails the same way for every node.
+func (r *reader) dedupeGaps() {
+	seen := map[string]bool{}
+	var out = r.gaps[:0]
+	for _, g := range r.gaps {
+		k := g.Verb + " " + g.Resource + " " + g.Namespace
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, g)
+		}
+	}
+	r.gaps = out
+}
+
+// suggestions reads the names needed to suggest what the user meant.
+func (r *reader) suggestions(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	var similar, elsewhere []string
+	g.Go(func() error {
+		list, err := c.CoreV1().Services(ns).List(gctx, metav1.ListOptions{})
+		if err != nil {
+			return r.gap("list", "services", ns, err)
+		}
+		for _, s := range list.Items {
+			similar = append(similar, s.Name)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		sel := fields.OneTermEqualSelector("metadata.name", name).String()
+		list, err := c.CoreV1().Services("").List(gctx, metav1.ListOptions{FieldSelector: sel})
+		if err != nil {
+			return r.gap("list", "services", "", err)
+		}
+		for _, s := range list.Items {
+			if s.Name == name && s.Namespace != ns {
+				elsewhere = append(elsewhere, s.Namespace)
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sort.Strings(similar)
+	sort.Strings(elsewhere)
+	r.in.SimilarServices, r.in.SameNameNamespaces = similar, elsewhere
+	return nil
+}

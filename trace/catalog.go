@@ -1,0 +1,74 @@
+package trace
+
+// Finding IDs. They are part of the output contract: never rename one.
+const (
+	ServiceNotFound           = "ServiceNotFound"
+	NoSelector                = "NoSelector"
+	NoPodsMatchSelector       = "NoPodsMatchSelector"
+	PodsNotReady              = "PodsNotReady"
+	NoReadyEndpoints          = "NoReadyEndpoints"
+	TargetPortNotExposed      = "TargetPortNotExposed"
+	NamedPortNotFound         = "NamedPortNotFound"
+	ProtocolMismatch          = "ProtocolMismatch"
+	EndpointsNotMatchingPods  = "EndpointsNotMatchingPods"
+	EndpointSliceUpdateFailed = "EndpointSliceUpdateFailed"
+	TerminatingEndpoints      = "TerminatingEndpoints"
+	NoLocalEndpoints          = "NoLocalEndpoints"
+	ExternalNameService       = "ExternalNameService"
+	HeadlessService           = "HeadlessService"
+	SessionAffinityEnabled    = "SessionAffinityEnabled"
+	NodeNotFound              = "NodeNotFound"
+	NodeNotReady              = "NodeNotReady"
+	AccessDenied              = "AccessDenied"
+)
+
+// CatalogEntry documents one finding ID.
+type CatalogEntry struct {
+	ID       string
+	Severity Severity
+	Area     string
+	Meaning  string
+}
+
+// Catalog lists every finding ID the tool can produce, grouped by the hop
+// that produces it. docs/findings.md is generated from it and checked by a test.
+func Catalog() []CatalogEntry {
+	return []CatalogEntry{
+		{ServiceNotFound, SeverityError, "service", "The Service does not exist in the namespace; close names there and the same name in other namespaces are suggested."},
+		{NoSelector, SeverityInfo, "service", "The Service has no selector, so nothing maintains its EndpointSlices automatically; warning when it has no EndpointSlices at all."},
+		{ExternalNameService, SeverityInfo, "service", "The Service is only a DNS CNAME to spec.externalName; kube-proxy programs nothing for it."},
+		{HeadlessService, SeverityInfo, "service", "clusterIP: None: DNS answers with the ready endpoint addresses and kube-proxy programs nothing."},
+		{SessionAffinityEnabled, SeverityInfo, "service", "sessionAffinity: ClientIP pins each client to one endpoint for the timeout."},
+		{AccessDenied, SeverityWarning, "service", "An API read was forbidden; the trace continues without that data and names what it could not check."},
+		{NoPodsMatchSelector, SeverityError, "selector", "No pod in the namespace carries every label of the selector; the nearest-miss pods and the differing label are shown."},
+		{PodsNotReady, SeverityWarning, "selector", "Some selected pods are not Ready; the container and the reason are named."},
+		{NoReadyEndpoints, SeverityError, "endpoints", "No EndpointSlice of the Service holds a ready endpoint, so connections are refused."},
+		{TargetPortNotExposed, SeverityWarning, "endpoints", "A numeric targetPort is not declared by any container of the selected pods."},
+		{NamedPortNotFound, SeverityError, "endpoints", "A named targetPort is not a container port name (with the Service port's protocol) on some selected pods."},
+		{ProtocolMismatch, SeverityError, "endpoints", "The targetPort is declared by the pods with a different protocol than the Service port."},
+		{EndpointsNotMatchingPods, SeverityWarning, "endpoints", "EndpointSlices list addresses with no matching ready pod, or ready pods are missing from them."},
+		{EndpointSliceUpdateFailed, SeverityError, "endpoints", "The EndpointSlice controller reported a Warning event on the Service (for example FailedToUpdateEndpointSlices)."},
+		{TerminatingEndpoints, SeverityInfo, "endpoints", "Some endpoints are terminating; they receive traffic only while no ready endpoint exists."},
+		{NoLocalEndpoints, SeverityWarning, "endpoints", "A Local traffic policy drops traffic on nodes without a ready local endpoint."},
+		{NodeNotFound, SeverityError, "nodes", "A selected pod names a Node that does not exist; the EndpointSlice controller skips it."},
+		{NodeNotReady, SeverityWarning, "nodes", "A node hosting selected pods is not Ready."},
+		{"DNSNameNotFound", SeverityError, "dns", "The DNS server has no record for a name that CoreDNS should answer."},
+		{"DNSAnswerMismatch", SeverityError, "dns", "The DNS answer differs from the records the API objects imply."},
+		{"DNSServerUnreachable", SeverityWarning, "dns", "The cluster DNS server could not be reached from where the tool runs."},
+		{"DNSNotReadyEndpointPublished", SeverityWarning, "dns", "DNS answers with a not-ready endpoint although publishNotReadyAddresses is false."},
+		{"DNSSearchPathMiss", SeverityWarning, "dns", "The name a pod queries does not reach the Service through its resolver search path."},
+		{"ExternalNameUnresolvable", SeverityError, "dns", "The CNAME target of an ExternalName Service does not resolve."},
+		{"ServiceChainMissing", SeverityError, "dataplane", "kube-proxy's KUBE-SERVICES entry or KUBE-SVC/SVL/EXT/FW chain for the Service port is missing on the node."},
+		{"EndpointChainMissing", SeverityError, "dataplane", "A ready endpoint has no KUBE-SEP chain or no jump to it."},
+		{"StaleEndpointChain", SeverityWarning, "dataplane", "A KUBE-SEP chain or jump points to an endpoint that no longer exists."},
+		{"ProbabilityMismatch", SeverityWarning, "dataplane", "The statistic probabilities do not spread traffic evenly over the endpoints."},
+		{"DNATTargetMismatch", SeverityError, "dataplane", "A KUBE-SEP chain DNATs to a different address than its endpoint."},
+		{"NoEndpointsRejectRule", SeverityInfo, "dataplane", "The Service has no endpoints and the node rejects its traffic (or the reject rule is missing)."},
+		{"StaleConntrackEntry", SeverityWarning, "dataplane", "A conntrack entry still sends a flow to an endpoint that no longer exists."},
+		{"IPVSVirtualServerMissing", SeverityError, "dataplane", "No IPVS virtual server exists for a Service address and port."},
+		{"IPVSRealServerMissing", SeverityError, "dataplane", "A ready endpoint is missing from the IPVS virtual server."},
+		{"IPVSStaleRealServer", SeverityWarning, "dataplane", "An IPVS real server points to an endpoint that no longer exists."},
+		{"NFTServiceMissing", SeverityError, "dataplane", "The nftables service-ips element or service chain is missing."},
+		{"NFTEndpointMissing", SeverityError, "dataplane", "A ready endpoint is missing from the nftables service chain."},
+	}
+}

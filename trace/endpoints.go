@@ -1,0 +1,148 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+func endpointFindings(in Input, t *Trace) []Finding {
+	s := in.Service
+	if s.Spec.Type == corev1.ServiceTypeExternalName {
+		return nil
+	}
+	var out []Finding
+	if f, ok := noReadyEndpoints(in, t); ok {
+		out = append(out, f)
+	}
+	if len(s.Spec.Selector) > 0 {
+		out = append(out, endpointPodMismatch(in, t)...)
+	}
+	if f, ok := terminating(in, t); ok {
+		out = append(out, f)
+	}
+	return out
+}
+
+func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
+	ready := 0
+	for _, sl := range t.Slices {
+		ready += sl.Ready
+	}
+	if ready > 0 || (len(in.Service.Spec.Selector) == 0 && len(in.EndpointSlices) == 0) {
+		// A selectorless Service without slices is reported as NoSelector.
+		return Finding{}, false
+	}
+	msg := fmt.Sprintf("service has no ready endpoints: its %d EndpointSlice(s) hold none", len(t.Slices))
+	hint := fmt.Sprintf("make the selected pods ready (kubectl get pods -n %s -l %s)", in.Namespace, selectorString(in.Service.Spec.Selector))
+	switch {
+	case len(t.Slices) == 0:
+		msg = "service has no EndpointSlices: the EndpointSlice controller published nothing"
+		hint = "check kube-controller-manager is running and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
+	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0:
+		msg += " because no pod matches the selector"
+		hint = "fix the selector (see NoPodsMatchSelector)"
+	}
+	return Finding{
+		ID: NoReadyEndpoints, Severity: SeverityError, Subject: "service/" + in.Name,
+		Message: msg + "; connections to it are refused", Hint: hint,
+	}, true
+}
+
+// endpointPodMismatch compares the addresses the slices publish with the
+// ready pods the selector matches (checklist step 8).
+func endpointPodMismatch(in Input, t *Trace) []Finding {
+	readyPodIPs := map[string]string{}
+	podIPs := map[string]string{}
+	for _, p := range t.Pods {
+		for _, ip := range p.IPs {
+			podIPs[ip] = p.Name
+			if p.Ready {
+				readyPodIPs[ip] = p.Name
+			}
+		}
+	}
+	published := map[string]bool{}
+	var stray []string
+	for i := range in.EndpointSlices {
+		for _, e := range in.EndpointSlices[i].Endpoints {
+			for _, a := range e.Addresses {
+				published[a] = true
+				if endpointReady(e) && readyPodIPs[a] == "" && !in.Service.Spec.PublishNotReadyAddresses {
+					stray = append(stray, strayReason(a, podIPs))
+				}
+			}
+		}
+	}
+	var unpublished []string
+	for _, p := range t.Pods {
+		if !p.Ready {
+			continue
+		}
+		for _, ip := range p.IPs {
+			if !published[ip] {
+				unpublished = append(unpublished, fmt.Sprintf("%s (%s)", p.Name, ip))
+			}
+		}
+	}
+	sort.Strings(stray)
+	sort.Strings(unpublished)
+	var parts []string
+	if len(stray) > 0 {
+		parts = append(parts, "ready endpoints without a matching ready pod: "+limitList(stray, 5))
+	}
+	if len(unpublished) > 0 {
+		parts = append(parts, "ready pods missing from the EndpointSlices: "+limitList(unpublished, 5))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return []Finding{{
+		ID: EndpointsNotMatchingPods, Severity: SeverityWarning, Subject: "service/" + in.Name,
+		Message: strings.Join(parts, "; "),
+		Hint:    "the EndpointSlice controller may be lagging or failing: check kube-controller-manager and kubectl get endpointslices -n " + in.Namespace + " -l kubernetes.io/service-name=" + in.Name,
+	}}
+}
+
+func strayReason(addr string, podIPs map[string]string) string {
+	if name, ok := podIPs[addr]; ok {
+		return fmt.Sprintf("%s (pod %s is not ready)", addr, name)
+	}
+	return addr + " (no selected pod has this IP)"
+}
+
+func terminating(in Input, t *Trace) (Finding, bool) {
+	var names []string
+	seen := map[string]bool{}
+	anyReady := false
+	for _, p := range t.Ports {
+		for _, e := range p.Endpoints {
+			anyReady = anyReady || e.Ready
+			if e.Terminating && !seen[e.Address] {
+				seen[e.Address] = true
+				names = append(names, endpointName(e))
+			}
+		}
+	}
+	if len(names) == 0 {
+		return Finding{}, false
+	}
+	msg := fmt.Sprintf("%d endpoint(s) are terminating: %s; kube-proxy sends them new connections only while no ready endpoint exists", len(names), limitList(names, 5))
+	if !anyReady {
+		msg = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy falls back to those still serving", limitList(names, 5))
+	}
+	return Finding{
+		ID: TerminatingEndpoints, Severity: SeverityInfo, Subject: "service/" + in.Name,
+		Message: msg,
+		Hint:    "expected during a rollout; if it lasts, look for pods stuck in Terminating: kubectl get pods -n " + in.Namespace,
+	}, true
+}
+
+func endpointName(e EndpointHop) string {
+	if e.Pod != "" {
+		return fmt.Sprintf("%s (%s)", e.Address, e.Pod)
+	}
+	return e.Address
+}

@@ -1,0 +1,50 @@
+package trace
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+)
+
+// Input is the neighbourhood of one Service, as a source read it. Every
+// slice may be empty; Gaps says which reads failed so the trace can say what
+// it could not check rather than report a false "nothing there".
+type Input struct {
+	Namespace string
+	Name      string
+
+	// Service is nil when the Service does not exist.
+	Service *corev1.Service
+	// EndpointSlices carry the label kubernetes.io/service-name=Name.
+	EndpointSlices []discoveryv1.EndpointSlice
+	// Pods are the pods the selector matches.
+	Pods []corev1.Pod
+	// Nodes are the nodes that the pods and endpoints name; a name missing
+	// here but listed in MissingNodes was looked up and not found.
+	Nodes        []corev1.Node
+	MissingNodes []string
+	// Events are the events whose involved object is the Service.
+	Events []corev1.Event
+
+	// NearMissPods are the namespace's pods, read only when the selector
+	// matched nothing, to explain the miss.
+	NearMissPods []corev1.Pod
+	// SimilarServices are Service names in the namespace, and
+	// SameNameNamespaces the namespaces that hold a Service called Name;
+	// both are read only when the Service is missing.
+	SimilarServices    []string
+	SameNameNamespaces []string
+
+	// Gaps are reads that failed (typically Forbidden).
+	Gaps []Gap
+}
+
+// Gap is a read the source could not make.
+type Gap struct {
+	Verb     string `json:"verb"`
+	Resource string `json:"resource"`
+	// Namespace is empty for cluster-scoped reads.
+	Namespace string `json:"namespace,omitempty"`
+	Reason    string `json:"reason"`
+	// Forbidden is true when RBAC refused the read.
+	Forbidden bool `json:"forbidden"`
+}

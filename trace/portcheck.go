@@ -1,0 +1,135 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// portFindings checks each Service port against the container ports of the
+// selected pods (checklist step 7: targetPort, named ports, protocol).
+func portFindings(in Input, t *Trace) []Finding {
+	s := in.Service
+	if len(s.Spec.Selector) == 0 || len(in.Pods) == 0 {
+		return nil
+	}
+	var out []Finding
+	for i, sp := range s.Spec.Ports {
+		label := portLabel(t.Ports[i])
+		subject := "service/" + s.Name + ":" + portKey(sp)
+		if sp.TargetPort.Type == intstr.String {
+			out = append(out, namedPortFindings(in.Pods, sp, label, subject)...)
+		} else {
+			out = append(out, numericPortFindings(in.Pods, sp, label, subject)...)
+		}
+	}
+	return out
+}
+
+func portKey(sp corev1.ServicePort) string {
+	if sp.Name != "" {
+		return sp.Name
+	}
+	return fmt.Sprint(sp.Port)
+}
+
+func namedPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subject string) []Finding {
+	name := sp.TargetPort.StrVal
+	proto := protocolOf(sp.Protocol)
+	var missing, wrongProto []string
+	for i := range pods {
+		p := &pods[i]
+		if _, ok := resolveTargetPort(p, sp); ok {
+			continue
+		}
+		if other := declaredProtocol(p, func(cp corev1.ContainerPort) bool { return cp.Name == name }); other != "" {
+			wrongProto = append(wrongProto, fmt.Sprintf("%s (%s)", p.Name, other))
+		} else {
+			missing = append(missing, p.Name)
+		}
+	}
+	var out []Finding
+	if len(wrongProto) > 0 {
+		out = append(out, Finding{
+			ID: ProtocolMismatch, Severity: SeverityError, Subject: subject,
+			Message: fmt.Sprintf("%s targets named port %q over %s, but pods declare it with another protocol: %s", label, name, proto, strings.Join(wrongProto, ", ")),
+			Hint:    fmt.Sprintf("make the Service port protocol and the container port protocol agree (both %s, or both the pods' protocol)", proto),
+		})
+	}
+	if len(missing) > 0 {
+		out = append(out, Finding{
+			ID: NamedPortNotFound, Severity: SeverityError, Subject: subject,
+			Message: fmt.Sprintf("%s targets named port %q, which %d of %d pods do not declare: %s; they get no endpoint for this port", label, name, len(missing), len(pods), limitList(missing, 5)),
+			Hint:    fmt.Sprintf("add `ports: [{name: %s, containerPort: N}]` to the pod template or set targetPort to the number the app listens on", name),
+		})
+	}
+	return out
+}
+
+func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subject string) []Finding {
+	target, _ := resolveTargetPort(&pods[0], sp)
+	proto := protocolOf(sp.Protocol)
+	declared := map[string]bool{}
+	for i := range pods {
+		p := &pods[i]
+		for _, c := range p.Spec.Containers {
+			for _, cp := range c.Ports {
+				declared[fmt.Sprintf("%d/%s", cp.ContainerPort, protocolOf(cp.Protocol))] = true
+			}
+		}
+	}
+	if declared[fmt.Sprintf("%d/%s", target, proto)] {
+		return nil
+	}
+	for i := range pods {
+		if other := declaredProtocol(&pods[i], func(cp corev1.ContainerPort) bool { return cp.ContainerPort == target }); other != "" {
+			return []Finding{{
+				ID: ProtocolMismatch, Severity: SeverityError, Subject: subject,
+				Message: fmt.Sprintf("%s forwards %s to port %d, but the pods declare %d/%s", label, proto, target, target, other),
+				Hint:    fmt.Sprintf("set protocol: %s on the Service port, or fix the container port's protocol", other),
+			}}
+		}
+	}
+	if len(declared) == 0 {
+		// Declaring container ports is optional; with none declared there is
+		// nothing to compare against.
+		return nil
+	}
+	return []Finding{{
+		ID: TargetPortNotExposed, Severity: SeverityWarning, Subject: subject,
+		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s)", label, target, strings.Join(sortedKeys(declared), ", ")),
+		Hint:    fmt.Sprintf("set targetPort to the port the app listens on, or check it listens on %d: kubectl exec POD -- netstat -ltn", target),
+	}}
+}
+
+// declaredProtocol returns the protocol of the first container port that
+// match accepts, or "" when none does.
+func declaredProtocol(p *corev1.Pod, match func(corev1.ContainerPort) bool) string {
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if match(cp) {
+				return string(protocolOf(cp.Protocol))
+			}
+		}
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func limitList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}

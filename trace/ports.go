@@ -1,0 +1,140 @@
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []corev1.Pod) []PortHop {
+	var out []PortHop
+	for _, sp := range svc.Spec.Ports {
+		h := PortHop{
+			Name:       sp.Name,
+			Protocol:   string(protocolOf(sp.Protocol)),
+			Port:       sp.Port,
+			TargetPort: targetPortString(sp),
+			NodePort:   sp.NodePort,
+			Endpoints:  endpointsFor(sp, slices),
+		}
+		if sp.TargetPort.Type == intstr.String {
+			h.Resolved = map[string]int32{}
+			for i := range pods {
+				if n, ok := resolveTargetPort(&pods[i], sp); ok {
+					h.Resolved[pods[i].Name] = n
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+func protocolOf(p corev1.Protocol) corev1.Protocol {
+	if p == "" {
+		return corev1.ProtocolTCP
+	}
+	return p
+}
+
+func targetPortString(sp corev1.ServicePort) string {
+	switch {
+	case sp.TargetPort.Type == intstr.String:
+		return sp.TargetPort.StrVal
+	case sp.TargetPort.IntVal == 0:
+		return fmt.Sprint(sp.Port)
+	default:
+		return fmt.Sprint(sp.TargetPort.IntVal)
+	}
+}
+
+// resolveTargetPort finds the number a Service port's targetPort means on a
+// pod, the way the EndpointSlice controller does: a named port matches a
+// container port with that name and the Service port's protocol.
+func resolveTargetPort(p *corev1.Pod, sp corev1.ServicePort) (int32, bool) {
+	if sp.TargetPort.Type != intstr.String {
+		if sp.TargetPort.IntVal == 0 {
+			return sp.Port, true
+		}
+		return sp.TargetPort.IntVal, true
+	}
+	for _, c := range p.Spec.Containers {
+		for _, cp := range c.Ports {
+			if cp.Name == sp.TargetPort.StrVal && protocolOf(cp.Protocol) == protocolOf(sp.Protocol) {
+				return cp.ContainerPort, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// endpointsFor collects the endpoints published for one Service port: slice
+// ports are named after the Service port and carry its protocol.
+func endpointsFor(sp corev1.ServicePort, slices []discoveryv1.EndpointSlice) []EndpointHop {
+	var out []EndpointHop
+	for i := range slices {
+		s := &slices[i]
+		port, ok := slicePort(s, sp)
+		if !ok {
+			continue
+		}
+		for _, e := range s.Endpoints {
+			for _, addr := range e.Addresses {
+				h := EndpointHop{
+					Address:     addr,
+					Port:        port,
+					Ready:       endpointReady(e),
+					Serving:     endpointServing(e),
+					Terminating: endpointTerminating(e),
+					Slice:       s.Name,
+				}
+				if e.TargetRef != nil && e.TargetRef.Kind == "Pod" {
+					h.Pod = e.TargetRef.Name
+				}
+				if e.NodeName != nil {
+					h.Node = *e.NodeName
+				}
+				if e.Zone != nil {
+					h.Zone = *e.Zone
+				}
+				if e.Hostname != nil {
+					h.Hostname = *e.Hostname
+				}
+				out = append(out, h)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return addrLess(out[i].Address, out[j].Address) })
+	return out
+}
+
+func slicePort(s *discoveryv1.EndpointSlice, sp corev1.ServicePort) (int32, bool) {
+	for _, p := range s.Ports {
+		name := ""
+		if p.Name != nil {
+			name = *p.Name
+		}
+		proto := corev1.ProtocolTCP
+		if p.Protocol != nil {
+			proto = *p.Protocol
+		}
+		if name == sp.Name && proto == protocolOf(sp.Protocol) && p.Port != nil {
+			return *p.Port, true
+		}
+	}
+	return 0, false
+}
+
+// addrLess orders IP addresses numerically so 10.0.0.9 sorts before 10.0.0.10.
+func addrLess(a, b string) bool {
+	x, errX := netip.ParseAddr(a)
+	y, errY := netip.ParseAddr(b)
+	if errX != nil || errY != nil {
+		return a < b
+	}
+	return x.Less(y)
+}

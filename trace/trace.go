@@ -1,0 +1,105 @@
+package trace
+
+// Trace is the path of one Service from its definition to its endpoints,
+// with what is wrong along the way. Field names are part of the JSON/YAML
+// output contract (docs/output.md).
+type Trace struct {
+	Service   ServiceHop `json:"service"`
+	Ports     []PortHop  `json:"ports"`
+	Slices    []SliceHop `json:"endpointSlices"`
+	Pods      []PodHop   `json:"pods"`
+	Nodes     []NodeHop  `json:"nodes"`
+	Findings  []Finding  `json:"findings"`
+	Unchecked []Gap      `json:"unchecked,omitempty"`
+	Found     bool       `json:"found"`
+}
+
+// ServiceHop is what the Service says about itself.
+type ServiceHop struct {
+	Namespace                string            `json:"namespace"`
+	Name                     string            `json:"name"`
+	Type                     string            `json:"type,omitempty"`
+	ClusterIPs               []string          `json:"clusterIPs,omitempty"`
+	Headless                 bool              `json:"headless,omitempty"`
+	ExternalName             string            `json:"externalName,omitempty"`
+	ExternalIPs              []string          `json:"externalIPs,omitempty"`
+	LoadBalancerIPs          []string          `json:"loadBalancerIPs,omitempty"`
+	LoadBalancerSourceRanges []string          `json:"loadBalancerSourceRanges,omitempty"`
+	Selector                 map[string]string `json:"selector,omitempty"`
+	SessionAffinity          string            `json:"sessionAffinity,omitempty"`
+	AffinityTimeoutSeconds   int32             `json:"affinityTimeoutSeconds,omitempty"`
+	ExternalTrafficPolicy    string            `json:"externalTrafficPolicy,omitempty"`
+	InternalTrafficPolicy    string            `json:"internalTrafficPolicy,omitempty"`
+	PublishNotReadyAddresses bool              `json:"publishNotReadyAddresses,omitempty"`
+	IPFamilies               []string          `json:"ipFamilies,omitempty"`
+}
+
+// PortHop follows one Service port to the endpoints that serve it.
+type PortHop struct {
+	Name       string        `json:"name,omitempty"`
+	Protocol   string        `json:"protocol"`
+	Port       int32         `json:"port"`
+	TargetPort string        `json:"targetPort"`
+	NodePort   int32         `json:"nodePort,omitempty"`
+	Endpoints  []EndpointHop `json:"endpoints"`
+	// Resolved maps pod name to the number the targetPort resolves to on
+	// that pod; named ports may resolve differently per pod.
+	Resolved map[string]int32 `json:"resolvedTargetPorts,omitempty"`
+}
+
+// EndpointHop is one address:port published for a Service port.
+type EndpointHop struct {
+	Address     string `json:"address"`
+	Port        int32  `json:"port"`
+	Ready       bool   `json:"ready"`
+	Serving     bool   `json:"serving"`
+	Terminating bool   `json:"terminating"`
+	Pod         string `json:"pod,omitempty"`
+	Node        string `json:"node,omitempty"`
+	Zone        string `json:"zone,omitempty"`
+	Hostname    string `json:"hostname,omitempty"`
+	Slice       string `json:"slice"`
+}
+
+// SliceHop summarises one EndpointSlice.
+type SliceHop struct {
+	Name        string `json:"name"`
+	AddressType string `json:"addressType"`
+	ManagedBy   string `json:"managedBy,omitempty"`
+	Endpoints   int    `json:"endpoints"`
+	Ready       int    `json:"ready"`
+}
+
+// PodHop is one selected pod and why it is or is not ready.
+type PodHop struct {
+	Name     string            `json:"name"`
+	Phase    string            `json:"phase"`
+	Ready    bool              `json:"ready"`
+	IPs      []string          `json:"ips,omitempty"`
+	Node     string            `json:"node,omitempty"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	Restarts int32             `json:"restarts"`
+	// Reason says why the pod is not ready, naming the container.
+	Reason      string `json:"reason,omitempty"`
+	Terminating bool   `json:"terminating,omitempty"`
+}
+
+// NodeHop is one node that hosts selected pods or endpoints.
+type NodeHop struct {
+	Name       string `json:"name"`
+	Ready      bool   `json:"ready"`
+	InternalIP string `json:"internalIP,omitempty"`
+	Zone       string `json:"zone,omitempty"`
+	Missing    bool   `json:"missing,omitempty"`
+}
+
+// ReadyEndpoints counts the ready endpoints of a port.
+func (p PortHop) ReadyEndpoints() int {
+	n := 0
+	for _, e := range p.Endpoints {
+		if e.Ready {
+			n++
+		}
+	}
+	return n
+}
