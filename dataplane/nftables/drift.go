@@ -1,0 +1,187 @@
+package nftables
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Difference IDs reported by Drift.
+const (
+	// NFTServiceMissing: no service-ips/service-nodeports element, or the
+	// service/external chain it should reach does not exist.
+	NFTServiceMissing = "NFTServiceMissing"
+	// NFTEndpointMissing: a ready endpoint is not a DNAT target of the
+	// service chain (or its endpoint chain is missing).
+	NFTEndpointMissing = "NFTEndpointMissing"
+	// NFTEndpointStale: the service chain DNATs to an address that is not a
+	// usable endpoint any more.
+	NFTEndpointStale = "NFTEndpointStale"
+	// NFTElementWrongTarget: the element exists but its verdict differs.
+	NFTElementWrongTarget = "NFTElementWrongTarget"
+	// NFTElementMissing: a non-dispatch element (cluster-ips,
+	// no-endpoint-services, firewall-ips, hairpin-connections) is absent.
+	NFTElementMissing = "NFTElementMissing"
+	// NFTElementStale: an element for this service's IP and port exists that
+	// kube-proxy would not write now (e.g. a reject left after endpoints came).
+	NFTElementStale = "NFTElementStale"
+)
+
+// Difference is one mismatch between what kube-proxy should have written
+// and what the table holds.
+type Difference struct {
+	ID       string
+	Subject  string // element "map { key }", chain name or endpoint
+	Expected string
+	Actual   string
+	Message  string
+}
+
+// Drift compares the expectation for one Service with kube-proxy's table
+// (t may be nil: everything is then missing). Differences come in a stable
+// order: elements, chains, then endpoints per port.
+func Drift(exp *ExpectedService, t *Table) []Difference {
+	if t == nil {
+		t = newTable(exp.Family, KubeProxyTable)
+	}
+	var out []Difference
+	for _, p := range exp.Ports {
+		out = append(out, elementDrift(p, t)...)
+		out = append(out, staleElements(exp, p, t)...)
+		out = append(out, chainDrift(p, t)...)
+	}
+	return out
+}
+
+func elemSubject(el knftables.Element) string {
+	name := el.Map
+	if name == "" {
+		name = el.Set
+	}
+	return name + " { " + strings.Join(el.Key, " . ") + " }"
+}
+
+func elementDrift(p ExpectedPort, t *Table) []Difference {
+	var out []Difference
+	for _, want := range p.Elements {
+		name := want.Map + want.Set
+		subject := elemSubject(want)
+		wantVal := strings.Join(want.Value, " . ")
+		var got knftables.Element
+		found := false
+		if s := t.Set(name); s != nil {
+			got, found = s.Lookup(canonicalKey(want.Key))
+		}
+		switch {
+		case !found && (name == MapServiceIPs || name == MapServiceNodePorts):
+			out = append(out, Difference{ID: NFTServiceMissing, Subject: subject, Expected: wantVal, Actual: "absent",
+				Message: fmt.Sprintf("%s has no element for %s; traffic to it is not load-balanced. Check kube-proxy's logs for sync errors.", name, p.Name.Display())})
+		case !found:
+			out = append(out, Difference{ID: NFTElementMissing, Subject: subject, Expected: orPresent(wantVal), Actual: "absent",
+				Message: fmt.Sprintf("%s lacks the element kube-proxy writes for %s", name, p.Name.Display())})
+		case want.Map != "" && strings.Join(got.Value, " . ") != wantVal:
+			out = append(out, Difference{ID: NFTElementWrongTarget, Subject: subject, Expected: wantVal, Actual: strings.Join(got.Value, " . "),
+				Message: fmt.Sprintf("%s sends %s to %q instead of %q", name, p.Name.Display(), strings.Join(got.Value, " . "), wantVal)})
+		}
+	}
+	return out
+}
+
+func orPresent(v string) string {
+	if v == "" {
+		return "present"
+	}
+	return v
+}
+
+func canonicalKey(key []string) []string {
+	out := make([]string, len(key))
+	for i, k := range key {
+		out[i] = Canonical(k)
+	}
+	return out
+}
+
+// staleElements finds elements keyed by this port's IPs (or node port)
+// that the expectation does not contain.
+func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []Difference {
+	want := map[string]bool{}
+	var ips []string
+	var triple []string
+	for _, el := range p.Elements {
+		want[el.Map+el.Set+" "+strings.Join(el.Key, " . ")] = true
+		if el.Map == MapServiceIPs || el.Map == MapNoEndpointServices || el.Map == MapFirewallIPs {
+			ips = append(ips, el.Key[0])
+			triple = el.Key[1:]
+		}
+	}
+	if triple == nil {
+		return nil
+	}
+	var out []Difference
+	for _, name := range []string{MapServiceIPs, MapNoEndpointServices, MapFirewallIPs} {
+		s := t.Set(name)
+		if s == nil {
+			continue
+		}
+		for _, el := range s.Elements {
+			if len(el.Key) != 3 || !slices.Contains(ips, el.Key[0]) || !slices.Equal(el.Key[1:], triple) {
+				continue
+			}
+			if want[name+" "+strings.Join(el.Key, " . ")] {
+				continue
+			}
+			out = append(out, Difference{ID: NFTElementStale, Subject: elemSubject(el), Expected: "absent",
+				Actual:  strings.Join(el.Value, " . "),
+				Message: fmt.Sprintf("%s still holds an element for %s that kube-proxy would have removed", name, p.Name.Display())})
+		}
+	}
+	return out
+}
+
+func chainDrift(p ExpectedPort, t *Table) []Difference {
+	var out []Difference
+	for _, c := range p.Chains {
+		if t.Chain(c.Name) != nil {
+			continue
+		}
+		id, msg := NFTServiceMissing, "chain %s is missing; the map element pointing at it fails"
+		if strings.HasPrefix(c.Name, PrefixEndpoint) {
+			id, msg = NFTEndpointMissing, "endpoint chain %s is missing"
+		}
+		out = append(out, Difference{ID: id, Subject: c.Name, Expected: "present", Actual: "absent", Message: fmt.Sprintf(msg, c.Name)})
+	}
+	out = append(out, endpointDrift(p, ServiceChain(p.Name), p.Endpoints, t)...)
+	out = append(out, endpointDrift(p, LocalChain(p.Name), p.LocalEndpoints, t)...)
+	return out
+}
+
+// endpointDrift compares the DNAT targets reachable from chain with want.
+// A chain that should not exist is skipped (chainDrift reports it).
+func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table) []Difference {
+	if t.Chain(chain) == nil || !expectsChain(p, chain) {
+		return nil
+	}
+	got := ChainTargets(t, chain)
+	var out []Difference
+	for _, ep := range want {
+		if !slices.Contains(got, ep) {
+			out = append(out, Difference{ID: NFTEndpointMissing, Subject: ep.String(), Expected: "dnat target of " + chain, Actual: "absent",
+				Message: fmt.Sprintf("ready endpoint %s of %s receives no traffic from %s", ep, p.Name.Display(), chain)})
+		}
+	}
+	for _, ep := range got {
+		if !slices.Contains(want, ep) {
+			out = append(out, Difference{ID: NFTEndpointStale, Subject: ep.String(), Expected: "absent", Actual: "dnat target of " + chain,
+				Message: fmt.Sprintf("%s still sends %s traffic to %s, which is not a ready endpoint", chain, p.Name.Display(), ep)})
+		}
+	}
+	return out
+}
+
+func expectsChain(p ExpectedPort, name string) bool {
+	return slices.ContainsFunc(p.Chains, func(c ExpectedChain) bool { return c.Name == name })
+}

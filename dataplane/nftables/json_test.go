@@ -1,0 +1,97 @@
+package nftables
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestParseJSONFixture(t *testing.T) {
+	rs := loadJSON(t, "v137.json")
+	tbl := rs.KubeProxy("ip")
+	if tbl == nil {
+		t.Fatal("no ip kube-proxy table")
+	}
+	var b strings.Builder
+	for _, c := range tbl.Chains {
+		hook := ""
+		if c.IsBase() {
+			hook = fmt.Sprintf(" [%s %s prio %d]", *c.Type, *c.Hook, c.Prio)
+		}
+		fmt.Fprintf(&b, "chain %s%s\n", c.Name, hook)
+		for _, r := range c.Rules {
+			fmt.Fprintf(&b, "  #%d/%d %s\n", r.Handle, r.Position, r.Text())
+		}
+	}
+	for _, name := range []string{MapServiceIPs, MapServiceNodePorts, MapNoEndpointServices, MapNoEndpointNodePorts, MapFirewallIPs, SetClusterIPs, SetNodePortIPs, SetHairpinConnections} {
+		s := tbl.Set(name)
+		if s == nil {
+			t.Fatalf("set %s missing", name)
+		}
+		fmt.Fprintf(&b, "set %s map=%v key=%s data=%s\n", name, s.IsMap, strings.Join(s.Key, " . "), s.Data)
+		for _, e := range s.Elements {
+			c := ""
+			if e.Comment != nil {
+				c = " comment " + *e.Comment
+			}
+			fmt.Fprintf(&b, "  %s : %s%s\n", strings.Join(e.Key, " . "), strings.Join(e.Value, " "), c)
+		}
+	}
+	golden(t, "parse_v137", b.String())
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	tests := []struct {
+		name, in, wantErr string
+	}{
+		{"not json", "table ip kube-proxy {", "expected the output of `nft -j list ruleset`"},
+		{"no nftables key", `{"foo": []}`, `no "nftables" array`},
+		{"table without name", `{"nftables":[{"table":{"family":"ip"}}]}`, "nftables[0]: table: missing family, table or name"},
+		{"rule before chain", `{"nftables":[{"rule":{"family":"ip","table":"t","chain":"c","handle":4,"expr":[]}}]}`, `chain "c" was not listed before its rules`},
+		{"bad priority", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","hook":"input","type":"filter","prio":"x"}}]}`, "nftables[0]: chain"},
+		{"jump without target", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","handle":7,"expr":[{"jump":{}}]}}]}`,
+			`nftables[1]: rule: rule handle 7 in chain "c", statement 0: jump without a target`},
+		{"statement not an object", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","handle":7,"expr":[3]}}]}`,
+			"statement 0: expected an object"},
+		{"map element not a pair", `{"nftables":[{"map":{"family":"ip","table":"t","name":"m","type":"inet_service","map":"verdict","elem":["x"]}}]}`,
+			`map: "m" element 0: map element needs key and value`},
+		{"numgen mod zero", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","expr":[{"vmap":{"key":{"numgen":{"mode":"random","mod":0}},"data":"@x"}}]}}]}`,
+			"numgen mod 0 out of range"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseJSON(strings.NewReader(tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func FuzzParseJSON(f *testing.F) {
+	for _, name := range []string{"v137.json", "legacy.json"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","expr":[{"dnat":{"addr":{"map":{"key":{"numgen":{"mode":"random","mod":2}},"data":{"set":[[0,{"concat":["1.2.3.4",80]}]]}}}}}]}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rs, err := ParseJSON(strings.NewReader(string(data)))
+		if err != nil {
+			return
+		}
+		// Whatever parsed must render and walk without panicking.
+		for _, tb := range rs.Tables {
+			for _, c := range tb.Chains {
+				for _, r := range c.Rules {
+					_ = r.Text()
+				}
+				_ = ChainTargets(tb, c.Name)
+			}
+		}
+		_, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), WalkOptions{})
+	})
+}

@@ -1,0 +1,126 @@
+package nftables
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+func testPacket(proto, src, dst string, port uint16, entry Entry) Packet {
+	return Packet{Proto: proto, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), DstPort: port, Entry: entry}
+}
+
+var nodeOpts = WalkOptions{LocalAddrs: []netip.Addr{netip.MustParseAddr("192.168.0.2")}}
+
+func summary(outs []Outcome) string {
+	parts := make([]string, len(outs))
+	for i, o := range outs {
+		parts[i] = o.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func TestWalk(t *testing.T) {
+	tests := []struct {
+		name, fixture string
+		pkt           Packet
+		want          string
+	}{
+		{"single endpoint direct dnat", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "dnat 10.180.0.1:80 p=1.000"},
+		{"two endpoints numgen map", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"three endpoints from the node", "v137.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
+			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
+		{"udp packet to tcp service port", "v137.json", testPacket("udp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "reject p=1.000"},
+		{"no endpoints rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
+		{"undefined port of a cluster IP rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 81, EntryPod), "reject p=1.000"},
+		{"unallocated cluster IP drops", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.9.9", 80, EntryPod), "drop p=1.000"},
+		{"not a service", "v137.json", testPacket("tcp", "10.0.1.5", "8.8.8.8", 443, EntryPod), "no-match p=1.000"},
+		{"affinity endpoint chain", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), "dnat 10.180.0.3:80 p=1.000"},
+		{"source range allows", "v137.json", testPacket("tcp", "203.0.113.9", "5.6.7.8", 80, EntryExternal), "dnat 10.180.0.3:80 p=1.000"},
+		{"source range drops", "v137.json", testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal), "drop p=1.000"},
+		{"nodeport", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3002, EntryExternal), "dnat 10.180.0.3:80 p=1.000"},
+		{"local policy without local endpoint drops external", "v137.json", testPacket("tcp", "198.51.100.1", "1.2.3.4", 80, EntryExternal), "drop p=1.000"},
+		{"local policy short-circuits pods", "v137.json", testPacket("tcp", "10.0.1.5", "1.2.3.4", 80, EntryPod), "dnat 10.180.0.2:80 p=1.000"},
+		{"local policy nodeport without local endpoint", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3001, EntryExternal), "drop p=1.000"},
+		{"legacy endpoint chains", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"legacy three endpoints", "legacy.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
+			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
+		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, EntryExternal), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"legacy no endpoints", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
+	}
+	sets := map[string]*Ruleset{"v137.json": loadJSON(t, "v137.json"), "legacy.json": loadJSON(t, "legacy.json")}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			outs, err := Walk(sets[tt.fixture], tt.pkt, nodeOpts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summary(outs); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+			sum := 0.0
+			for _, o := range outs {
+				sum += o.Probability
+			}
+			if sum < 0.999 || sum > 1.001 {
+				t.Errorf("probabilities sum to %f", sum)
+			}
+		})
+	}
+}
+
+func TestWalkAffinityPinned(t *testing.T) {
+	rs := loadJSON(t, "v137.json")
+	set := rs.KubeProxy("ip").Set("affinity-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80")
+	set.Elements = append(set.Elements, set.Elements...) // still empty: source not pinned
+	outs, _ := Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), nodeOpts)
+	if got := outs[0].Steps[4].Rule; !strings.HasPrefix(got, "numgen random mod 1 vmap") {
+		t.Errorf("unpinned source should take the numgen rule, took %q", got)
+	}
+	set.Elements = append(set.Elements, elementKey("10.0.1.5"))
+	set.index = nil
+	outs, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), nodeOpts)
+	if got := outs[0].Steps[4].Rule; !strings.Contains(got, "ip saddr @affinity-") {
+		t.Errorf("pinned source should take the affinity rule, took %q", got)
+	}
+}
+
+func TestWalkSteps(t *testing.T) {
+	rs := loadJSON(t, "v137.json")
+	var b strings.Builder
+	for _, p := range []Packet{
+		testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+		testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod),
+	} {
+		outs, err := Walk(rs, p, nodeOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%s %s -> %s:%d (%s)\n", p.Proto, p.Src, p.Dst, p.DstPort, p.Entry)
+		for _, o := range outs {
+			fmt.Fprintf(&b, "  %s\n", o)
+			for _, s := range o.Steps {
+				fmt.Fprintf(&b, "    %s %s handle %d #%d: %s", s.Table, s.Chain, s.Handle, s.Position, s.Rule)
+				if s.Note != "" {
+					fmt.Fprintf(&b, "  [%s]", s.Note)
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	golden(t, "walk_v137", b.String())
+}
+
+func TestWalkInvalidPacket(t *testing.T) {
+	rs := loadJSON(t, "v137.json")
+	for _, p := range []Packet{
+		{Proto: "icmp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: EntryPod},
+		{Proto: "tcp", Entry: EntryPod},
+		{Proto: "tcp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: "router"},
+	} {
+		if _, err := Walk(rs, p, nodeOpts); err == nil {
+			t.Errorf("packet %+v: want an error", p)
+		}
+	}
+}
