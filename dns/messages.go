@@ -44,11 +44,15 @@ func (e *Expectation) notReadyPublished(q Question, ips []string) Result {
 }
 
 func (e *Expectation) mismatch(q Question, want, have []Record, a *Answer) Result {
+	source := fmt.Sprintf("kubectl get svc %s -n %s -o wide and %s", e.name(), e.namespace(), e.slicesCommand("wide"))
+	if e.ExternalName != "" {
+		source = fmt.Sprintf("kubectl get svc %s -n %s -o jsonpath='{.spec.externalName}'", e.name(), e.namespace())
+	}
 	return Result{
 		ID: DNSAnswerMismatch, Severity: SeverityError, Subject: q.String(),
 		Message: fmt.Sprintf("the server answered %s %s for %s, but CoreDNS should serve %s", a.Rcode, values(have), q, values(want)),
-		Hint: fmt.Sprintf("compare with kubectl get svc %s -n %s -o wide and %s; a different answer usually means another server or cache answered (NodeLocal DNSCache, stub domains, a hosts or rewrite rule in the Corefile: kubectl -n kube-system get configmap coredns -o yaml)",
-			e.name(), e.namespace(), e.slicesCommand("wide")),
+		Hint: "compare with " + source + "; a different answer usually means another server or cache answered " +
+			"(NodeLocal DNSCache, stub domains, a hosts or rewrite rule in the Corefile: kubectl -n kube-system get configmap coredns -o yaml)",
 	}
 }
 
