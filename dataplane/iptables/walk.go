@@ -1,0 +1,176 @@
+package iptables
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// Entry says where a packet enters the node, which decides the hooks it
+// traverses.
+type Entry int
+
+const (
+	// EntryPod is a packet from a pod on this node: PREROUTING, then FORWARD
+	// (or INPUT when the destination is a node address), then POSTROUTING.
+	EntryPod Entry = iota
+	// EntryNode is a packet the node itself sends: OUTPUT, then POSTROUTING.
+	EntryNode
+	// EntryExternal is a packet from outside the node to a node IP,
+	// NodePort, external IP or LoadBalancer IP: same hooks as EntryPod.
+	EntryExternal
+)
+
+func (e Entry) String() string {
+	switch e {
+	case EntryPod:
+		return "pod"
+	case EntryNode:
+		return "node"
+	case EntryExternal:
+		return "external"
+	}
+	return fmt.Sprintf("Entry(%d)", int(e))
+}
+
+// Packet is the first packet of a connection.
+type Packet struct {
+	// Proto is tcp, udp or sctp.
+	Proto    string
+	Src, Dst netip.Addr
+	// SrcPort may be 0 (unknown): rules matching --sport are then reported
+	// as not evaluable.
+	SrcPort, DstPort uint16
+	Mark             uint32
+	// InInterface and OutInterface are optional; rules matching -i/-o are
+	// not evaluable when they are empty.
+	InInterface, OutInterface string
+	// CTState is the conntrack state; empty means NEW.
+	CTState string
+}
+
+func (p Packet) String() string {
+	return fmt.Sprintf("%s %s:%d -> %s", p.Proto, p.Src, p.SrcPort, netip.AddrPortFrom(p.Dst, p.DstPort))
+}
+
+// Node holds facts about the node the dump came from.
+type Node struct {
+	// LocalAddrs are the node's own addresses (addrtype LOCAL). Loopback
+	// addresses are always local. When nil, LOCAL checks of other
+	// addresses are reported as not evaluable.
+	LocalAddrs []netip.Addr
+	// IPSetMatch tells whether a packet matches "-m set --match-set name
+	// flags". known=false, or a nil func, makes the rule not evaluable.
+	IPSetMatch func(name, flags string, p Packet) (matched, known bool)
+}
+
+// Verdict is how a walk ends.
+type Verdict string
+
+const (
+	// VerdictDNAT: a nat rule rewrote the destination (a Service hit).
+	VerdictDNAT Verdict = "DNAT"
+	// VerdictReject: a REJECT rule (kube-proxy: Service without endpoints).
+	VerdictReject Verdict = "REJECT"
+	// VerdictDrop: a DROP rule or a DROP policy.
+	VerdictDrop Verdict = "DROP"
+	// VerdictAccept: the packet passes unchanged; it is not a Service hit.
+	VerdictAccept Verdict = "ACCEPT"
+)
+
+// StepResult says how one rule evaluated.
+type StepResult string
+
+const (
+	Matched    StepResult = "matched"
+	NotMatched StepResult = "not matched"
+	// AssumedMatched and AssumedNotMatched are the two sides of a rule the
+	// walk could not evaluate (unknown module, ipset contents, affinity).
+	AssumedMatched    StepResult = "assumed matched"
+	AssumedNotMatched StepResult = "assumed not matched"
+	// Policy is the end of a built-in chain, where its policy applies.
+	Policy StepResult = "policy"
+)
+
+// Step is one rule (or chain policy) the packet met.
+type Step struct {
+	Table string
+	// Hook is the built-in chain the table traversal started from.
+	Hook  string
+	Chain string
+	// Line is the rule's dump line (the chain declaration line for Policy).
+	Line int
+	// Rule is nil for Policy steps.
+	Rule   *Rule
+	Result StepResult
+	// Note explains assumptions and probability forks.
+	Note string
+	// Probability of the branch after this step.
+	Probability float64
+}
+
+// Outcome is one way a packet can end.
+type Outcome struct {
+	Verdict Verdict
+	// Destination after DNAT; invalid when no DNAT happened or the target
+	// could not be read as ip:port (see DNATTarget).
+	Destination netip.AddrPort
+	DNATTarget  string
+	RejectWith  string
+	// Probability of this outcome given its Assumptions; outcomes without
+	// assumptions sum to 1.
+	Probability float64
+	// Masquerade is true when nat POSTROUTING masqueraded (SNATed) the packet.
+	Masquerade bool
+	// Mark is the packet mark at the end.
+	Mark uint32
+	// Affinity is "sticky" when the outcome assumes the client already has
+	// ClientIP affinity (recent --rcheck hit), "fresh" when it assumes it
+	// has none, "" when no affinity rule was met.
+	Affinity string
+	// Assumptions lists what the outcome takes for granted about rules the
+	// walk could not evaluate.
+	Assumptions []string
+	// Steps is the full path in order.
+	Steps []Step
+	// Decisive is the index in Steps of the rule that decided the verdict
+	// (the DNAT, REJECT or DROP rule), or -1.
+	Decisive int
+}
+
+// Result is the set of outcomes of a walk.
+type Result struct {
+	Packet   Packet
+	Entry    Entry
+	Outcomes []Outcome
+}
+
+// Limits guarding against loops in hand-written or corrupt dumps.
+const (
+	maxDepth    = 64
+	maxEntries  = 10000
+	maxOutcomes = 4096
+)
+
+// ErrLoop is returned (wrapped) when a walk exceeds its depth or chain-entry
+// limits, which only a looping ruleset can do.
+var ErrLoop = errors.New("rule walk loops")
+
+// Walk follows p through d as netfilter would and returns every outcome.
+// It errors only on rulesets that loop or fork without bound.
+func Walk(d *Dump, p Packet, entry Entry, node Node) (Result, error) {
+	w := &walker{d: d, node: node}
+	start := &branch{pkt: p, prob: 1, decisive: -1}
+	if start.pkt.CTState == "" {
+		start.pkt.CTState = "NEW"
+	}
+	done, err := w.pipeline(start, entry)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Packet: p, Entry: entry, Outcomes: make([]Outcome, 0, len(done))}
+	for _, b := range done {
+		res.Outcomes = append(res.Outcomes, b.outcome())
+	}
+	return res, nil
+}
