@@ -135,3 +135,7 @@ func fixtureServices() map[string]struct {
 }
 
 func elementKey(k ...string) knftables.Element { return knftables.Element{Key: k} }
+
+type corev1Service = corev1.Service
+
+type knftablesElement = knftables.Element
