@@ -3,7 +3,6 @@ package source
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,7 +15,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -102,28 +100,52 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // Decode reads the documents of one stream named name.
 func Decode(name string, r io.Reader) ([]runtime.Object, error) {
-	yr := utilyaml.NewYAMLReader(bufio.NewReader(r))
-	line := 1
+	docs, err := splitDocuments(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
 	var objs []runtime.Object
-	for {
-		doc, err := yr.Read()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
-		}
-		start := line + leadingBlankLines(doc)
-		line += bytes.Count(doc, []byte("\n"))
-		if len(bytes.TrimSpace(stripComments(doc))) == 0 {
+	for _, d := range docs {
+		if len(bytes.TrimSpace(stripComments(d.body))) == 0 {
 			continue
 		}
-		o, err := decodeDoc(doc)
+		o, err := decodeDoc(d.body)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %s", name, errLine(start, err), err)
+			return nil, fmt.Errorf("%s:%d: %s", name, errLine(d.line+leadingBlankLines(d.body), d.line, err), err)
 		}
 		objs = append(objs, o...)
 	}
+	return objs, nil
+}
+
+type document struct {
+	line int // the file line of the document's first line
+	body []byte
+}
+
+// splitDocuments splits a YAML stream at "---" lines, remembering where
+// each document starts so errors can name a file line.
+func splitDocuments(r io.Reader) ([]document, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 64*1024*1024)
+	cur := document{line: 1}
+	var docs []document
+	n := 0
+	for sc.Scan() {
+		n++
+		l := sc.Bytes()
+		if bytes.HasPrefix(l, []byte("---")) && (len(l) == 3 || l[3] == ' ' || l[3] == '\t') {
+			docs = append(docs, cur)
+			cur = document{line: n + 1}
+			continue
+		}
+		cur.body = append(cur.body, l...)
+		cur.body = append(cur.body, '\n')
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return append(docs, cur), nil
 }
 
 func decodeDoc(doc []byte) ([]runtime.Object, error) {
@@ -163,14 +185,15 @@ func decodeDoc(doc []byte) ([]runtime.Object, error) {
 	return []runtime.Object{obj}, nil
 }
 
-// errLine turns a YAML error's document-relative line into a file line.
-func errLine(start int, err error) int {
+// errLine turns a YAML error's document-relative line into a file line;
+// errors without one point at the document's first content line.
+func errLine(content, docStart int, err error) int {
 	m := yamlLine.FindStringSubmatch(err.Error())
 	if m == nil {
-		return start
+		return content
 	}
 	n, _ := strconv.Atoi(m[1])
-	return start + n - 1
+	return docStart + n - 1
 }
 
 func leadingBlankLines(doc []byte) int {

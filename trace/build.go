@@ -18,6 +18,7 @@ func Build(in Input) *Trace {
 	if in.Service == nil {
 		t.Findings = append(t.Findings, notFound(in))
 		SortFindings(t.Findings)
+		t.emptyNotNull()
 		return t
 	}
 	t.Found = true
@@ -40,7 +41,32 @@ func Build(in Input) *Trace {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}
 	SortFindings(t.Findings)
+	t.emptyNotNull()
 	return t
+}
+
+// emptyNotNull makes empty lists encode as [] so scripts need no null checks.
+func (t *Trace) emptyNotNull() {
+	if t.Ports == nil {
+		t.Ports = []PortHop{}
+	}
+	for i := range t.Ports {
+		if t.Ports[i].Endpoints == nil {
+			t.Ports[i].Endpoints = []EndpointHop{}
+		}
+	}
+	if t.Slices == nil {
+		t.Slices = []SliceHop{}
+	}
+	if t.Pods == nil {
+		t.Pods = []PodHop{}
+	}
+	if t.Nodes == nil {
+		t.Nodes = []NodeHop{}
+	}
+	if t.Findings == nil {
+		t.Findings = []Finding{}
+	}
 }
 
 func serviceHop(s *corev1.Service) ServiceHop {

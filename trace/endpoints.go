@@ -76,9 +76,20 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 			}
 		}
 	}
+	servesSomePort := map[string]bool{}
+	for i := range in.Pods {
+		servesSomePort[in.Pods[i].Name] = len(in.Service.Spec.Ports) == 0
+		for _, sp := range in.Service.Spec.Ports {
+			if _, ok := resolveTargetPort(&in.Pods[i], sp); ok {
+				servesSomePort[in.Pods[i].Name] = true
+			}
+		}
+	}
 	var unpublished []string
 	for _, p := range t.Pods {
-		if !p.Ready {
+		// A pod that resolves no Service port is left out of the slices on
+		// purpose; NamedPortNotFound explains it.
+		if !p.Ready || !servesSomePort[p.Name] {
 			continue
 		}
 		for _, ip := range p.IPs {
