@@ -1,0 +1,185 @@
+package expected
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// requireRoot skips without root, except under CI where the round trip
+// must run.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("the iptables round trip needs root and CI=true forbids skipping it")
+	}
+	t.Skip("needs root to create a network namespace")
+}
+
+// netns is a network namespace owned by one test.
+type netns struct {
+	t    *testing.T
+	name string
+}
+
+func newNetns(t *testing.T) *netns {
+	t.Helper()
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	ns := &netns{t: t, name: "svctrace-gen-" + hex.EncodeToString(b[:])}
+	ns.host("ip", "netns", "add", ns.name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "delete", ns.name).CombinedOutput(); err != nil {
+			t.Errorf("delete netns %s: %v: %s", ns.name, err, out)
+		}
+	})
+	return ns
+}
+
+func (ns *netns) host(args ...string) string {
+	ns.t.Helper()
+	return ns.run(nil, args...)
+}
+
+// run executes a command on the host (args starting with "ip netns") or,
+// through "ip netns exec", inside the namespace.
+func (ns *netns) run(stdin []byte, args ...string) string {
+	ns.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		ns.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String()
+}
+
+func (ns *netns) exec(stdin []byte, args ...string) string {
+	ns.t.Helper()
+	return ns.run(stdin, append([]string{"ip", "netns", "exec", ns.name}, args...)...)
+}
+
+// tools names the iptables binaries of one family and backend.
+type tools struct{ cmd, restore, save string }
+
+func toolsFor(family corev1.IPFamily, backend string) tools {
+	base := "iptables"
+	if family == corev1.IPv6Protocol {
+		base = "ip6tables"
+	}
+	return tools{base + "-" + backend, base + "-" + backend + "-restore", base + "-" + backend + "-save"}
+}
+
+// install applies a rule set the way kube-proxy does on a fresh node:
+// create the ensured chains, insert the jumps, then restore.
+func install(ns *netns, bin tools, rs *Ruleset) {
+	for _, c := range rs.EnsuredChains {
+		ns.exec(nil, bin.cmd, "-w", "-t", c.Table, "-N", c.Chain)
+	}
+	for _, j := range rs.Jumps {
+		ns.exec(nil, append([]string{bin.cmd, "-w", "-t", j.Table, "-I", j.Chain}, j.Args()...)...)
+	}
+	ns.exec([]byte(rs.RestoreInput()), bin.restore, "-w", "--noflush", "--counters")
+}
+
+// backends are the iptables flavours a node may run; both must print the
+// same normal form.
+var backends = []string{"nft", "legacy"}
+
+func needTools(t *testing.T, bin tools) {
+	t.Helper()
+	for _, b := range []string{bin.cmd, bin.restore, bin.save} {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("%s not installed", b)
+		}
+	}
+}
+
+var counters = regexp.MustCompile(`^\[\d+:\d+\] `)
+
+// kubeProxyPart keeps what SaveTable models from iptables-save output: the
+// table line, KUBE- chain declarations (counters zeroed), all rules
+// (without counters) and COMMIT.
+func kubeProxyPart(save string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(save, "\n") {
+		l = counters.ReplaceAllString(l, "")
+		switch {
+		case strings.HasPrefix(l, ":KUBE-"):
+			b.WriteString(strings.Fields(l)[0] + " - [0:0]\n")
+		case strings.HasPrefix(l, "*"), strings.HasPrefix(l, "-A "), l == "COMMIT":
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestRoundTrip restores every scenario into a fresh network namespace
+// with the system's iptables and checks that iptables-save prints exactly
+// the normalised form.
+func TestRoundTrip(t *testing.T) {
+	requireRoot(t)
+	for _, backend := range backends {
+		for _, sc := range scenarios() {
+			t.Run(backend+"/"+sc.name, func(t *testing.T) {
+				rs, err := Generate(sc.node, sc.services, sc.slices)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRoundTrip(t, toolsFor(rs.Family, backend), rs, TableFilter, TableNAT, TableMangle)
+			})
+		}
+	}
+}
+
+func checkRoundTrip(t *testing.T, bin tools, rs *Ruleset, tables ...string) {
+	t.Helper()
+	needTools(t, bin)
+	ns := newNetns(t)
+	install(ns, bin, rs)
+	for _, table := range tables {
+		want, err := rs.SaveTable(table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := kubeProxyPart(ns.exec(nil, bin.save, "-t", table))
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s table differs (-normalised +%s):\n%s", table, bin.save, diff)
+		}
+	}
+}
+
+func TestRoundTripUpstream(t *testing.T) {
+	requireRoot(t)
+	n := upstreamNode()
+	// The namespace's kernel may lack xt_nfacct; the nfacct match is
+	// covered by TestNormalize.
+	n.NFAcct = false
+	rs, err := Generate(n, overallServices(), overallSlices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			checkRoundTrip(t, toolsFor(rs.Family, backend), rs, TableFilter, TableNAT)
+		})
+	}
+}
