@@ -42,7 +42,7 @@ func writeSaveService(b *strings.Builder, vs VirtualServer) {
 		fmt.Fprintf(b, " -b %s", f)
 	}
 	if vs.Flags&FlagOnePacket != 0 {
-		b.WriteString(" ops")
+		b.WriteString(" -o")
 	}
 	b.WriteByte('\n')
 	for _, rs := range vs.RealServers {

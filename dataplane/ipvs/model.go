@@ -108,11 +108,19 @@ func (t Table) Lookup(proto Protocol, addr netip.Addr, port uint16) (VirtualServ
 	return VirtualServer{}, false
 }
 
-// Sort orders virtual servers as ipvsadm does (protocol, address, port,
-// then firewall marks) and real servers by address and port, so that two
-// tables holding the same state print and compare the same.
+// Sort puts t in canonical form so that two tables holding the same state
+// print and compare the same: virtual servers ordered by firewall mark,
+// protocol, address and port; real servers by address and port; IPv6 set
+// from the address of address-based services; no empty real server lists.
 func (t *Table) Sort() {
 	for i := range t.VirtualServers {
+		vs := &t.VirtualServers[i]
+		if vs.FWMark == 0 {
+			vs.IPv6 = vs.Address.Is6()
+		}
+		if len(vs.RealServers) == 0 {
+			vs.RealServers = nil
+		}
 		slices.SortFunc(t.VirtualServers[i].RealServers, func(a, b RealServer) int {
 			return cmp.Or(a.Address.Compare(b.Address), cmp.Compare(a.Port, b.Port))
 		})

@@ -19,6 +19,9 @@ func ParseList(data []byte) (Table, error) {
 			return nil
 		}
 		wrap := func(err error) error {
+			if err == nil {
+				return nil
+			}
 			return &ParseError{Line: n, Text: strings.TrimSpace(line), Err: err}
 		}
 		switch {

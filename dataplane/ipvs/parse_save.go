@@ -18,6 +18,9 @@ func ParseSave(data []byte) (Table, error) {
 			return nil
 		}
 		wrap := func(err error) error {
+			if err == nil {
+				return nil
+			}
 			return &ParseError{Line: n, Text: strings.TrimSpace(line), Err: err}
 		}
 		switch f[0] {

@@ -1,0 +1,74 @@
+package ipvs
+
+import (
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the code's output")
+
+// addrs lets cmp compare netip.Addr values, whose fields are unexported.
+var addrs = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+
+func ptr[T any](v T) *T { return &v }
+
+func service(name string, typ corev1.ServiceType, clusterIPs []string, ports ...corev1.ServicePort) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name},
+		Spec: corev1.ServiceSpec{
+			Type: typ, ClusterIP: clusterIPs[0], ClusterIPs: clusterIPs, Ports: ports,
+			SessionAffinity: corev1.ServiceAffinityNone,
+		},
+	}
+}
+
+func port(name string, proto corev1.Protocol, port, nodePort int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Protocol: proto, Port: port, NodePort: nodePort}
+}
+
+func slicePortOf(name string, proto corev1.Protocol, port int32) discoveryv1.EndpointPort {
+	return discoveryv1.EndpointPort{Name: ptr(name), Protocol: ptr(proto), Port: ptr(port)}
+}
+
+func slice(svc string, family discoveryv1.AddressType, ports []discoveryv1.EndpointPort, eps ...discoveryv1.Endpoint) *discoveryv1.EndpointSlice {
+	return &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: "default", Name: svc + "-" + string(family),
+			Labels: map[string]string{discoveryv1.LabelServiceName: svc},
+		},
+		AddressType: family, Ports: ports, Endpoints: eps,
+	}
+}
+
+func ep(ip, node string, ready, serving, terminating bool) discoveryv1.Endpoint {
+	return discoveryv1.Endpoint{
+		Addresses: []string{ip}, NodeName: ptr(node),
+		Conditions: discoveryv1.EndpointConditions{Ready: ptr(ready), Serving: ptr(serving), Terminating: ptr(terminating)},
+	}
+}
+
+// golden compares got with testdata/name, rewriting it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}

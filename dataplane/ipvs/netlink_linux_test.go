@@ -1,0 +1,42 @@
+//go:build linux
+
+package ipvs
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+)
+
+// On a kernel without IPVS the netlink Kernel must refuse instead of
+// returning the empty lists moby/ipvs gives there. The VM test covers a
+// kernel that has IPVS.
+func TestNewNetlinkRefusesWithoutIPVS(t *testing.T) {
+	err := CheckIPVS()
+	if err == nil {
+		t.Skip("this kernel has IPVS; the refusal is exercised on kernels without it")
+	}
+	if !errors.Is(err, ErrNoIPVS) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CheckIPVS: unexpected error %v", err)
+		}
+		t.Skipf("cannot query generic netlink here: %v", err)
+	}
+	k, err := NewNetlink(context.Background())
+	if k != nil || !errors.Is(err, ErrNoIPVS) {
+		t.Fatalf("NewNetlink = %v, %v; want nil, ErrNoIPVS", k, err)
+	}
+	if msg := err.Error(); len(msg) == 0 || containsNewline(msg) {
+		t.Errorf("error should be one line, got %q", msg)
+	}
+}
+
+func containsNewline(s string) bool {
+	for _, r := range s {
+		if r == '\n' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,17 @@
+#!/bin/sh
+# /init of the IPVS test VM: mount, load IPVS, run the Go test, report, power off.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+ip link set lo up
+export PATH=/sbin:/bin
+for m in ip_vs ip_vs_rr ip_vs_wrr; do
+	modprobe "$m" || echo "modprobe $m failed"
+done
+cd /
+if /ipvs.test -test.v -test.count=1 -test.run '@RUN@'; then
+	echo "IPVSVM-RESULT: PASS"
+else
+	echo "IPVSVM-RESULT: FAIL"
+fi
+poweroff -f
