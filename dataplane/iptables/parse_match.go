@@ -17,9 +17,9 @@ var portSpec = map[string]int{
 // arguments each takes. Modules absent here are kept verbatim as unknown.
 var matchSpecs = map[string]map[string]int{
 	"tcp": portSpec, "udp": portSpec, "sctp": portSpec,
-	"comment":  {"--comment": 1},
-	"addrtype": {"--src-type": 1, "--dst-type": 1, "--limit-iface-in": 0, "--limit-iface-out": 0},
-	"mark":     {"--mark": 1},
+	"comment":   {"--comment": 1},
+	"addrtype":  {"--src-type": 1, "--dst-type": 1, "--limit-iface-in": 0, "--limit-iface-out": 0},
+	"mark":      {"--mark": 1},
 	"statistic": {"--mode": 1, "--probability": 1, "--every": 1, "--packet": 1},
 	"recent": {"--set": 0, "--rcheck": 0, "--update": 0, "--remove": 0, "--seconds": 1,
 		"--reap": 0, "--hitcount": 1, "--rttl": 0, "--name": 1, "--mask": 1, "--rsource": 0, "--rdest": 0},

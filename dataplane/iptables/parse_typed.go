@@ -31,6 +31,9 @@ func buildStatistic(opts []Option) (Match, error) {
 			}
 		}
 	}
+	if m.Mode == "random" && m.Text == "" {
+		return nil, fmt.Errorf("--mode random needs --probability")
+	}
 	if m.Mode != "random" && m.Mode != "nth" {
 		return nil, fmt.Errorf("--mode %q: want random or nth", m.Mode)
 	}

@@ -1,0 +1,233 @@
+package iptables
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// DiffID names a kind of difference between expected and actual rules.
+type DiffID string
+
+// The kinds of differences Drift reports.
+const (
+	// KubeServicesEntryMissing: a rule of a top-level chain (nat or filter
+	// KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, ...) for the
+	// Service is missing.
+	KubeServicesEntryMissing DiffID = "KubeServicesEntryMissing"
+	// ServiceChainMissing: a KUBE-SVC/SVL/EXT/FW chain is not there.
+	ServiceChainMissing DiffID = "ServiceChainMissing"
+	// EndpointChainMissing: no KUBE-SEP chain for a ready endpoint.
+	EndpointChainMissing DiffID = "EndpointChainMissing"
+	// StaleEndpointChain: a KUBE-SEP chain, or a rule sending traffic to
+	// one, for an endpoint that is not (or no longer) ready.
+	StaleEndpointChain DiffID = "StaleEndpointChain"
+	// ProbabilityMismatch: an endpoint gets a different share of traffic.
+	ProbabilityMismatch DiffID = "ProbabilityMismatch"
+	// DNATTargetMismatch: an endpoint chain DNATs somewhere else.
+	DNATTargetMismatch DiffID = "DNATTargetMismatch"
+	// NoEndpointsRejectRule: the filter REJECT (or DROP) rule for a Service
+	// without (local) endpoints is missing.
+	NoEndpointsRejectRule DiffID = "NoEndpointsRejectRule"
+	// ServiceRuleMissing: another rule of a service or endpoint chain is
+	// missing (masquerade, hairpin, affinity, ...).
+	ServiceRuleMissing DiffID = "ServiceRuleMissing"
+	// StaleServiceRule: the node has a rule for the Service that kube-proxy
+	// would not write now (e.g. a REJECT although endpoints exist).
+	StaleServiceRule DiffID = "StaleServiceRule"
+	// StaleServiceChain: the node has a KUBE-SVC/SVL/EXT/FW chain for the
+	// Service that kube-proxy would not write now.
+	StaleServiceChain DiffID = "StaleServiceChain"
+	// StaleProxyRules: the node has rules for a Service for which nothing
+	// is expected: left behind by a stopped kube-proxy or one now running
+	// in another mode.
+	StaleProxyRules DiffID = "StaleProxyRules"
+	// ServicePortalsJumpMissing: nat PREROUTING and OUTPUT do not jump to
+	// KUBE-SERVICES, so none of the Service rules are reached.
+	ServicePortalsJumpMissing DiffID = "ServicePortalsJumpMissing"
+)
+
+// LineRef points at one line of a dump.
+type LineRef struct {
+	Line int
+	Text string
+}
+
+// Difference is one way the actual rules differ from the expected ones.
+type Difference struct {
+	ID           DiffID
+	Table, Chain string
+	// Expected and Actual are nil when the line is absent on that side.
+	Expected, Actual *LineRef
+	Message          string
+}
+
+func (d Difference) String() string {
+	s := fmt.Sprintf("%s %s %s: %s", d.ID, d.Table, d.Chain, d.Message)
+	if d.Expected != nil {
+		s += fmt.Sprintf("\n  expected line %d: %s", d.Expected.Line, d.Expected.Text)
+	}
+	if d.Actual != nil {
+		s += fmt.Sprintf("\n  actual line %d: %s", d.Actual.Line, d.Actual.Text)
+	}
+	return s
+}
+
+// Service identifies the Service whose rules Drift compares.
+type Service struct {
+	// PortNames are the service-port names as kube-proxy writes them in
+	// comments: "ns/name:port", or "ns/name" for an unnamed port (the old
+	// "ns/name:" spelling is matched too).
+	PortNames []string
+	// Chains optionally names chains of the Service. Chains reachable from
+	// the Service's top-level rules, and chains whose comments name a port,
+	// are found without being listed.
+	Chains []string
+}
+
+// probTolerance absorbs the rounding of %0.5f, %0.10f and the kernel's
+// lround(p*2^31) printback, while any real change of weights (1/3 versus
+// 1/4 is 0.08) stays far above it.
+const probTolerance = 1e-4
+
+// Drift compares the rules kube-proxy should have written for svc
+// (expected, usually iptables-restore input) with a node's iptables-save
+// output (actual). Differences of comments, match order, address spelling,
+// probability precision and, for endpoint chains, chain hashes (old
+// kube-proxy releases hashed "ns/name:" port names) are tolerated.
+func Drift(expected, actual *Dump, svc Service) []Difference {
+	exp := collectScope(expected, svc, nil)
+	act := collectScope(actual, svc, exp.chainNames())
+	dc := &driftCmp{exp: exp, act: act}
+	if exp.empty() {
+		return dc.leftovers()
+	}
+	dc.mapChains()
+	dc.compareTop()
+	dc.compareServiceChains()
+	dc.compareEndpointChains()
+	dc.portals(actual)
+	return dc.out
+}
+
+type driftCmp struct {
+	exp, act *scope
+	// rename maps expected chain names to actual ones.
+	rename map[string]string
+	// claimed marks actual chains some expected chain maps to.
+	claimed map[string]bool
+	out     []Difference
+}
+
+func (dc *driftCmp) add(id DiffID, table, chain string, e, a *Rule, format string, args ...any) {
+	dc.out = append(dc.out, Difference{ID: id, Table: table, Chain: chain,
+		Expected: ref(e), Actual: ref(a), Message: fmt.Sprintf(format, args...)})
+}
+
+func ref(r *Rule) *LineRef {
+	if r == nil {
+		return nil
+	}
+	return &LineRef{Line: r.Line, Text: r.Text}
+}
+
+func chainRef(c *Chain) *LineRef {
+	return &LineRef{Line: c.Line, Text: ":" + c.Name + " " + c.Policy}
+}
+
+func (dc *driftCmp) addChain(id DiffID, c *Chain, expectedSide bool, format string, args ...any) {
+	d := Difference{ID: id, Table: c.Table, Chain: c.Name, Message: fmt.Sprintf(format, args...)}
+	if expectedSide {
+		d.Expected = chainRef(c)
+	} else {
+		d.Actual = chainRef(c)
+	}
+	dc.out = append(dc.out, d)
+}
+
+// leftovers reports everything the node has for a Service nothing is
+// expected for.
+func (dc *driftCmp) leftovers() []Difference {
+	for _, r := range dc.act.top {
+		dc.add(StaleProxyRules, r.Table, r.Chain, nil, r, "rule for a Service kube-proxy should have no rules for; left by a stopped kube-proxy or one in another mode")
+	}
+	for _, c := range dc.act.chains {
+		dc.addChain(StaleProxyRules, c, false, "chain for a Service kube-proxy should have no rules for; left by a stopped kube-proxy or one in another mode")
+	}
+	return dc.out
+}
+
+func (dc *driftCmp) renameFn(name string) string {
+	if n, ok := dc.rename[name]; ok {
+		return n
+	}
+	return name
+}
+
+// compareTop matches the Service's rules in top-level chains.
+func (dc *driftCmp) compareTop() {
+	pool := map[string][]*Rule{}
+	for _, r := range dc.act.top {
+		k := r.Table + " " + r.Chain + " " + ruleKey(r, nil)
+		pool[k] = append(pool[k], r)
+	}
+	for _, r := range dc.exp.top {
+		k := r.Table + " " + r.Chain + " " + ruleKey(r, dc.renameFn)
+		if len(pool[k]) > 0 {
+			pool[k] = pool[k][1:]
+			continue
+		}
+		if r.Table == "filter" && (r.Target.Name == "REJECT" || r.Target.Name == "DROP") {
+			dc.add(NoEndpointsRejectRule, r.Table, r.Chain, r, nil, "%s rule for %q is missing, so connections are not refused", r.Target.Name, r.Comment())
+			continue
+		}
+		dc.add(KubeServicesEntryMissing, r.Table, r.Chain, r, nil, "no %s %s rule for %q", r.Table, r.Chain, r.Comment())
+	}
+	for _, r := range dc.act.top {
+		k := r.Table + " " + r.Chain + " " + ruleKey(r, nil)
+		if rs := pool[k]; len(rs) > 0 && rs[0] == r {
+			pool[k] = rs[1:]
+			msg := "rule kube-proxy would not write for this Service"
+			if r.Target.Name == "REJECT" || r.Target.Name == "DROP" {
+				msg = fmt.Sprintf("%s rule although the Service should be served; traffic is refused", r.Target.Name)
+			}
+			dc.add(StaleServiceRule, r.Table, r.Chain, nil, r, "%s", msg)
+		}
+	}
+}
+
+// effective returns each endpoint chain's share of the load-balancing rules
+// of c (rules without a statistic match take all that remains), skipping
+// affinity (recent --rcheck) rules, and the rule that sends to it.
+func effective(c *Chain) (map[string]float64, map[string]*Rule) {
+	share, rules := map[string]float64{}, map[string]*Rule{}
+	remaining := 1.0
+	for _, r := range c.Rules {
+		if !isSEP(r.Target.Name) || hasRecentCheck(r) {
+			continue
+		}
+		p := 1.0
+		if s := r.Statistic(); s != nil && s.Mode == "random" {
+			p = s.Probability
+		}
+		share[r.Target.Name] += remaining * p
+		remaining *= 1 - p
+		if rules[r.Target.Name] == nil {
+			rules[r.Target.Name] = r
+		}
+	}
+	return share, rules
+}
+
+func hasRecentCheck(r *Rule) bool {
+	for _, m := range r.Matches {
+		if rm, ok := m.(*RecentMatch); ok && rm.Command != "set" {
+			return true
+		}
+	}
+	return false
+}
+
+func probEqual(a, b float64) bool { return math.Abs(a-b) <= probTolerance }
+
+func isSEP(name string) bool { return strings.HasPrefix(name, "KUBE-SEP-") }
