@@ -16,9 +16,11 @@ func Text(w io.Writer, t *trace.Trace, o TextOptions) error {
 	tw := &textWriter{p: painter{on: o.Color}, o: o}
 	tw.service(t)
 	if t.Found {
-		tw.ports(t)
-		tw.pods(t)
-		tw.nodes(t)
+		var sections []section
+		sections = append(sections, tw.ports(t)...)
+		sections = append(sections, tw.pods(t)...)
+		sections = append(sections, tw.nodes(t)...)
+		tw.tree(sections)
 	}
 	tw.findings(t.Findings)
 	_, err := io.WriteString(w, tw.b.String())
@@ -82,26 +84,59 @@ func (tw *textWriter) service(t *trace.Trace) {
 	}
 }
 
-func (tw *textWriter) ports(t *trace.Trace) {
-	for _, p := range t.Ports {
+// section is one top-level hop of the tree: a head line and child lines
+// that already carry their own branch marks.
+type section struct {
+	head     string
+	children []string
+}
+
+func (tw *textWriter) tree(sections []section) {
+	for i, s := range sections {
+		last := i == len(sections)-1
+		branch, indent := "├─ ", "│  "
+		if last {
+			branch, indent = "└─ ", "   "
+		}
 		tw.line("│")
-		head := fmt.Sprintf("├─ port %s → targetPort %s", portName(p), p.TargetPort)
+		tw.line("%s%s", branch, s.head)
+		for _, c := range s.children {
+			tw.line("%s%s", indent, c)
+		}
+	}
+}
+
+// branches prefixes items with tree marks, the last one closing the branch.
+func branches(items []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		if i == len(items)-1 {
+			out[i] = "└─ " + it
+		} else {
+			out[i] = "├─ " + it
+		}
+	}
+	return out
+}
+
+func (tw *textWriter) ports(t *trace.Trace) []section {
+	var out []section
+	for _, p := range t.Ports {
+		head := fmt.Sprintf("port %s → targetPort %s", portName(p), p.TargetPort)
 		if p.NodePort != 0 {
 			head += fmt.Sprintf(" (nodePort %d)", p.NodePort)
 		}
-		tw.line("%s   %d/%d ready", head, p.ReadyEndpoints(), len(p.Endpoints))
-		if len(p.Endpoints) == 0 {
-			tw.line("│  └─ %s", tw.p.paint(ansiRed, "no endpoints published for this port"))
-			continue
+		head += fmt.Sprintf("   %d/%d ready", p.ReadyEndpoints(), len(p.Endpoints))
+		var items []string
+		for _, e := range p.Endpoints {
+			items = append(items, tw.endpoint(e))
 		}
-		for i, e := range p.Endpoints {
-			branch := "├─"
-			if i == len(p.Endpoints)-1 {
-				branch = "└─"
-			}
-			tw.line("│  %s %s", branch, tw.endpoint(e))
+		if len(items) == 0 {
+			items = []string{tw.p.paint(ansiRed, "no endpoints published for this port")}
 		}
+		out = append(out, section{head, branches(items)})
 	}
+	return out
 }
 
 func (tw *textWriter) endpoint(e trace.EndpointHop) string {
@@ -119,34 +154,32 @@ func (tw *textWriter) endpoint(e trace.EndpointHop) string {
 	return s
 }
 
-func (tw *textWriter) pods(t *trace.Trace) {
+func (tw *textWriter) pods(t *trace.Trace) []section {
 	if len(t.Service.Selector) == 0 {
-		return
+		return nil
 	}
 	ready := 0
+	var items []string
 	for _, p := range t.Pods {
 		if p.Ready {
 			ready++
 		}
-	}
-	tw.line("│")
-	tw.line("├─ pods matching %s: %d, %d ready", selector(t.Service.Selector), len(t.Pods), ready)
-	for i, p := range t.Pods {
-		branch := "├─"
-		if i == len(t.Pods)-1 {
-			branch = "└─"
-		}
 		s := fmt.Sprintf("%s %s %s", tw.p.ok(p.Ready), p.Name, p.Phase)
+		if p.Terminating {
+			s += " " + tw.p.paint(ansiYellow, "terminating")
+		}
 		if tw.o.Wide {
 			s += fmt.Sprintf("  %s %s restarts=%d", strings.Join(p.IPs, ","), p.Node, p.Restarts)
 		}
-		tw.line("│  %s %s", branch, s)
+		items = append(items, s)
 	}
+	head := fmt.Sprintf("pods matching %s: %d, %d ready", selector(t.Service.Selector), len(t.Pods), ready)
+	return []section{{head, branches(items)}}
 }
 
-func (tw *textWriter) nodes(t *trace.Trace) {
+func (tw *textWriter) nodes(t *trace.Trace) []section {
 	if len(t.Nodes) == 0 {
-		return
+		return nil
 	}
 	var parts []string
 	for _, n := range t.Nodes {
@@ -159,8 +192,7 @@ func (tw *textWriter) nodes(t *trace.Trace) {
 		}
 		parts = append(parts, fmt.Sprintf("%s %s %s", tw.p.ok(n.Ready && !n.Missing), n.Name, state))
 	}
-	tw.line("│")
-	tw.line("└─ nodes: %s", strings.Join(parts, ", "))
+	return []section{{head: "nodes: " + strings.Join(parts, ", ")}}
 }
 
 func (tw *textWriter) findings(fs []trace.Finding) {

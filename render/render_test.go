@@ -1,0 +1,93 @@
+package render_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/internal/scenario"
+	"github.com/svctrace/kubectl-svctrace/render"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files from the current output")
+
+var goldenCases = []struct{ golden, bundle, svc string }{
+	{"healthy", "healthy.yaml", "web"},
+	{"notfound", "notfound.yaml", "web"},
+	{"selector-typo", "selector-typo.yaml", "hostnames"},
+	{"not-ready", "not-ready.yaml", "web"},
+	{"ports-named", "ports.yaml", "named"},
+	{"node-missing", "node-missing.yaml", "web"},
+	{"kinds-sticky", "kinds.yaml", "sticky"},
+	{"local-policy", "local-policy.yaml", "lb"},
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./render -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.golden, func(t *testing.T) {
+			tr := scenario.Trace(t, tc.bundle, "default", tc.svc)
+			var text, wide, js, ym bytes.Buffer
+			if err := render.Text(&text, tr, render.TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.Text(&wide, tr, render.TextOptions{Wide: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.JSON(&js, tr); err != nil {
+				t.Fatal(err)
+			}
+			if err := render.YAML(&ym, tr); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.golden+".txt", text.Bytes())
+			checkGolden(t, tc.golden+".wide.txt", wide.Bytes())
+			checkGolden(t, tc.golden+".json", js.Bytes())
+			for i, l := range strings.Split(text.String(), "\n") {
+				if n := utf8.RuneCountInString(l); n > 80 {
+					t.Errorf("line %d is %d columns wide: %q", i+1, n, l)
+				}
+			}
+			if strings.Contains(text.String(), "\x1b[") {
+				t.Error("colour codes in output without Color")
+			}
+			if !strings.HasPrefix(ym.String(), "apiVersion: svctrace.dev/v1alpha1\n") {
+				t.Errorf("yaml does not start with the apiVersion: %q", ym.String()[:40])
+			}
+		})
+	}
+}
+
+func TestColorOnlyWhenAsked(t *testing.T) {
+	tr := scenario.Trace(t, "not-ready.yaml", "default", "web")
+	var b bytes.Buffer
+	if err := render.Text(&b, tr, render.TextOptions{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\x1b[33m⚠ warning") {
+		t.Error("coloured output lacks the yellow warning marker")
+	}
+}
