@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Builds the binaries of the local test cluster (harness/) into a cache that
+# is keyed by version, so each one is built once per machine:
+#
+#   .cache/bin/<KUBE_VERSION>/{kube-apiserver,kube-controller-manager,kube-proxy}
+#   .cache/bin/coredns-<COREDNS_VERSION>/coredns
+#   .cache/bin/podserver            (rebuilt every time; seconds, from the build cache)
+#
+# It also checks the Debian packages the cluster runs (etcd, iptables, nft,
+# conntrack, ip): as root it installs what is missing, otherwise it names it.
+#
+# Environment: KUBE_VERSION (v1.37.2), COREDNS_VERSION (v1.15.0),
+# SVCTRACE_CACHE (<repo>/.cache). A cold build takes about 16 minutes on 2 cores.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
+COREDNS_VERSION=${COREDNS_VERSION:-v1.15.0}
+CACHE=${SVCTRACE_CACHE:-$ROOT/.cache}
+KUBEBIN=$ROOT/harness/kubebin
+KUBE_DIR=$CACHE/bin/$KUBE_VERSION
+COREDNS_DIR=$CACHE/bin/coredns-$COREDNS_VERSION
+
+log() { printf 'build-cluster-bins: %s\n' "$*" >&2; }
+
+# ensure_packages installs (as root) or names (otherwise) the Debian packages
+# whose commands the harness runs.
+ensure_packages() {
+	local -A pkg_of=([etcd]=etcd-server [iptables]=iptables [nft]=nftables [conntrack]=conntrack [ip]=iproute2)
+	local missing=() cmd
+	for cmd in etcd iptables nft conntrack ip; do
+		if ! command -v "$cmd" >/dev/null && [[ ! -x /usr/sbin/$cmd && ! -x /usr/bin/$cmd ]]; then
+			missing+=("${pkg_of[$cmd]}")
+		fi
+	done
+	((${#missing[@]} == 0)) && return 0
+	if [[ $(id -u) -ne 0 ]]; then
+		log "missing packages: ${missing[*]}"
+		log "install them with: sudo apt-get install -y ${missing[*]}"
+		return 1
+	fi
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 ||
+		{ apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; }
+}
+
+# gen_kubebin_mod writes harness/kubebin/go.mod for KUBE_VERSION when the one
+# there requires another version. k8s.io/kubernetes replaces every staging
+# module with a path its module zip lacks; each such replace becomes the
+# published staging version (v1.37.2 -> v0.37.2).
+gen_kubebin_mod() {
+	local mod=$KUBEBIN/go.mod
+	if grep -q "k8s.io/kubernetes $KUBE_VERSION\$" "$mod" 2>/dev/null; then
+		return 0
+	fi
+	log "generating $mod for k8s.io/kubernetes $KUBE_VERSION"
+	local upstream staging
+	upstream=$(cd "$KUBEBIN" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
+		sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+	[[ -f $upstream ]] || { log "cannot download k8s.io/kubernetes@$KUBE_VERSION; check network and GOPROXY"; return 1; }
+	staging=v0.${KUBE_VERSION#v1.}
+	{
+		echo "module github.com/svctrace/kubectl-svctrace/harness/kubebin"
+		echo
+		echo "go $(sed -n 's/^go //p' "$upstream")"
+		echo
+		echo "require k8s.io/kubernetes $KUBE_VERSION"
+		echo
+		echo "replace ("
+		sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#\t\1 => \1 '"$staging"'#p' "$upstream"
+		echo ")"
+	} >"$mod"
+	rm -f "$KUBEBIN/go.sum"
+	# Without its own go.mod the CoreDNS main would join this module and
+	# drag its newer dependencies into the kubernetes build.
+	[[ -f $KUBEBIN/coredns/go.mod ]] || gen_coredns_mod
+	(cd "$KUBEBIN" && go mod tidy)
+}
+
+# gen_coredns_mod does the same for the CoreDNS module.
+gen_coredns_mod() {
+	local dir=$KUBEBIN/coredns
+	if grep -q "github.com/coredns/coredns $COREDNS_VERSION\$" "$dir/go.mod" 2>/dev/null; then
+		return 0
+	fi
+	log "generating $dir/go.mod for CoreDNS $COREDNS_VERSION"
+	local upstream
+	upstream=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "github.com/coredns/coredns@$COREDNS_VERSION" |
+		sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+	[[ -f $upstream ]] || { log "cannot download github.com/coredns/coredns@$COREDNS_VERSION"; return 1; }
+	printf 'module github.com/svctrace/kubectl-svctrace/harness/kubebin/coredns\n\ngo %s\n\nrequire github.com/coredns/coredns %s\n' \
+		"$(sed -n 's/^go //p' "$upstream")" "$COREDNS_VERSION" >"$dir/go.mod"
+	rm -f "$dir/go.sum"
+	(cd "$dir" && go mod tidy)
+}
+
+build_kube() {
+	local missing=() b
+	for b in kube-apiserver kube-controller-manager kube-proxy; do
+		[[ -x $KUBE_DIR/$b ]] || missing+=("./$b")
+	done
+	((${#missing[@]} == 0)) && { log "kubernetes $KUBE_VERSION binaries cached in $KUBE_DIR"; return 0; }
+	gen_kubebin_mod
+	local v=${KUBE_VERSION#v} minor ldflags=() tmp
+	minor=$(cut -d. -f2 <<<"$v")
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=("-X $pkg.gitVersion=$KUBE_VERSION" "-X $pkg.gitMajor=1" "-X $pkg.gitMinor=$minor"
+			"-X $pkg.gitTreeState=clean" "-X $pkg.buildDate=1970-01-01T00:00:00Z")
+	done
+	tmp=$(mktemp -d "$CACHE/bin/.build.XXXXXX")
+	log "building ${missing[*]} ($KUBE_VERSION); about 16 minutes from cold on 2 cores"
+	(cd "$KUBEBIN" && go build -ldflags "${ldflags[*]}" -o "$tmp/" "${missing[@]}")
+	mkdir -p "$KUBE_DIR"
+	mv "$tmp"/* "$KUBE_DIR/"
+	rmdir "$tmp"
+}
+
+build_coredns() {
+	[[ -x $COREDNS_DIR/coredns ]] && { log "coredns $COREDNS_VERSION cached in $COREDNS_DIR"; return 0; }
+	gen_coredns_mod
+	local tmp
+	tmp=$(mktemp -d "$CACHE/bin/.build.XXXXXX")
+	log "building coredns $COREDNS_VERSION; about 4 minutes from cold"
+	(cd "$KUBEBIN/coredns" && go build -o "$tmp/coredns" .)
+	mkdir -p "$COREDNS_DIR"
+	mv "$tmp/coredns" "$COREDNS_DIR/"
+	rmdir "$tmp"
+}
+
+build_podserver() {
+	(cd "$ROOT" && go build -o "$CACHE/bin/podserver" ./harness/podserver)
+}
+
+main() {
+	mkdir -p "$CACHE/bin"
+	ensure_packages
+	case "${1:-all}" in
+	kube) build_kube ;;
+	coredns) build_coredns ;;
+	podserver) build_podserver ;;
+	all) build_kube && build_coredns && build_podserver ;;
+	*) log "unknown target ${1}; use kube, coredns, podserver or all"; return 2 ;;
+	esac
+	log "done: $KUBE_DIR $COREDNS_DIR $CACHE/bin/podserver"
+}
+
+main "$@"

@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Versions of the cluster pieces; hack/build-cluster-bins.sh builds the same.
+const (
+	KubeVersion    = "v1.37.2"
+	CoreDNSVersion = "v1.15.0"
+	modulePath     = "github.com/svctrace/kubectl-svctrace"
+)
+
+// Bins are the executables a cluster runs.
+type Bins struct {
+	Etcd              string
+	APIServer         string
+	ControllerManager string
+	Proxy             string
+	CoreDNS           string
+	PodServer         string
+}
+
+// DefaultBins finds the binaries in the cache that hack/build-cluster-bins.sh
+// fills: $SVCTRACE_CACHE, else .cache in the repository around the working
+// directory. It rebuilds the pod server (seconds, from the Go build cache)
+// when a go toolchain is at hand, so it never runs stale.
+func DefaultBins(ctx context.Context) (Bins, error) {
+	cache := os.Getenv("SVCTRACE_CACHE")
+	if cache == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return Bins{}, err
+		}
+		cache = filepath.Join(root, ".cache")
+	}
+	bin := filepath.Join(cache, "bin")
+	b := Bins{
+		Etcd:              "/usr/bin/etcd",
+		APIServer:         filepath.Join(bin, KubeVersion, "kube-apiserver"),
+		ControllerManager: filepath.Join(bin, KubeVersion, "kube-controller-manager"),
+		Proxy:             filepath.Join(bin, KubeVersion, "kube-proxy"),
+		CoreDNS:           filepath.Join(bin, "coredns-"+CoreDNSVersion, "coredns"),
+		PodServer:         filepath.Join(bin, "podserver"),
+	}
+	if root, err := repoRoot(); err == nil {
+		if _, err := exec.LookPath("go"); err == nil {
+			if _, err := run(ctx, "go", "-C", root, "build", "-o", b.PodServer, "./harness/podserver"); err != nil {
+				return b, fmt.Errorf("build pod server: %w", err)
+			}
+		}
+	}
+	return b, b.check()
+}
+
+// check names every missing binary and how to get it.
+func (b Bins) check() error {
+	var errs []error
+	for _, p := range []string{b.Etcd, b.APIServer, b.ControllerManager, b.Proxy, b.CoreDNS, b.PodServer} {
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("missing %s", p))
+		}
+	}
+	for _, tool := range []string{"ip", "iptables-save", "nft"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			errs = append(errs, fmt.Errorf("missing command %s", tool))
+		}
+	}
+	if len(errs) > 0 {
+		errs = append(errs, errors.New("run `make cluster-bins` (hack/build-cluster-bins.sh) to build or install them"))
+	}
+	return errors.Join(errs...)
+}
+
+// repoRoot walks up from the working directory to the go.mod of this module.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find repository root: %w", err)
+	}
+	for {
+		if isModuleRoot(filepath.Join(dir, "go.mod")) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("find repository root: no go.mod for %s above the working directory; set SVCTRACE_CACHE", modulePath)
+		}
+		dir = parent
+	}
+}
+
+func isModuleRoot(goMod string) bool {
+	f, err := os.Open(goMod)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if line := strings.TrimSpace(s.Text()); strings.HasPrefix(line, "module ") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "module ")) == modulePath
+		}
+	}
+	return false
+}

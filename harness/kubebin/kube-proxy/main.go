@@ -1,0 +1,14 @@
+// Command kube-proxy is the upstream service proxy, built from the published
+// k8s.io/kubernetes module for the local test cluster.
+package main
+
+import (
+	"os"
+
+	"k8s.io/component-base/cli"
+	"k8s.io/kubernetes/cmd/kube-proxy/app"
+)
+
+func main() {
+	os.Exit(cli.Run(app.NewProxyCommand()))
+}

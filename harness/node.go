@@ -1,0 +1,181 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Node is the single node: a network namespace standing in for the machine,
+// running kube-proxy and CoreDNS, with pods in namespaces of their own.
+type Node struct {
+	Name    string
+	NetNS   string       // svctrace-<name>-<rand>
+	IP      netip.Addr   // InternalIP, the node end of the host link
+	PodCIDR netip.Prefix // pods get addresses from here
+
+	kubelet *kubelet
+}
+
+// makeNodeNetwork creates the node namespace and the veth pair that joins it
+// to the host. The node's default route leads into a dummy device: traffic
+// that kube-proxy does not translate goes nowhere instead of leaving the
+// machine.
+func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
+	transfer := c.cfg.TransferNet
+	if !transfer.IsValid() {
+		var err error
+		if transfer, err = pickTransferNet(ctx); err != nil {
+			return nil, err
+		}
+	}
+	transfer = transfer.Masked()
+	c.HostIP = transfer.Addr().Next()
+	suffix := randomSuffix(6)
+	n := &Node{
+		Name:    c.cfg.NodeName,
+		NetNS:   netnsPrefix + strings.ReplaceAll(c.cfg.NodeName, "-", "") + "-" + suffix,
+		IP:      c.HostIP.Next(),
+		PodCIDR: netip.MustParsePrefix("10.244.1.0/24"),
+	}
+	if err := addNetNS(ctx, c.manifest, n.NetNS); err != nil {
+		return nil, err
+	}
+	link := "svh" + suffix
+	if err := c.manifest.addLink(link); err != nil {
+		return nil, err
+	}
+	bits := fmt.Sprintf("/%d", transfer.Bits())
+	steps := [][]string{
+		{"", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", n.NetNS},
+		{"", "addr", "add", c.HostIP.String() + bits, "dev", link},
+		{"", "link", "set", link, "up"},
+		{n.NetNS, "addr", "add", n.IP.String() + bits, "dev", "eth0"},
+		{n.NetNS, "link", "set", "eth0", "up"},
+		{n.NetNS, "link", "add", "nowhere0", "type", "dummy"},
+		{n.NetNS, "link", "set", "nowhere0", "up"},
+		{n.NetNS, "route", "add", "default", "dev", "nowhere0"},
+	}
+	for _, s := range steps {
+		if err := ipIn(ctx, s[0], s[1:]...); err != nil {
+			return nil, fmt.Errorf("set up node network: %w", err)
+		}
+	}
+	if _, err := run(ctx, "ip", "netns", "exec", n.NetNS, "sysctl", "-qw", "net.ipv4.ip_forward=1"); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// startNode registers the Node object, then starts kube-proxy, the kubelet
+// stand-in and CoreDNS in the node.
+func (c *Cluster) startNode(ctx context.Context) error {
+	if err := c.registerNode(ctx); err != nil {
+		return err
+	}
+	if err := c.startKubeProxy(); err != nil {
+		return err
+	}
+	k, err := startKubelet(ctx, c)
+	if err != nil {
+		return err
+	}
+	c.Node.kubelet = k
+	c.onStop(k.stop)
+	return c.startCoreDNS(ctx)
+}
+
+// registerNode creates the Node with the InternalIP kube-proxy waits for and
+// the pod CIDR; without a Node the EndpointSlice controller skips its pods.
+func (c *Cluster) registerNode(ctx context.Context) error {
+	n := c.Node
+	obj := &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
+			"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+		}},
+		Spec: corev1.NodeSpec{PodCIDR: n.PodCIDR.String(), PodCIDRs: []string{n.PodCIDR.String()}},
+	}
+	created, err := c.Client.CoreV1().Nodes().Create(ctx, obj, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create node %s: %w", n.Name, err)
+	}
+	now := metav1.Now()
+	capacity := corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse("2"),
+		corev1.ResourceMemory: resource.MustParse("4Gi"),
+		corev1.ResourcePods:   resource.MustParse("110"),
+	}
+	created.Status = corev1.NodeStatus{
+		Capacity:    capacity,
+		Allocatable: capacity,
+		Addresses: []corev1.NodeAddress{
+			{Type: corev1.NodeInternalIP, Address: n.IP.String()},
+			{Type: corev1.NodeHostName, Address: n.Name},
+		},
+		Conditions: []corev1.NodeCondition{{
+			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+			Message: "svctrace harness node", LastHeartbeatTime: now, LastTransitionTime: now,
+		}},
+		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: KubeVersion, OperatingSystem: "linux", Architecture: "amd64"},
+	}
+	if _, err := c.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("set status of node %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// startKubeProxy runs kube-proxy in the node namespace. Conntrack limits are
+// left alone: outside the initial namespace the kernel refuses to change them.
+func (c *Cluster) startKubeProxy() error {
+	cfg := fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection:
+  kubeconfig: %s
+hostnameOverride: %s
+mode: %s
+clusterCIDR: %s
+metricsBindAddress: 127.0.0.1:10249
+healthzBindAddress: 127.0.0.1:10256
+conntrack:
+  maxPerCore: 0
+  min: 0
+  tcpEstablishedTimeout: 0s
+  tcpCloseWaitTimeout: 0s
+`, c.Kubeconfig, c.Node.Name, c.cfg.ProxyMode, ClusterCIDR)
+	path := filepath.Join(c.StateDir, "kube-proxy.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		return fmt.Errorf("write kube-proxy config: %w", err)
+	}
+	_, err := c.start(procSpec{name: "kube-proxy", netns: c.Node.NetNS, path: c.bins.Proxy,
+		args: []string{"--config", path, "--v", "2"}})
+	return err
+}
+
+// DialContext dials addr from inside the node, as a process on the node would.
+func (n *Node) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return dialIn(ctx, n.NetNS, network, addr)
+}
+
+// HTTPClient sends requests from inside the node.
+func (n *Node) HTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{DialContext: n.DialContext, DisableKeepAlives: true},
+	}
+}
+
+// Exec runs a command inside the node namespace and returns its combined
+// output, e.g. n.Exec(ctx, "iptables-save").
+func (n *Node) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
+	return run(ctx, "ip", append([]string{"netns", "exec", n.NetNS, name}, args...)...)
+}

@@ -1,0 +1,138 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
+)
+
+// reportStatus writes the pod's status through the status subresource, as
+// the kubelet does. A pod that is gone or replaced is left alone.
+func (k *kubelet) reportStatus(ctx context.Context, pod *corev1.Pod, rt *podRuntime, probers []*prober) error {
+	pods := k.c.Client.CoreV1().Pods(pod.Namespace)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if cur.UID != rt.uid {
+			return nil
+		}
+		cur.Status = runningStatus(cur, rt, probers, k.node.IP.String())
+		_, err = pods.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	})
+}
+
+// runningStatus is the status of a started pod whose containers have the
+// readiness of probers. Condition transition times move only on change.
+func runningStatus(cur *corev1.Pod, rt *podRuntime, probers []*prober, hostIP string) corev1.PodStatus {
+	started := metav1.NewTime(rt.started)
+	allReady := true
+	var containers []corev1.ContainerStatus
+	for _, p := range probers {
+		allReady = allReady && p.ready
+		containerID := "svctrace://" + rt.key + "/" + p.container.Name
+		if rt.proc != nil {
+			containerID = fmt.Sprintf("svctrace://%d", rt.proc.rec.PID)
+		}
+		t := true
+		containers = append(containers, corev1.ContainerStatus{
+			Name:        p.container.Name,
+			Image:       p.container.Image,
+			ImageID:     p.container.Image,
+			ContainerID: containerID,
+			Ready:       p.ready,
+			Started:     &t,
+			State:       corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: started}},
+		})
+	}
+	st := cur.Status.DeepCopy()
+	st.Phase = corev1.PodRunning
+	st.HostIP = hostIP
+	st.HostIPs = []corev1.HostIP{{IP: hostIP}}
+	st.PodIP = rt.ip.String()
+	st.PodIPs = []corev1.PodIP{{IP: rt.ip.String()}}
+	st.StartTime = &started
+	st.ContainerStatuses = containers
+	for _, c := range []struct {
+		typ corev1.PodConditionType
+		ok  bool
+	}{
+		{corev1.PodScheduled, true},
+		{corev1.PodReadyToStartContainers, true},
+		{corev1.PodInitialized, true},
+		{corev1.ContainersReady, allReady},
+		{corev1.PodReady, allReady},
+	} {
+		setCondition(st, c.typ, c.ok)
+	}
+	return *st
+}
+
+func setCondition(st *corev1.PodStatus, typ corev1.PodConditionType, ok bool) {
+	status := corev1.ConditionFalse
+	reason := "ContainersNotReady"
+	if ok {
+		status, reason = corev1.ConditionTrue, ""
+	}
+	for i := range st.Conditions {
+		c := &st.Conditions[i]
+		if c.Type != typ {
+			continue
+		}
+		if c.Status != status {
+			c.Status = status
+			c.LastTransitionTime = metav1.Now()
+		}
+		c.Reason = reason
+		return
+	}
+	st.Conditions = append(st.Conditions, corev1.PodCondition{
+		Type: typ, Status: status, Reason: reason, LastTransitionTime: metav1.Now(),
+	})
+}
+
+// SetPodHealthy makes a running pod's server answer HTTP normally (true) or
+// with 503 (false); readiness follows at the pace of the pod's probe.
+func (c *Cluster) SetPodHealthy(namespace, name string, healthy bool) error {
+	rt := c.Node.kubelet.runtime(namespace, name)
+	if rt == nil || rt.failFile == "" {
+		return fmt.Errorf("pod %s/%s does not run a pod server on node %s", namespace, name, c.Node.Name)
+	}
+	if healthy {
+		if err := os.Remove(rt.failFile); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("mark pod %s/%s healthy: %w", namespace, name, err)
+		}
+		return nil
+	}
+	if err := os.WriteFile(rt.failFile, nil, 0o644); err != nil {
+		return fmt.Errorf("mark pod %s/%s unhealthy: %w", namespace, name, err)
+	}
+	return nil
+}
+
+// Grant binds clusterRole to user (e.g. ViewerUser) cluster-wide.
+func (c *Cluster) Grant(ctx context.Context, user, clusterRole string) error {
+	b := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: user + "-" + clusterRole},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	if _, err := c.Client.RbacV1().ClusterRoleBindings().Create(ctx, b, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("bind cluster role %s to %s: %w", clusterRole, user, err)
+	}
+	return nil
+}
