@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -24,18 +25,23 @@ func main() {
 func run(ctx context.Context, args []string, streams genericiooptions.IOStreams) int {
 	cmd := NewCmdSvctrace(streams, defaultDeps())
 	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	return exitCode(cmd.ExecuteContext(ctx), streams.ErrOut)
+}
+
+// exitCode prints err (unless it only carries a code) and returns the
+// process exit code for it.
+func exitCode(err error, errOut io.Writer) int {
 	var ex *exitError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &ex):
 		if ex.err != nil {
-			fmt.Fprintf(streams.ErrOut, "error: %v\n", ex.err)
+			fmt.Fprintf(errOut, "error: %v\n", ex.err)
 		}
 		return ex.code
 	default:
-		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		fmt.Fprintf(errOut, "error: %v\n", err)
 		return ExitFailed
 	}
 }

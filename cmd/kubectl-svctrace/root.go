@@ -66,7 +66,12 @@ func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 		Annotations: map[string]string{
 			cobra.CommandDisplayNameAnnotation: "kubectl svctrace",
 		},
-		Args:              cobra.MaximumNArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+				return usageError(err)
+			}
+			return nil
+		},
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		ValidArgsFunction: o.completeServices,

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+func scenarioPath(name string) string {
+	return filepath.Join("..", "..", "testdata", "scenarios", name)
+}
+
+type result struct {
+	code        int
+	out, errOut string
+}
+
+// runWith runs the command line against client (for live mode) with a
+// terminal or not, and NO_COLOR set or not.
+func runWith(t *testing.T, client kubernetes.Interface, tty bool, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	d := deps{
+		newClient: func(*genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
+			if client == nil {
+				return nil, errors.New("no cluster in this test")
+			}
+			return client, nil
+		},
+		isTerminal: func(any) bool { return tty },
+		getenv:     func(k string) string { return env[k] },
+	}
+	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+	cmd := NewCmdSvctrace(streams, d)
+	cmd.SetArgs(args)
+	code := exitCode(cmd.ExecuteContext(context.Background()), streams.ErrOut)
+	return result{code, out.String(), errOut.String()}
+}
+
+func TestCommandLine(t *testing.T) {
+	live := fake.NewClientset(
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+			Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "web.example.com"}})
+	cases := []struct {
+		name     string
+		args     []string
+		client   kubernetes.Interface
+		code     int
+		out, err string
+	}{
+		{"demo shows the not-ready replica", []string{"--demo"}, nil, ExitOK, "PodsNotReady  pod/hostnames-6f8b9c7d54-tv2rp", ""},
+		{"error findings exit 3", []string{"-f", scenarioPath("selector-typo.yaml"), "hostnames"}, nil, ExitFindings, "NoPodsMatchSelector", ""},
+		{"svc/NAME form", []string{"-f", scenarioPath("healthy.yaml"), "svc/web"}, nil, ExitOK, "no findings", ""},
+		{"missing service suggests", []string{"-f", scenarioPath("notfound.yaml"), "web"}, nil, ExitFindings, `did you mean "webb" or "wbe"?`, ""},
+		{"namespace flag", []string{"-f", scenarioPath("notfound.yaml"), "-n", "shop", "web"}, nil, ExitFindings, "Service shop/web", ""},
+		{"live mode uses the client", []string{"-n", "shop", "web"}, live, ExitOK, "ExternalNameService", ""},
+		{"unknown output", []string{"--demo", "-o", "xml"}, nil, ExitUsage, "", `error: unknown --output "xml": use wide, json or yaml`},
+		{"unknown flag", []string{"--bogus"}, nil, ExitUsage, "", "unknown flag: --bogus"},
+		{"no service named", []string{"-f", scenarioPath("healthy.yaml")}, nil, ExitUsage, "", "name the Service to trace"},
+		{"not a service", []string{"--demo", "deploy/web"}, nil, ExitUsage, "", `"deploy/web" is not a Service`},
+		{"too many args", []string{"a", "b"}, nil, ExitUsage, "", "accepts at most 1 arg"},
+		{"demo and file", []string{"--demo", "-f", "x.yaml"}, nil, ExitUsage, "", "--demo and --filename"},
+		{"missing file", []string{"-f", "nope.yaml", "web"}, nil, ExitFailed, "", "nope.yaml"},
+		{"version", []string{"version"}, nil, ExitOK, "kubectl-svctrace ", ""},
+		{"--version", []string{"--version"}, nil, ExitOK, "kubectl-svctrace ", ""},
+		{"help names the plugin", []string{"--help"}, nil, ExitOK, "kubectl svctrace SERVICE", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runWith(t, tc.client, false, nil, tc.args...)
+			if r.code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, r.out, r.errOut)
+			}
+			if !strings.Contains(r.out, tc.out) {
+				t.Errorf("stdout lacks %q:\n%s", tc.out, r.out)
+			}
+			if !strings.Contains(r.errOut, tc.err) {
+				t.Errorf("stderr lacks %q:\n%s", tc.err, r.errOut)
+			}
+		})
+	}
+}
+
+func TestMalformedFileNamesLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dump.yaml")
+	if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n   namespace: b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runWith(t, nil, false, nil, "-f", path, "a")
+	if r.code != ExitFailed || !strings.Contains(r.errOut, path+":5:") {
+		t.Errorf("code %d stderr %q, want exit 1 naming %s:5", r.code, r.errOut, path)
+	}
+}
+
+func TestForbiddenServiceExitsOne(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("get", "services", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "services"}, "web", errors.New("denied"))
+	})
+	r := runWith(t, c, false, nil, "-n", "shop", "web")
+	if r.code != ExitFailed || !strings.Contains(r.errOut, "kubectl auth can-i get services -n shop") {
+		t.Errorf("code %d stderr %q", r.code, r.errOut)
+	}
+}
+
+func TestJSONOutput(t *testing.T) {
+	r := runWith(t, nil, true, nil, "--demo", "-o", "json")
+	var doc struct {
+		APIVersion, Kind string
+		Summary          struct{ Warnings int }
+		Findings         []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, r.out)
+	}
+	if doc.APIVersion != "svctrace.dev/v1alpha1" || doc.Kind != "Trace" || doc.Summary.Warnings != 1 || doc.Findings[0].ID != "PodsNotReady" {
+		t.Errorf("unexpected document: %+v", doc)
+	}
+}
+
+func TestColourFollowsTerminalAndNoColor(t *testing.T) {
+	cases := []struct {
+		tty  bool
+		env  map[string]string
+		want bool
+	}{
+		{true, nil, true},
+		{true, map[string]string{"NO_COLOR": "1"}, false},
+		{false, nil, false},
+	}
+	for _, tc := range cases {
+		r := runWith(t, nil, tc.tty, tc.env, "--demo")
+		if got := strings.Contains(r.out, "\x1b["); got != tc.want {
+			t.Errorf("tty=%v env=%v: colour=%v, want %v", tc.tty, tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestCompletionListsServices(t *testing.T) {
+	c := fake.NewClientset(
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "worker", Namespace: "default"}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "default"}},
+	)
+	r := runWith(t, c, false, nil, "__complete", "-n", "default", "w")
+	if !strings.HasPrefix(r.out, "web\nworker\n:4\n") {
+		t.Errorf("completion output %q", r.out)
+	}
+}
