@@ -19,10 +19,10 @@ import (
 	_ "k8s.io/apimachinery/pkg/util/yaml"
 	_ "k8s.io/cli-runtime/pkg/genericclioptions"
 	_ "k8s.io/cli-runtime/pkg/genericiooptions"
+	_ "k8s.io/client-go/informers"
 	_ "k8s.io/client-go/kubernetes"
 	_ "k8s.io/client-go/kubernetes/fake"
 	_ "k8s.io/client-go/kubernetes/scheme"
-	_ "k8s.io/client-go/informers"
 	_ "sigs.k8s.io/knftables"
 	_ "sigs.k8s.io/yaml"
 )
