@@ -118,7 +118,7 @@ func (o Option) String() string {
 		s = "! " + s
 	}
 	for _, a := range o.Args {
-		s += " " + quote(a)
+		s += " " + quoteArg(a)
 	}
 	return s
 }

@@ -92,3 +92,12 @@ func quote(s string) string {
 func needsQuote(r rune) bool {
 	return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 }
+
+// quoteArg quotes an argument only when splitting would otherwise change it,
+// so option values such as "veth+" or "dst,dst" print as iptables-save does.
+func quoteArg(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n\"\\") {
+		return s
+	}
+	return quote(s)
+}
