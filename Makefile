@@ -1,0 +1,40 @@
+# Test tiers. `make test` runs every one; under CI=true no tier may skip.
+GO      ?= go
+BIN     := bin/kubectl-svctrace
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+FUZZTIME ?= 15s
+
+.PHONY: all build demo test test-unit test-fuzz lint deps clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-svctrace
+
+demo:
+	$(GO) run ./cmd/kubectl-svctrace --demo
+
+test: deps lint test-unit test-fuzz
+	@echo "make test: every tier passed"
+
+# Installs the system packages the root tiers need (when root); says what is
+# missing otherwise.
+deps:
+	@hack/install-deps.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Unit and package tests. Tests that need root or network namespaces run
+# here too: they skip when not root, and fail instead under CI=true.
+test-unit:
+	$(GO) test -count=1 ./...
+
+# Bounded fuzzing of every parser of untrusted input.
+test-fuzz:
+	@hack/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin dist

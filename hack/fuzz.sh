@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every Fuzz target in the module for a bounded time each ($1, e.g. 15s).
+set -euo pipefail
+fuzztime=${1:-15s}
+grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read -r file; do
+	dir=$(dirname "$file")
+	for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
+		echo "fuzz $dir $target for $fuzztime"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$dir"
+	done
+done
