@@ -83,6 +83,9 @@ func Expect(in Input) (*Expectation, error) {
 	eps := e.collectEndpoints(svc, in.Slices)
 	if e.Headless {
 		e.addEndpointAddrs(e.FQDN, eps)
+		if len(eps) == 0 {
+			e.Notes = append(e.Notes, "headless service with no ready endpoints: CoreDNS answers NXDOMAIN for "+e.FQDN)
+		}
 	} else {
 		e.addClusterIPs(svc)
 	}

@@ -139,7 +139,10 @@ func TestExpectRecords(t *testing.T) {
 				endpoint("10.244.1.6", no, "", ""))},
 		},
 		notReady: []NotReadyAddress{{IP: "10.244.1.6", Name: "10-244-1-6." + web}},
-		notes:    []string{"publishNotReadyAddresses is true but 1 EndpointSlice address(es) still say ready=false; CoreDNS follows the slice, so they are not served until the EndpointSlice controller updates them"},
+		notes: []string{
+			"publishNotReadyAddresses is true but 1 EndpointSlice address(es) still say ready=false; CoreDNS follows the slice, so they are not served until the EndpointSlice controller updates them",
+			"headless service with no ready endpoints: CoreDNS answers NXDOMAIN for " + web,
+		},
 	}, {
 		name: "pods whose hostname the slice lacks, or who are missing from it, are explained",
 		in: Input{
