@@ -1,0 +1,109 @@
+package trace
+
+// DataplaneHop is what one node's proxy does with the Service: the rules it
+// programmed (or, without a dump, the rules kube-proxy should program), and
+// where a packet to each Service port ends up.
+type DataplaneHop struct {
+	Node string `json:"node"`
+	// Mode is iptables, nftables or ipvs.
+	Mode string `json:"mode"`
+	// Source says where the rules came from: "expected" when generated from
+	// the API objects, else the dump's name.
+	Source string         `json:"source"`
+	Walks  []PacketWalk   `json:"walks"`
+	Chains []ChainListing `json:"chains"`
+}
+
+// PacketWalk is one packet followed through the rules.
+type PacketWalk struct {
+	Packet Packet `json:"packet"`
+	// Outcomes is the distribution over final verdicts; probabilities sum to 1.
+	Outcomes []Outcome `json:"outcomes"`
+	// Steps are the rules visited in order, over every branch.
+	Steps []WalkStep `json:"steps"`
+}
+
+// Packet describes the packet walked.
+type Packet struct {
+	Protocol string `json:"protocol"`
+	Source   string `json:"source"`
+	Dest     string `json:"destination"`
+	Port     int32  `json:"port"`
+	// From is pod, node or external.
+	From string `json:"from"`
+	// ServicePort names the Service port the packet targets.
+	ServicePort string `json:"servicePort"`
+}
+
+// Outcome is one final verdict with its probability and the chains passed.
+type Outcome struct {
+	// Verdict is DNAT, REJECT, DROP or ACCEPT (left unchanged).
+	Verdict     string   `json:"verdict"`
+	Target      string   `json:"target,omitempty"`
+	Probability float64  `json:"probability"`
+	Chains      []string `json:"chains"`
+	Masquerade  bool     `json:"masquerade,omitempty"`
+	// Note explains a branch that was assumed, e.g. an affinity hit.
+	Note string `json:"note,omitempty"`
+}
+
+// WalkStep is one rule evaluated during a walk.
+type WalkStep struct {
+	Table   string `json:"table,omitempty"`
+	Chain   string `json:"chain"`
+	Line    int    `json:"line,omitempty"`
+	Rule    string `json:"rule"`
+	Matched bool   `json:"matched"`
+	// Probability is the chance of reaching this step.
+	Probability float64 `json:"probability"`
+	Note        string  `json:"note,omitempty"`
+	// Depth is the call depth, for indentation.
+	Depth int `json:"depth"`
+}
+
+// ChainListing is one chain of the rule set that concerns the Service.
+type ChainListing struct {
+	Table string     `json:"table,omitempty"`
+	Name  string     `json:"name"`
+	Rules []RuleLine `json:"rules"`
+	// Drift is a finding ID when the chain differs from what is expected.
+	Drift string `json:"drift,omitempty"`
+}
+
+// RuleLine is one rule with its line in the dump (0 for generated rules).
+type RuleLine struct {
+	Line  int    `json:"line,omitempty"`
+	Text  string `json:"text"`
+	Drift string `json:"drift,omitempty"`
+}
+
+// DNSHop is what the Service's names should resolve to and what they did.
+type DNSHop struct {
+	Server string     `json:"server,omitempty"`
+	Zone   string     `json:"zone"`
+	Checks []DNSCheck `json:"checks"`
+	// SearchPath is the resolver's view from a pod, when one was given.
+	SearchPath *SearchPath `json:"searchPath,omitempty"`
+}
+
+// DNSCheck is one name and type with the expected and answered values.
+type DNSCheck struct {
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Expected []string `json:"expected"`
+	// Answered is nil when no query was made (offline).
+	Answered []string `json:"answered"`
+	Queried  bool     `json:"queried"`
+	OK       bool     `json:"ok"`
+}
+
+// SearchPath is how a pod's resolver expands a name.
+type SearchPath struct {
+	Pod         string   `json:"pod"`
+	Nameservers []string `json:"nameservers"`
+	Searches    []string `json:"searches"`
+	Ndots       int      `json:"ndots"`
+	Query       string   `json:"query"`
+	Tries       []string `json:"tries"`
+	Resolves    string   `json:"resolves,omitempty"`
+}
