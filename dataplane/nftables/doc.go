@@ -1,0 +1,29 @@
+// Package nftables models kube-proxy's nftables mode (GA since v1.33):
+// it parses `nft -j list ruleset`, walks a packet through the tables with
+// endpoint probabilities, computes what kube-proxy should have written for
+// a Service, and reports the drift between the two.
+//
+// Both layouts seen on real nodes are understood:
+//
+//   - v1.37 (LayoutV137): a service without ClientIP affinity DNATs in its
+//     own chain, `meta l4proto tcp dnat to 10.180.0.1:80` for one endpoint
+//     or `dnat ip to numgen random mod N map { 0 : ip . port, ... }` for
+//     several; affinity services keep endpoint-<H8>-... chains reached via
+//     `numgen random mod N vmap { 0 : goto endpoint-..., ... }`.
+//   - v1.29-v1.3x (LayoutLegacy): an endpoint chain for every endpoint and a
+//     mark-for-masquerade chain.
+//
+// The upstream source (k8s.io/kubernetes pkg/proxy/nftables/proxier.go,
+// v1.37.2) is the reference for names and rule shapes: chain names are
+// "<prefix><H8>-ns/svc/proto/port[__ip/port]" with H8 the first 8
+// characters of base32(sha256(name)).
+//
+// Main entry points:
+//
+//	ParseJSON(r) (*Ruleset, error)              parse nft JSON
+//	ListRuleset(ctx, runner, netns)             run nft and parse
+//	Walk(rs, pkt, opts) ([]Outcome, error)      packet walk with probabilities
+//	Expected(svc, slices, opts)                 what kube-proxy writes
+//	Drift(expected, table) []Difference         expected vs actual
+//	ChainTargets(table, chain)                  DNAT targets of a chain
+package nftables

@@ -1,0 +1,46 @@
+package nftables
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+)
+
+// Runner runs a program and returns its standard output. ExecRunner is the
+// real one; tests pass a fake that records the command.
+type Runner interface {
+	Run(ctx context.Context, name string, args ...string) ([]byte, error)
+}
+
+// ExecRunner runs programs with os/exec.
+type ExecRunner struct{}
+
+// Run implements Runner; stderr is folded into the error.
+func (ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s %v: %w: %s", name, args, err, bytes.TrimSpace(errb.Bytes()))
+	}
+	return out.Bytes(), nil
+}
+
+// ListRuleset runs `nft -j list ruleset` (inside network namespace netns
+// when it is not empty, through `ip netns exec`) and parses the output.
+func ListRuleset(ctx context.Context, r Runner, netns string) (*Ruleset, error) {
+	name, args := "nft", []string{"-j", "list", "ruleset"}
+	if netns != "" {
+		name, args = "ip", append([]string{"netns", "exec", netns, "nft"}, args...)
+	}
+	out, err := r.Run(ctx, name, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing nftables ruleset (needs root and nft >= 1.0): %w", err)
+	}
+	rs, err := ParseJSON(bytes.NewReader(out))
+	if err != nil {
+		return nil, fmt.Errorf("parsing nft output: %w", err)
+	}
+	return rs, nil
+}

@@ -1,0 +1,101 @@
+package nftables
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+// requireRoot skips without root, except under CI=true where the missing
+// privilege is a failure: CI must run these tests.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		if _, err := exec.LookPath("nft"); err == nil {
+			return
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("this test needs root and the nft binary, and CI=true forbids skipping it")
+	}
+	t.Skip("needs root and the nft binary")
+}
+
+// newNetns creates a private network namespace deleted at cleanup.
+func newNetns(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 4)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	name := "svctrace-nft-" + hex.EncodeToString(b)
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
+		}
+	})
+	return name
+}
+
+func TestRealNftables(t *testing.T) {
+	requireRoot(t)
+	tests := []struct {
+		layout string
+		cases  map[Packet]string
+	}{
+		{"v137", map[Packet]string{
+			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod):      "dnat 10.180.0.1:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod):      "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
+			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode):  "dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333",
+			testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod):      "dnat 10.180.0.3:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod):      "reject p=1.000",
+			testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal): "drop p=1.000",
+		}},
+		{"legacy", map[Packet]string{
+			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod):     "dnat 10.180.0.1:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod):     "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
+			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode): "dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333",
+			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod):     "reject p=1.000",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.layout, func(t *testing.T) {
+			ns := newNetns(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			in, err := os.Open("testdata/" + tt.layout + ".nft")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			load := exec.CommandContext(ctx, "ip", "netns", "exec", ns, "nft", "-f", "-")
+			load.Stdin = in
+			if out, err := load.CombinedOutput(); err != nil {
+				t.Fatalf("nft -f testdata/%s.nft: %v: %s", tt.layout, err, out)
+			}
+			rs, err := ListRuleset(ctx, ExecRunner{}, ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rs.KubeProxy("ip") == nil {
+				t.Fatal("loaded table ip kube-proxy is not in the listing")
+			}
+			for pkt, want := range tt.cases {
+				outs, err := Walk(rs, pkt, nodeOpts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := summary(outs); got != want {
+					t.Errorf("%s %s:%d: got %s, want %s", pkt.Proto, pkt.Dst, pkt.DstPort, got, want)
+				}
+			}
+		})
+	}
+}
