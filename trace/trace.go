@@ -4,14 +4,16 @@ package trace
 // with what is wrong along the way. Field names are part of the JSON/YAML
 // output contract (docs/output.md).
 type Trace struct {
-	Service   ServiceHop `json:"service"`
-	Ports     []PortHop  `json:"ports"`
-	Slices    []SliceHop `json:"endpointSlices"`
-	Pods      []PodHop   `json:"pods"`
-	Nodes     []NodeHop  `json:"nodes"`
-	Findings  []Finding  `json:"findings"`
-	Unchecked []Gap      `json:"unchecked,omitempty"`
-	Found     bool       `json:"found"`
+	Service   ServiceHop     `json:"service"`
+	Ports     []PortHop      `json:"ports"`
+	Slices    []SliceHop     `json:"endpointSlices"`
+	Pods      []PodHop       `json:"pods"`
+	Nodes     []NodeHop      `json:"nodes"`
+	DNS       *DNSHop        `json:"dns,omitempty"`
+	Dataplane []DataplaneHop `json:"dataplane,omitempty"`
+	Findings  []Finding      `json:"findings"`
+	Unchecked []Gap          `json:"unchecked,omitempty"`
+	Found     bool           `json:"found"`
 }
 
 // ServiceHop is what the Service says about itself.
