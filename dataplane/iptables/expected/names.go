@@ -34,8 +34,21 @@ const (
 // base32 (standard alphabet) encoding of sha256(s). iptables chain names are
 // limited to 28 characters, which is why the hash is cut short.
 func Hash16(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return base32.StdEncoding.EncodeToString(sum[:])[:16]
+	return hash16(s)
+}
+
+// hash16 hashes the concatenation of parts without building it on the
+// heap; chain names are computed for every endpoint of the cluster.
+func hash16(parts ...string) string {
+	var stack [256]byte
+	buf := stack[:0]
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	sum := sha256.Sum256(buf)
+	var enc [56]byte
+	base32.StdEncoding.Encode(enc[:], sum[:])
+	return string(enc[:16])
 }
 
 // PortName is the service port string kube-proxy uses in chain hashes and
@@ -66,7 +79,7 @@ type Chains struct {
 // ChainNames returns the chain names of a service port, given its PortName
 // string and protocol. The Uses flags are left false.
 func ChainNames(portName string, protocol corev1.Protocol) Chains {
-	h := Hash16(portName + protoString(protocol))
+	h := hash16(portName, protoString(protocol))
 	return Chains{
 		Cluster:  PrefixCluster + h,
 		Local:    PrefixLocal + h,
@@ -78,5 +91,5 @@ func ChainNames(portName string, protocol corev1.Protocol) Chains {
 // EndpointChain returns the KUBE-SEP chain name of one endpoint of a service
 // port; endpoint is "ip:port" ("[ip]:port" for IPv6).
 func EndpointChain(portName string, protocol corev1.Protocol, endpoint string) string {
-	return PrefixEndpoint + Hash16(portName+protoString(protocol)+endpoint)
+	return PrefixEndpoint + hash16(portName, protoString(protocol), endpoint)
 }

@@ -226,43 +226,54 @@ func (g *generator) writeFirewallChain(sp *ServicePort, p *portPlan) {
 }
 
 // writeEndpointRules writes the affinity and load-balancing rules of a
-// KUBE-SVC or KUBE-SVL chain.
+// KUBE-SVC or KUBE-SVL chain, built by hand as they run once per endpoint.
 func (g *generator) writeEndpointRules(sp *ServicePort, chain string, eps []*endpointInfo) {
-	large := g.rs.LargeCluster
+	comment := func(ep *endpointInfo) {
+		g.buf = g.buf[:0]
+		if !g.rs.LargeCluster {
+			g.buf = append(g.buf, `-m comment --comment "`...)
+			g.buf = append(append(append(g.buf, sp.ID...), " -> "...), ep.addr...)
+			g.buf = append(g.buf, `" `...)
+		}
+	}
 	if sp.AffinityTimeout != 0 {
 		secs := itoa(sp.AffinityTimeout)
 		for _, ep := range eps {
-			if large {
-				g.nat(chain, "-m", "recent", "--name", ep.chain, "--rcheck", "--seconds", secs, "--reap", "-j", ep.chain)
-			} else {
-				g.nat(chain, "-m", "comment", "--comment", `"`+sp.ID+` -> `+ep.addr+`"`,
-					"-m", "recent", "--name", ep.chain, "--rcheck", "--seconds", secs, "--reap", "-j", ep.chain)
-			}
+			comment(ep)
+			g.buf = append(append(append(g.buf, "-m recent --name "...), ep.chain...), " --rcheck --seconds "...)
+			g.buf = append(append(append(g.buf, secs...), " --reap -j "...), ep.chain...)
+			g.rs.NAT = append(g.rs.NAT, Rule{Table: TableNAT, Chain: chain, Spec: string(g.buf)})
 		}
 	}
 	n := len(eps)
 	for i, ep := range eps {
-		args := make([]string, 0, 10)
-		if !large {
-			args = append(args, "-m", "comment", "--comment", `"`+sp.ID+` -> `+ep.addr+`"`)
-		}
+		comment(ep)
 		if i < n-1 {
-			args = append(args, "-m", "statistic", "--mode", "random", "--probability", g.probability(n-i))
+			g.buf = append(g.buf, "-m statistic --mode random --probability "...)
+			g.buf = append(append(g.buf, g.probability(n-i)...), ' ')
 		}
-		g.nat(chain, append(args, "-j", ep.chain)...)
+		g.buf = append(append(g.buf, "-j "...), ep.chain...)
+		g.rs.NAT = append(g.rs.NAT, Rule{Table: TableNAT, Chain: chain, Spec: string(g.buf)})
 	}
 }
 
 func (g *generator) writeEndpointChain(sp *ServicePort, p *portPlan, ep *endpointInfo) {
 	g.rs.NATChains = append(g.rs.NATChains, ep.chain)
-	var comment []string
+	// Built by hand: this runs once per endpoint of the cluster.
+	g.buf = g.buf[:0]
 	if !g.rs.LargeCluster {
-		comment = []string{"-m", "comment", "--comment", sp.ID}
+		g.buf = append(g.buf, "-m comment --comment "...)
+		g.buf = append(g.buf, sp.ID...)
+		g.buf = append(g.buf, ' ')
 	}
-	g.nat(ep.chain, append(comment, "-s", ep.ip, "-j", ChainMarkMasq)...)
-	args := append(comment[:len(comment):len(comment)], "-m", p.proto, "-p", p.proto)
+	mark := len(g.buf)
+	g.buf = append(append(append(g.buf, "-s "...), ep.ip...), " -j KUBE-MARK-MASQ"...)
+	g.rs.NAT = append(g.rs.NAT, Rule{Table: TableNAT, Chain: ep.chain, Spec: string(g.buf)})
+	g.buf = g.buf[:mark]
 	if sp.AffinityTimeout != 0 {
-		args = append(comment[:len(comment):len(comment)], "-m", "recent", "--name", ep.chain, "--set", "-m", p.proto, "-p", p.proto)
+		g.buf = append(append(append(g.buf, "-m recent --name "...), ep.chain...), " --set "...)
 	}
-	g.nat(ep.chain, append(args, "-j", "DNAT", "--to-destination", ep.addr)...)
+	g.buf = append(append(append(append(g.buf, "-m "...), p.proto...), " -p "...), p.proto...)
+	g.buf = append(append(g.buf, " -j DNAT --to-destination "...), ep.addr...)
+	g.rs.NAT = append(g.rs.NAT, Rule{Table: TableNAT, Chain: ep.chain, Spec: string(g.buf)})
 }
