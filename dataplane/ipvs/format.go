@@ -73,11 +73,13 @@ func (e Expected) String() string {
 	return b.String()
 }
 
-// Table returns the expected virtual servers as a Table.
+// Table returns a copy of the expected virtual servers as a Table.
 func (e Expected) Table() Table {
 	t := Table{}
 	for _, vs := range e.VirtualServers {
-		t.VirtualServers = append(t.VirtualServers, vs.VirtualServer)
+		v := vs.VirtualServer
+		v.RealServers = append([]RealServer(nil), v.RealServers...)
+		t.VirtualServers = append(t.VirtualServers, v)
 	}
 	t.Sort()
 	return t

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -27,16 +28,7 @@ func TestNewNetlinkRefusesWithoutIPVS(t *testing.T) {
 	if k != nil || !errors.Is(err, ErrNoIPVS) {
 		t.Fatalf("NewNetlink = %v, %v; want nil, ErrNoIPVS", k, err)
 	}
-	if msg := err.Error(); len(msg) == 0 || containsNewline(msg) {
+	if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
 		t.Errorf("error should be one line, got %q", msg)
 	}
-}
-
-func containsNewline(s string) bool {
-	for _, r := range s {
-		if r == '\n' {
-			return true
-		}
-	}
-	return false
 }

@@ -13,6 +13,7 @@ import (
 func ParseList(data []byte) (Table, error) {
 	var t Table
 	cur := -1
+	seen := map[string]bool{}
 	err := lines(data, func(n int, line string) error {
 		f := strings.Fields(line)
 		if len(f) == 0 {
@@ -47,6 +48,10 @@ func ParseList(data []byte) (Table, error) {
 		if err != nil {
 			return wrap(err)
 		}
+		if seen[vs.Key()] {
+			return wrap(fmt.Errorf("virtual server %s listed twice", vs.Key()))
+		}
+		seen[vs.Key()] = true
 		t.VirtualServers = append(t.VirtualServers, vs)
 		cur = len(t.VirtualServers) - 1
 		return nil
