@@ -53,6 +53,13 @@ type parser struct {
 	cur  *Table
 	line int
 	args []string // reused token buffer
+
+	// Allocation pools; see newRule, newArgs and newMod.
+	ruleSlab []Rule
+	argSlab  []string
+	modPool  []*modInst
+	modUsed  int
+	modList  []*modInst
 }
 
 func (p *parser) errorf(format string, a ...any) error {

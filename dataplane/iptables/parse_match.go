@@ -3,6 +3,7 @@ package iptables
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -76,12 +77,13 @@ func (rp *ruleParser) finish() error {
 // buildMatch types one module instance. A known module with an option the
 // package does not evaluate becomes an OtherMatch with Known set.
 func buildMatch(m *modInst) (Match, error) {
+	// m.opts is reused for the next rule: matches that keep options copy them.
 	if m.spec == nil {
-		return &OtherMatch{Name: m.name, Options: m.opts}, nil
+		return &OtherMatch{Name: m.name, Options: slices.Clone(m.opts)}, nil
 	}
 	for _, o := range m.opts {
 		if o.Unknown {
-			return &OtherMatch{Name: m.name, Options: m.opts}, nil
+			return &OtherMatch{Name: m.name, Options: slices.Clone(m.opts)}, nil
 		}
 	}
 	var typed Match
@@ -107,7 +109,7 @@ func buildMatch(m *modInst) (Match, error) {
 	if err != nil || typed != nil {
 		return typed, err
 	}
-	return &OtherMatch{Name: m.name, Options: m.opts, Known: true}, nil
+	return &OtherMatch{Name: m.name, Options: slices.Clone(m.opts), Known: true}, nil
 }
 
 func buildComment(opts []Option) (Match, error) {

@@ -31,7 +31,8 @@ func (p *parser) command(line string) error {
 		if err != nil {
 			return err
 		}
-		r := &Rule{Table: c.Table, Chain: c.Name, Line: p.line, Text: line, Counters: cnt}
+		r := p.newRule()
+		*r = Rule{Table: c.Table, Chain: c.Name, Line: p.line, Text: line, Counters: cnt}
 		if err := p.parseRule(r, args[2:]); err != nil {
 			return err
 		}
@@ -106,8 +107,48 @@ type targetInst struct {
 	opts []Option
 }
 
+// newRule hands out rules from chunks, which a dump of several hundred
+// thousand rules allocates far faster than one by one.
+func (p *parser) newRule() *Rule {
+	if len(p.ruleSlab) == 0 {
+		p.ruleSlab = make([]Rule, 1024)
+	}
+	r := &p.ruleSlab[0]
+	p.ruleSlab = p.ruleSlab[1:]
+	return r
+}
+
+// newArgs returns an n-element slice for option arguments, from chunks.
+func (p *parser) newArgs(n int) []string {
+	if n > 64 {
+		return make([]string, n)
+	}
+	if len(p.argSlab) < n {
+		p.argSlab = make([]string, 4096)
+	}
+	a := p.argSlab[:n:n]
+	p.argSlab = p.argSlab[n:]
+	return a
+}
+
+// newMod returns a cleared module collector; collectors are reused from
+// rule to rule because nothing typed keeps them.
+func (rp *ruleParser) newMod(name string, spec map[string]int, implicit bool) *modInst {
+	p := rp.p
+	if p.modUsed == len(p.modPool) {
+		p.modPool = append(p.modPool, &modInst{})
+	}
+	m := p.modPool[p.modUsed]
+	p.modUsed++
+	*m = modInst{name: name, spec: spec, implicit: implicit, opts: m.opts[:0]}
+	rp.mods = append(rp.mods, m)
+	return m
+}
+
 func (p *parser) parseRule(r *Rule, args []string) error {
-	rp := ruleParser{p: p, r: r, args: args}
+	p.modUsed = 0
+	rp := ruleParser{p: p, r: r, args: args, mods: p.modList[:0]}
+	defer func() { p.modList = rp.mods[:0] }()
 	if err := rp.run(); err != nil {
 		return err
 	}
@@ -173,7 +214,7 @@ func (rp *ruleParser) option(name string, negated bool) error {
 			return err
 		}
 		spec, _ := matchSpecs[v]
-		rp.mods = append(rp.mods, &modInst{name: v, spec: spec})
+		rp.newMod(v, spec, false)
 		return nil
 	case "-j", "--jump", "-g", "--goto":
 		return rp.jump(name)
@@ -242,8 +283,7 @@ func (rp *ruleParser) moduleOption(name string, negated bool) error {
 		}
 	}
 	if proto := rp.r.Protocol.Value; portSpec[name] > 0 && (proto == "tcp" || proto == "udp" || proto == "sctp") {
-		m := &modInst{name: proto, spec: matchSpecs[proto], implicit: true}
-		rp.mods = append(rp.mods, m)
+		m := rp.newMod(proto, matchSpecs[proto], true)
 		return rp.take(&m.opts, name, 1, negated, false)
 	}
 	if rp.target != nil {
@@ -254,8 +294,7 @@ func (rp *ruleParser) moduleOption(name string, negated bool) error {
 			return rp.take(&rp.mods[k].opts, name, -1, negated, true)
 		}
 	}
-	m := &modInst{}
-	rp.mods = append(rp.mods, m)
+	m := rp.newMod("", nil, false)
 	return rp.take(&m.opts, name, -1, negated, true)
 }
 
@@ -276,7 +315,8 @@ func (rp *ruleParser) take(opts *[]Option, name string, n int, negated, unknown 
 	case rp.i+n > len(rp.args):
 		return rp.p.errorf("option %s needs %d argument(s)", name, n)
 	case n > 0:
-		o.Args = append(make([]string, 0, n), rp.args[rp.i:rp.i+n]...)
+		o.Args = rp.p.newArgs(n)
+		copy(o.Args, rp.args[rp.i:rp.i+n])
 		rp.i += n
 	}
 	*opts = append(*opts, o)

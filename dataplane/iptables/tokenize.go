@@ -44,6 +44,13 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // quotedWord reads a word starting at start that contains at least one
 // double quote, returning the unquoted word and the index after it.
 func quotedWord(line string, start int) (string, int, error) {
+	// The common case, "text" with no escapes, is a substring of line.
+	if line[start] == '"' {
+		if end := strings.IndexByte(line[start+1:], '"') + start + 1; end > start &&
+			strings.IndexByte(line[start:end], '\\') < 0 && (end+1 == len(line) || isSpace(line[end+1])) {
+			return line[start+1 : end], end + 1, nil
+		}
+	}
 	var b strings.Builder
 	open := false
 	i := start

@@ -94,19 +94,28 @@ const (
 
 // Step is one rule (or chain policy) the packet met.
 type Step struct {
-	Table string
-	// Hook is the built-in chain the table traversal started from.
-	Hook  string
-	Chain string
-	// Line is the rule's dump line (the chain declaration line for Policy).
-	Line int
+	// Chain is the chain the step is in; Chain.Table names the table.
+	Chain *Chain
 	// Rule is nil for Policy steps.
-	Rule   *Rule
+	Rule *Rule
+	// Hook is the built-in chain the table traversal started from.
+	Hook   string
 	Result StepResult
 	// Note explains assumptions and probability forks.
 	Note string
 	// Probability of the branch after this step.
 	Probability float64
+}
+
+// Table is the table of the step.
+func (s Step) Table() string { return s.Chain.Table }
+
+// Line is the rule's dump line, or the chain declaration line for Policy.
+func (s Step) Line() int {
+	if s.Rule != nil {
+		return s.Rule.Line
+	}
+	return s.Chain.Line
 }
 
 // Outcome is one way a packet can end.
@@ -131,11 +140,26 @@ type Outcome struct {
 	// Assumptions lists what the outcome takes for granted about rules the
 	// walk could not evaluate.
 	Assumptions []string
-	// Steps is the full path in order.
-	Steps []Step
-	// Decisive is the index in Steps of the rule that decided the verdict
-	// (the DNAT, REJECT or DROP rule), or -1.
+	// Decisive is the index in Steps() of the rule that decided the
+	// verdict (the DNAT, REJECT or DROP rule), or -1.
 	Decisive int
+
+	// path is shared with sibling outcomes up to where they forked, so a
+	// walk through a long KUBE-SERVICES chain is not copied per outcome.
+	path *stepSeg
+}
+
+// Steps returns the full path of the outcome in order: every rule met,
+// matched or not, and the policy of every built-in chain that ran out.
+func (o Outcome) Steps() []Step {
+	if o.path == nil {
+		return nil
+	}
+	out := make([]Step, o.path.n)
+	for s := o.path; s != nil; s = s.parent {
+		copy(out[s.n-len(s.steps):s.n], s.steps)
+	}
+	return out
 }
 
 // Result is the set of outcomes of a walk.

@@ -29,7 +29,7 @@ func (w *walker) act(c *Chain, i int, r *Rule, b *branch, depth int) ([]*branch,
 	case "ACCEPT":
 		return w.stop(b), nil
 	case "DROP", "REJECT":
-		b.verdict, b.rejectWith, b.decisive = Verdict(t.Name), t.RejectWith, len(b.steps)-1
+		b.verdict, b.rejectWith, b.decisive = Verdict(t.Name), t.RejectWith, b.nsteps()-1
 		return w.stop(b), nil
 	case "DNAT":
 		w.dnat(b, t.ToDestination)
@@ -83,7 +83,7 @@ func (w *walker) stop(b *branch) []*branch {
 // dnat rewrites the destination. A target without a port keeps the
 // packet's port; ranges are kept as text only.
 func (w *walker) dnat(b *branch, to string) {
-	b.dnat, b.decisive = to, len(b.steps)-1
+	b.dnat, b.decisive = to, b.nsteps()-1
 	ap, err := parseHostPort(to, b.pkt.DstPort)
 	if err != nil {
 		b.assumptions = append(b.assumptions, fmt.Sprintf("DNAT target %q is not a single ip:port; destination left unchanged", to))
@@ -119,13 +119,13 @@ func (o Outcome) ChainPath() string {
 		tag  string
 	}
 	var stack []entered
-	if o.Decisive >= 0 && o.Decisive < len(o.Steps) {
-		d := o.Steps[o.Decisive]
-		for _, s := range o.Steps[:o.Decisive+1] {
-			if s.Table != d.Table || s.Hook != d.Hook || s.Rule == nil {
+	if steps := o.Steps(); o.Decisive >= 0 && o.Decisive < len(steps) {
+		d := steps[o.Decisive]
+		for _, s := range steps[:o.Decisive+1] {
+			if s.Chain.Table != d.Chain.Table || s.Hook != d.Hook || s.Rule == nil {
 				continue
 			}
-			for len(stack) > 0 && stack[len(stack)-1].name != s.Chain {
+			for len(stack) > 0 && stack[len(stack)-1].name != s.Chain.Name {
 				stack = stack[:len(stack)-1]
 			}
 			if (s.Result == Matched || s.Result == AssumedMatched) && isUserChain(s.Rule.Target.Name) {

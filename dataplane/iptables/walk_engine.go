@@ -3,13 +3,17 @@ package iptables
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 )
 
 // branch is one possible history of the packet.
 type branch struct {
-	pkt         Packet
-	prob        float64
+	pkt  Packet
+	prob float64
+	// prefix holds the steps shared with sibling branches, steps the ones
+	// taken since the last fork: forks then cost nothing per step.
+	prefix      *stepSeg
 	steps       []Step
 	assumptions []string
 	affinity    string
@@ -29,20 +33,42 @@ type branch struct {
 	stopped bool
 }
 
-// fork copies b for another path; the step slice is capped so appends on
-// either side never overwrite the other's steps.
+// stepSeg is an immutable run of steps after its parent's; n counts the
+// steps of the whole chain of segments.
+type stepSeg struct {
+	parent *stepSeg
+	steps  []Step
+	n      int
+}
+
+// fork copies b for another path. The steps so far become a shared
+// segment, and the assumptions slice is capped so appends on either side
+// never overwrite the other's.
 func (b *branch) fork() *branch {
+	if len(b.steps) > 0 {
+		b.prefix = &stepSeg{parent: b.prefix, steps: b.steps, n: b.nsteps()}
+		b.steps = nil
+	}
 	c := *b
-	c.steps = b.steps[:len(b.steps):len(b.steps)]
 	c.assumptions = b.assumptions[:len(b.assumptions):len(b.assumptions)]
 	return &c
+}
+
+// nsteps is the number of steps of the branch so far.
+func (b *branch) nsteps() int {
+	n := len(b.steps)
+	if b.prefix != nil {
+		n += b.prefix.n
+	}
+	return n
 }
 
 func (b *branch) outcome() Outcome {
 	o := Outcome{
 		Verdict: b.verdict, DNATTarget: b.dnat, RejectWith: b.rejectWith,
 		Probability: b.prob, Masquerade: b.masquerade, Mark: b.pkt.Mark,
-		Affinity: b.affinity, Assumptions: b.assumptions, Steps: b.steps, Decisive: b.decisive,
+		Affinity: b.affinity, Assumptions: b.assumptions, Decisive: b.decisive,
+		path: &stepSeg{parent: b.prefix, steps: b.steps, n: b.nsteps()},
 	}
 	if o.Verdict == "" {
 		o.Verdict = VerdictAccept
@@ -132,10 +158,9 @@ func (w *walker) stage(live []*branch, hooks []hook) (alive, done []*branch, err
 }
 
 func (w *walker) policy(c *Chain, b *branch) {
-	b.steps = append(b.steps, Step{Table: c.Table, Hook: b.hook, Chain: c.Name, Line: c.Line,
-		Result: Policy, Note: "policy " + c.Policy, Probability: b.prob})
+	b.steps = append(b.steps, Step{Chain: c, Hook: b.hook, Result: Policy, Note: "policy " + c.Policy, Probability: b.prob})
 	if c.Policy == "DROP" {
-		b.verdict, b.decisive = VerdictDrop, len(b.steps)-1
+		b.verdict, b.decisive = VerdictDrop, b.nsteps()-1
 	}
 }
 
@@ -145,15 +170,18 @@ func (w *walker) exec(c *Chain, i int, b *branch, depth int) ([]*branch, error) 
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%w: jumps nest deeper than %d at %s %s; check for a jump cycle", ErrLoop, maxDepth, c.Table, c.Name)
 	}
+	if n := len(c.Rules) - i; cap(b.steps)-len(b.steps) < n {
+		b.steps = slices.Grow(b.steps, n)
+	}
 	for ; i < len(c.Rules); i++ {
 		r := c.Rules[i]
 		m := w.evalRule(r, b)
 		if m.no {
-			b.steps = append(b.steps, w.step(b, r, NotMatched, m.note))
+			b.steps = append(b.steps, w.step(b, c, r, NotMatched, m.note))
 			continue
 		}
 		if len(m.assume) == 0 && m.prob == 1 {
-			b.steps = append(b.steps, w.step(b, r, Matched, ""))
+			b.steps = append(b.steps, w.step(b, c, r, Matched, ""))
 			return w.act(c, i, r, b, depth)
 		}
 		return w.fork(c, i, r, b, m, depth)
@@ -175,7 +203,7 @@ func (w *walker) fork(c *Chain, i int, r *Rule, b *branch, m ruleMatch, depth in
 		if m.fresh {
 			miss.affinity = "fresh"
 		}
-		miss.steps = append(miss.steps, w.step(miss, r, AssumedNotMatched, m.note))
+		miss.steps = append(miss.steps, w.step(miss, c, r, AssumedNotMatched, m.note))
 		hit := b.fork()
 		hit.assumptions = append(hit.assumptions, m.assume...)
 		if m.sticky {
@@ -184,7 +212,7 @@ func (w *walker) fork(c *Chain, i int, r *Rule, b *branch, m ruleMatch, depth in
 		if m.prob < 1 {
 			return w.splitProb(c, i, r, hit, miss, m, depth)
 		}
-		hit.steps = append(hit.steps, w.step(hit, r, AssumedMatched, m.note))
+		hit.steps = append(hit.steps, w.step(hit, c, r, AssumedMatched, m.note))
 		res, err := w.act(c, i, r, hit, depth)
 		if err != nil {
 			return nil, err
@@ -206,7 +234,7 @@ func (w *walker) splitProb(c *Chain, i int, r *Rule, hit, extra *branch, m ruleM
 	miss.prob *= 1 - m.prob
 	var out []*branch
 	if hit.prob > 0 {
-		hit.steps = append(hit.steps, w.step(hit, r, Matched, note))
+		hit.steps = append(hit.steps, w.step(hit, c, r, Matched, note))
 		res, err := w.act(c, i, r, hit, depth)
 		if err != nil {
 			return nil, err
@@ -218,7 +246,7 @@ func (w *walker) splitProb(c *Chain, i int, r *Rule, hit, extra *branch, m ruleM
 			continue
 		}
 		if x == miss {
-			x.steps = append(x.steps, w.step(x, r, NotMatched, note))
+			x.steps = append(x.steps, w.step(x, c, r, NotMatched, note))
 		}
 		res, err := w.exec(c, i+1, x, depth)
 		if err != nil {
@@ -229,7 +257,6 @@ func (w *walker) splitProb(c *Chain, i int, r *Rule, hit, extra *branch, m ruleM
 	return out, nil
 }
 
-func (w *walker) step(b *branch, r *Rule, res StepResult, note string) Step {
-	return Step{Table: r.Table, Hook: b.hook, Chain: r.Chain, Line: r.Line, Rule: r,
-		Result: res, Note: note, Probability: b.prob}
+func (w *walker) step(b *branch, c *Chain, r *Rule, res StepResult, note string) Step {
+	return Step{Chain: c, Hook: b.hook, Rule: r, Result: res, Note: note, Probability: b.prob}
 }

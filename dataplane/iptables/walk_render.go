@@ -28,9 +28,9 @@ func (r Result) String() string {
 
 // String renders a step as "nat KUBE-SERVICES line 12: matched (note)".
 func (s Step) String() string {
-	out := fmt.Sprintf("%s %s line %d: %s", s.Table, s.Chain, s.Line, s.Result)
+	out := fmt.Sprintf("%s %s line %d: %s", s.Chain.Table, s.Chain.Name, s.Line(), s.Result)
 	if s.Result == Policy {
-		out = fmt.Sprintf("%s %s: end of chain, %s", s.Table, s.Chain, s.Note)
+		out = fmt.Sprintf("%s %s: end of chain, %s", s.Chain.Table, s.Chain.Name, s.Note)
 		return out
 	}
 	if s.Note != "" {

@@ -56,7 +56,7 @@ func renderWalk(r Result) string {
 	b.WriteString(r.String())
 	for i, o := range r.Outcomes {
 		fmt.Fprintf(&b, "\noutcome %d: %s\n", i+1, o.ChainPath())
-		for _, s := range o.Steps {
+		for _, s := range o.Steps() {
 			b.WriteString("  " + s.String() + "\n")
 		}
 	}
