@@ -20,4 +20,22 @@
 // one fixed order (namespace, name, port name, protocol); the rules of a
 // single service port keep kube-proxy's exact order. Compare per service, or
 // sort, when checking a live node.
+//
+// Typical use by a drift checker:
+//
+//	rs, err := expected.Generate(expected.Node{
+//		Name:       "node-a",
+//		IPs:        []string{"172.18.0.2"},
+//		LocalMode:  expected.LocalClusterCIDR,
+//		LocalValue: "10.244.0.0/16",
+//		NFAcct:     true,
+//	}, services, slices)
+//	save, err := rs.SaveTable(expected.TableNAT) // compare with iptables-save -t nat
+//	sp := rs.ServicePort("default", "web", "http", corev1.ProtocolTCP)
+//	// sp.Chains, sp.ClusterEndpoints (with probabilities), sp.NoEndpoints()
+//
+// Not modelled: partial syncs (kube-proxy rewrites only changed services
+// between full syncs, and deletes stale chains with "-X"), and rules other
+// components add to the same tables. The mark defaults to "0x00004000" as
+// NewProxier formats it; upstream's unit-test fake proxier uses "0x4000".
 package expected

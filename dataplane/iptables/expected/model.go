@@ -37,7 +37,8 @@ type ServicePort struct {
 	// each rule. They are empty when the chain does not exist.
 	ClusterEndpoints []Endpoint
 	LocalEndpoints   []Endpoint
-	// Reachable lists the endpoints that get a KUBE-SEP chain.
+	// Reachable lists the endpoints that get a KUBE-SEP chain, sorted by
+	// address; their Probability and Share are left zero.
 	Reachable []Endpoint
 	// HasEndpoints is false when no endpoint anywhere is usable: kube-proxy
 	// then writes only filter-table REJECT rules for the service port.

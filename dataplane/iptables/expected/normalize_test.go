@@ -3,6 +3,8 @@ package expected
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -50,6 +52,24 @@ func TestNormalizeErrors(t *testing.T) {
 	for _, spec := range []string{"-j MARK --or-mark zz", "-d", "stray", "-d 10.0.0.300 -j X", "-m conntrack --ctstate BOGUS -j X"} {
 		if _, err := Normalize(corev1.IPv4Protocol, Rule{Chain: "C", Spec: spec}); err == nil {
 			t.Errorf("Normalize(%q) succeeded, want an error", spec)
+		}
+	}
+}
+
+func TestSplitArgs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{`-m comment --comment "a b" -j X`, []string{"-m", "comment", "--comment", "a b", "-j", "X"}},
+		{`--comment ""  -j  X`, []string{"--comment", "", "-j", "X"}},
+		{`--comment "q\"uote\\d"`, []string{"--comment", `q"uote\d`}},
+		{`--comment pre"fix x"post y`, []string{"--comment", "prefix xpost", "y"}},
+		{"", []string{}},
+	}
+	for _, tc := range tests {
+		if got := splitArgs(tc.in); !cmp.Equal(got, tc.want) {
+			t.Errorf("splitArgs(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

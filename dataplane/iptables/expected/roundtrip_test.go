@@ -137,8 +137,12 @@ func kubeProxyPart(save string) string {
 // the normalised form.
 func TestRoundTrip(t *testing.T) {
 	requireRoot(t)
+	large := upstreamNode()
+	large.NFAcct, large.MasqueradeAll = false, true
+	svcs, slices := largeClusterInput(true)
+	all := append(scenarios(), scenario{name: "large-cluster", node: large, services: svcs, slices: slices})
 	for _, backend := range backends {
-		for _, sc := range scenarios() {
+		for _, sc := range all {
 			t.Run(backend+"/"+sc.name, func(t *testing.T) {
 				rs, err := Generate(sc.node, sc.services, sc.slices)
 				if err != nil {

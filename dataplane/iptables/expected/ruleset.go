@@ -110,32 +110,51 @@ func writeTable(b *strings.Builder, table string, chains []string, rules []Rule)
 
 // splitArgs tokenises like iptables-restore: whitespace separates
 // arguments, double quotes group them and a backslash escapes the next
-// character inside quotes.
+// character inside quotes. Unquoted arguments share the input's memory.
 func splitArgs(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inQuote, have := false, false
-	for i := 0; i < len(s); i++ {
+	out := make([]string, 0, 16)
+	for i := 0; i < len(s); {
+		if s[i] == ' ' || s[i] == '\t' {
+			i++
+			continue
+		}
+		start, plain := i, true
+		for i < len(s) && s[i] != ' ' && s[i] != '\t' {
+			if s[i] == '"' {
+				plain = false
+				break
+			}
+			i++
+		}
+		if plain {
+			out = append(out, s[start:i])
+			continue
+		}
+		var tok []byte
+		tok, i = quotedArg(s, start)
+		out = append(out, string(tok))
+	}
+	return out
+}
+
+// quotedArg reads one argument containing quotes, starting at i, and
+// returns it with the quoting removed and the index after it.
+func quotedArg(s string, i int) ([]byte, int) {
+	var tok []byte
+	inQuote := false
+	for ; i < len(s); i++ {
 		ch := s[i]
 		switch {
 		case inQuote && ch == '\\' && i+1 < len(s):
 			i++
-			cur.WriteByte(s[i])
+			tok = append(tok, s[i])
 		case ch == '"':
-			inQuote, have = !inQuote, true
+			inQuote = !inQuote
 		case !inQuote && (ch == ' ' || ch == '\t'):
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
+			return tok, i
 		default:
-			cur.WriteByte(ch)
-			have = true
+			tok = append(tok, ch)
 		}
 	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out
+	return tok, i
 }

@@ -120,6 +120,7 @@ func Normalize(family corev1.IPFamily, r Rule) (string, error) {
 		return "", fmt.Errorf("rule %q: %w", r.String(), err)
 	}
 	var b strings.Builder
+	b.Grow(len(r.Chain) + len(r.Spec) + 64)
 	b.WriteString("-A ")
 	b.WriteString(r.Chain)
 	v6 := family == corev1.IPv6Protocol
@@ -140,7 +141,10 @@ func Normalize(family corev1.IPFamily, r Rule) (string, error) {
 		if h.h.neg {
 			b.WriteString(" !")
 		}
-		b.WriteString(" " + h.flag + " " + v)
+		b.WriteString(" ")
+		b.WriteString(h.flag)
+		b.WriteString(" ")
+		b.WriteString(v)
 	}
 	for _, m := range pr.matches {
 		if err := saveMatch(&b, m, v6); err != nil {
@@ -177,7 +181,8 @@ func saveAddr(s string, v6 bool) (string, error) {
 }
 
 func saveTarget(b *strings.Builder, target string, opts []option, v6 bool) error {
-	b.WriteString(" -j " + target)
+	b.WriteString(" -j ")
+	b.WriteString(target)
 	switch target {
 	case "MARK":
 		for _, o := range opts {
@@ -223,9 +228,11 @@ func writeOpts(b *strings.Builder, opts []option) {
 		if o.neg {
 			b.WriteString(" !")
 		}
-		b.WriteString(" --" + o.name)
+		b.WriteString(" --")
+		b.WriteString(o.name)
 		for _, v := range o.values {
-			b.WriteString(" " + v)
+			b.WriteString(" ")
+			b.WriteString(v)
 		}
 	}
 }

@@ -7,7 +7,8 @@ import (
 
 // saveMatch prints one match as its libxt_* save function does.
 func saveMatch(b *strings.Builder, m match, v6 bool) error {
-	b.WriteString(" -m " + m.name)
+	b.WriteString(" -m ")
+	b.WriteString(m.name)
 	switch m.name {
 	case "comment":
 		for _, o := range m.opts {
