@@ -17,6 +17,7 @@ func Text(w io.Writer, t *trace.Trace, o TextOptions) error {
 	tw.service(t)
 	if t.Found {
 		var sections []section
+		sections = append(sections, tw.dnsSection(t)...)
 		sections = append(sections, tw.ports(t)...)
 		sections = append(sections, tw.pods(t)...)
 		sections = append(sections, tw.nodes(t)...)
@@ -101,20 +102,23 @@ func (tw *textWriter) tree(sections []section) {
 		tw.line("│")
 		tw.line("%s%s", branch, s.head)
 		for _, c := range s.children {
-			tw.line("%s%s", indent, c)
+			for _, l := range strings.Split(c, "\n") {
+				tw.line("%s%s", indent, l)
+			}
 		}
 	}
 }
 
-// branches prefixes items with tree marks, the last one closing the branch.
+// branches prefixes items with tree marks, the last one closing the
+// branch; the continuation lines of a multi-line item keep the trunk.
 func branches(items []string) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
+		mark, cont := "├─ ", "\n│  "
 		if i == len(items)-1 {
-			out[i] = "└─ " + it
-		} else {
-			out[i] = "├─ " + it
+			mark, cont = "└─ ", "\n   "
 		}
+		out[i] = mark + strings.ReplaceAll(it, "\n", cont)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -24,6 +25,8 @@ import (
 // independent of the cluster's size.
 type Fetcher struct {
 	Client kubernetes.Interface
+	// FromPod, "namespace/name", is a pod to explain DNS from; optional.
+	FromPod string
 }
 
 // reader collects results and gaps from concurrent requests.
@@ -52,6 +55,10 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 	g.Go(func() error { return r.service(gctx, f.Client, ns, name) })
 	g.Go(func() error { return r.slices(gctx, f.Client, ns, name) })
 	g.Go(func() error { return r.events(gctx, f.Client, ns, name) })
+	g.Go(func() error { return r.kubeDNS(gctx, f.Client) })
+	if f.FromPod != "" {
+		g.Go(func() error { return r.fromPod(gctx, f.Client, f.FromPod) })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -125,6 +132,37 @@ func (r *reader) events(ctx context.Context, c kubernetes.Interface, ns, name st
 	}
 	r.mu.Lock()
 	r.in.Events = keep
+	r.mu.Unlock()
+	return nil
+}
+
+// kubeDNS reads the cluster DNS Service; its absence is not an error here.
+func (r *reader) kubeDNS(ctx context.Context, c kubernetes.Interface) error {
+	svc, err := c.CoreV1().Services("kube-system").Get(ctx, "kube-dns", metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil
+	case err != nil:
+		return r.gap("get", "services", "kube-system", err)
+	}
+	r.mu.Lock()
+	r.in.KubeDNS = svc
+	r.mu.Unlock()
+	return nil
+}
+
+// fromPod reads the pod a DNS search path is explained from.
+func (r *reader) fromPod(ctx context.Context, c kubernetes.Interface, nsName string) error {
+	ns, name, _ := strings.Cut(nsName, "/")
+	pod, err := c.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("--from pod/%s: pod not found in namespace %q; list them with kubectl get pods -n %s", name, ns, ns)
+	case err != nil:
+		return r.gap("get", "pods", ns, err)
+	}
+	r.mu.Lock()
+	r.in.FromPod = pod
 	r.mu.Unlock()
 	return nil
 }

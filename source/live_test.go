@@ -63,6 +63,7 @@ func TestRequestsDoNotGrowWithCluster(t *testing.T) {
 		`get nodes ns="" name=node-0`,
 		`get nodes ns="" name=node-1`,
 		`get services ns="default" name=web`,
+		`get services ns="kube-system" name=kube-dns`,
 		`list endpointslices ns="default" labels="kubernetes.io/service-name=web" fields=""`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Service,involvedObject.name=web"`,
 		`list pods ns="default" labels="app=web" fields=""`,
@@ -89,6 +90,7 @@ func TestMissingServiceReadsSuggestions(t *testing.T) {
 	}
 	want := []string{
 		`get services ns="default" name=wbe`,
+		`get services ns="kube-system" name=kube-dns`,
 		`list endpointslices ns="default" labels="kubernetes.io/service-name=wbe" fields=""`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Service,involvedObject.name=wbe"`,
 		`list services ns="" labels="" fields="metadata.name=wbe"`,

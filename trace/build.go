@@ -37,6 +37,7 @@ func Build(in Input) *Trace {
 		eventFindings,
 		localPolicyFindings,
 		nodeFindings,
+		dnsFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}
@@ -182,3 +183,5 @@ func portLabel(p PortHop) string {
 	}
 	return fmt.Sprintf("port %d/%s", p.Port, p.Protocol)
 }
+
+func dnsFindings(in Input, t *Trace) []Finding { return dnsHop(in, t) }

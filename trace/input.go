@@ -34,6 +34,15 @@ type Input struct {
 	SimilarServices    []string
 	SameNameNamespaces []string
 
+	// ClusterDomain is the cluster's DNS zone; cluster.local when empty.
+	ClusterDomain string
+	// KubeDNS is the cluster DNS Service (kube-system/kube-dns), nil if absent.
+	KubeDNS *corev1.Service
+	// DNS is a live check's result; nil when no query was made.
+	DNS *DNSObservation
+	// FromPod is the pod the user traces from (--from pod/NAME), if any.
+	FromPod *corev1.Pod
+
 	// Gaps are reads that failed (typically Forbidden).
 	Gaps []Gap
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/svctrace/kubectl-svctrace/demo"
+	"github.com/svctrace/kubectl-svctrace/dns"
 	"github.com/svctrace/kubectl-svctrace/render"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -27,6 +29,11 @@ type options struct {
 	output    string
 	filenames []string
 	demo      bool
+
+	dnsCheck      bool
+	dnsServer     string
+	clusterDomain string
+	from          string
 
 	namespace string
 	name      string
@@ -46,6 +53,10 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "", "output format: wide, json or yaml (default: a readable tree)")
 	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories of YAML/JSON objects (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
 	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames)")
+	f.BoolVar(&o.dnsCheck, "dns", false, "query the cluster DNS Service (kube-system/kube-dns) for the Service's names")
+	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
+	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
+	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 }
 
@@ -106,6 +117,9 @@ func (o *options) Validate() error {
 	default:
 		return fmt.Errorf("unknown --output %q: use wide, json or yaml", o.output)
 	}
+	if o.from != "" && o.fromPod() == "" && !isEntry(o.from) {
+		return fmt.Errorf("unknown --from %q: use pod/NAME, node, external or an IP address", o.from)
+	}
 	if o.demo && len(o.filenames) > 0 {
 		return errors.New("--demo and --filename both choose the input: use one")
 	}
@@ -115,9 +129,17 @@ func (o *options) Validate() error {
 // Run traces the Service and writes the result; error findings map to
 // exit code 3.
 func (o *options) Run(ctx context.Context) error {
-	in, err := source.Fetcher{Client: o.client}.Fetch(ctx, o.namespace, o.name)
+	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod()}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		return err
+	}
+	in.ClusterDomain = o.clusterDomain
+	if o.dnsCheck || o.dnsServer != "" {
+		server, err := dns.ServerAddr(o.dnsServer, in.KubeDNS)
+		if err != nil {
+			return err
+		}
+		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
 	}
 	t := trace.Build(*in)
 	if err := o.render(t); err != nil {
@@ -163,4 +185,24 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// fromPod returns "namespace/name" for --from pod/NAME (or pod/NS/NAME).
+func (o *options) fromPod() string {
+	rest, ok := strings.CutPrefix(o.from, "pod/")
+	if !ok || rest == "" {
+		return ""
+	}
+	if strings.Contains(rest, "/") {
+		return rest
+	}
+	return o.namespace + "/" + rest
+}
+
+func isEntry(from string) bool {
+	if from == "node" || from == "external" {
+		return true
+	}
+	_, err := netip.ParseAddr(from)
+	return err == nil
 }

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net"
+	"strings"
+	"testing"
+
+	mdns "github.com/miekg/dns"
+)
+
+// serveDNS answers from records (name → RR texts) on a loopback UDP port.
+func serveDNS(t *testing.T, records map[string][]string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &mdns.Server{PacketConn: pc, Handler: mdns.HandlerFunc(func(w mdns.ResponseWriter, q *mdns.Msg) {
+		m := new(mdns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		rrs, ok := records[q.Question[0].Name]
+		if !ok {
+			m.Rcode = mdns.RcodeNameError
+		}
+		for _, text := range rrs {
+			rr, err := mdns.NewRR(text)
+			if err == nil && rr.Header().Rrtype == q.Question[0].Qtype {
+				m.Answer = append(m.Answer, rr)
+			}
+		}
+		_ = w.WriteMsg(m)
+	})}
+	go func() { _ = srv.ActivateAndServe() }()
+	t.Cleanup(func() { _ = srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
+
+func TestDNSCheckAgainstServer(t *testing.T) {
+	const name = "hostnames.default.svc.cluster.local."
+	const srvName = "_default._tcp.hostnames.default.svc.cluster.local."
+	cases := []struct {
+		name    string
+		records map[string][]string
+		code    int
+		want    string
+	}{
+		{"answers match", map[string][]string{
+			name:    {name + " 5 IN A 10.96.0.150"},
+			srvName: {srvName + " 5 IN SRV 0 100 80 " + name},
+			// CoreDNS also answers per-endpoint names of ClusterIP Services.
+			"10-244-1-7." + name: {"10-244-1-7." + name + " 5 IN A 10.244.1.7"},
+			"10-244-2-5." + name: {"10-244-2-5." + name + " 5 IN A 10.244.2.5"},
+		}, ExitOK, "✔ A hostnames.default.svc.cluster.local. → 10.96.0.150"},
+		{"wrong address", map[string][]string{name: {name + " 5 IN A 10.96.0.99"}}, ExitFindings, "DNSAnswerMismatch"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := serveDNS(t, tc.records)
+			r := runWith(t, nil, false, nil, "--demo", "--dns-server", addr)
+			if r.code != tc.code || !strings.Contains(r.out, tc.want) {
+				t.Errorf("code %d (want %d), stdout lacks %q:\n%s%s", r.code, tc.code, tc.want, r.out, r.errOut)
+			}
+			if !strings.Contains(r.out, "DNS via "+addr) {
+				t.Errorf("output does not name the server %s", addr)
+			}
+		})
+	}
+}

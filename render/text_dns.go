@@ -1,0 +1,62 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// dnsSection lists each name CoreDNS should serve, with what the server
+// answered when a live check ran.
+func (tw *textWriter) dnsSection(t *trace.Trace) []section {
+	d := t.DNS
+	if d == nil || len(d.Checks) == 0 {
+		return nil
+	}
+	head := "DNS (expected records; query with --dns or --dns-server)"
+	if d.Server != "" {
+		head = "DNS via " + d.Server
+	}
+	var items []string
+	for _, c := range d.Checks {
+		if !t.Service.Headless && isEndpointName(c.Name) && (!c.Queried || c.OK) {
+			continue // per-endpoint names of a ClusterIP Service: JSON has them
+		}
+		want := strings.Join(c.Expected, ", ")
+		if want == "" {
+			want = "no record"
+		}
+		line := fmt.Sprintf("%s %s → %s", c.Type, c.Name, want)
+		if c.Queried {
+			line = tw.p.ok(c.OK) + " " + line
+			if !c.OK {
+				got := strings.Join(c.Answered, ", ")
+				if got == "" {
+					got = "nothing"
+				}
+				line += tw.p.paint(ansiRed, " (answered "+got+")")
+			}
+		}
+		items = append(items, line)
+	}
+	if sp := d.SearchPath; sp != nil {
+		res := tw.p.paint(ansiRed, "no tried name is the Service's")
+		if sp.Resolves != "" {
+			res = "resolves as " + sp.Resolves
+		}
+		items = append(items, fmt.Sprintf("from pod %s, %q (ndots:%d) tries %s: %s",
+			sp.Pod, sp.Query, sp.Ndots, strings.Join(sp.Tries, " "), res))
+	}
+	var wrapped []string
+	for _, it := range items {
+		wrapped = append(wrapped, strings.Join(wrap(it, tw.o.Width-9), "\n   "))
+	}
+	return []section{{head, branches(wrapped)}}
+}
+
+// isEndpointName tells a per-endpoint name (host.svc.ns.svc.zone.) from the
+// Service's own name and its SRV names.
+func isEndpointName(name string) bool {
+	return !strings.HasPrefix(name, "_") && strings.Count(name, ".") > 5
+}

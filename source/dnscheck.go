@@ -1,0 +1,23 @@
+package source
+
+import (
+	"context"
+
+	"github.com/svctrace/kubectl-svctrace/dns"
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// CheckDNS asks r, which talks to server, every question the Service's
+// expected records raise, and stores what it saw in in.DNS.
+func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Input) {
+	if in.Service == nil {
+		return
+	}
+	e, err := trace.DNSExpectation(*in)
+	if err != nil {
+		in.DNS = &trace.DNSObservation{Server: server, Err: err}
+		return
+	}
+	answers, err := dns.Ask(ctx, r, e.Questions())
+	in.DNS = &trace.DNSObservation{Server: server, Answers: answers, Err: err}
+}

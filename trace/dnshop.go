@@ -1,0 +1,136 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dns"
+)
+
+// DNSObservation is what a live DNS check saw; nil in Input means no query
+// was made (offline input, or no --dns/--dns-server).
+type DNSObservation struct {
+	Server  string
+	Answers []*dns.Answer
+	// Err is set when the check stopped, typically a *dns.UnreachableError.
+	Err error
+}
+
+// DNSExpectation is what CoreDNS should answer for the Service in in; the
+// I/O layer uses its Questions to query a server.
+func DNSExpectation(in Input) (*dns.Expectation, error) {
+	slices := make([]*discoveryv1.EndpointSlice, len(in.EndpointSlices))
+	for i := range in.EndpointSlices {
+		slices[i] = &in.EndpointSlices[i]
+	}
+	pods := make([]*corev1.Pod, len(in.Pods))
+	for i := range in.Pods {
+		pods[i] = &in.Pods[i]
+	}
+	return dns.Expect(dns.Input{Service: in.Service, Slices: slices, Pods: pods, ClusterDomain: in.ClusterDomain})
+}
+
+// dnsHop fills t.DNS and returns the DNS findings.
+func dnsHop(in Input, t *Trace) []Finding {
+	e, err := DNSExpectation(in)
+	if err != nil {
+		return nil
+	}
+	hop := &DNSHop{Zone: e.Zone}
+	var results []dns.Result
+	if obs := in.DNS; obs != nil {
+		hop.Server = obs.Server
+		var ue *dns.UnreachableError
+		switch {
+		case errors.As(obs.Err, &ue):
+			results = append(results, dns.Result{ID: dns.DNSServerUnreachable, Severity: dns.SeverityWarning,
+				Subject: obs.Server, Message: ue.Error(), Hint: "run the check where the DNS service is reachable: from a node (svctrace --serve) or a debug pod"})
+		case obs.Err != nil:
+			results = append(results, dns.Result{ID: dns.DNSServerUnreachable, Severity: dns.SeverityWarning,
+				Subject: obs.Server, Message: "DNS check stopped: " + obs.Err.Error(), Hint: "retry with a longer --request-timeout, or check from a debug pod"})
+		default:
+			results = append(results, dns.Compare(e, obs.Answers)...)
+		}
+	}
+	hop.Checks = dnsChecks(e, in.DNS)
+	if in.FromPod != nil {
+		plan, rs, ok := searchPath(in, e)
+		if ok {
+			hop.SearchPath = plan
+			results = append(results, rs...)
+		}
+	}
+	t.DNS = hop
+	out := make([]Finding, 0, len(results))
+	for _, r := range results {
+		out = append(out, Finding{ID: string(r.ID), Severity: Severity(r.Severity), Subject: "dns/" + r.Subject, Message: r.Message, Hint: r.Hint})
+	}
+	return out
+}
+
+// dnsChecks pairs each question with the expected and answered values.
+func dnsChecks(e *dns.Expectation, obs *DNSObservation) []DNSCheck {
+	answered := map[dns.Question]*dns.Answer{}
+	if obs != nil && obs.Err == nil {
+		for _, a := range obs.Answers {
+			answered[a.Question] = a
+		}
+	}
+	var out []DNSCheck
+	for _, q := range e.Questions() {
+		c := DNSCheck{Name: q.Name, Type: string(q.Type), Expected: []string{}}
+		for _, r := range e.Records {
+			if r.Name == q.Name && r.Type == q.Type {
+				c.Expected = append(c.Expected, recordValue(r))
+			}
+		}
+		if a, ok := answered[q]; ok {
+			c.Queried = true
+			c.Answered = []string{}
+			for _, r := range a.OfType(q.Type) {
+				c.Answered = append(c.Answered, recordValue(r))
+			}
+			c.OK = strings.Join(c.Expected, ",") == strings.Join(c.Answered, ",")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func recordValue(r dns.Record) string {
+	if r.Type == dns.TypeSRV {
+		return fmt.Sprintf("%d %d %d %s", r.Priority, r.Weight, r.Port, r.Value)
+	}
+	return r.Value
+}
+
+// searchPath explains how the --from pod's resolver reaches the Service's
+// short name (or name.namespace from another namespace).
+func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) {
+	var clusterDNS []string
+	if in.KubeDNS != nil && in.KubeDNS.Spec.ClusterIP != "" && in.KubeDNS.Spec.ClusterIP != corev1.ClusterIPNone {
+		clusterDNS = []string{in.KubeDNS.Spec.ClusterIP}
+	}
+	rc, err := dns.PodResolvConf(dns.PodDNS{Pod: in.FromPod, ClusterDomain: in.ClusterDomain, ClusterDNS: clusterDNS})
+	if err != nil {
+		return nil, nil, false
+	}
+	query := in.Name
+	if in.FromPod.Namespace != in.Namespace {
+		query = in.Name + "." + in.Namespace
+	}
+	plan := dns.PlanSearch(rc, query, e)
+	sp := &SearchPath{Pod: in.FromPod.Namespace + "/" + in.FromPod.Name, Nameservers: rc.Nameservers,
+		Searches: rc.Searches, Ndots: rc.Ndots(), Query: query}
+	for _, s := range plan.Steps {
+		sp.Tries = append(sp.Tries, s.Name)
+	}
+	if plan.Match >= 0 {
+		sp.Resolves = plan.Steps[plan.Match].Name
+	}
+	return sp, plan.Results(), true
+}
