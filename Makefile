@@ -5,7 +5,9 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: all build demo test test-unit test-fuzz lint deps clean
+.PHONY: all build demo test test-unit test-fuzz test-ipvs lint deps clean
+
+include harness/cluster.mk
 
 all: build
 
@@ -15,7 +17,7 @@ build:
 demo:
 	$(GO) run ./cmd/kubectl-svctrace --demo
 
-test: deps lint test-unit test-fuzz
+test: deps lint test-unit test-fuzz test-ipvs
 	@echo "make test: every tier passed"
 
 # Installs the system packages the root tiers need (when root); says what is
@@ -35,6 +37,10 @@ test-unit:
 # Bounded fuzzing of every parser of untrusted input.
 test-fuzz:
 	@hack/fuzz.sh $(FUZZTIME)
+
+# Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
+test-ipvs:
+	bash harness/ipvsvm/run.sh
 
 clean:
 	rm -rf bin dist
