@@ -174,10 +174,13 @@ const (
 	maxDepth    = 64
 	maxEntries  = 10000
 	maxOutcomes = 4096
+	// maxEvals bounds the total work: jump trees can be exponential
+	// without looping. A real node's walk needs a few tens of thousands.
+	maxEvals = 2_000_000
 )
 
-// ErrLoop is returned (wrapped) when a walk exceeds its depth or chain-entry
-// limits, which only a looping ruleset can do.
+// ErrLoop is returned (wrapped) when a walk exceeds its depth, chain-entry
+// or evaluation limits: the ruleset loops, or branches too much to walk.
 var ErrLoop = errors.New("rule walk loops")
 
 // Walk follows p through d as netfilter would and returns every outcome.

@@ -54,7 +54,7 @@ func (w *walker) act(c *Chain, i int, r *Rule, b *branch, depth int) ([]*branch,
 func (w *walker) call(c *Chain, i int, sub *Chain, isGoto bool, b *branch, depth int) ([]*branch, error) {
 	b.entries++
 	if b.entries > maxEntries {
-		return nil, fmt.Errorf("%w: more than %d chain entries reaching %s %s; check for a goto cycle", ErrLoop, maxEntries, sub.Table, sub.Name)
+		return nil, fmt.Errorf("%w: more than %d chain entries reaching %s %s; check for a goto cycle or chains called over and over", ErrLoop, maxEntries, sub.Table, sub.Name)
 	}
 	out, err := w.exec(sub, 0, b, depth+1)
 	if err != nil || isGoto {

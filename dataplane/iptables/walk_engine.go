@@ -84,6 +84,7 @@ type walker struct {
 	d        *Dump
 	node     Node
 	outcomes int
+	evals    int
 }
 
 type hook struct{ table, chain string }
@@ -175,6 +176,9 @@ func (w *walker) exec(c *Chain, i int, b *branch, depth int) ([]*branch, error) 
 	}
 	for ; i < len(c.Rules); i++ {
 		r := c.Rules[i]
+		if w.evals++; w.evals > maxEvals {
+			return nil, fmt.Errorf("%w: gave up after %d rule evaluations at %s; the ruleset branches too much to walk", ErrLoop, maxEvals, r)
+		}
 		m := w.evalRule(r, b)
 		if m.no {
 			b.steps = append(b.steps, w.step(b, c, r, NotMatched, m.note))

@@ -266,3 +266,44 @@ COMMIT
 		}
 	}
 }
+
+func TestWalkExponentialJumps(t *testing.T) {
+	// Each chain calls the next twice: 2^40 paths without a cycle.
+	var b strings.Builder
+	b.WriteString("*filter\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, ":C%d - [0:0]\n", i)
+	}
+	b.WriteString("-A INPUT -j C0\n")
+	for i := range 39 {
+		fmt.Fprintf(&b, "-A C%d -j C%d\n-A C%d -j C%d\n", i, i+1, i, i+1)
+	}
+	b.WriteString("COMMIT\n")
+	d, err := Parse(b.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Walk(d, pkt("tcp", "10.0.0.1", "127.0.0.1", 80), EntryPod, node); !errors.Is(err, ErrLoop) {
+		t.Fatalf("want ErrLoop, got %v", err)
+	}
+}
+
+func TestWalkLoadBalancerSourceRanges(t *testing.T) {
+	d := mustParseFile(t, "loadbalancer-firewall.save")
+	tests := []struct {
+		src  string
+		want Verdict
+	}{
+		{"203.0.113.7", VerdictDNAT},  // inside loadBalancerSourceRanges
+		{"198.51.100.7", VerdictDrop}, // outside: no DNAT, filter drops the LB IP
+	}
+	for _, tc := range tests {
+		res, err := Walk(d, pkt("tcp", tc.src, "5.6.7.8", 80), EntryExternal, node)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Outcomes) != 1 || res.Outcomes[0].Verdict != tc.want {
+			t.Errorf("from %s: want %s, got\n%s", tc.src, tc.want, res)
+		}
+	}
+}
