@@ -51,8 +51,12 @@ func deleteLink(ctx context.Context, name string) error {
 	if _, err := net.InterfaceByName(name); err != nil {
 		return nil
 	}
-	_, err := run(ctx, "ip", "link", "delete", name)
-	return err
+	// The kernel removes the pair asynchronously after its peer's namespace
+	// goes, so the link may vanish between the check and the delete.
+	if out, err := run(ctx, "ip", "link", "delete", name); err != nil && !strings.Contains(string(out), "Cannot find device") {
+		return err
+	}
+	return nil
 }
 
 // ipIn runs `ip` inside namespace ns (the host when ns is empty).

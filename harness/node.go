@@ -28,9 +28,10 @@ type Node struct {
 }
 
 // makeNodeNetwork creates the node namespace and the veth pair that joins it
-// to the host. The node's default route leads into a dummy device: traffic
-// that kube-proxy does not translate goes nowhere instead of leaving the
-// machine.
+// to the host. The node's default route leads into a veth whose peer stays
+// down, so the kernel drops what kube-proxy does not translate instead of
+// sending it off the machine (a dummy device would do, but the test kernels
+// lack the module).
 func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
 	transfer := c.cfg.TransferNet
 	if !transfer.IsValid() {
@@ -62,7 +63,7 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
 		{"", "link", "set", link, "up"},
 		{n.NetNS, "addr", "add", n.IP.String() + bits, "dev", "eth0"},
 		{n.NetNS, "link", "set", "eth0", "up"},
-		{n.NetNS, "link", "add", "nowhere0", "type", "dummy"},
+		{n.NetNS, "link", "add", "nowhere0", "type", "veth", "peer", "name", "nowhere1"},
 		{n.NetNS, "link", "set", "nowhere0", "up"},
 		{n.NetNS, "route", "add", "default", "dev", "nowhere0"},
 	}
