@@ -2,9 +2,9 @@ package harness_test
 
 import (
 	"context"
-	"fmt"
 	"crypto/sha256"
 	"encoding/base32"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
