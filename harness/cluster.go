@@ -34,6 +34,12 @@ type Config struct {
 	Logf func(format string, args ...any)
 }
 
+func (cfg Config) logf(format string, args ...any) {
+	if cfg.Logf != nil {
+		cfg.Logf(format, args...)
+	}
+}
+
 // Cluster is a running control plane with one node. Every field is set once
 // Start returns.
 type Cluster struct {
@@ -68,6 +74,11 @@ type Cluster struct {
 func Start(ctx context.Context, cfg Config) (c *Cluster, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("the local cluster needs root (network namespaces, iptables)")
+	}
+	if swept, err := SweepStale(ctx); err != nil {
+		cfg.logf("cluster: %v", err)
+	} else if len(swept) > 0 {
+		cfg.logf("cluster: removed leftovers of dead clusters in %v", swept)
 	}
 	c, err = newCluster(ctx, cfg)
 	if err != nil {
@@ -129,7 +140,8 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := os.MkdirAll(c.logDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create log dir: %w", err)
 	}
-	if err := c.manifest.update(func() {}); err != nil {
+	owner := procRecord{Name: "owner", PID: os.Getpid(), Start: procStartTime(os.Getpid())}
+	if err := c.manifest.update(func() { c.manifest.Owner = owner }); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -26,10 +26,13 @@ type procRecord struct {
 	Start uint64 `json:"start"`
 }
 
-// manifest lists what a cluster made, in creation order.
+// manifest lists what a cluster made, in creation order, and the process
+// that owns it: once the owner is gone, nobody tears the rest down but a
+// sweep.
 type manifest struct {
 	mu        sync.Mutex
 	path      string
+	Owner     procRecord   `json:"owner"`
 	Processes []procRecord `json:"processes"`
 	NetNS     []string     `json:"netns"`
 	Links     []string     `json:"links"`
@@ -37,6 +40,13 @@ type manifest struct {
 
 func newManifest(stateDir string) *manifest {
 	return &manifest{path: filepath.Join(stateDir, manifestFile)}
+}
+
+// empty reports whether nothing is left to tear down.
+func (m *manifest) empty() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.Processes) == 0 && len(m.NetNS) == 0 && len(m.Links) == 0
 }
 
 func loadManifest(stateDir string) (*manifest, error) {
@@ -173,4 +183,29 @@ func waitGone(p procRecord, limit time.Duration) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return !alive(p)
+}
+
+// SweepStale tears down clusters in os.TempDir() whose owning process died
+// without stopping them (a test killed by -timeout, a crash). Clusters of
+// live processes, other people's included, are left alone. It returns the
+// state directories it cleaned.
+func SweepStale(ctx context.Context) ([]string, error) {
+	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), "svctrace-cluster-*"))
+	if err != nil {
+		return nil, fmt.Errorf("list stale clusters: %w", err)
+	}
+	var swept []string
+	var errs []error
+	for _, dir := range dirs {
+		m, err := loadManifest(dir)
+		if err != nil || m.Owner.PID == 0 || alive(m.Owner) || m.empty() {
+			continue
+		}
+		if err := m.teardown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("sweep %s: %w", dir, err))
+			continue
+		}
+		swept = append(swept, dir)
+	}
+	return swept, errors.Join(errs...)
 }

@@ -2,11 +2,13 @@
 //
 //	cluster up -state-dir DIR [-proxy-mode iptables|nftables]
 //	cluster down -state-dir DIR
+//	cluster gc
 //
 // "up" stays in the foreground until SIGINT or SIGTERM and then tears the
 // cluster down; hack/cluster-up.sh runs it in the background. "down" stops a
 // running "up" and removes whatever its manifest still lists, which also
-// cleans up after an "up" that was killed.
+// cleans up after an "up" that was killed. "gc" removes what test clusters
+// left behind when their test process died.
 package main
 
 import (
@@ -34,7 +36,14 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables]")
+		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables] | cluster gc")
+	}
+	if args[0] == "gc" {
+		swept, err := harness.SweepStale(context.Background())
+		for _, dir := range swept {
+			fmt.Printf("removed leftovers of %s\n", dir)
+		}
+		return err
 	}
 	fs := flag.NewFlagSet("cluster "+args[0], flag.ContinueOnError)
 	stateDir := fs.String("state-dir", "", "directory for certificates, kubeconfigs, logs and the manifest (required)")
