@@ -1,0 +1,20 @@
+package common
+
+import tea "github.com/charmbracelet/bubbletea"
+
+// HopsMsg carries freshly loaded data.
+type HopsMsg struct{ Hops Hops }
+
+// ReloadErrMsg reports a failed reload; the previous data stays on screen.
+type ReloadErrMsg struct{ Err error }
+
+// UpdateMsg says the cluster changed and the trace should be reloaded.
+type UpdateMsg struct{}
+
+// JumpMsg asks the Path screen to select the item a finding is about.
+type JumpMsg struct{ Subject string }
+
+// JumpCmd returns a command that emits a JumpMsg for subject.
+func JumpCmd(subject string) tea.Cmd {
+	return func() tea.Msg { return JumpMsg{Subject: subject} }
+}

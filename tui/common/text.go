@@ -1,0 +1,67 @@
+package common
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Truncate cuts s to width cells, marking the cut with an ellipsis.
+func Truncate(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// Wrap breaks s into lines of at most width cells, at spaces where it can.
+func Wrap(s string, width int) []string {
+	if width < 1 {
+		width = 1
+	}
+	return strings.Split(ansi.Wrap(s, width, " "), "\n")
+}
+
+// Fit returns exactly height lines: lines beyond it are dropped and missing
+// ones are blank, so panes line up whatever their content.
+func Fit(lines []string, width, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	out := make([]string, height)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = Truncate(lines[i], width)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Percent formats a probability as the text renderer does: one decimal.
+func Percent(p float64) string {
+	return fmt.Sprintf("%.1f%%", p*100)
+}
+
+// Bar draws p (0..1) as a bar of width cells.
+func Bar(p float64, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	full := int(p*float64(width) + 0.5)
+	full = max(0, min(full, width))
+	return strings.Repeat("█", full) + strings.Repeat("░", width-full)
+}
+
+// Symbol is the state mark shared by all screens; it carries meaning
+// without colour.
+func (s *Styles) Symbol(ok bool) string {
+	if ok {
+		return s.OK.Render("✔")
+	}
+	return s.Bad.Render("✘")
+}
+
+// Plain drops styling, for rows drawn in a single style such as the
+// cursor row, where inner colours would end the outer one.
+func Plain(s string) string { return ansi.Strip(s) }

@@ -1,0 +1,83 @@
+// Package filter is the one-line query editor opened with "/". It has no
+// blinking cursor so screens stay the same from one frame to the next.
+package filter
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+// Model is the query and whether it is being edited.
+type Model struct {
+	common.Common
+	query   string
+	editing bool
+}
+
+// New returns an empty, closed filter.
+func New(c common.Common) *Model { return &Model{Common: c} }
+
+// Query is the current text, lower-cased for matching.
+func (m *Model) Query() string { return strings.ToLower(m.query) }
+
+// Editing reports whether keys go to the filter.
+func (m *Model) Editing() bool { return m.editing }
+
+// Active reports whether a query narrows the list.
+func (m *Model) Active() bool { return m.query != "" }
+
+// Match reports whether s contains the query, ignoring case.
+func (m *Model) Match(s string) bool {
+	return m.query == "" || strings.Contains(strings.ToLower(s), m.Query())
+}
+
+// Update handles "/" to open, text editing, enter to keep the query and esc
+// to drop it. changed says the query differs, so the page re-filters.
+func (m *Model) Update(msg tea.Msg) (used, changed bool) {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return false, false
+	}
+	if !m.editing {
+		switch {
+		case key.Matches(k, m.KeyMap.Filter):
+			m.editing = true
+			return true, false
+		case key.Matches(k, m.KeyMap.Back) && m.query != "":
+			m.query = ""
+			return true, true
+		}
+		return false, false
+	}
+	before := m.query
+	switch k.Type {
+	case tea.KeyEnter:
+		m.editing = false
+	case tea.KeyEsc:
+		m.editing, m.query = false, ""
+	case tea.KeyBackspace:
+		if r := []rune(m.query); len(r) > 0 {
+			m.query = string(r[:len(r)-1])
+		}
+	case tea.KeyCtrlU:
+		m.query = ""
+	case tea.KeyRunes, tea.KeySpace:
+		m.query += string(k.Runes)
+	}
+	return true, m.query != before
+}
+
+// View is the filter line, empty when there is nothing to show.
+func (m *Model) View() string {
+	switch {
+	case m.editing:
+		return m.Styles.Key.Render("/") + m.query + "_"
+	case m.query != "":
+		return m.Styles.Dim.Render("filter: " + m.query + "  (esc clears)")
+	}
+	return ""
+}

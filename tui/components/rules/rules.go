@@ -1,0 +1,143 @@
+// Package rules renders dataplane rules for the Chains and Packet walk
+// screens: line number in the dump, drift mark, and the share of traffic
+// each jump carries according to the trace's packet walks.
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+// Flow is what packet walks say about the chains: how likely a packet
+// enters each one, which chains each hands packets to, and which DNAT
+// target ends an endpoint chain. It is read from Outcomes, not computed
+// from the rules.
+type Flow struct {
+	Reach  map[string]float64
+	Next   map[string][]string
+	Target map[string]string
+}
+
+// FlowOf merges the outcomes of walks; walks of different Service ports
+// pass through different chains, so their shares do not overlap.
+func FlowOf(walks ...trace.PacketWalk) Flow {
+	f := Flow{Reach: map[string]float64{}, Next: map[string][]string{}, Target: map[string]string{}}
+	for _, w := range walks {
+		reach := map[string]float64{}
+		for _, o := range w.Outcomes {
+			seen := map[string]bool{}
+			for i, c := range o.Chains {
+				if !seen[c] {
+					seen[c] = true
+					reach[c] += o.Probability
+				}
+				if i+1 < len(o.Chains) && !contains(f.Next[c], o.Chains[i+1]) {
+					f.Next[c] = append(f.Next[c], o.Chains[i+1])
+				}
+			}
+			if n := len(o.Chains); n > 0 && o.Target != "" {
+				f.Target[o.Chains[n-1]] = o.Target
+			}
+		}
+		for c, p := range reach {
+			f.Reach[c] = max(f.Reach[c], p)
+		}
+	}
+	return f
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Share is the probability that a packet takes the jump in rule text of
+// chain, when a walk went through that jump.
+func (f Flow) Share(chain, text string) (float64, bool) {
+	for _, next := range f.Next[chain] {
+		if jumpsTo(text, next) {
+			return f.Reach[next], true
+		}
+	}
+	return 0, false
+}
+
+// jumpsTo matches the target as a whole word so KUBE-SEP-A does not match
+// KUBE-SEP-AB.
+func jumpsTo(text, chain string) bool {
+	for _, w := range strings.Fields(text) {
+		if strings.Trim(w, `",;{}`) == chain {
+			return true
+		}
+	}
+	return false
+}
+
+// barWidth is the width of a probability bar in cells.
+const barWidth = 10
+
+// Line renders one rule: cursor, dump line number, share bar, drift and the
+// rule text, cut to width.
+func Line(st *common.Styles, r trace.RuleLine, share float64, hasShare, current bool, width int) string {
+	num := "     -"
+	if r.Line > 0 {
+		num = fmt.Sprintf("%6d", r.Line)
+	}
+	mark := "  "
+	if current {
+		mark = "▶ "
+	}
+	var mid string
+	if hasShare {
+		mid = st.Bar.Render(common.Bar(share, barWidth)) + fmt.Sprintf(" %6s ", common.Percent(share))
+	}
+	text := r.Text
+	if r.Drift != "" {
+		mid += st.Drift.Render("✘ "+r.Drift) + " "
+	}
+	switch {
+	case current:
+		return st.Current.Render(common.Truncate(mark+num+" "+plainMid(r, share, hasShare)+text, width))
+	case r.Drift != "":
+		text = st.Drift.Render(text)
+	}
+	return common.Truncate(mark+st.Dim.Render(num)+" "+mid+text, width)
+}
+
+// plainMid is mid without inner styles, for rows drawn in one style.
+func plainMid(r trace.RuleLine, share float64, hasShare bool) string {
+	var mid string
+	if hasShare {
+		mid = common.Bar(share, barWidth) + fmt.Sprintf(" %6s ", common.Percent(share))
+	}
+	if r.Drift != "" {
+		mid += "✘ " + r.Drift + " "
+	}
+	return mid
+}
+
+// Header renders a chain's title line.
+func Header(st *common.Styles, c trace.ChainListing, f Flow, width int) string {
+	title := c.Name
+	if c.Table != "" {
+		title = c.Table + " " + c.Name
+	}
+	s := st.PaneTitle.Render(title) + st.Dim.Render(fmt.Sprintf("  %d rules", len(c.Rules)))
+	if p, ok := f.Reach[c.Name]; ok {
+		s += "  " + common.Percent(p) + " of packets"
+	}
+	if t, ok := f.Target[c.Name]; ok {
+		s += "  → " + t
+	}
+	if c.Drift != "" {
+		s += "  " + st.Drift.Render("✘ drift "+c.Drift)
+	}
+	return common.Truncate(s, width)
+}

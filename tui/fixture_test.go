@@ -1,0 +1,145 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/demo"
+	"github.com/svctrace/kubectl-svctrace/source"
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+// demoTrace is the trace of the embedded demo cluster.
+func demoTrace(tb testing.TB) *trace.Trace {
+	tb.Helper()
+	objs, err := demo.Objects()
+	if err != nil {
+		tb.Fatalf("load demo: %v", err)
+	}
+	in, err := source.Fetcher{Client: source.Offline(objs)}.Fetch(context.Background(), demo.Namespace, demo.Service)
+	if err != nil {
+		tb.Fatalf("fetch demo: %v", err)
+	}
+	return trace.Build(*in)
+}
+
+// withHops adds the hand-built DNS and dataplane hops to every trace the
+// model loads, standing in for the command until it fills them.
+func withHops(dns *trace.DNSHop, dp []trace.DataplaneHop) func(*trace.Trace) common.Hops {
+	return func(t *trace.Trace) common.Hops {
+		h := common.HopsOf(t)
+		h.DNS, h.Dataplane = dns, dp
+		return h
+	}
+}
+
+// Chain names as kube-proxy derives them for default/hostnames:default tcp.
+const (
+	svcChain = "KUBE-SVC-ODX2UBAZM7RQWOIU"
+	sep1     = "KUBE-SEP-7MW3KEEC4RCNSIJ2" // 10.244.1.7:9376
+	sep2     = "KUBE-SEP-3C5XT2CPGWXUSCZF" // 10.244.2.5:9376
+	sep3     = "KUBE-SEP-7Y5M6KCUSGT5SOWG" // 10.244.2.6:9376, not ready
+)
+
+func demoDNS() *trace.DNSHop {
+	name := "hostnames.default.svc.cluster.local"
+	return &trace.DNSHop{
+		Server: "10.96.0.10:53", Zone: "cluster.local",
+		Checks: []trace.DNSCheck{
+			{Name: name, Type: "A", Expected: []string{"10.96.0.150"}, Answered: []string{"10.96.0.150"}, Queried: true, OK: true},
+			{Name: "_default._tcp." + name, Type: "SRV", Expected: []string{"0 100 80 " + name + "."},
+				Answered: []string{"0 100 80 " + name + "."}, Queried: true, OK: true},
+		},
+		SearchPath: &trace.SearchPath{Pod: "client", Nameservers: []string{"10.96.0.10"},
+			Searches: []string{"default.svc.cluster.local", "svc.cluster.local", "cluster.local"}, Ndots: 5,
+			Query: "hostnames", Tries: []string{name + "."}, Resolves: "10.96.0.150"},
+	}
+}
+
+// demoDataplane is node-1's iptables-save as kube-proxy left it before
+// noticing that tv2rp stopped being ready: three endpoint chains, the
+// third stale.
+func demoDataplane() []trace.DataplaneHop {
+	chains := demoChains()
+	return []trace.DataplaneHop{{Node: "node-1", Mode: "iptables", Source: "node-1.iptables-save", Chains: chains,
+		Walks: []trace.PacketWalk{
+			walkFrom(chains, "pod", "10.244.1.9", "PREROUTING", 8, false),
+			walkFrom(chains, "node", "192.168.49.2", "OUTPUT", 12, true),
+		}}}
+}
+
+func demoChains() []trace.ChainListing {
+	comment := `-m comment --comment "default/hostnames:default`
+	sep := func(name, ip string, line int, drift string) trace.ChainListing {
+		return trace.ChainListing{Table: "nat", Name: name, Drift: drift, Rules: []trace.RuleLine{
+			{Line: line, Text: fmt.Sprintf(`-A %s -s %s/32 %s" -j KUBE-MARK-MASQ`, name, ip, comment)},
+			{Line: line + 1, Text: fmt.Sprintf(`-A %s -p tcp %s" -m tcp -j DNAT --to-destination %s:9376`, name, comment, ip)},
+		}}
+	}
+	return []trace.ChainListing{
+		{Table: "nat", Name: "PREROUTING", Rules: []trace.RuleLine{
+			{Line: 8, Text: `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`}}},
+		{Table: "nat", Name: "OUTPUT", Rules: []trace.RuleLine{
+			{Line: 12, Text: `-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`}}},
+		{Table: "nat", Name: "KUBE-SERVICES", Rules: []trace.RuleLine{
+			{Line: 41, Text: `-A KUBE-SERVICES -d 10.96.0.150/32 -p tcp ` + comment + ` cluster IP" -m tcp --dport 80 -j ` + svcChain}}},
+		{Table: "nat", Name: svcChain, Rules: []trace.RuleLine{
+			{Line: 60, Text: `-A ` + svcChain + ` ! -s 10.244.0.0/16 -d 10.96.0.150/32 -p tcp ` + comment + ` cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`},
+			{Line: 61, Text: `-A ` + svcChain + ` ` + comment + ` -> 10.244.1.7:9376" -m statistic --mode random --probability 0.33333333349 -j ` + sep1},
+			{Line: 62, Text: `-A ` + svcChain + ` ` + comment + ` -> 10.244.2.5:9376" -m statistic --mode random --probability 0.50000000000 -j ` + sep2},
+			{Line: 63, Text: `-A ` + svcChain + ` ` + comment + ` -> 10.244.2.6:9376" -j ` + sep3, Drift: "StaleEndpointChain"},
+		}},
+		sep(sep1, "10.244.1.7", 70, ""),
+		sep(sep2, "10.244.2.5", 72, ""),
+		sep(sep3, "10.244.2.6", 74, "StaleEndpointChain"),
+	}
+}
+
+func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine int, masq bool) trace.PacketWalk {
+	third := 1.0 / 3
+	steps := []trace.WalkStep{
+		{Table: "nat", Chain: entry, Line: entryLine, Matched: true, Probability: 1},
+		{Table: "nat", Chain: "KUBE-SERVICES", Line: 41, Matched: true, Probability: 1, Depth: 1},
+		{Table: "nat", Chain: svcChain, Line: 60, Matched: masq, Probability: 1, Depth: 2},
+		{Table: "nat", Chain: svcChain, Line: 61, Matched: true, Probability: 1, Depth: 2, Note: "random 33.3%"},
+		{Table: "nat", Chain: sep1, Line: 70, Probability: third, Depth: 3},
+		{Table: "nat", Chain: sep1, Line: 71, Matched: true, Probability: third, Depth: 3},
+		{Table: "nat", Chain: svcChain, Line: 62, Matched: true, Probability: 2 * third, Depth: 2, Note: "random 50.0%"},
+		{Table: "nat", Chain: sep2, Line: 72, Probability: third, Depth: 3},
+		{Table: "nat", Chain: sep2, Line: 73, Matched: true, Probability: third, Depth: 3},
+		{Table: "nat", Chain: svcChain, Line: 63, Matched: true, Probability: third, Depth: 2},
+		{Table: "nat", Chain: sep3, Line: 74, Probability: third, Depth: 3},
+		{Table: "nat", Chain: sep3, Line: 75, Matched: true, Probability: third, Depth: 3},
+	}
+	for i := range steps {
+		steps[i].Rule = ruleText(chains, steps[i].Chain, steps[i].Line)
+	}
+	out := func(target, sep string) trace.Outcome {
+		return trace.Outcome{Verdict: "DNAT", Target: target, Probability: third, Masquerade: masq,
+			Chains: []string{"KUBE-SERVICES", svcChain, sep}}
+	}
+	return trace.PacketWalk{
+		Packet: trace.Packet{Protocol: "tcp", Source: src, Dest: "10.96.0.150", Port: 80, From: from, ServicePort: "default"},
+		Outcomes: []trace.Outcome{
+			out("10.244.1.7:9376", sep1), out("10.244.2.5:9376", sep2), out("10.244.2.6:9376", sep3),
+		},
+		Steps: steps,
+	}
+}
+
+// ruleText looks a rule up in the fixture so steps quote it exactly.
+func ruleText(chains []trace.ChainListing, chain string, line int) string {
+	for _, c := range chains {
+		if c.Name != chain {
+			continue
+		}
+		for _, r := range c.Rules {
+			if r.Line == line {
+				return r.Text
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,260 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/tui/pages/chains"
+	"github.com/svctrace/kubectl-svctrace/tui/pages/findings"
+	"github.com/svctrace/kubectl-svctrace/tui/pages/path"
+	"github.com/svctrace/kubectl-svctrace/tui/pages/walk"
+)
+
+// The screens, in tab order.
+const (
+	screenPath = iota
+	screenFindings
+	screenChains
+	screenWalk
+)
+
+// model is the frame: a tab bar, the active screen, and a status line.
+type model struct {
+	common.Common
+	ctx     context.Context
+	cfg     Config
+	hops    common.Hops
+	pages   []common.Page
+	active  int
+	help    help.Model
+	showAll bool
+	status  string
+	// loading and pending make refreshes serial: a change signalled while
+	// a reload runs triggers one more reload when it ends.
+	loading, pending bool
+}
+
+func newModel(ctx context.Context, cfg Config) *model {
+	if cfg.hopsOf == nil {
+		cfg.hopsOf = common.HopsOf
+	}
+	out := cfg.Out
+	if out == nil {
+		out = io.Discard
+	}
+	c := common.Common{
+		Width: 80, Height: 24,
+		Styles: common.DefaultStyles(common.NewRenderer(out, cfg.NoColor)),
+		KeyMap: common.DefaultKeyMap(),
+	}
+	m := &model{Common: c, ctx: ctx, cfg: cfg, hops: cfg.hopsOf(cfg.Trace), help: newHelp(c.Styles)}
+	m.pages = []common.Page{
+		path.New(c, m.hops),
+		findings.New(c, m.hops),
+		chains.New(c, m.hops),
+		walk.New(c, m.hops),
+	}
+	m.resize()
+	return m
+}
+
+func newHelp(st *common.Styles) help.Model {
+	h := help.New()
+	h.Styles = help.Styles{
+		Ellipsis: st.Dim, ShortKey: st.Key, ShortDesc: st.Dim, ShortSeparator: st.Dim,
+		FullKey: st.Key, FullDesc: st.Dim, FullSeparator: st.Dim,
+	}
+	return h
+}
+
+// Init starts listening for cluster changes, and loads the trace when
+// none was given.
+func (m *model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.waitForUpdate()}
+	if m.cfg.Trace == nil && m.cfg.Reload != nil {
+		m.loading = true
+		cmds = append(cmds, m.reload())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *model) waitForUpdate() tea.Cmd {
+	ch := m.cfg.Updates
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return nil
+			}
+			return common.UpdateMsg{}
+		case <-m.ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (m *model) reload() tea.Cmd {
+	reload, ctx, hopsOf := m.cfg.Reload, m.ctx, m.cfg.hopsOf
+	return func() tea.Msg {
+		t, err := reload(ctx)
+		if err != nil {
+			return common.ReloadErrMsg{Err: err}
+		}
+		return common.HopsMsg{Hops: hopsOf(t)}
+	}
+}
+
+// startReload runs a reload unless one is running, then remembers to run
+// another when it ends.
+func (m *model) startReload() tea.Cmd {
+	if m.cfg.Reload == nil {
+		m.status = "refresh is not available for this input"
+		return nil
+	}
+	if m.loading {
+		m.pending = true
+		return nil
+	}
+	m.loading, m.status = true, "reloading…"
+	return m.reload()
+}
+
+func (m *model) resize() {
+	for _, p := range m.pages {
+		p.SetSize(m.Width, max(1, m.Height-2))
+	}
+	m.help.Width = m.Width
+}
+
+// Update routes keys: quit and help always work, screen keys only while
+// the screen is not reading a filter.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.Width, m.Height = msg.Width, msg.Height
+		m.resize()
+		return m, nil
+	case common.HopsMsg:
+		return m, m.setHops(msg.Hops)
+	case common.ReloadErrMsg:
+		m.loading = false
+		m.status = "reload failed: " + msg.Err.Error()
+		return m, nil
+	case common.UpdateMsg:
+		return m, tea.Batch(m.startReload(), m.waitForUpdate())
+	case common.JumpMsg:
+		m.active = screenPath
+		return m, m.pages[screenPath].Update(msg)
+	case tea.KeyMsg:
+		if cmd, done := m.globalKey(msg); done {
+			return m, cmd
+		}
+	}
+	return m, m.pages[m.active].Update(msg)
+}
+
+func (m *model) setHops(h common.Hops) tea.Cmd {
+	m.hops = h
+	for _, p := range m.pages {
+		p.SetHops(h)
+	}
+	m.resize()
+	m.loading, m.status = false, "reloaded"
+	if m.pending {
+		m.pending = false
+		return m.startReload()
+	}
+	return nil
+}
+
+func (m *model) globalKey(k tea.KeyMsg) (tea.Cmd, bool) {
+	km := m.KeyMap
+	if k.Type == tea.KeyCtrlC {
+		return tea.Quit, true
+	}
+	if m.pages[m.active].Capturing() {
+		return nil, false
+	}
+	if m.showAll {
+		// Any key closes help, q included: people press q to leave help.
+		m.showAll = false
+		return nil, true
+	}
+	switch {
+	case key.Matches(k, km.Quit):
+		return tea.Quit, true
+	case key.Matches(k, km.Help):
+		m.showAll = true
+	case key.Matches(k, km.NextTab):
+		m.active = (m.active + 1) % len(m.pages)
+	case key.Matches(k, km.PrevTab):
+		m.active = (m.active + len(m.pages) - 1) % len(m.pages)
+	case key.Matches(k, km.Refresh):
+		return m.startReload(), true
+	default:
+		return nil, false
+	}
+	m.status = ""
+	return nil, true
+}
+
+// View draws the frame; the body always has Height-2 lines.
+func (m *model) View() string {
+	body := m.pages[m.active].View()
+	if m.showAll {
+		body = m.helpView()
+	}
+	return m.tabs() + "\n" + body + "\n" + m.footer()
+}
+
+func (m *model) tabs() string {
+	st := m.Styles
+	parts := []string{st.Title.Render(fmt.Sprintf("svctrace %s/%s", m.hops.Service.Namespace, m.hops.Service.Name))}
+	for i, p := range m.pages {
+		t := " " + p.Title() + " "
+		if i == m.active {
+			parts = append(parts, st.TabActive.Render("["+strings.TrimSpace(t)+"]"))
+		} else {
+			parts = append(parts, st.TabInactive.Render(t))
+		}
+	}
+	return common.Truncate(strings.Join(parts, " "), m.Width)
+}
+
+func (m *model) footer() string {
+	if m.status != "" {
+		s := m.Styles.Status
+		if strings.HasPrefix(m.status, "reload failed") {
+			s = m.Styles.Error
+		}
+		return common.Truncate(s.Render(m.status), m.Width)
+	}
+	keys := append([]key.Binding{m.KeyMap.Help, m.KeyMap.NextTab}, m.pages[m.active].Bindings()...)
+	return m.help.ShortHelpView(keys)
+}
+
+func (m *model) helpView() string {
+	lines := []string{m.Styles.Title.Render("Keys"), ""}
+	// Two groups side by side fit 80 columns; the rest go below.
+	groups := m.KeyMap.FullHelp()
+	for i := 0; i < len(groups); i += 2 {
+		lines = append(lines, strings.Split(m.help.FullHelpView(groups[i:min(i+2, len(groups))]), "\n")...)
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.Styles.Dim.Render("any key closes this help"))
+	return common.Fit(lines, m.Width, max(1, m.Height-2))
+}
+
+// trace returns the trace on screen, for tests.
+func (m *model) trace() *trace.Trace { return m.hops.Trace }

@@ -1,0 +1,278 @@
+// Package chains is the screen that lists the rules one node's proxy
+// programmed for the Service, from the KUBE-SERVICES entry to the DNAT of
+// each endpoint, with drift marked and each jump's share of traffic.
+package chains
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
+	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
+)
+
+// choice is one node and Service port; port "" means every chain of the node.
+type choice struct {
+	hop  int
+	port string
+}
+
+// row points at a chain header (rule -1) or one of its rules; rows are
+// indices so a 200,000-rule listing costs two ints a line until drawn.
+type row struct {
+	chain, rule int32
+}
+
+// Page is the Chains screen.
+type Page struct {
+	common.Common
+	hops    common.Hops
+	choices []choice
+	choice  int
+	chains  []int // indices into the hop's Chains shown for the choice
+	flow    rules.Flow
+	rows    []row
+	list    *list.Model
+	filter  *filter.Model
+}
+
+// New returns the Chains screen over h.
+func New(c common.Common, h common.Hops) *Page {
+	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
+	p.SetHops(h)
+	return p
+}
+
+// Title implements common.Page.
+func (p *Page) Title() string { return "Chains" }
+
+// Capturing implements common.Page.
+func (p *Page) Capturing() bool { return p.filter.Editing() }
+
+// Bindings implements common.Page.
+func (p *Page) Bindings() []key.Binding {
+	km := p.KeyMap
+	return []key.Binding{km.Left, km.Right, km.Up, km.Down, km.Filter}
+}
+
+// SetHops implements common.Page, keeping the node, port and row.
+func (p *Page) SetHops(h common.Hops) {
+	var prev choice
+	if p.choice < len(p.choices) {
+		prev = p.choices[p.choice]
+	}
+	cursor := p.list.Cursor()
+	p.hops = h
+	p.choices = choices(h.Dataplane)
+	p.choice = 0
+	for i, c := range p.choices {
+		if c == prev {
+			p.choice = i
+		}
+	}
+	p.apply()
+	p.list.SetCursor(cursor)
+}
+
+func choices(dp []trace.DataplaneHop) []choice {
+	var out []choice
+	for i, d := range dp {
+		var ports []string
+		for _, w := range d.Walks {
+			if !contains(ports, w.Packet.ServicePort) {
+				ports = append(ports, w.Packet.ServicePort)
+			}
+		}
+		if len(ports) == 0 {
+			ports = []string{""}
+		}
+		for _, port := range ports {
+			out = append(out, choice{hop: i, port: port})
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// apply selects the chains of the current choice and the rows that pass
+// the filter.
+func (p *Page) apply() {
+	p.chains, p.rows, p.flow = p.chains[:0], p.rows[:0], rules.Flow{}
+	if len(p.choices) == 0 {
+		p.list.SetSource(source{p})
+		return
+	}
+	ch := p.choices[p.choice]
+	hop := p.hops.Dataplane[ch.hop]
+	wanted := map[string]bool{}
+	var walks []trace.PacketWalk
+	for _, w := range hop.Walks {
+		if w.Packet.ServicePort != ch.port {
+			continue
+		}
+		if len(walks) == 0 {
+			walks = append(walks, w)
+		}
+		for _, s := range w.Steps {
+			wanted[s.Chain] = true
+		}
+		for _, o := range w.Outcomes {
+			for _, c := range o.Chains {
+				wanted[c] = true
+			}
+		}
+	}
+	p.flow = rules.FlowOf(walks...)
+	for i, c := range hop.Chains {
+		if len(wanted) == 0 || wanted[c.Name] {
+			p.chains = append(p.chains, i)
+		}
+	}
+	for _, ci := range p.chains {
+		c := hop.Chains[ci]
+		head := p.filter.Match(c.Name)
+		start := len(p.rows)
+		p.rows = append(p.rows, row{int32(ci), -1})
+		for ri, r := range c.Rules {
+			if head || p.filter.Match(r.Text) {
+				p.rows = append(p.rows, row{int32(ci), int32(ri)})
+			}
+		}
+		if !head && len(p.rows) == start+1 {
+			p.rows = p.rows[:start]
+		}
+	}
+	p.list.SetSource(source{p})
+}
+
+// SetSize implements common.Page: a header line, the rows, and a pane
+// with the selected rule in full.
+func (p *Page) SetSize(width, height int) {
+	p.Common.SetSize(width, height)
+	h := height - 1 - p.detailHeight()
+	if p.filter.Editing() || p.filter.Active() {
+		h--
+	}
+	p.list.SetSize(width, h)
+}
+
+func (p *Page) detailHeight() int { return max(2, min(5, p.Height/5)) }
+
+// Update implements common.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	if used, changed := p.filter.Update(msg); used {
+		if changed {
+			p.apply()
+			p.list.SetCursor(0)
+		}
+		p.SetSize(p.Width, p.Height)
+		return nil
+	}
+	if p.list.Update(msg) {
+		return nil
+	}
+	k, ok := msg.(tea.KeyMsg)
+	if !ok || len(p.choices) == 0 {
+		return nil
+	}
+	switch {
+	case key.Matches(k, p.KeyMap.Right):
+		p.choose((p.choice + 1) % len(p.choices))
+	case key.Matches(k, p.KeyMap.Left):
+		p.choose((p.choice + len(p.choices) - 1) % len(p.choices))
+	}
+	return nil
+}
+
+func (p *Page) choose(i int) {
+	p.choice = i
+	p.apply()
+	p.list.SetCursor(0)
+}
+
+// View implements common.Page.
+func (p *Page) View() string {
+	if len(p.choices) == 0 {
+		return common.Fit([]string{"", "  no dataplane rules in this trace",
+			p.Styles.Dim.Render("  they come from a node's iptables-save or nft list ruleset dump, or from --expected")}, p.Width, p.Height)
+	}
+	out := p.header() + "\n" + p.list.View()
+	if f := p.filter.View(); f != "" {
+		out += "\n" + f
+	}
+	return out + "\n" + p.detail()
+}
+
+func (p *Page) header() string {
+	ch := p.choices[p.choice]
+	hop := p.hops.Dataplane[ch.hop]
+	s := fmt.Sprintf("node %s · %s · %s", hop.Node, hop.Mode, hop.Source)
+	if ch.port != "" {
+		s += " · port " + ch.port
+	}
+	if len(p.choices) > 1 {
+		s += p.Styles.Dim.Render(fmt.Sprintf("   ←/→ %d/%d", p.choice+1, len(p.choices)))
+	}
+	return common.Truncate(p.Styles.Bold.Render(s), p.Width)
+}
+
+func (p *Page) detail() string {
+	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", max(0, p.Width)))}
+	if i := p.list.Cursor(); i >= 0 {
+		r := p.rows[i]
+		c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
+		if r.rule >= 0 {
+			rl := c.Rules[r.rule]
+			text := fmt.Sprintf("line %d: %s", rl.Line, rl.Text)
+			if rl.Drift != "" {
+				text += "  [drift " + rl.Drift + "]"
+			}
+			lines = append(lines, common.Wrap(text, p.Width)...)
+		} else {
+			lines = append(lines, fmt.Sprintf("chain %s %s: %d rules", c.Table, c.Name, len(c.Rules)))
+		}
+	}
+	return common.Fit(lines, p.Width, p.detailHeight())
+}
+
+type source struct{ p *Page }
+
+func (s source) Len() int { return len(s.p.rows) }
+
+func (s source) Row(i, width int, selected bool) string {
+	p := s.p
+	r := p.rows[i]
+	c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
+	cursor := " "
+	if selected {
+		cursor = "›"
+	}
+	if r.rule < 0 {
+		line := cursor + rules.Header(p.Styles, c, p.flow, width-1)
+		if selected {
+			return p.Styles.Selected.Render(common.Plain(line))
+		}
+		return line
+	}
+	rl := c.Rules[r.rule]
+	share, ok := p.flow.Share(c.Name, rl.Text)
+	line := rules.Line(p.Styles, rl, share, ok, false, width-1)
+	if selected {
+		return p.Styles.Selected.Render(cursor + common.Plain(line))
+	}
+	return cursor + line
+}

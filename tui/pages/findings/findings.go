@@ -1,0 +1,170 @@
+// Package findings is the screen that lists every finding with its
+// severity, subject and hint; enter jumps to the subject on the Path screen.
+package findings
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
+	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+)
+
+// Page is the Findings screen.
+type Page struct {
+	common.Common
+	all    []trace.Finding
+	shown  []int
+	list   *list.Model
+	filter *filter.Model
+}
+
+// New returns the Findings screen over h.
+func New(c common.Common, h common.Hops) *Page {
+	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
+	p.SetHops(h)
+	return p
+}
+
+// Title implements common.Page; the count tells at a glance if it is worth a look.
+func (p *Page) Title() string { return fmt.Sprintf("Findings %d", len(p.all)) }
+
+// Capturing implements common.Page.
+func (p *Page) Capturing() bool { return p.filter.Editing() }
+
+// Bindings implements common.Page.
+func (p *Page) Bindings() []key.Binding {
+	return []key.Binding{p.KeyMap.Up, p.KeyMap.Down, p.KeyMap.Enter, p.KeyMap.Filter}
+}
+
+// SetHops implements common.Page, keeping the same finding selected.
+func (p *Page) SetHops(h common.Hops) {
+	prev, ok := p.Selected()
+	p.all = h.Findings
+	p.apply()
+	if !ok {
+		return
+	}
+	for i, fi := range p.shown {
+		if f := p.all[fi]; f.ID == prev.ID && f.Subject == prev.Subject {
+			p.list.SetCursor(i)
+		}
+	}
+}
+
+// Selected is the finding under the cursor.
+func (p *Page) Selected() (trace.Finding, bool) {
+	i := p.list.Cursor()
+	if i < 0 || i >= len(p.shown) {
+		return trace.Finding{}, false
+	}
+	return p.all[p.shown[i]], true
+}
+
+func (p *Page) apply() {
+	p.shown = p.shown[:0]
+	for i, f := range p.all {
+		if p.filter.Match(string(f.Severity) + " " + f.ID + " " + f.Subject + " " + f.Message + " " + f.Hint) {
+			p.shown = append(p.shown, i)
+		}
+	}
+	p.list.SetSource(source{p})
+}
+
+// SetSize implements common.Page.
+func (p *Page) SetSize(width, height int) {
+	p.Common.SetSize(width, height)
+	h := height - p.detailHeight()
+	if p.filter.Editing() || p.filter.Active() {
+		h--
+	}
+	p.list.SetSize(width, h)
+}
+
+func (p *Page) detailHeight() int { return max(4, min(9, p.Height/2)) }
+
+// Update implements common.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	if used, changed := p.filter.Update(msg); used {
+		if changed {
+			p.apply()
+			p.list.SetCursor(0)
+		}
+		p.SetSize(p.Width, p.Height)
+		return nil
+	}
+	if p.list.Update(msg) {
+		return nil
+	}
+	if k, ok := msg.(tea.KeyMsg); ok && key.Matches(k, p.KeyMap.Enter) {
+		if f, ok := p.Selected(); ok {
+			return common.JumpCmd(f.Subject)
+		}
+	}
+	return nil
+}
+
+// View implements common.Page.
+func (p *Page) View() string {
+	if len(p.all) == 0 {
+		return common.Fit([]string{"", "  " + p.Styles.OK.Render("✔") + " no findings: the Service is wired end to end"}, p.Width, p.Height)
+	}
+	out := p.list.View()
+	if f := p.filter.View(); f != "" {
+		out += "\n" + f
+	}
+	return out + "\n" + p.detail()
+}
+
+func (p *Page) detail() string {
+	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", max(0, p.Width)))}
+	if f, ok := p.Selected(); ok {
+		lines = append(lines, p.Styles.Bold.Render(f.ID)+"  "+f.Subject)
+		lines = append(lines, common.Wrap(f.Message, p.Width-2)...)
+		for i, l := range common.Wrap(f.Hint, p.Width-2) {
+			prefix := "  "
+			if i == 0 {
+				prefix = "→ "
+			}
+			lines = append(lines, prefix+p.Styles.Info.Render(l))
+		}
+	}
+	return common.Fit(lines, p.Width, p.detailHeight())
+}
+
+type source struct{ p *Page }
+
+func (s source) Len() int { return len(s.p.shown) }
+
+func (s source) Row(i, width int, selected bool) string {
+	f, st := s.p.all[s.p.shown[i]], s.p.Styles
+	sev := severity(f.Severity)
+	line := fmt.Sprintf("%-9s %s  %s  → %s", sev, f.ID, f.Subject, f.Hint)
+	if selected {
+		return st.Selected.Render(common.Truncate("›"+line, width))
+	}
+	style := st.Info
+	switch f.Severity {
+	case trace.SeverityError:
+		style = st.Error
+	case trace.SeverityWarning:
+		style = st.Warn
+	}
+	return common.Truncate(" "+style.Render(fmt.Sprintf("%-9s", sev))+line[len(fmt.Sprintf("%-9s", sev)):], width)
+}
+
+// severity uses the same words and marks as the text output.
+func severity(s trace.Severity) string {
+	switch s {
+	case trace.SeverityError:
+		return "✘ error"
+	case trace.SeverityWarning:
+		return "⚠ warning"
+	}
+	return "ℹ info"
+}

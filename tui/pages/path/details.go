@@ -1,0 +1,159 @@
+package path
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+// details lists the facts the trace holds about the selected node, as
+// "name: value" lines for the detail pane.
+func details(h common.Hops, n *node) []string {
+	if n == nil {
+		return nil
+	}
+	var d facts
+	switch n.kind {
+	case kindService:
+		serviceFacts(&d, h)
+	case kindDNS:
+		d.add("zone", h.DNS.Zone)
+		d.add("server", orDash(h.DNS.Server))
+		d.add("checks", fmt.Sprint(len(h.DNS.Checks)))
+	case kindDNSCheck:
+		c := h.DNS.Checks[n.ref]
+		d.add("name", c.Name+" "+c.Type)
+		d.add("expected", answer(c.Expected))
+		if c.Queried {
+			d.add("answered", answer(c.Answered))
+		} else {
+			d.add("answered", "not queried (offline)")
+		}
+	case kindSearchPath:
+		sp := h.DNS.SearchPath
+		d.add("pod", sp.Pod)
+		d.add("nameservers", strings.Join(sp.Nameservers, ","))
+		d.add("search", strings.Join(sp.Searches, " "))
+		d.add("ndots", fmt.Sprint(sp.Ndots))
+		d.add("tries", strings.Join(sp.Tries, " → "))
+		d.add("resolves", orDash(sp.Resolves))
+	case kindPort:
+		portFacts(&d, h, n.port)
+	case kindSlice:
+		if n.ref >= 0 {
+			s := h.Slices[n.ref]
+			d.add("slice", s.Name)
+			d.add("addressType", s.AddressType)
+			d.add("managedBy", orDash(s.ManagedBy))
+			d.add("endpoints", fmt.Sprintf("%d, %d ready", s.Endpoints, s.Ready))
+		}
+	case kindEndpoint:
+		e := h.Ports[n.port].Endpoints[n.ref]
+		d.add("address", fmt.Sprintf("%s:%d", e.Address, e.Port))
+		d.add("conditions", fmt.Sprintf("ready=%t serving=%t terminating=%t", e.Ready, e.Serving, e.Terminating))
+		d.add("pod", orDash(e.Pod))
+		d.add("node", orDash(e.Node)+"  zone "+orDash(e.Zone))
+		if e.Hostname != "" {
+			d.add("hostname", e.Hostname)
+		}
+		d.add("slice", e.Slice)
+	case kindPod:
+		podFacts(&d, h, n.ref)
+	case kindNode:
+		nd := h.Nodes[n.ref]
+		d.add("node", nd.Name)
+		d.add("ready", fmt.Sprintf("%t", nd.Ready))
+		if nd.Missing {
+			d.add("missing", "named by a pod or endpoint but not found")
+		}
+		d.add("internalIP", orDash(nd.InternalIP))
+		d.add("zone", orDash(nd.Zone))
+	default:
+		d.add("", n.label)
+	}
+	return d
+}
+
+type facts []string
+
+func (f *facts) add(name, value string) {
+	if name == "" {
+		*f = append(*f, value)
+		return
+	}
+	*f = append(*f, name+": "+value)
+}
+
+func serviceFacts(d *facts, h common.Hops) {
+	s := h.Service
+	d.add("service", s.Namespace+"/"+s.Name)
+	if !h.Found {
+		d.add("", "not found")
+		return
+	}
+	d.add("type", s.Type)
+	if len(s.ClusterIPs) > 0 {
+		d.add("clusterIPs", strings.Join(s.ClusterIPs, ","))
+	}
+	if s.ExternalName != "" {
+		d.add("externalName", s.ExternalName)
+	}
+	d.add("selector", orDash(selector(s.Selector)))
+	if len(s.ExternalIPs) > 0 {
+		d.add("externalIPs", strings.Join(s.ExternalIPs, ","))
+	}
+	if len(s.LoadBalancerIPs) > 0 {
+		d.add("loadBalancerIPs", strings.Join(s.LoadBalancerIPs, ","))
+	}
+	d.add("sessionAffinity", orDash(s.SessionAffinity))
+	d.add("trafficPolicy", fmt.Sprintf("external=%s internal=%s", orDash(s.ExternalTrafficPolicy), orDash(s.InternalTrafficPolicy)))
+	if s.PublishNotReadyAddresses {
+		d.add("publishNotReadyAddresses", "true")
+	}
+}
+
+func portFacts(d *facts, h common.Hops, i int) {
+	p := h.Ports[i]
+	d.add("port", portName(p))
+	d.add("targetPort", p.TargetPort)
+	if p.NodePort != 0 {
+		d.add("nodePort", fmt.Sprint(p.NodePort))
+	}
+	d.add("endpoints", fmt.Sprintf("%d, %d ready", len(p.Endpoints), p.ReadyEndpoints()))
+	if len(p.Resolved) > 0 {
+		pods := make([]string, 0, len(p.Resolved))
+		for pod := range p.Resolved {
+			pods = append(pods, pod)
+		}
+		sort.Strings(pods)
+		var parts []string
+		for _, pod := range pods {
+			parts = append(parts, fmt.Sprintf("%s=%d", pod, p.Resolved[pod]))
+		}
+		d.add("targetPort resolves on", strings.Join(parts, " "))
+	}
+}
+
+func podFacts(d *facts, h common.Hops, i int) {
+	p := h.Pods[i]
+	d.add("pod", p.Name)
+	d.add("phase", fmt.Sprintf("%s  ready=%t  restarts=%d", p.Phase, p.Ready, p.Restarts))
+	if p.Reason != "" {
+		d.add("reason", p.Reason)
+	}
+	if p.Terminating {
+		d.add("terminating", "true")
+	}
+	d.add("ips", orDash(strings.Join(p.IPs, ",")))
+	d.add("node", orDash(p.Node))
+	// The port a named targetPort resolves to is the pod's container port
+	// that the Service uses.
+	for _, port := range h.Ports {
+		if n, ok := port.Resolved[p.Name]; ok {
+			d.add("container port", fmt.Sprintf("%d (targetPort %s of %s)", n, port.TargetPort, portName(port)))
+		}
+	}
+	d.add("labels", orDash(selector(p.Labels)))
+}

@@ -1,0 +1,321 @@
+// Package path is the screen that shows a Service's hops as a tree, with
+// the facts about the selected hop beside or below it.
+package path
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
+	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+)
+
+// sideBySide is the width from which details go beside the tree.
+const sideBySide = 120
+
+// Page is the Path screen.
+type Page struct {
+	common.Common
+	hops     common.Hops
+	root     *node
+	rows     []*node
+	expanded map[string]bool
+	list     *list.Model
+	filter   *filter.Model
+}
+
+// New returns the Path screen over h.
+func New(c common.Common, h common.Hops) *Page {
+	p := &Page{Common: c, expanded: map[string]bool{}, list: list.New(c), filter: filter.New(c)}
+	p.SetHops(h)
+	return p
+}
+
+// Title implements common.Page.
+func (p *Page) Title() string { return "Path" }
+
+// Capturing implements common.Page.
+func (p *Page) Capturing() bool { return p.filter.Editing() }
+
+// Bindings implements common.Page.
+func (p *Page) Bindings() []key.Binding {
+	km := p.KeyMap
+	return []key.Binding{km.Up, km.Down, km.Left, km.Right, km.Enter, km.Filter}
+}
+
+// SetHops rebuilds the tree and puts the cursor back on the same key.
+func (p *Page) SetHops(h common.Hops) {
+	cur := p.Selected()
+	p.hops = h
+	p.root = build(h)
+	p.restoreExpanded(p.root)
+	p.refresh()
+	if cur != nil {
+		p.selectKey(cur.key)
+	}
+}
+
+// restoreExpanded applies the branches the user opened or closed.
+func (p *Page) restoreExpanded(n *node) {
+	if e, ok := p.expanded[n.key]; ok {
+		n.expanded = e
+	}
+	for _, c := range n.children {
+		p.restoreExpanded(c)
+	}
+}
+
+// Selected is the node under the cursor.
+func (p *Page) Selected() *node {
+	i := p.list.Cursor()
+	if i < 0 || i >= len(p.rows) {
+		return nil
+	}
+	return p.rows[i]
+}
+
+// SelectedKey is the stable key of the selected node, for tests.
+func (p *Page) SelectedKey() string {
+	if n := p.Selected(); n != nil {
+		return n.key
+	}
+	return ""
+}
+
+// refresh recomputes the visible rows from expansion and filter.
+func (p *Page) refresh() {
+	p.rows = p.rows[:0]
+	if p.filter.Active() {
+		p.rows = matching(p.root, p.filter.Match, p.rows)
+	} else {
+		p.rows = visible(p.root, p.rows)
+	}
+	p.list.SetSource(rowSource{p})
+}
+
+func visible(n *node, out []*node) []*node {
+	out = append(out, n)
+	if n.expanded {
+		for _, c := range n.children {
+			out = visible(c, out)
+		}
+	}
+	return out
+}
+
+// matching keeps nodes whose label matches and their ancestors, whatever
+// is collapsed, so a filter finds an endpoint inside a closed slice.
+func matching(n *node, match func(string) bool, out []*node) []*node {
+	start := len(out)
+	out = append(out, n)
+	hit := match(n.label)
+	for _, c := range n.children {
+		before := len(out)
+		out = matching(c, match, out)
+		hit = hit || len(out) > before
+	}
+	if !hit {
+		return out[:start]
+	}
+	return out
+}
+
+func (p *Page) selectKey(k string) bool {
+	for i, n := range p.rows {
+		if n.key == k {
+			p.list.SetCursor(i)
+			return true
+		}
+	}
+	return false
+}
+
+// Jump selects the node a finding's subject names, opening its branch. A
+// port-qualified subject falls back to its Service, a DNS one to the DNS hop.
+func (p *Page) Jump(subject string) bool {
+	var target *node
+	for s := subject; s != "" && target == nil; s = parentSubject(s) {
+		target = find(p.root, func(n *node) bool { return n.subject == s })
+	}
+	if target == nil {
+		return false
+	}
+	p.filter = filter.New(p.Common)
+	for a := target.parent; a != nil; a = a.parent {
+		a.expanded = true
+		p.expanded[a.key] = true
+	}
+	p.refresh()
+	return p.selectKey(target.key)
+}
+
+func parentSubject(s string) string {
+	if i := strings.LastIndexAny(s, ":."); i > 0 {
+		return s[:i]
+	}
+	if i := strings.Index(s, "/"); i > 0 && i < len(s)-1 && s[:i] == "dns" {
+		return "dns"
+	}
+	return ""
+}
+
+func find(n *node, ok func(*node) bool) *node {
+	if ok(n) {
+		return n
+	}
+	for _, c := range n.children {
+		if f := find(c, ok); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// SetSize implements common.Page.
+func (p *Page) SetSize(width, height int) {
+	p.Common.SetSize(width, height)
+	p.filter.SetSize(width, 1)
+	w, h := p.treeSize()
+	p.list.SetSize(w, h)
+}
+
+// treeSize gives the tree what the details pane and filter line leave.
+func (p *Page) treeSize() (int, int) {
+	h := p.Height
+	if p.filter.Editing() || p.filter.Active() {
+		h--
+	}
+	if p.Width >= sideBySide {
+		return p.Width * 3 / 5, h
+	}
+	return p.Width, h - p.detailHeight()
+}
+
+func (p *Page) detailHeight() int {
+	return max(3, min(8, p.Height/3))
+}
+
+// Update implements common.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	if used, changed := p.filter.Update(msg); used {
+		if changed {
+			p.refresh()
+			p.list.SetCursor(0)
+		}
+		p.SetSize(p.Width, p.Height)
+		return nil
+	}
+	if m, ok := msg.(common.JumpMsg); ok {
+		p.Jump(m.Subject)
+		return nil
+	}
+	if p.list.Update(msg) {
+		return nil
+	}
+	k, ok := msg.(tea.KeyMsg)
+	n := p.Selected()
+	if !ok || n == nil {
+		return nil
+	}
+	switch {
+	case key.Matches(k, p.KeyMap.Enter):
+		p.setExpanded(n, !n.expanded)
+	case key.Matches(k, p.KeyMap.Right):
+		if len(n.children) > 0 && !n.expanded {
+			p.setExpanded(n, true)
+		} else if len(n.children) > 0 {
+			p.list.SetCursor(p.list.Cursor() + 1)
+		}
+	case key.Matches(k, p.KeyMap.Left):
+		if n.expanded && len(n.children) > 0 {
+			p.setExpanded(n, false)
+		} else if n.parent != nil {
+			p.selectKey(n.parent.key)
+		}
+	}
+	return nil
+}
+
+func (p *Page) setExpanded(n *node, on bool) {
+	if len(n.children) == 0 || p.filter.Active() {
+		return
+	}
+	n.expanded = on
+	p.expanded[n.key] = on
+	p.refresh()
+	p.selectKey(n.key)
+}
+
+// View implements common.Page.
+func (p *Page) View() string {
+	tree := p.list.View()
+	if f := p.filter.View(); f != "" {
+		tree += "\n" + f
+	}
+	w, _ := p.treeSize()
+	if p.Width >= sideBySide {
+		detail := p.detailView(p.Width-w-1, p.Height)
+		sep := strings.TrimSuffix(strings.Repeat("│\n", p.Height), "\n")
+		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(w).Render(tree), p.Styles.Dim.Render(sep), detail)
+	}
+	return tree + "\n" + p.detailView(p.Width, p.detailHeight())
+}
+
+func (p *Page) detailView(width, height int) string {
+	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", width))}
+	for _, l := range details(p.hops, p.Selected()) {
+		lines = append(lines, common.Wrap(l, width)...)
+	}
+	return common.Fit(lines, width, height)
+}
+
+type rowSource struct{ p *Page }
+
+func (s rowSource) Len() int { return len(s.p.rows) }
+
+func (s rowSource) Row(i, width int, selected bool) string {
+	n, st := s.p.rows[i], s.p.Styles
+	mark := "  "
+	switch {
+	case len(n.children) > 0 && (n.expanded || s.p.filter.Active()):
+		mark = "▾ "
+	case len(n.children) > 0:
+		mark = "▸ "
+	}
+	cursor := " "
+	if selected {
+		cursor = "›"
+	}
+	if selected {
+		// One style over the whole row: inner colours would end the reverse.
+		line := cursor + strings.Repeat("  ", n.depth) + mark + symbol(n.state) + n.label
+		return st.Selected.Render(common.Truncate(line, width))
+	}
+	sym := symbol(n.state)
+	switch n.state {
+	case stateOK:
+		sym = st.OK.Render(sym)
+	case stateBad:
+		sym = st.Bad.Render(sym)
+	case stateWarn:
+		sym = st.Warn.Render(sym)
+	}
+	return common.Truncate(cursor+strings.Repeat("  ", n.depth)+mark+sym+n.label, width)
+}
+
+// symbol marks state without relying on colour.
+func symbol(s state) string {
+	switch s {
+	case stateOK:
+		return "✔ "
+	case stateBad:
+		return "✘ "
+	case stateWarn:
+		return "◐ "
+	}
+	return ""
+}

@@ -1,0 +1,216 @@
+// Package walk is the screen that steps a packet through the rules, one
+// evaluated rule at a time, ending with the distribution over outcomes.
+package walk
+
+import (
+	"fmt"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
+	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
+)
+
+// ref names one PacketWalk of one DataplaneHop.
+type ref struct{ hop, walk int }
+
+// Page is the Packet walk screen: a picker, then the stepper.
+type Page struct {
+	common.Common
+	hops   common.Hops
+	refs   []ref
+	shown  []int
+	picker *list.Model
+	filter *filter.Model
+
+	stepping bool
+	cur      ref
+	step     int // len(Steps) means the final distribution
+	flow     rules.Flow
+}
+
+// New returns the Packet walk screen over h.
+func New(c common.Common, h common.Hops) *Page {
+	p := &Page{Common: c, picker: list.New(c), filter: filter.New(c)}
+	p.SetHops(h)
+	return p
+}
+
+// Title implements common.Page.
+func (p *Page) Title() string { return "Packet walk" }
+
+// Capturing implements common.Page.
+func (p *Page) Capturing() bool { return p.filter.Editing() }
+
+// Bindings implements common.Page.
+func (p *Page) Bindings() []key.Binding {
+	km := p.KeyMap
+	if p.stepping {
+		return []key.Binding{km.StepNext, km.StepPrev, km.Home, km.End, km.Back}
+	}
+	return []key.Binding{km.Up, km.Down, km.Enter, km.Filter}
+}
+
+// SetHops implements common.Page. A walk being stepped stays open at the
+// same step when the reloaded trace still has it.
+func (p *Page) SetHops(h common.Hops) {
+	p.hops = h
+	p.refs = p.refs[:0]
+	for hi, d := range h.Dataplane {
+		for wi := range d.Walks {
+			p.refs = append(p.refs, ref{hi, wi})
+		}
+	}
+	p.apply()
+	if p.stepping {
+		if w, ok := p.walk(); ok {
+			p.step = min(p.step, len(w.Steps))
+			p.flow = rules.FlowOf(w)
+		} else {
+			p.stepping = false
+		}
+	}
+}
+
+func (p *Page) apply() {
+	p.shown = p.shown[:0]
+	for i, r := range p.refs {
+		if p.filter.Match(p.pickerLabel(r)) {
+			p.shown = append(p.shown, i)
+		}
+	}
+	p.picker.SetSource(source{p})
+}
+
+func (p *Page) walk() (trace.PacketWalk, bool) {
+	r := p.cur
+	if r.hop >= len(p.hops.Dataplane) || r.walk >= len(p.hops.Dataplane[r.hop].Walks) {
+		return trace.PacketWalk{}, false
+	}
+	return p.hops.Dataplane[r.hop].Walks[r.walk], true
+}
+
+// Stepping reports whether a walk is open, and at which step.
+func (p *Page) Stepping() (bool, int) { return p.stepping, p.step }
+
+// Open starts stepping through walk i of the picker's list.
+func (p *Page) Open(i int) {
+	if i < 0 || i >= len(p.shown) {
+		return
+	}
+	p.cur = p.refs[p.shown[i]]
+	w, _ := p.walk()
+	p.stepping, p.step, p.flow = true, 0, rules.FlowOf(w)
+}
+
+// SetSize implements common.Page.
+func (p *Page) SetSize(width, height int) {
+	p.Common.SetSize(width, height)
+	h := height - 1
+	if p.filter.Editing() || p.filter.Active() {
+		h--
+	}
+	p.picker.SetSize(width, h)
+}
+
+// Update implements common.Page.
+func (p *Page) Update(msg tea.Msg) tea.Cmd {
+	if p.stepping {
+		p.updateStepper(msg)
+		return nil
+	}
+	if used, changed := p.filter.Update(msg); used {
+		if changed {
+			p.apply()
+			p.picker.SetCursor(0)
+		}
+		p.SetSize(p.Width, p.Height)
+		return nil
+	}
+	if p.picker.Update(msg) {
+		return nil
+	}
+	if k, ok := msg.(tea.KeyMsg); ok && (key.Matches(k, p.KeyMap.Enter) || key.Matches(k, p.KeyMap.Right)) {
+		p.Open(p.picker.Cursor())
+	}
+	return nil
+}
+
+func (p *Page) updateStepper(msg tea.Msg) {
+	w, ok := p.walk()
+	if !ok {
+		p.stepping = false
+		return
+	}
+	last := len(w.Steps)
+	km := p.KeyMap
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, km.StepNext, km.Right, km.Down):
+			p.step = min(p.step+1, last)
+		case key.Matches(msg, km.StepPrev, km.Left, km.Up):
+			p.step = max(p.step-1, 0)
+		case key.Matches(msg, km.Home):
+			p.step = 0
+		case key.Matches(msg, km.End, km.Enter):
+			p.step = last
+		case key.Matches(msg, km.Back):
+			p.stepping = false
+		}
+	case tea.MouseMsg:
+		switch msg.Button {
+		case tea.MouseButtonWheelDown:
+			p.step = min(p.step+1, last)
+		case tea.MouseButtonWheelUp:
+			p.step = max(p.step-1, 0)
+		}
+	}
+}
+
+// View implements common.Page.
+func (p *Page) View() string {
+	if len(p.refs) == 0 {
+		return common.Fit([]string{"", "  no packet walks in this trace",
+			p.Styles.Dim.Render("  walks come with the dataplane rules of a node")}, p.Width, p.Height)
+	}
+	if p.stepping {
+		return p.stepperView()
+	}
+	head := p.Styles.Bold.Render("Choose a packet to walk") + p.Styles.Dim.Render("  (enter starts, then n/space steps)")
+	out := common.Truncate(head, p.Width) + "\n" + p.picker.View()
+	if f := p.filter.View(); f != "" {
+		out += "\n" + f
+	}
+	return out
+}
+
+func (p *Page) pickerLabel(r ref) string {
+	d := p.hops.Dataplane[r.hop]
+	w := d.Walks[r.walk]
+	return fmt.Sprintf("%s %s  %s  %d outcome(s)", d.Node, d.Mode, packetLabel(w.Packet), len(w.Outcomes))
+}
+
+func packetLabel(pk trace.Packet) string {
+	s := fmt.Sprintf("from %s %s → %s:%d/%s", pk.From, pk.Source, pk.Dest, pk.Port, pk.Protocol)
+	if pk.ServicePort != "" {
+		s += " (" + pk.ServicePort + ")"
+	}
+	return s
+}
+
+type source struct{ p *Page }
+
+func (s source) Len() int { return len(s.p.shown) }
+
+func (s source) Row(i, width int, selected bool) string {
+	line := s.p.pickerLabel(s.p.refs[s.p.shown[i]])
+	if selected {
+		return s.p.Styles.Selected.Render(common.Truncate("›"+line, width))
+	}
+	return common.Truncate(" "+line, width)
+}

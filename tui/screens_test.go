@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// update is the -update flag that teatest's golden package registers; one
+// flag refreshes every golden file of the package.
+func update() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// checkGolden compares got with testdata/<test name>.golden.
+func checkGolden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", filepath.FromSlash(t.Name())+".golden")
+	if update() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run with -update to create it): %v", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("screen differs from %s (-want +got):\n%s", path, diff)
+	}
+}
+
+func keys(names ...string) []tea.Msg {
+	var out []tea.Msg
+	for _, n := range names {
+		switch n {
+		case "tab":
+			out = append(out, tea.KeyMsg{Type: tea.KeyTab})
+		case "shift+tab":
+			out = append(out, tea.KeyMsg{Type: tea.KeyShiftTab})
+		case "enter":
+			out = append(out, tea.KeyMsg{Type: tea.KeyEnter})
+		case "esc":
+			out = append(out, tea.KeyMsg{Type: tea.KeyEsc})
+		case "down":
+			out = append(out, tea.KeyMsg{Type: tea.KeyDown})
+		case "up":
+			out = append(out, tea.KeyMsg{Type: tea.KeyUp})
+		case "space":
+			out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
+		default:
+			for _, r := range n {
+				out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+			}
+		}
+	}
+	return out
+}
+
+// TestScreens drives the whole UI at 80x24 over the demo cluster with a
+// hand-built dataplane and compares the final screen.
+func TestScreens(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []tea.Msg
+	}{
+		{"path", nil},
+		{"path-endpoint-expanded", keys("G", "enter")},
+		{"path-filter", keys("/", "tv2rp", "enter")},
+		{"findings", keys("tab")},
+		{"findings-jump", keys("tab", "enter")},
+		{"chains", keys("tab", "tab")},
+		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k")},
+		{"walk-picker", keys("tab", "tab", "tab")},
+		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space")},
+		{"walk-final", keys("tab", "tab", "tab", "enter", "G")},
+		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G")},
+		{"help", keys("?")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newModel(t.Context(), Config{Trace: demoTrace(t), NoColor: true, hopsOf: withHops(demoDNS(), demoDataplane())})
+			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+			for _, k := range tt.keys {
+				tm.Send(k)
+			}
+			if err := tm.Quit(); err != nil {
+				t.Fatal(err)
+			}
+			final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
+			view := final.View()
+			if n := strings.Count(view, "\n") + 1; n != 24 {
+				t.Errorf("screen has %d lines, want 24", n)
+			}
+			checkGolden(t, view+"\n")
+		})
+	}
+}

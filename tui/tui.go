@@ -1,0 +1,82 @@
+// Package tui is the interactive view of a trace: the Service's path, its
+// findings, the proxy's chains and a packet stepped through them.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+// Config is what the command hands the UI.
+type Config struct {
+	// Trace is shown first; nil shows an empty trace until Reload answers.
+	Trace *trace.Trace
+	// Reload builds a fresh trace, for the r key and for Updates. Nil
+	// disables refreshing.
+	Reload func(ctx context.Context) (*trace.Trace, error)
+	// Updates, when set, signals that the cluster changed; the UI then
+	// calls Reload and swaps the data in place, keeping the cursor.
+	Updates <-chan struct{}
+	// In and Out are the terminal; Out must be one (see NotTerminalError).
+	In  io.Reader
+	Out io.Writer
+	// NoColor turns every style off, as NO_COLOR asks.
+	NoColor bool
+
+	// hopsOf lets tests add the DNS and dataplane hops to a trace.
+	hopsOf func(*trace.Trace) common.Hops
+}
+
+// NotTerminalError is returned by Run when Out is not a terminal; the
+// command should then print the text output instead.
+type NotTerminalError struct{}
+
+func (NotTerminalError) Error() string {
+	return "interactive mode needs a terminal on standard output; drop -i/--tui to print the trace, or use -o json"
+}
+
+// IsNotTerminal reports whether err says the UI could not start for lack
+// of a terminal.
+func IsNotTerminal(err error) bool {
+	var nt NotTerminalError
+	return errors.As(err, &nt)
+}
+
+// Run shows the UI until the user quits or ctx ends. It returns
+// NotTerminalError without touching Out when Out is not a terminal.
+func Run(ctx context.Context, cfg Config) error {
+	f, ok := cfg.Out.(interface{ Fd() uintptr })
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return NotTerminalError{}
+	}
+	opts := []tea.ProgramOption{
+		tea.WithContext(ctx),
+		tea.WithOutput(cfg.Out),
+		tea.WithAltScreen(),
+		tea.WithMouseCellMotion(),
+	}
+	if cfg.In != nil {
+		opts = append(opts, tea.WithInput(cfg.In))
+	}
+	_, err := tea.NewProgram(newModel(ctx, cfg), opts...).Run()
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil && errors.Is(err, tea.ErrProgramKilled):
+		return ctx.Err()
+	}
+	return fmt.Errorf("terminal ui: %w", err)
+}
+
+// NewModel returns the UI as a bubbletea model, for tests and embedding.
+func NewModel(cfg Config) tea.Model {
+	return newModel(context.Background(), cfg)
+}
