@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"net/netip"
 	"sort"
 	"strings"
 )
@@ -32,6 +33,13 @@ func ruleKey(r *Rule, rename func(string) string) string {
 		case *PortMatch:
 			add("--sport", m.SPort.Set, m.SPort.String(), m.SPort.Negated)
 			add("--dport", m.DPort.Set, m.DPort.String(), m.DPort.Negated)
+		case *RecentMatch:
+			// An all-ones mask is the default the restore input leaves out.
+			c := *m
+			if a, err := netip.ParseAddr(c.Mask); err == nil && isAllOnes(a) {
+				c.Mask = ""
+			}
+			parts = append(parts, c.String())
 		case *ConntrackMatch:
 			states := append([]string(nil), m.States...)
 			sort.Strings(states)
@@ -71,4 +79,13 @@ func targetKey(t Target, rename func(string) string) string {
 		s += " " + o.String()
 	}
 	return s
+}
+
+func isAllOnes(a netip.Addr) bool {
+	for _, b := range a.AsSlice() {
+		if b != 0xff {
+			return false
+		}
+	}
+	return true
 }

@@ -148,3 +148,24 @@ func TestDriftTolerates(t *testing.T) {
 		})
 	}
 }
+
+// TestDriftIPv6Affinity: ip6tables-save prints the recent mask as
+// ffff:...:ffff where the restore input has none.
+func TestDriftIPv6Affinity(t *testing.T) {
+	const head = "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-B - [0:0]\n"
+	exp := mustParse(t, head+`-A KUBE-SERVICES -m comment --comment "ns/s:p cluster IP" -m tcp -p tcp -d fd00::1 --dport 80 -j KUBE-SVC-A
+-A KUBE-SVC-A -m comment --comment "ns/s:p -> [fd00:10::5]:80" -m recent --name KUBE-SEP-B --rcheck --seconds 10800 --reap -j KUBE-SEP-B
+-A KUBE-SVC-A -m comment --comment "ns/s:p -> [fd00:10::5]:80" -j KUBE-SEP-B
+-A KUBE-SEP-B -m comment --comment ns/s:p -m recent --name KUBE-SEP-B --set -m tcp -p tcp -j DNAT --to-destination [fd00:10::5]:80
+COMMIT
+`)
+	act := mustParse(t, head+`-A KUBE-SERVICES -d fd00::1/128 -p tcp -m comment --comment "ns/s:p cluster IP" -m tcp --dport 80 -j KUBE-SVC-A
+-A KUBE-SVC-A -m comment --comment "ns/s:p -> [fd00:10::5]:80" -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-B --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j KUBE-SEP-B
+-A KUBE-SVC-A -m comment --comment "ns/s:p -> [fd00:10::5]:80" -j KUBE-SEP-B
+-A KUBE-SEP-B -p tcp -m comment --comment "ns/s:p" -m recent --set --name KUBE-SEP-B --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -m tcp -j DNAT --to-destination [fd00:10::5]:80
+COMMIT
+`)
+	if diffs := Drift(exp, act, Service{PortNames: []string{"ns/s:p"}}); len(diffs) > 0 {
+		t.Errorf("want no differences, got:\n%s", renderDiffs(diffs))
+	}
+}

@@ -84,7 +84,8 @@ type RecentMatch struct {
 	HitCount uint32
 	Reap     bool
 	RTTL     bool
-	// Mask defaults to 255.255.255.255 as iptables-save prints it.
+	// Mask is the --mask argument, empty when absent (all ones: the whole
+	// address). iptables-save prints 255.255.255.255 or ffff:...:ffff.
 	Mask string
 	// Dest is true for --rdest (the default --rsource is false).
 	Dest    bool
@@ -161,7 +162,7 @@ func (m *RecentMatch) String() string {
 	s += opt(m.Reap, "--reap", "")
 	s += opt(m.HitCount > 0, "--hitcount", strconv.Itoa(int(m.HitCount)))
 	s += opt(m.RTTL, "--rttl", "")
-	s += " --name " + quote(m.Name) + " --mask " + m.Mask
+	s += " --name " + quote(m.Name) + opt(m.Mask != "", "--mask", m.Mask)
 	if m.Dest {
 		return s + " --rdest"
 	}

@@ -79,7 +79,7 @@ func TestParseRule(t *testing.T) {
 		{"mark match", `-A C -m mark ! --mark 0x4000/0x4000 -j RETURN`, []string{"-m mark ! --mark 0x4000/0x4000"}, "-j RETURN"},
 		{"old probability", `-A C -m statistic --mode random --probability 0.33333 -j X`, []string{"-m statistic --mode random --probability 0.33333"}, "-j X"},
 		{"recent restore", `-A C -m recent --name KUBE-SEP-A --rcheck --seconds 10800 --reap -j KUBE-SEP-A`,
-			[]string{"-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --mask 255.255.255.255 --rsource"}, "-j KUBE-SEP-A"},
+			[]string{"-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --rsource"}, "-j KUBE-SEP-A"},
 		{"recent save", `-A C -m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --mask 255.255.255.255 --rsource -j KUBE-SEP-A`,
 			[]string{"-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-A --mask 255.255.255.255 --rsource"}, "-j KUBE-SEP-A"},
 		{"ipset", `-A C -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT`, []string{"-m set --match-set KUBE-CLUSTER-IP dst,dst"}, "-j ACCEPT"},

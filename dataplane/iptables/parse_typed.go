@@ -41,7 +41,7 @@ func buildStatistic(opts []Option) (Match, error) {
 }
 
 func buildRecent(opts []Option) (Match, error) {
-	m := &RecentMatch{Name: "DEFAULT", Mask: "255.255.255.255"}
+	m := &RecentMatch{Name: "DEFAULT"}
 	for _, o := range opts {
 		switch o.Name {
 		case "--set", "--rcheck", "--update", "--remove":
