@@ -53,6 +53,8 @@ func keys(names ...string) []tea.Msg {
 			out = append(out, tea.KeyMsg{Type: tea.KeyEnter})
 		case "esc":
 			out = append(out, tea.KeyMsg{Type: tea.KeyEsc})
+		case "pgdown":
+			out = append(out, tea.KeyMsg{Type: tea.KeyPgDown})
 		case "down":
 			out = append(out, tea.KeyMsg{Type: tea.KeyDown})
 		case "up":

@@ -203,8 +203,11 @@ func (p *Page) detailHeight() int {
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	if used, changed := p.filter.Update(msg); used {
 		if changed {
+			cur := p.SelectedKey()
 			p.refresh()
-			p.list.SetCursor(0)
+			if !p.selectKey(cur) {
+				p.list.SetCursor(0)
+			}
 		}
 		p.SetSize(p.Width, p.Height)
 		return nil
@@ -318,4 +321,13 @@ func symbol(s state) string {
 		return "◐ "
 	}
 	return ""
+}
+
+// VisibleKeys lists the keys of the rows on offer, in order.
+func (p *Page) VisibleKeys() []string {
+	out := make([]string, len(p.rows))
+	for i, n := range p.rows {
+		out[i] = n.key
+	}
+	return out
 }
