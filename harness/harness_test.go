@@ -103,9 +103,11 @@ func TestCluster(t *testing.T) {
 			waitReadyEndpoints(ctx, t, c.Client, 2)
 
 			netns := c.Node.NetNS
+			stopStart := time.Now()
 			if err := c.Stop(ctx); err != nil {
 				t.Fatalf("stop: %v", err)
 			}
+			t.Logf("cluster stopped in %s", time.Since(stopStart).Round(time.Millisecond))
 			out, err := exec.Command("ip", "netns", "list").CombinedOutput()
 			if err != nil || strings.Contains(string(out), netns) {
 				t.Errorf("after Stop, ip netns list = %q, %v; want no %s*", out, err, netns)
@@ -133,6 +135,26 @@ func checkVersionAndRBAC(ctx context.Context, t *testing.T, c *harness.Cluster) 
 	}
 	if _, err := vc.CoreV1().Pods("default").List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
 		t.Errorf("viewer listing pods: err = %v; want Forbidden", err)
+	}
+	// With the project's read-only role the viewer reads but cannot write.
+	role, err := c.CreateClusterRole(ctx, "../deploy/clusterrole.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Grant(ctx, harness.ViewerUser, role); err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := vc.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Errorf("viewer with %s cannot list pods: %v", role, err)
+	}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "intruder"}, Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "c", Image: "x"}}}}
+	if _, err := vc.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("viewer with %s creating a pod: err = %v; want Forbidden", role, err)
 	}
 }
 

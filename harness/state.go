@@ -127,7 +127,9 @@ func (m *manifest) teardown(ctx context.Context) error {
 	procs, netns, links := m.snapshot()
 	var errs []error
 	slices.Reverse(procs)
-	errs = append(errs, stopProcesses(procs, 5*time.Second)...)
+	// Nothing of a test cluster needs a graceful exit, and kube-apiserver
+	// drains requests for up to a minute; two seconds is plenty for the rest.
+	errs = append(errs, stopProcesses(procs, 2*time.Second)...)
 	slices.Reverse(netns)
 	for _, ns := range netns {
 		if err := deleteNetNS(ctx, ns); err != nil {

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
@@ -120,19 +119,6 @@ func (c *Cluster) SetPodHealthy(namespace, name string, healthy bool) error {
 	}
 	if err := os.WriteFile(rt.failFile, nil, 0o644); err != nil {
 		return fmt.Errorf("mark pod %s/%s unhealthy: %w", namespace, name, err)
-	}
-	return nil
-}
-
-// Grant binds clusterRole to user (e.g. ViewerUser) cluster-wide.
-func (c *Cluster) Grant(ctx context.Context, user, clusterRole string) error {
-	b := &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: user + "-" + clusterRole},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: clusterRole},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
-	}
-	if _, err := c.Client.RbacV1().ClusterRoleBindings().Create(ctx, b, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("bind cluster role %s to %s: %w", clusterRole, user, err)
 	}
 	return nil
 }
