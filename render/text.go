@@ -21,6 +21,7 @@ func Text(w io.Writer, t *trace.Trace, o TextOptions) error {
 		sections = append(sections, tw.ports(t)...)
 		sections = append(sections, tw.pods(t)...)
 		sections = append(sections, tw.nodes(t)...)
+		sections = append(sections, tw.dataplaneSections(t)...)
 		tw.tree(sections)
 	}
 	tw.findings(t.Findings)

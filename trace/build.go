@@ -38,6 +38,7 @@ func Build(in Input) *Trace {
 		localPolicyFindings,
 		nodeFindings,
 		dnsFindings,
+		dataplaneFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}

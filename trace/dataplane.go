@@ -38,11 +38,14 @@ type Packet struct {
 // Outcome is one final verdict with its probability and the chains passed.
 type Outcome struct {
 	// Verdict is DNAT, REJECT, DROP or ACCEPT (left unchanged).
-	Verdict     string   `json:"verdict"`
-	Target      string   `json:"target,omitempty"`
-	Probability float64  `json:"probability"`
-	Chains      []string `json:"chains"`
-	Masquerade  bool     `json:"masquerade,omitempty"`
+	Verdict     string  `json:"verdict"`
+	Target      string  `json:"target,omitempty"`
+	Probability float64 `json:"probability"`
+	// Path is the chain path that decided the verdict, e.g.
+	// "KUBE-SERVICES → KUBE-SVC-… → KUBE-SEP-… (33.3%) → DNAT 10.244.1.7:9376".
+	Path       string   `json:"path"`
+	Chains     []string `json:"chains"`
+	Masquerade bool     `json:"masquerade,omitempty"`
 	// Note explains a branch that was assumed, e.g. an affinity hit.
 	Note string `json:"note,omitempty"`
 }

@@ -42,6 +42,8 @@ type Input struct {
 	DNS *DNSObservation
 	// FromPod is the pod the user traces from (--from pod/NAME), if any.
 	FromPod *corev1.Pod
+	// Dataplane is the node view to walk; nil shows the generated rules.
+	Dataplane *DataplaneInput
 
 	// Gaps are reads that failed (typically Forbidden).
 	Gaps []Gap

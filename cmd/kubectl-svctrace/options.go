@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -29,6 +30,11 @@ type options struct {
 	output    string
 	filenames []string
 	demo      bool
+
+	dumps       source.DumpPaths
+	node        string
+	port        string
+	clusterCIDR string
 
 	dnsCheck      bool
 	dnsServer     string
@@ -56,6 +62,13 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.dnsCheck, "dns", false, "query the cluster DNS Service (kube-system/kube-dns) for the Service's names")
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
 	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
+	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
+	f.StringVar(&o.dumps.NFT, "nft", "", "a node's `nft -j list ruleset` output (FILE or -) for kube-proxy's nftables mode")
+	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's `ipvsadm -Ln` or `ipvsadm-save -n` output (FILE or -) for kube-proxy's IPVS mode")
+	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's `conntrack -L` output (FILE or -) to find flows stuck on gone endpoints")
+	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
+	f.StringVar(&o.port, "port", "", "walk only this Service port (name or number)")
+	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 }
@@ -120,6 +133,23 @@ func (o *options) Validate() error {
 	if o.from != "" && o.fromPod() == "" && !isEntry(o.from) {
 		return fmt.Errorf("unknown --from %q: use pod/NAME, node, external or an IP address", o.from)
 	}
+	stdinUsers := 0
+	for _, p := range []string{o.dumps.IPTablesSave, o.dumps.NFT, o.dumps.IPVS, o.dumps.Conntrack} {
+		if p == "-" {
+			stdinUsers++
+		}
+	}
+	if slices.Contains(o.filenames, "-") {
+		stdinUsers++
+	}
+	if stdinUsers > 1 {
+		return errors.New("only one of -f, --iptables-save, --nft, --ipvs and --conntrack can read stdin (-)")
+	}
+	if o.clusterCIDR != "" {
+		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
+			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
+		}
+	}
 	if o.demo && len(o.filenames) > 0 {
 		return errors.New("--demo and --filename both choose the input: use one")
 	}
@@ -140,6 +170,9 @@ func (o *options) Run(ctx context.Context) error {
 			return err
 		}
 		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
+	}
+	if in.Dataplane, err = o.dataplane(); err != nil {
+		return err
 	}
 	t := trace.Build(*in)
 	if err := o.render(t); err != nil {
@@ -205,4 +238,24 @@ func isEntry(from string) bool {
 	}
 	_, err := netip.ParseAddr(from)
 	return err == nil
+}
+
+// dataplane turns the node flags and dumps into the trace's node view.
+func (o *options) dataplane() (*trace.DataplaneInput, error) {
+	d := &trace.DataplaneInput{Node: o.node, Port: o.port}
+	if o.clusterCIDR != "" {
+		d.ClusterCIDR = netip.MustParsePrefix(o.clusterCIDR) // checked by Validate
+	}
+	switch {
+	case o.from == "node" || o.from == "external":
+		d.From = o.from
+	case o.fromPod() != "":
+		d.From = "pod" // the source address is the pod's IP
+	case o.from != "":
+		d.FromIP = netip.MustParseAddr(o.from) // checked by Validate
+	}
+	if err := source.LoadDumps(o.dumps, o.streams.In, d); err != nil {
+		return nil, err
+	}
+	return d, nil
 }

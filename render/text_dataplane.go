@@ -1,0 +1,61 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// dataplaneSections shows, per node view, where a packet to each Service
+// port goes: the chain path to every endpoint with its probability.
+func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
+	var out []section
+	for _, d := range t.Dataplane {
+		src := d.Source
+		if src == "expected" {
+			src = "expected rules: no --iptables-save given"
+		}
+		head := fmt.Sprintf("dataplane %s %s (%s)", d.Node, d.Mode, src)
+		var items []string
+		for _, w := range d.Walks {
+			p := w.Packet
+			lines := []string{fmt.Sprintf("%s %s %s → %s:%d", p.From, p.Source, p.Protocol, p.Dest, p.Port)}
+			for _, o := range w.Outcomes {
+				mark := tw.p.ok(o.Verdict == "DNAT")
+				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)
+				if o.Note != "" {
+					text += " [" + o.Note + "]"
+				}
+				lines = append(lines, strings.Join(wrap(text, tw.o.Width-12), "\n         "))
+			}
+			items = append(items, lines[0]+"\n"+strings.Join(branches(lines[1:]), "\n"))
+		}
+		if tw.o.Wide {
+			items = append(items, tw.chainItems(d.Chains)...)
+		}
+		out = append(out, section{head, branches(items)})
+	}
+	return out
+}
+
+// chainItems lists the Service's chains with dump line numbers (-o wide).
+func (tw *textWriter) chainItems(chains []trace.ChainListing) []string {
+	var items []string
+	for _, c := range chains {
+		head := c.Name
+		if c.Drift != "" {
+			head += " " + tw.p.paint(ansiRed, c.Drift)
+		}
+		var rules []string
+		for _, r := range c.Rules {
+			line := fmt.Sprintf("%4d  %s", r.Line, r.Text)
+			if r.Drift != "" {
+				line = tw.p.paint(ansiRed, line+"  ← "+r.Drift)
+			}
+			rules = append(rules, line)
+		}
+		items = append(items, head+"\n"+strings.Join(rules, "\n"))
+	}
+	return items
+}

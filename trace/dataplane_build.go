@@ -1,0 +1,51 @@
+package trace
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// DataplaneNotChecked is reported when the rules could not be generated or
+// walked (a corrupt dump), so the dataplane hop is missing.
+const DataplaneNotChecked = "DataplaneNotChecked"
+
+// dataplaneFindings fills t.Dataplane: the iptables view (from a dump, or
+// generated when no dump of another mode was given), and nftables and IPVS
+// views for their dumps, plus stale conntrack entries.
+func dataplaneFindings(in Input, t *Trace) []Finding {
+	s := in.Service
+	if s.Spec.Type == corev1.ServiceTypeExternalName || t.Service.Headless || len(t.Service.ClusterIPs) == 0 {
+		return nil
+	}
+	if in.Dataplane == nil {
+		in.Dataplane = &DataplaneInput{}
+	}
+	d := in.Dataplane
+	v := resolveNode(in, t)
+	var out []Finding
+	type hopFunc func(Input, nodeView) (*DataplaneHop, []Finding, error)
+	var hops []hopFunc
+	if d.IPTables != nil || (d.NFT == nil && d.IPVS == nil) {
+		hops = append(hops, iptablesHop)
+	}
+	if d.NFT != nil {
+		hops = append(hops, nftHop)
+	}
+	if d.IPVS != nil {
+		hops = append(hops, ipvsHop)
+	}
+	for _, h := range hops {
+		hop, fs, err := h(in, v)
+		if err != nil {
+			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + v.name,
+				Message: "could not follow the Service through the node's rules: " + err.Error(),
+				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
+			continue
+		}
+		t.Dataplane = append(t.Dataplane, *hop)
+		out = append(out, fs...)
+	}
+	if d.ConntrackName != "" {
+		out = append(out, conntrackFindings(in, t)...)
+	}
+	return out
+}

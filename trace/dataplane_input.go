@@ -1,0 +1,40 @@
+package trace
+
+import (
+	"net/netip"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+)
+
+// DataplaneInput is one node's view: its facts and the dumps read from it.
+// Without any dump the trace still shows the iptables rules kube-proxy
+// should program, walked like a real dump.
+type DataplaneInput struct {
+	// Node names whose view this is; empty picks the first node of the trace.
+	Node string
+	// NodeIPs are the node's addresses; empty uses the Node's InternalIP.
+	NodeIPs []netip.Addr
+	// ClusterCIDR is kube-proxy's --cluster-cidr (local-traffic detector);
+	// invalid means: infer it from the iptables dump, else none.
+	ClusterCIDR netip.Prefix
+
+	// From is pod, node or external; empty means pod.
+	From string
+	// FromIP is the packet's source; invalid picks one that fits From.
+	FromIP netip.Addr
+	// Port limits the walks to one Service port (name or number).
+	Port string
+
+	IPTables     *iptables.Dump
+	IPTablesName string
+	NFT          *nftables.Ruleset
+	NFTName      string
+	IPVS         *ipvs.Table
+	IPVSName     string
+	Conntrack    []conntrack.Entry
+	// ConntrackName is set when a conntrack dump was given (it may be empty).
+	ConntrackName string
+}

@@ -1,0 +1,150 @@
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
+
+// iptablesHop generates the rules kube-proxy's iptables mode should write
+// for the Service, walks a packet through the node's dump (or through the
+// generated rules when there is none), and compares the two.
+func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
+	node := expected.Node{Name: v.name}
+	for _, ip := range v.ips {
+		node.IPs = append(node.IPs, ip.String())
+	}
+	if v.clusterCIDR.IsValid() {
+		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, v.clusterCIDR.String()
+	}
+	if in.Service.Spec.IPFamilies != nil && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+		node.Family = corev1.IPv6Protocol
+	}
+	rs, err := expected.Generate(node, []*corev1.Service{in.Service}, slicePtrs(in.EndpointSlices))
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate expected iptables rules: %w", err)
+	}
+	text, err := rs.Save()
+	if err != nil {
+		return nil, nil, fmt.Errorf("render expected iptables rules: %w", err)
+	}
+	want, err := iptables.Parse(text)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read back expected iptables rules: %w", err)
+	}
+	hop := &DataplaneHop{Node: v.name, Mode: "iptables", Source: "expected"}
+	actual := want
+	if in.Dataplane.IPTables != nil {
+		actual, hop.Source = in.Dataplane.IPTables, in.Dataplane.IPTablesName
+	}
+	var findings []Finding
+	drift := map[string]string{} // "chain/line" → finding ID
+	if actual != want {
+		findings, drift = iptablesDrift(want, actual, rs, in.Service.Name)
+	}
+	for _, sp := range rs.Services {
+		if in.Dataplane.Port != "" && in.Dataplane.Port != sp.PortName && in.Dataplane.Port != fmt.Sprint(sp.Port) {
+			continue
+		}
+		for _, pkt := range packetsFor(sp, v) {
+			w, err := walkIPTables(actual, pkt, v)
+			if err != nil {
+				return nil, nil, err
+			}
+			hop.Walks = append(hop.Walks, w)
+		}
+	}
+	hop.Chains = iptablesChains(actual, rs, drift)
+	return hop, findings, nil
+}
+
+func slicePtrs(s []discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice {
+	out := make([]*discoveryv1.EndpointSlice, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+// packetsFor chooses the packets to walk for one Service port: to the
+// ClusterIP from pods and the node, to NodePorts, external and LB IPs from
+// outside; only the chosen entry's packets when --from was given.
+func packetsFor(sp *expected.ServicePort, v nodeView) []Packet {
+	proto := strings.ToLower(string(sp.Protocol))
+	label := sp.ID
+	var out []Packet
+	add := func(from, dst string, port int) {
+		if v.from != from || dst == "" || port == 0 {
+			return
+		}
+		out = append(out, Packet{Protocol: proto, Source: v.src.String(), Dest: dst, Port: int32(port), From: from, ServicePort: label})
+	}
+	add("pod", sp.ClusterIP, sp.Port)
+	add("node", sp.ClusterIP, sp.Port)
+	if len(v.ips) > 0 {
+		add("external", v.ips[0].String(), sp.NodePort)
+	}
+	for _, ip := range sp.ExternalIPs {
+		add("external", ip, sp.Port)
+	}
+	for _, ip := range sp.LoadBalancerIPs {
+		add("external", ip, sp.Port)
+	}
+	return out
+}
+
+var entries = map[string]iptables.Entry{"pod": iptables.EntryPod, "node": iptables.EntryNode, "external": iptables.EntryExternal}
+
+func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
+	dst, err := netip.ParseAddr(p.Dest)
+	if err != nil {
+		return PacketWalk{}, fmt.Errorf("walk to %q: %w", p.Dest, err)
+	}
+	pkt := iptables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port)}
+	res, err := iptables.Walk(d, pkt, entries[p.From], iptables.Node{LocalAddrs: v.ips})
+	if err != nil {
+		return PacketWalk{}, fmt.Errorf("walk %s: %w", pkt, err)
+	}
+	w := PacketWalk{Packet: p}
+	seen := map[string]bool{}
+	for _, o := range res.Outcomes {
+		out := Outcome{Verdict: string(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
+			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; ")}
+		if o.Affinity != "" {
+			out.Note = strings.TrimPrefix(out.Note+"; affinity: "+o.Affinity, "; ")
+		}
+		for _, s := range o.Steps() {
+			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain.Name {
+				out.Chains = append(out.Chains, s.Chain.Name)
+			}
+			key := fmt.Sprintf("%s/%s/%d", s.Table(), s.Chain.Name, s.Line())
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			w.Steps = append(w.Steps, walkStep(s))
+		}
+		w.Outcomes = append(w.Outcomes, out)
+	}
+	return w, nil
+}
+
+func walkStep(s iptables.Step) WalkStep {
+	ws := WalkStep{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note}
+	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched
+	if s.Rule != nil {
+		ws.Rule = s.Rule.Text
+	} else {
+		ws.Rule = fmt.Sprintf(":%s %s", s.Chain.Name, s.Chain.Policy)
+	}
+	if s.Result != iptables.Matched && s.Result != iptables.NotMatched && ws.Note == "" {
+		ws.Note = string(s.Result)
+	}
+	return ws
+}

@@ -1,0 +1,183 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
+
+// iptablesDrift compares the generated rules with the node's dump for the
+// Service's ports. It returns findings and, for marking the listing, the
+// finding ID of every differing actual line keyed "table/chain/line".
+func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName string) ([]Finding, map[string]string) {
+	var svc iptables.Service
+	for _, sp := range rs.Services {
+		svc.PortNames = append(svc.PortNames, sp.ID)
+		svc.Chains = append(svc.Chains, serviceChains(sp)...)
+	}
+	marks := map[string]string{}
+	var out []Finding
+	for _, d := range iptables.Drift(want, actual, svc) {
+		id := string(d.ID)
+		msg := d.Message
+		if d.Expected != nil {
+			msg += fmt.Sprintf("; expected: %s", d.Expected.Text)
+		}
+		if d.Actual != nil {
+			marks[fmt.Sprintf("%s/%s/%d", d.Table, d.Chain, d.Actual.Line)] = id
+			msg += fmt.Sprintf("; node has (line %d): %s", d.Actual.Line, d.Actual.Text)
+		} else {
+			marks[d.Table+"/"+d.Chain+"/missing"] = id
+		}
+		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: "iptables/" + d.Table + "/" + d.Chain, Message: msg, Hint: dataplaneHint(id, svcName)})
+	}
+	return out, marks
+}
+
+// serviceChains lists the per-service chains kube-proxy writes for sp.
+func serviceChains(sp *expected.ServicePort) []string {
+	var out []string
+	c := sp.Chains
+	for _, ch := range []struct {
+		name string
+		used bool
+	}{{c.Cluster, c.UsesCluster}, {c.Local, c.UsesLocal}, {c.External, c.UsesExternal}, {c.Firewall, c.UsesFirewall}} {
+		if ch.used {
+			out = append(out, ch.name)
+		}
+	}
+	for _, e := range sp.Reachable {
+		out = append(out, e.Chain)
+	}
+	return out
+}
+
+// topChains are the shared chains; only the Service's rules of them are listed.
+var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-PROXY-FIREWALL"}
+
+// iptablesChains lists, from d, the Service's rules of the shared chains and
+// every per-service chain reachable from them, in walk order.
+func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]string) []ChainListing {
+	ids := map[string]bool{}
+	var own []string
+	for _, sp := range rs.Services {
+		ids[sp.ID] = true
+		ids[strings.TrimSuffix(sp.ID, ":")+":"] = true
+		own = append(own, serviceChains(sp)...)
+	}
+	var out []ChainListing
+	queue := []string{}
+	for _, table := range []string{"nat", "filter"} {
+		for _, name := range topChains {
+			c := d.Chain(table, name)
+			if c == nil {
+				continue
+			}
+			l := ChainListing{Table: table, Name: name}
+			for _, r := range c.Rules {
+				if ids[commentService(r.Comment())] {
+					l.Rules = append(l.Rules, ruleLine(r, drift))
+					if strings.HasPrefix(r.Target.Name, "KUBE-") {
+						queue = append(queue, r.Target.Name)
+					}
+				}
+			}
+			if len(l.Rules) > 0 {
+				out = append(out, l)
+			}
+		}
+	}
+	queue = append(queue, own...)
+	out = append(out, serviceChainListings(d, queue, drift)...)
+	return out
+}
+
+// serviceChainListings lists nat chains named in queue and those they jump
+// to, breadth first, once each; expected chains absent from d are listed
+// empty with their drift ID.
+func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]string) []ChainListing {
+	var out []ChainListing
+	seen := map[string]bool{}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] || !perService(name) {
+			continue
+		}
+		seen[name] = true
+		c := d.Chain("nat", name)
+		if c == nil {
+			out = append(out, ChainListing{Table: "nat", Name: name, Rules: []RuleLine{}, Drift: drift["nat/"+name+"/missing"]})
+			continue
+		}
+		l := ChainListing{Table: "nat", Name: name}
+		for _, r := range c.Rules {
+			l.Rules = append(l.Rules, ruleLine(r, drift))
+			if perService(r.Target.Name) {
+				queue = append(queue, r.Target.Name)
+			}
+		}
+		out = append(out, l)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return chainRank(out[i].Name) < chainRank(out[j].Name) })
+	return out
+}
+
+func perService(chain string) bool {
+	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
+		if strings.HasPrefix(chain, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// chainRank orders chains the way a packet meets them.
+func chainRank(name string) int {
+	for i, p := range []string{"KUBE-FW-", "KUBE-EXT-", "KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-"} {
+		if strings.HasPrefix(name, p) {
+			return i
+		}
+	}
+	return 9
+}
+
+// commentService extracts "ns/svc:port" from comments such as
+// "ns/svc:port cluster IP" or "ns/svc:port -> 10.0.0.1:80".
+func commentService(comment string) string {
+	first, _, _ := strings.Cut(comment, " ")
+	return first
+}
+
+func ruleLine(r *iptables.Rule, drift map[string]string) RuleLine {
+	return RuleLine{Line: r.Line, Text: r.Text, Drift: drift[fmt.Sprintf("%s/%s/%d", r.Table, r.Chain, r.Line)]}
+}
+
+func severityOf(id string) Severity {
+	for _, e := range Catalog() {
+		if e.ID == id {
+			return e.Severity
+		}
+	}
+	return SeverityWarning
+}
+
+// dataplaneHint says what to do about a difference between a node's
+// rules and what kube-proxy should have written.
+func dataplaneHint(id, svc string) string {
+	switch {
+	case strings.HasPrefix(id, "Stale"):
+		return "rules left behind (a stopped proxy, or one in another mode): restart kube-proxy on the node for a full sync, or remove them with kube-proxy --cleanup if kube-proxy no longer runs there"
+	case id == "ProbabilityMismatch":
+		return "kube-proxy has not synced the latest endpoints of " + svc + "; check its log for sync errors: kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100"
+	case strings.HasPrefix(id, "IPVS"):
+		return "check kube-proxy (mode ipvs) runs on the node and its log for sync errors; ipvsadm -Ln shows the live table"
+	case strings.HasPrefix(id, "NFT"):
+		return "check kube-proxy (mode nftables) runs on the node and its log for sync errors; nft list table ip kube-proxy shows the live rules"
+	default:
+		return "kube-proxy on this node has not programmed " + svc + " as it should: check it runs and its log for API or sync errors (kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100); a restart forces a full sync"
+	}
+}
