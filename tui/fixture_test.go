@@ -8,7 +8,6 @@ import (
 	"github.com/svctrace/kubectl-svctrace/demo"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
-	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
 // demoTrace is the trace of the embedded demo cluster.
@@ -25,14 +24,12 @@ func demoTrace(tb testing.TB) *trace.Trace {
 	return trace.Build(*in)
 }
 
-// withHops adds the hand-built DNS and dataplane hops to every trace the
-// model loads, standing in for the command until it fills them.
-func withHops(dns *trace.DNSHop, dp []trace.DataplaneHop) func(*trace.Trace) common.Hops {
-	return func(t *trace.Trace) common.Hops {
-		h := common.HopsOf(t)
-		h.DNS, h.Dataplane = dns, dp
-		return h
-	}
+// fullTrace is the demo trace with hand-built DNS and dataplane hops,
+// standing in for what the command fills from the cluster and dumps.
+func fullTrace(tb testing.TB) *trace.Trace {
+	t := demoTrace(tb)
+	t.DNS, t.Dataplane = demoDNS(), demoDataplane()
+	return t
 }
 
 // Chain names as kube-proxy derives them for default/hostnames:default tcp.

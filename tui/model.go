@@ -31,7 +31,7 @@ type model struct {
 	common.Common
 	ctx     context.Context
 	cfg     Config
-	hops    common.Hops
+	hops    *trace.Trace
 	pages   []common.Page
 	active  int
 	help    help.Model
@@ -43,8 +43,9 @@ type model struct {
 }
 
 func newModel(ctx context.Context, cfg Config) *model {
-	if cfg.hopsOf == nil {
-		cfg.hopsOf = common.HopsOf
+	t := cfg.Trace
+	if t == nil {
+		t = &trace.Trace{}
 	}
 	out := cfg.Out
 	if out == nil {
@@ -55,7 +56,7 @@ func newModel(ctx context.Context, cfg Config) *model {
 		Styles: common.DefaultStyles(common.NewRenderer(out, cfg.NoColor)),
 		KeyMap: common.DefaultKeyMap(),
 	}
-	m := &model{Common: c, ctx: ctx, cfg: cfg, hops: cfg.hopsOf(cfg.Trace), help: newHelp(c.Styles)}
+	m := &model{Common: c, ctx: ctx, cfg: cfg, hops: t, help: newHelp(c.Styles)}
 	m.pages = []common.Page{
 		path.New(c, m.hops),
 		findings.New(c, m.hops),
@@ -105,13 +106,13 @@ func (m *model) waitForUpdate() tea.Cmd {
 }
 
 func (m *model) reload() tea.Cmd {
-	reload, ctx, hopsOf := m.cfg.Reload, m.ctx, m.cfg.hopsOf
+	reload, ctx := m.cfg.Reload, m.ctx
 	return func() tea.Msg {
 		t, err := reload(ctx)
 		if err != nil {
 			return common.ReloadErrMsg{Err: err}
 		}
-		return common.HopsMsg{Hops: hopsOf(t)}
+		return common.TraceMsg{Trace: t}
 	}
 }
 
@@ -145,8 +146,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.Width, m.Height = msg.Width, msg.Height
 		m.resize()
 		return m, nil
-	case common.HopsMsg:
-		return m, m.setHops(msg.Hops)
+	case common.TraceMsg:
+		return m, m.setTrace(msg.Trace)
 	case common.ReloadErrMsg:
 		m.loading = false
 		m.status = "reload failed: " + msg.Err.Error()
@@ -164,10 +165,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.pages[m.active].Update(msg)
 }
 
-func (m *model) setHops(h common.Hops) tea.Cmd {
+func (m *model) setTrace(h *trace.Trace) tea.Cmd {
 	m.hops = h
 	for _, p := range m.pages {
-		p.SetHops(h)
+		p.SetTrace(h)
 	}
 	m.resize()
 	m.loading, m.status = false, "reloaded"
@@ -257,4 +258,4 @@ func (m *model) helpView() string {
 }
 
 // trace returns the trace on screen, for tests.
-func (m *model) trace() *trace.Trace { return m.hops.Trace }
+func (m *model) trace() *trace.Trace { return m.hops }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -20,12 +21,9 @@ import (
 func testModel(t *testing.T, cfg Config) *model {
 	t.Helper()
 	if cfg.Trace == nil {
-		cfg.Trace = demoTrace(t)
+		cfg.Trace = fullTrace(t)
 	}
 	cfg.NoColor = true
-	if cfg.hopsOf == nil {
-		cfg.hopsOf = withHops(demoDNS(), demoDataplane())
-	}
 	m := newModel(t.Context(), cfg)
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
 	return m
@@ -239,7 +237,9 @@ func TestStepperShowsCurrentRuleAndDistribution(t *testing.T) {
 	}
 }
 
-// reloader returns a trace whose ClusterIP counts the reloads.
+// reloader returns a trace whose ClusterIP counts the reloads. The
+// program calls it from its own goroutine; tests read calls only after
+// the program ended or from the same goroutine.
 type reloader struct {
 	t     *testing.T
 	calls int
@@ -251,8 +251,8 @@ func (r *reloader) reload(context.Context) (*trace.Trace, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	t := demoTrace(r.t)
-	t.Service.ClusterIPs = []string{"10.96.0." + string(rune('0'+r.calls))}
+	t := fullTrace(r.t)
+	t.Service.ClusterIPs = []string{fmt.Sprintf("10.96.0.%d", r.calls)}
 	return t, nil
 }
 

@@ -92,7 +92,7 @@ func TestScreens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newModel(t.Context(), Config{Trace: demoTrace(t), NoColor: true, hopsOf: withHops(demoDNS(), demoDataplane())})
+			m := newModel(t.Context(), Config{Trace: fullTrace(t), NoColor: true})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			for _, k := range tt.keys {
 				tm.Send(k)
@@ -107,5 +107,30 @@ func TestScreens(t *testing.T) {
 			}
 			checkGolden(t, view+"\n")
 		})
+	}
+}
+
+// TestLiveUpdate signals a change the way the command's informers do and
+// checks the trace is swapped in place with the cursor where it was.
+func TestLiveUpdate(t *testing.T) {
+	r := &reloader{t: t}
+	updates := make(chan struct{})
+	m := newModel(t.Context(), Config{Trace: fullTrace(t), Reload: r.reload, Updates: updates, NoColor: true})
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
+	for _, k := range keys("G") {
+		tm.Send(k)
+	}
+	updates <- struct{}{}
+	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), "reloaded") },
+		teatest.WithDuration(5*time.Second))
+	if err := tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*model)
+	if got := final.trace().Service.ClusterIPs; len(got) != 1 || got[0] != "10.96.0.1" {
+		t.Errorf("clusterIPs %v after one update, want the reloaded 10.96.0.1", got)
+	}
+	if got := pathPage(final).SelectedKey(); got != "nodes/node/node-2" {
+		t.Errorf("cursor moved to %q by the update", got)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
-	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
 // Config is what the command hands the UI.
@@ -30,9 +29,6 @@ type Config struct {
 	Out io.Writer
 	// NoColor turns every style off, as NO_COLOR asks.
 	NoColor bool
-
-	// hopsOf lets tests add the DNS and dataplane hops to a trace.
-	hopsOf func(*trace.Trace) common.Hops
 }
 
 // NotTerminalError is returned by Run when Out is not a terminal; the

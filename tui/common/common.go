@@ -6,6 +6,8 @@ package common
 import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // Common is handed to every page and component; pages keep a copy and
@@ -26,9 +28,9 @@ func (c *Common) SetSize(width, height int) {
 type Page interface {
 	Title() string
 	SetSize(width, height int)
-	// SetHops replaces the data shown, keeping the cursor on the same item
+	// SetTrace replaces the data shown, keeping the cursor on the same item
 	// when it still exists.
-	SetHops(Hops)
+	SetTrace(*trace.Trace)
 	Update(tea.Msg) tea.Cmd
 	View() string
 	// Capturing reports whether the page is reading text (a filter), in

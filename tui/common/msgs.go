@@ -1,9 +1,13 @@
 package common
 
-import tea "github.com/charmbracelet/bubbletea"
+import (
+	tea "github.com/charmbracelet/bubbletea"
 
-// HopsMsg carries freshly loaded data.
-type HopsMsg struct{ Hops Hops }
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// TraceMsg carries a freshly loaded trace.
+type TraceMsg struct{ Trace *trace.Trace }
 
 // ReloadErrMsg reports a failed reload; the previous data stays on screen.
 type ReloadErrMsg struct{ Err error }

@@ -32,7 +32,7 @@ type row struct {
 // Page is the Chains screen.
 type Page struct {
 	common.Common
-	hops    common.Hops
+	hops    *trace.Trace
 	choices []choice
 	choice  int
 	chains  []int // indices into the hop's Chains shown for the choice
@@ -43,9 +43,9 @@ type Page struct {
 }
 
 // New returns the Chains screen over h.
-func New(c common.Common, h common.Hops) *Page {
+func New(c common.Common, h *trace.Trace) *Page {
 	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
-	p.SetHops(h)
+	p.SetTrace(h)
 	return p
 }
 
@@ -61,8 +61,8 @@ func (p *Page) Bindings() []key.Binding {
 	return []key.Binding{km.Left, km.Right, km.Up, km.Down, km.Filter}
 }
 
-// SetHops implements common.Page, keeping the node, port and row.
-func (p *Page) SetHops(h common.Hops) {
+// SetTrace implements common.Page, keeping the node, port and row.
+func (p *Page) SetTrace(h *trace.Trace) {
 	var prev choice
 	if p.choice < len(p.choices) {
 		prev = p.choices[p.choice]

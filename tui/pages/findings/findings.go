@@ -25,9 +25,9 @@ type Page struct {
 }
 
 // New returns the Findings screen over h.
-func New(c common.Common, h common.Hops) *Page {
+func New(c common.Common, h *trace.Trace) *Page {
 	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
-	p.SetHops(h)
+	p.SetTrace(h)
 	return p
 }
 
@@ -42,8 +42,8 @@ func (p *Page) Bindings() []key.Binding {
 	return []key.Binding{p.KeyMap.Up, p.KeyMap.Down, p.KeyMap.Enter, p.KeyMap.Filter}
 }
 
-// SetHops implements common.Page, keeping the same finding selected.
-func (p *Page) SetHops(h common.Hops) {
+// SetTrace implements common.Page, keeping the same finding selected.
+func (p *Page) SetTrace(h *trace.Trace) {
 	prev, ok := p.Selected()
 	p.all = h.Findings
 	p.apply()

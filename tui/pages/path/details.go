@@ -5,12 +5,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/tui/common"
+	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // details lists the facts the trace holds about the selected node, as
 // "name: value" lines for the detail pane.
-func details(h common.Hops, n *node) []string {
+func details(h *trace.Trace, n *node) []string {
 	if n == nil {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (f *facts) add(name, value string) {
 	*f = append(*f, name+": "+value)
 }
 
-func serviceFacts(d *facts, h common.Hops) {
+func serviceFacts(d *facts, h *trace.Trace) {
 	s := h.Service
 	d.add("service", s.Namespace+"/"+s.Name)
 	if !h.Found {
@@ -114,7 +114,7 @@ func serviceFacts(d *facts, h common.Hops) {
 	}
 }
 
-func portFacts(d *facts, h common.Hops, i int) {
+func portFacts(d *facts, h *trace.Trace, i int) {
 	p := h.Ports[i]
 	d.add("port", portName(p))
 	d.add("targetPort", p.TargetPort)
@@ -136,7 +136,7 @@ func portFacts(d *facts, h common.Hops, i int) {
 	}
 }
 
-func podFacts(d *facts, h common.Hops, i int) {
+func podFacts(d *facts, h *trace.Trace, i int) {
 	p := h.Pods[i]
 	d.add("pod", p.Name)
 	d.add("phase", fmt.Sprintf("%s  ready=%t  restarts=%d", p.Phase, p.Ready, p.Restarts))

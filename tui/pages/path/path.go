@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
 	"github.com/svctrace/kubectl-svctrace/tui/components/list"
@@ -20,7 +21,7 @@ const sideBySide = 120
 // Page is the Path screen.
 type Page struct {
 	common.Common
-	hops     common.Hops
+	hops     *trace.Trace
 	root     *node
 	rows     []*node
 	expanded map[string]bool
@@ -29,9 +30,9 @@ type Page struct {
 }
 
 // New returns the Path screen over h.
-func New(c common.Common, h common.Hops) *Page {
+func New(c common.Common, h *trace.Trace) *Page {
 	p := &Page{Common: c, expanded: map[string]bool{}, list: list.New(c), filter: filter.New(c)}
-	p.SetHops(h)
+	p.SetTrace(h)
 	return p
 }
 
@@ -47,8 +48,8 @@ func (p *Page) Bindings() []key.Binding {
 	return []key.Binding{km.Up, km.Down, km.Left, km.Right, km.Enter, km.Filter}
 }
 
-// SetHops rebuilds the tree and puts the cursor back on the same key.
-func (p *Page) SetHops(h common.Hops) {
+// SetTrace rebuilds the tree and puts the cursor back on the same key.
+func (p *Page) SetTrace(h *trace.Trace) {
 	cur := p.Selected()
 	p.hops = h
 	p.root = build(h)

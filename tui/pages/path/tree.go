@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
-	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
 type kind int
@@ -67,10 +66,10 @@ func okState(ok bool) state {
 
 // build lays the hops out in the order a packet meets them: name, port,
 // slice, endpoint, pod, node.
-func build(h common.Hops) *node {
+func build(h *trace.Trace) *node {
 	s := h.Service
 	root := &node{key: "service", subject: "service/" + s.Name, kind: kindService, expanded: true,
-		label: serviceLabel(h.Trace), state: okState(h.Found && !trace.HasErrors(h.Findings))}
+		label: serviceLabel(h), state: okState(h.Found && !trace.HasErrors(h.Findings))}
 	if !h.Found {
 		return root
 	}
@@ -146,7 +145,7 @@ func orDash(s string) string {
 	return s
 }
 
-func portNode(root *node, h common.Hops, i int, p trace.PortHop) {
+func portNode(root *node, h *trace.Trace, i int, p trace.PortHop) {
 	key := fmt.Sprintf("port/%s/%d/%s", p.Name, p.Port, p.Protocol)
 	label := fmt.Sprintf("port %s → targetPort %s", portName(p), p.TargetPort)
 	if p.NodePort != 0 {
@@ -190,7 +189,7 @@ func sliceOrder(p trace.PortHop) []string {
 	return names
 }
 
-func sliceNode(pn *node, h common.Hops, port int, name string) {
+func sliceNode(pn *node, h *trace.Trace, port int, name string) {
 	p := h.Ports[port]
 	ref := -1
 	for i, s := range h.Slices {
@@ -221,7 +220,7 @@ func sliceNode(pn *node, h common.Hops, port int, name string) {
 	}
 }
 
-func endpointNode(sn *node, h common.Hops, port, i int, e trace.EndpointHop) {
+func endpointNode(sn *node, h *trace.Trace, port, i int, e trace.EndpointHop) {
 	st := stateOK
 	switch {
 	case e.Terminating:
@@ -260,7 +259,7 @@ func endpointConditions(e trace.EndpointHop) string {
 	return strings.Join(parts, ",")
 }
 
-func podsNode(root *node, h common.Hops) {
+func podsNode(root *node, h *trace.Trace) {
 	ready := 0
 	for _, p := range h.Pods {
 		if p.Ready {
@@ -291,7 +290,7 @@ func podLeaf(parent string, p trace.PodHop, i int) *node {
 	return &node{key: parent + "/pod/" + p.Name, kind: kindPod, ref: i, label: label, state: st}
 }
 
-func nodesNode(root *node, h common.Hops) {
+func nodesNode(root *node, h *trace.Trace) {
 	nn := root.add(&node{key: "nodes", kind: kindNodes, label: fmt.Sprintf("nodes: %d", len(h.Nodes)), state: stateNone, expanded: true})
 	ok := true
 	for i, n := range h.Nodes {

@@ -21,7 +21,7 @@ type ref struct{ hop, walk int }
 // Page is the Packet walk screen: a picker, then the stepper.
 type Page struct {
 	common.Common
-	hops   common.Hops
+	hops   *trace.Trace
 	refs   []ref
 	shown  []int
 	picker *list.Model
@@ -34,9 +34,9 @@ type Page struct {
 }
 
 // New returns the Packet walk screen over h.
-func New(c common.Common, h common.Hops) *Page {
+func New(c common.Common, h *trace.Trace) *Page {
 	p := &Page{Common: c, picker: list.New(c), filter: filter.New(c)}
-	p.SetHops(h)
+	p.SetTrace(h)
 	return p
 }
 
@@ -55,9 +55,9 @@ func (p *Page) Bindings() []key.Binding {
 	return []key.Binding{km.Up, km.Down, km.Enter, km.Filter}
 }
 
-// SetHops implements common.Page. A walk being stepped stays open at the
+// SetTrace implements common.Page. A walk being stepped stays open at the
 // same step when the reloaded trace still has it.
-func (p *Page) SetHops(h common.Hops) {
+func (p *Page) SetTrace(h *trace.Trace) {
 	p.hops = h
 	p.refs = p.refs[:0]
 	for hi, d := range h.Dataplane {
