@@ -95,10 +95,12 @@ func TestCluster(t *testing.T) {
 			}
 			waitReadyEndpoints(ctx, t, c.Client, 3)
 
-			// Deletion completes without a kubelet.
+			// Deletion completes without a kubelet, after the pod spent its
+			// terminate delay as a terminating endpoint.
 			if err := c.Client.CoreV1().Pods("default").Delete(ctx, "hostnames-2", metav1.DeleteOptions{}); err != nil {
 				t.Fatal(err)
 			}
+			waitTerminatingEndpoint(ctx, t, c.Client)
 			waitPodGone(ctx, t, c.Client, "hostnames-2")
 			waitReadyEndpoints(ctx, t, c.Client, 2)
 
@@ -174,7 +176,9 @@ func createHostnames(ctx context.Context, t *testing.T, client kubernetes.Interf
 	}
 	for _, name := range []string{"hostnames-0", "hostnames-1", "hostnames-2"} {
 		pod := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: map[string]string{
+				harness.AnnotationTerminateDelay: "2s",
+			}},
 			Spec: corev1.PodSpec{NodeName: "node-1", Containers: []corev1.Container{{
 				Name:  "hostnames",
 				Image: "registry.k8s.io/serve_hostname",
@@ -217,6 +221,31 @@ func waitReadyEndpoints(ctx context.Context, t *testing.T, client kubernetes.Int
 	})
 	if err != nil {
 		t.Fatalf("EndpointSlices of default/hostnames: %d ready endpoints, want %d: %v", got, want, err)
+	}
+}
+
+func waitTerminatingEndpoint(ctx context.Context, t *testing.T, client kubernetes.Interface) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+		slices, err := client.DiscoveryV1().EndpointSlices("default").List(ctx, metav1.ListOptions{
+			LabelSelector: discoveryv1.LabelServiceName + "=hostnames",
+		})
+		if err != nil {
+			return false, nil
+		}
+		for _, s := range slices.Items {
+			for _, ep := range s.Endpoints {
+				c := ep.Conditions
+				if ep.TargetRef != nil && ep.TargetRef.Name == "hostnames-2" &&
+					c.Terminating != nil && *c.Terminating && c.Ready != nil && !*c.Ready {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("no terminating endpoint for hostnames-2: %v", err)
 	}
 }
 
