@@ -343,3 +343,6 @@ func TestSizes(t *testing.T) {
 func updateMsg() tea.Msg { return common.UpdateMsg{} }
 
 func lipglossWidth(s string) int { return lipgloss.Width(s) }
+
+// TraceMsgFor is the message a finished reload sends.
+func TraceMsgFor(t *trace.Trace) tea.Msg { return common.TraceMsg{Trace: t} }
