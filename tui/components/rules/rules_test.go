@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui/common"
+)
+
+func TestFlowOf(t *testing.T) {
+	w := trace.PacketWalk{Outcomes: []trace.Outcome{
+		{Verdict: "DNAT", Target: "10.244.1.7:9376", Probability: 0.25, Chains: []string{"KUBE-SERVICES", "KUBE-SVC-A", "KUBE-SEP-A"}},
+		{Verdict: "DNAT", Target: "10.244.1.8:9376", Probability: 0.75, Chains: []string{"KUBE-SERVICES", "KUBE-SVC-A", "KUBE-SEP-AB"}},
+	}}
+	f := FlowOf(w)
+	want := Flow{
+		Reach:  map[string]float64{"KUBE-SERVICES": 1, "KUBE-SVC-A": 1, "KUBE-SEP-A": 0.25, "KUBE-SEP-AB": 0.75},
+		Next:   map[string][]string{"KUBE-SERVICES": {"KUBE-SVC-A"}, "KUBE-SVC-A": {"KUBE-SEP-A", "KUBE-SEP-AB"}},
+		Target: map[string]string{"KUBE-SEP-A": "10.244.1.7:9376", "KUBE-SEP-AB": "10.244.1.8:9376"},
+	}
+	if diff := cmp.Diff(want, f); diff != "" {
+		t.Errorf("flow (-want +got):\n%s", diff)
+	}
+	shares := []struct {
+		chain, text string
+		share       float64
+		ok          bool
+	}{
+		{"KUBE-SVC-A", "-A KUBE-SVC-A -m statistic --mode random --probability 0.25 -j KUBE-SEP-A", 0.25, true},
+		// A prefix of another chain's name is not a jump to it.
+		{"KUBE-SVC-A", "-A KUBE-SVC-A -j KUBE-SEP-AB", 0.75, true},
+		{"KUBE-SVC-A", "-A KUBE-SVC-A ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ", 0, false},
+		{"services", `ip daddr 10.96.0.150 tcp dport 80 goto KUBE-SVC-A`, 0, false},
+		{"KUBE-SERVICES", `-A KUBE-SERVICES -d 10.96.0.150/32 -j KUBE-SVC-A`, 1, true},
+	}
+	for _, s := range shares {
+		got, ok := f.Share(s.chain, s.text)
+		if got != s.share || ok != s.ok {
+			t.Errorf("Share(%s, %q) = %v %t, want %v %t", s.chain, s.text, got, ok, s.share, s.ok)
+		}
+	}
+}
+
+func TestLine(t *testing.T) {
+	st := common.DefaultStyles(common.NewRenderer(nil, true))
+	tests := []struct {
+		name     string
+		rule     trace.RuleLine
+		share    float64
+		hasShare bool
+		current  bool
+		want     string
+	}{
+		{"plain", trace.RuleLine{Line: 61, Text: "-A X -j Y"}, 0, false, false, "      61 -A X -j Y"},
+		{"generated rule has no line", trace.RuleLine{Text: "-A X -j Y"}, 0, false, false, "       - -A X -j Y"},
+		{"share", trace.RuleLine{Line: 7, Text: "-j Y"}, 0.5, true, false, "       7 █████░░░░░  50.0% -j Y"},
+		{"drift", trace.RuleLine{Line: 7, Text: "-j Y", Drift: "StaleEndpointChain"}, 0, false, false, "       7 ✘ StaleEndpointChain -j Y"},
+		{"current", trace.RuleLine{Line: 7, Text: "-j Y"}, 1, true, true, "▶      7 ██████████ 100.0% -j Y"},
+		{"cut to width", trace.RuleLine{Line: 7, Text: "-A KUBE-SVC-ODX2UBAZM7RQWOIU -j KUBE-SEP"}, 0, false, false, "       7 -A KUBE-SVC-ODX2…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			width := 80
+			if tt.name == "cut to width" {
+				width = 26
+			}
+			if got := Line(st, tt.rule, tt.share, tt.hasShare, tt.current, width); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
