@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: all build demo test test-unit test-fuzz test-ipvs lint deps clean
+.PHONY: bench all build demo test test-unit test-fuzz test-ipvs lint deps clean
 
 include harness/cluster.mk
 
@@ -41,6 +41,10 @@ test-fuzz:
 # Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
 test-ipvs:
 	bash harness/ipvsvm/run.sh
+
+# Speed and memory targets, checked by benchmarks (docs/performance.md).
+bench:
+	hack/bench.sh
 
 clean:
 	rm -rf bin dist
