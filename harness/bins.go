@@ -52,12 +52,28 @@ func DefaultBins(ctx context.Context) (Bins, error) {
 	}
 	if root, err := repoRoot(); err == nil {
 		if _, err := exec.LookPath("go"); err == nil {
-			if _, err := run(ctx, "go", "-C", root, "build", "-o", b.PodServer, "./harness/podserver"); err != nil {
-				return b, fmt.Errorf("build pod server: %w", err)
+			if err := buildPodServer(ctx, root, b.PodServer); err != nil {
+				return b, err
 			}
 		}
 	}
 	return b, b.check()
+}
+
+// buildPodServer builds into a temporary name and renames, so test
+// processes of several packages building at once never run a torn file.
+func buildPodServer(ctx context.Context, root, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("build pod server: %w", err)
+	}
+	tmp := fmt.Sprintf("%s.%d.tmp", dst, os.Getpid())
+	if _, err := run(ctx, "go", "-C", root, "build", "-o", tmp, "./harness/podserver"); err != nil {
+		return fmt.Errorf("build pod server: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("build pod server: %w", err)
+	}
+	return nil
 }
 
 // check names every missing binary and how to get it.

@@ -187,7 +187,7 @@ func (c *Cluster) waitFor(ctx context.Context, limit time.Duration, what string,
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: gave up after %s; logs are in %s", what, limit, filepath.Join(c.StateDir, "logs"))
+			return fmt.Errorf("waiting for %s: %w (limit %s); logs are in %s", what, ctx.Err(), limit, c.logDir)
 		case <-tick.C:
 		}
 	}

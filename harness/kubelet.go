@@ -58,7 +58,8 @@ func startKubelet(ctx context.Context, c *Cluster) (*kubelet, error) {
 	unscheduled := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithTweakListOptions(
 		func(o *metav1.ListOptions) { o.FieldSelector = "spec.nodeName=" }))
 	if _, err := unscheduled.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: k.bind,
+		AddFunc:    k.bind,
+		UpdateFunc: func(_, obj any) { k.bind(obj) },
 	}); err != nil {
 		cancel()
 		return nil, fmt.Errorf("watch unscheduled pods: %w", err)
