@@ -13,11 +13,29 @@ import (
 // demoTrace is the trace of the embedded demo cluster.
 func demoTrace(tb testing.TB) *trace.Trace {
 	tb.Helper()
+	return demoService(tb, demo.Service)
+}
+
+// notFoundTrace traces a Service the demo cluster does not have.
+func notFoundTrace(tb testing.TB) *trace.Trace {
+	tb.Helper()
+	return demoService(tb, "hostname")
+}
+
+// withoutDataplane is the demo trace as it is before any rules are read.
+func withoutDataplane(tb testing.TB) *trace.Trace {
+	t := demoTrace(tb)
+	t.Dataplane = nil
+	return t
+}
+
+func demoService(tb testing.TB, name string) *trace.Trace {
+	tb.Helper()
 	objs, err := demo.Objects()
 	if err != nil {
 		tb.Fatalf("load demo: %v", err)
 	}
-	in, err := source.Fetcher{Client: source.Offline(objs)}.Fetch(context.Background(), demo.Namespace, demo.Service)
+	in, err := source.Fetcher{Client: source.Offline(objs)}.Fetch(context.Background(), demo.Namespace, name)
 	if err != nil {
 		tb.Fatalf("fetch demo: %v", err)
 	}

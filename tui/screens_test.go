@@ -11,6 +11,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // update is the -update flag that teatest's golden package registers; one
@@ -74,25 +76,34 @@ func keys(names ...string) []tea.Msg {
 // hand-built dataplane and compares the final screen.
 func TestScreens(t *testing.T) {
 	tests := []struct {
-		name string
-		keys []tea.Msg
+		name  string
+		keys  []tea.Msg
+		trace func(testing.TB) *trace.Trace
 	}{
-		{"path", nil},
-		{"path-endpoint-expanded", keys("G", "enter")},
-		{"path-filter", keys("/", "tv2rp", "enter")},
-		{"findings", keys("tab")},
-		{"findings-jump", keys("tab", "enter")},
-		{"chains", keys("tab", "tab")},
-		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k")},
-		{"walk-picker", keys("tab", "tab", "tab")},
-		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space")},
-		{"walk-final", keys("tab", "tab", "tab", "enter", "G")},
-		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G")},
-		{"help", keys("?")},
+		{"path", nil, nil},
+		{"path-endpoint-expanded", keys("G", "enter"), nil},
+		{"path-filter", keys("/", "tv2rp", "enter"), nil},
+		{"findings", keys("tab"), nil},
+		{"findings-jump", keys("tab", "enter"), nil},
+		{"chains", keys("tab", "tab"), nil},
+		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k"), nil},
+		{"walk-picker", keys("tab", "tab", "tab"), nil},
+		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space"), nil},
+		{"walk-final", keys("tab", "tab", "tab", "enter", "G"), nil},
+		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G"), nil},
+		{"help", keys("?"), nil},
+		{"chains-without-dataplane", keys("tab", "tab"), withoutDataplane},
+		{"walk-without-dataplane", keys("tab", "tab", "tab"), withoutDataplane},
+		{"path-not-found", nil, notFoundTrace},
+		{"findings-not-found", keys("tab"), notFoundTrace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newModel(t.Context(), Config{Trace: fullTrace(t), NoColor: true})
+			load := fullTrace
+			if tt.trace != nil {
+				load = tt.trace
+			}
+			m := newModel(t.Context(), Config{Trace: load(t), NoColor: true})
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			for _, k := range tt.keys {
 				tm.Send(k)

@@ -208,7 +208,11 @@ func (p *Page) choose(i int) {
 func (p *Page) View() string {
 	if len(p.choices) == 0 {
 		return common.Fit([]string{"", "  no dataplane rules in this trace",
-			p.Styles.Dim.Render("  they come from a node's iptables-save or nft list ruleset dump, or from --expected")}, p.Width, p.Height)
+			p.Styles.Dim.Render("  they come from a node's ruleset dump or from the rules kube-proxy should write")}, p.Width, p.Height)
+	}
+	if len(p.chains) == 0 {
+		hop := p.hops.Dataplane[p.choices[p.choice].hop]
+		return common.Fit([]string{p.header(), "", fmt.Sprintf("  no chains listed for node %s (%s)", hop.Node, hop.Source)}, p.Width, p.Height)
 	}
 	out := p.header() + "\n" + p.list.View()
 	if f := p.filter.View(); f != "" {
