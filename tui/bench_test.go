@@ -34,7 +34,14 @@ func bigTrace(tb testing.TB, n, rules int) *trace.Trace {
 	}
 	t.Ports[0] = port
 	dp := &t.Dataplane[0]
+	// The first walk's KUBE-SERVICES step points at the chain's last rule,
+	// the worst case for finding the rule to highlight.
+	if rules > 0 {
+		step := &dp.Walks[0].Steps[1]
+		step.Line = 1000 + rules - 1
+	}
 	services := &dp.Chains[2]
+	services.Rules = nil
 	for i := range rules {
 		services.Rules = append(services.Rules, trace.RuleLine{Line: 1000 + i,
 			Text: fmt.Sprintf(`-A KUBE-SERVICES -d 10.96.%d.%d/32 -p tcp -m comment --comment "ns%d/svc%d:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-%016d`, i/256%256, i%256, i/100, i, i)})
