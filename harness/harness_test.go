@@ -6,12 +6,14 @@ import (
 	"encoding/base32"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/svctrace/kubectl-svctrace/harness"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -84,6 +86,8 @@ func TestCluster(t *testing.T) {
 			if len(seen) < 2 {
 				t.Errorf("30 requests to %s:80 reached only %v; want at least 2 of 3 pods", clusterIP, seen)
 			}
+
+			checkFromPod(ctx, t, c, clusterIP)
 
 			// Readiness comes from real probes: a failing pod leaves the slice.
 			if err := c.SetPodHealthy("default", "hostnames-0", false); err != nil {
@@ -221,6 +225,49 @@ func waitReadyEndpoints(ctx context.Context, t *testing.T, client kubernetes.Int
 	})
 	if err != nil {
 		t.Fatalf("EndpointSlices of default/hostnames: %d ready endpoints, want %d: %v", got, want, err)
+	}
+}
+
+// checkFromPod resolves the Service through the kube-dns ClusterIP and
+// connects to it from inside a pod of its own, reaching itself as well.
+func checkFromPod(ctx context.Context, t *testing.T, c *harness.Cluster, clusterIP string) {
+	t.Helper()
+	podNS, err := c.PodNetNS("default", "hostnames-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := harness.DialInNetNS(ctx, podNS, "udp", harness.DNSServiceIP+":53")
+	if err != nil {
+		t.Fatalf("dial kube-dns from pod: %v", err)
+	}
+	defer conn.Close()
+	q := new(dns.Msg)
+	q.SetQuestion("hostnames.default.svc.cluster.local.", dns.TypeA)
+	dc := &dns.Conn{Conn: conn}
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if err := dc.WriteMsg(q); err != nil {
+		t.Fatalf("query kube-dns from pod: %v", err)
+	}
+	resp, err := dc.ReadMsg()
+	var a *dns.A
+	if err == nil && len(resp.Answer) == 1 {
+		a, _ = resp.Answer[0].(*dns.A)
+	}
+	if a == nil || a.A.String() != clusterIP {
+		t.Errorf("kube-dns from pod hostnames-0 answered %v, %v; want %s", resp, err, clusterIP)
+	}
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return harness.DialInNetNS(ctx, podNS, network, addr)
+		},
+	}}
+	// One in three connections goes back to hostnames-0 itself: after 30,
+	// missing hairpin traffic fails this with odds of (2/3)^30 that it
+	// would have passed by chance.
+	seen := getNames(ctx, t, hc, "http://"+clusterIP+":80/", 30)
+	if seen["hostnames-0"] == 0 {
+		t.Errorf("hostnames-0 never reached itself through its Service: %v", seen)
 	}
 }
 

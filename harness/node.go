@@ -127,12 +127,24 @@ func (c *Cluster) registerNode(ctx context.Context) error {
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "svctrace harness node", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
-		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: KubeVersion, OperatingSystem: "linux", Architecture: "amd64"},
+		NodeInfo: corev1.NodeSystemInfo{
+			KubeletVersion: KubeVersion, OperatingSystem: "linux", Architecture: "amd64",
+			KernelVersion: kernelVersion(), OSImage: "svctrace harness node",
+			ContainerRuntimeVersion: "svctrace://" + KubeVersion,
+		},
 	}
 	if _, err := c.Client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("set status of node %s: %w", n.Name, err)
 	}
 	return nil
+}
+
+func kernelVersion() string {
+	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
 }
 
 // startKubeProxy runs kube-proxy in the node namespace. Conntrack limits are
@@ -179,4 +191,10 @@ func (n *Node) HTTPClient(timeout time.Duration) *http.Client {
 // output, e.g. n.Exec(ctx, "iptables-save").
 func (n *Node) Exec(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return run(ctx, "ip", append([]string{"netns", "exec", n.NetNS, name}, args...)...)
+}
+
+// DialInNetNS dials addr from inside the named network namespace, e.g. a
+// pod's (Cluster.PodNetNS); the connection stays in that namespace.
+func DialInNetNS(ctx context.Context, netns, network, addr string) (net.Conn, error) {
+	return dialIn(ctx, netns, network, addr)
 }

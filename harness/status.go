@@ -104,6 +104,19 @@ func setCondition(st *corev1.PodStatus, typ corev1.PodConditionType, ok bool) {
 	})
 }
 
+// PodNetNS names the network namespace of a running pod, for
+// `ip netns exec` or DialInNetNS; host-network pods share the node's.
+func (c *Cluster) PodNetNS(namespace, name string) (string, error) {
+	rt := c.Node.kubelet.runtime(namespace, name)
+	if rt == nil {
+		return "", fmt.Errorf("pod %s/%s does not run on node %s (not created, not bound, or deleted)", namespace, name, c.Node.Name)
+	}
+	if rt.netns == "" {
+		return c.Node.NetNS, nil
+	}
+	return rt.netns, nil
+}
+
 // SetPodHealthy makes a running pod's server answer HTTP normally (true) or
 // with 503 (false); readiness follows at the pace of the pod's probe.
 func (c *Cluster) SetPodHealthy(namespace, name string, healthy bool) error {
