@@ -15,12 +15,34 @@ func Truncate(s string, width int) string {
 	return ansi.Truncate(s, width, "…")
 }
 
-// Wrap breaks s into lines of at most width cells, at spaces where it can.
+// Wrap breaks plain text s into lines of at most width cells at spaces
+// only, so chain names and addresses stay whole; a word longer than a line
+// is cut.
 func Wrap(s string, width int) []string {
-	if width < 1 {
-		width = 1
+	width = max(1, width)
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		for ansi.StringWidth(w) > width {
+			if line != "" {
+				lines, line = append(lines, line), ""
+			}
+			lines = append(lines, ansi.Cut(w, 0, width))
+			w = ansi.Cut(w, width, ansi.StringWidth(w))
+		}
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+		default:
+			lines, line = append(lines, line), w
+		}
 	}
-	return strings.Split(ansi.Wrap(s, width, " "), "\n")
+	if line != "" || len(lines) == 0 {
+		lines = append(lines, line)
+	}
+	return lines
 }
 
 // Fit returns exactly height lines: lines beyond it are dropped and missing

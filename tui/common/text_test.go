@@ -1,0 +1,41 @@
+package common
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  []string
+	}{
+		{"", 10, []string{""}},
+		{"a b c", 10, []string{"a b c"}},
+		{"via KUBE-SERVICES → KUBE-SVC-ODX2UBAZM7RQWOIU", 30, []string{"via KUBE-SERVICES →", "KUBE-SVC-ODX2UBAZM7RQWOIU"}},
+		{"abcdefghij klm", 4, []string{"abcd", "efgh", "ij", "klm"}},
+		{"one  two\tthree", 9, []string{"one two", "three"}},
+	}
+	for _, tt := range tests {
+		if got := Wrap(tt.s, tt.width); !cmp.Equal(got, tt.want) {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		}
+	}
+}
+
+func TestBar(t *testing.T) {
+	tests := []struct {
+		p     float64
+		width int
+		want  string
+	}{
+		{0, 4, "░░░░"}, {1, 4, "████"}, {1.0 / 3, 10, "███░░░░░░░"}, {2, 3, "███"}, {-1, 3, "░░░"}, {0.5, 0, ""},
+	}
+	for _, tt := range tests {
+		if got := Bar(tt.p, tt.width); got != tt.want {
+			t.Errorf("Bar(%v, %d) = %q, want %q", tt.p, tt.width, got, tt.want)
+		}
+	}
+}
