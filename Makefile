@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: bench all build demo test test-unit test-fuzz test-ipvs lint deps clean
+.PHONY: bench all build demo test test-unit test-fuzz test-ipvs test-e2e lint deps clean
 
 include harness/cluster.mk
 
@@ -17,7 +17,7 @@ build:
 demo:
 	$(GO) run ./cmd/kubectl-svctrace --demo
 
-test: deps lint test-unit test-fuzz test-ipvs
+test: deps lint test-unit test-fuzz test-ipvs test-e2e
 	@echo "make test: every tier passed"
 
 # Installs the system packages the root tiers need (when root); says what is
@@ -41,6 +41,13 @@ test-fuzz:
 # Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
 test-ipvs:
 	bash harness/ipvsvm/run.sh
+
+# A real control plane (etcd, kube-apiserver, kube-controller-manager,
+# CoreDNS) and kube-proxy in a node namespace; binaries are built once per
+# version into $$SVCTRACE_CACHE (default .cache).
+E2E_PKGS ?= ./harness
+test-e2e: cluster-bins
+	SVCTRACE_E2E=1 $(GO) test -count=1 -timeout 30m $(E2E_PKGS)
 
 # Speed and memory targets, checked by benchmarks (docs/performance.md).
 bench:
