@@ -158,11 +158,25 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.active = screenPath
 		return m, m.pages[screenPath].Update(msg)
 	case tea.KeyMsg:
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			return m, m.eachRune(msg)
+		}
 		if cmd, done := m.globalKey(msg); done {
 			return m, cmd
 		}
 	}
 	return m, m.pages[m.active].Update(msg)
+}
+
+// eachRune handles keys typed faster than the terminal is read, which
+// arrive as one message ("nnn"), as the separate presses they were.
+func (m *model) eachRune(k tea.KeyMsg) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, r := range k.Runes {
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+		cmds = append(cmds, cmd)
+	}
+	return tea.Sequence(cmds...)
 }
 
 func (m *model) setTrace(h *trace.Trace) tea.Cmd {

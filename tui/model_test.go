@@ -210,6 +210,7 @@ func TestStepper(t *testing.T) {
 		{"p from the distribution is the last step", keys("G", "p"), true, last - 1},
 		{"g returns to the start", keys("G", "g"), true, 0},
 		{"esc goes back to the picker", keys("n", "esc"), false, 1},
+		{"keys read together count one by one", []tea.Msg{tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("nnn")}}, true, 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

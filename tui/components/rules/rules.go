@@ -12,19 +12,21 @@ import (
 )
 
 // Flow is what packet walks say about the chains: how likely a packet
-// enters each one, which chains each hands packets to, and which DNAT
-// target ends an endpoint chain. It is read from Outcomes, not computed
-// from the rules.
+// enters each one and which chains each hands packets to. It is read from
+// Outcomes, not computed from the rules.
 type Flow struct {
-	Reach  map[string]float64
-	Next   map[string][]string
-	Target map[string]string
+	Reach map[string]float64
+	Next  map[string][]string
+	// outcomes are kept to label endpoint chains with their DNAT target;
+	// target caches the answer per chain ("" when none).
+	outcomes []trace.Outcome
+	target   map[string]string
 }
 
 // FlowOf merges the outcomes of walks; walks of different Service ports
 // pass through different chains, so their shares do not overlap.
 func FlowOf(walks ...trace.PacketWalk) Flow {
-	f := Flow{Reach: map[string]float64{}, Next: map[string][]string{}, Target: map[string]string{}}
+	f := Flow{Reach: map[string]float64{}, Next: map[string][]string{}, target: map[string]string{}}
 	for _, w := range walks {
 		reach := map[string]float64{}
 		for _, o := range w.Outcomes {
@@ -38,8 +40,8 @@ func FlowOf(walks ...trace.PacketWalk) Flow {
 					f.Next[c] = append(f.Next[c], o.Chains[i+1])
 				}
 			}
-			if n := len(o.Chains); n > 0 && o.Target != "" {
-				f.Target[o.Chains[n-1]] = o.Target
+			if o.Target != "" {
+				f.outcomes = append(f.outcomes, o)
 			}
 		}
 		for c, p := range reach {
@@ -47,6 +49,36 @@ func FlowOf(walks ...trace.PacketWalk) Flow {
 		}
 	}
 	return f
+}
+
+// Target is the DNAT target of an outcome that went through c, when c
+// holds the DNAT rule to it: kube-proxy's KUBE-SEP chain or nftables'
+// endpoint chain. It is worked out when a chain is first drawn, since
+// scanning a 200,000-rule KUBE-SERVICES on every reload would be wasted.
+func (f Flow) Target(c trace.ChainListing) (string, bool) {
+	if f.target == nil {
+		return "", false
+	}
+	if t, ok := f.target[c.Name]; ok {
+		return t, t != ""
+	}
+	f.target[c.Name] = ""
+	for _, o := range f.outcomes {
+		if contains(o.Chains, c.Name) && dnatsTo(c, o.Target) {
+			f.target[c.Name] = o.Target
+			return o.Target, true
+		}
+	}
+	return "", false
+}
+
+func dnatsTo(c trace.ChainListing, target string) bool {
+	for _, r := range c.Rules {
+		if (strings.Contains(r.Text, "DNAT") || strings.Contains(r.Text, "dnat")) && jumpsTo(r.Text, target) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
@@ -133,7 +165,7 @@ func Header(st *common.Styles, c trace.ChainListing, f Flow, width int) string {
 	if p, ok := f.Reach[c.Name]; ok {
 		s += "  " + common.Percent(p) + " of packets"
 	}
-	if t, ok := f.Target[c.Name]; ok {
+	if t, ok := f.Target(c); ok {
 		s += "  → " + t
 	}
 	if c.Drift != "" {

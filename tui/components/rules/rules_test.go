@@ -12,16 +12,30 @@ import (
 func TestFlowOf(t *testing.T) {
 	w := trace.PacketWalk{Outcomes: []trace.Outcome{
 		{Verdict: "DNAT", Target: "10.244.1.7:9376", Probability: 0.25, Chains: []string{"KUBE-SERVICES", "KUBE-SVC-A", "KUBE-SEP-A"}},
-		{Verdict: "DNAT", Target: "10.244.1.8:9376", Probability: 0.75, Chains: []string{"KUBE-SERVICES", "KUBE-SVC-A", "KUBE-SEP-AB"}},
+		{Verdict: "DNAT", Target: "10.244.1.8:9376", Probability: 0.75, Chains: []string{"KUBE-SERVICES", "KUBE-SVC-A", "KUBE-SEP-AB", "POSTROUTING"}},
 	}}
-	f := FlowOf(w)
-	want := Flow{
-		Reach:  map[string]float64{"KUBE-SERVICES": 1, "KUBE-SVC-A": 1, "KUBE-SEP-A": 0.25, "KUBE-SEP-AB": 0.75},
-		Next:   map[string][]string{"KUBE-SERVICES": {"KUBE-SVC-A"}, "KUBE-SVC-A": {"KUBE-SEP-A", "KUBE-SEP-AB"}},
-		Target: map[string]string{"KUBE-SEP-A": "10.244.1.7:9376", "KUBE-SEP-AB": "10.244.1.8:9376"},
+	chains := []trace.ChainListing{
+		{Name: "KUBE-SVC-A", Rules: []trace.RuleLine{{Text: `-A KUBE-SVC-A -m comment --comment "ns/svc -> 10.244.1.7:9376" -j KUBE-SEP-A`}}},
+		{Name: "KUBE-SEP-A", Rules: []trace.RuleLine{{Text: "-A KUBE-SEP-A -p tcp -j DNAT --to-destination 10.244.1.7:9376"}}},
+		{Name: "KUBE-SEP-AB", Rules: []trace.RuleLine{{Text: "-A KUBE-SEP-AB -p tcp -j DNAT --to-destination 10.244.1.8:9376"}}},
 	}
-	if diff := cmp.Diff(want, f); diff != "" {
-		t.Errorf("flow (-want +got):\n%s", diff)
+	f := FlowOf(w)
+	wantReach := map[string]float64{"KUBE-SERVICES": 1, "KUBE-SVC-A": 1, "KUBE-SEP-A": 0.25, "KUBE-SEP-AB": 0.75, "POSTROUTING": 0.75}
+	if diff := cmp.Diff(wantReach, f.Reach); diff != "" {
+		t.Errorf("reach (-want +got):\n%s", diff)
+	}
+	wantNext := map[string][]string{"KUBE-SERVICES": {"KUBE-SVC-A"}, "KUBE-SVC-A": {"KUBE-SEP-A", "KUBE-SEP-AB"}, "KUBE-SEP-AB": {"POSTROUTING"}}
+	if diff := cmp.Diff(wantNext, f.Next); diff != "" {
+		t.Errorf("next (-want +got):\n%s", diff)
+	}
+	// The Service chain names both targets in comments but DNATs to
+	// neither; each endpoint chain DNATs to its own.
+	wantTarget := map[string]string{"KUBE-SVC-A": "", "KUBE-SEP-A": "10.244.1.7:9376", "KUBE-SEP-AB": "10.244.1.8:9376"}
+	for _, c := range chains {
+		got, _ := f.Target(c)
+		if got != wantTarget[c.Name] {
+			t.Errorf("Target(%s) = %q, want %q", c.Name, got, wantTarget[c.Name])
+		}
 	}
 	shares := []struct {
 		chain, text string
