@@ -40,6 +40,9 @@ type model struct {
 	// loading and pending make refreshes serial: a change signalled while
 	// a reload runs triggers one more reload when it ends.
 	loading, pending bool
+	// jumpedFrom is the screen a finding was opened from, so esc on Path
+	// goes back to it; -1 when there is nowhere to go back to.
+	jumpedFrom int
 }
 
 func newModel(ctx context.Context, cfg Config) *model {
@@ -56,7 +59,7 @@ func newModel(ctx context.Context, cfg Config) *model {
 		Styles: common.DefaultStyles(common.NewRenderer(out, cfg.NoColor)),
 		KeyMap: common.DefaultKeyMap(),
 	}
-	m := &model{Common: c, ctx: ctx, cfg: cfg, hops: t, help: newHelp(c.Styles)}
+	m := &model{Common: c, ctx: ctx, cfg: cfg, hops: t, help: newHelp(c.Styles), jumpedFrom: -1}
 	m.pages = []common.Page{
 		path.New(c, m.hops),
 		findings.New(c, m.hops),
@@ -155,7 +158,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.UpdateMsg:
 		return m, tea.Batch(m.startReload(), m.waitForUpdate())
 	case common.JumpMsg:
-		m.active = screenPath
+		m.jumpedFrom, m.active = m.active, screenPath
 		return m, m.pages[screenPath].Update(msg)
 	case tea.KeyMsg:
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
@@ -212,11 +215,13 @@ func (m *model) globalKey(k tea.KeyMsg) (tea.Cmd, bool) {
 	case key.Matches(k, km.Help):
 		m.showAll = true
 	case key.Matches(k, km.NextTab):
-		m.active = (m.active + 1) % len(m.pages)
+		m.active, m.jumpedFrom = (m.active+1)%len(m.pages), -1
 	case key.Matches(k, km.PrevTab):
-		m.active = (m.active + len(m.pages) - 1) % len(m.pages)
+		m.active, m.jumpedFrom = (m.active+len(m.pages)-1)%len(m.pages), -1
 	case key.Matches(k, km.Refresh):
 		return m.startReload(), true
+	case key.Matches(k, km.Back) && m.active == screenPath && m.jumpedFrom >= 0 && !m.pages[screenPath].(*path.Page).Filtered():
+		m.active, m.jumpedFrom = m.jumpedFrom, -1
 	default:
 		return nil, false
 	}

@@ -29,18 +29,17 @@ func testModel(t *testing.T, cfg Config) *model {
 	return m
 }
 
-// press feeds msgs to m and runs the commands they return, as the
-// program would, except quitting and waiting on channels.
+// press feeds msgs to m, each followed by what its commands send, as the
+// program does when keys come at human speed.
 func press(m *model, msgs ...tea.Msg) (quit bool) {
-	queue := append([]tea.Msg(nil), msgs...)
-	for len(queue) > 0 {
-		msg := queue[0]
-		queue = queue[1:]
+	for _, msg := range msgs {
 		if _, ok := msg.(tea.QuitMsg); ok {
 			return true
 		}
 		_, cmd := m.Update(msg)
-		queue = append(queue, run(cmd)...)
+		if press(m, run(cmd)...) {
+			return true
+		}
 	}
 	return false
 }
@@ -168,6 +167,29 @@ func TestFindingJumpsToSubject(t *testing.T) {
 	}
 	if got, want := pathPage(m).SelectedKey(), "pods/pod/"+tv2rp; got != want {
 		t.Errorf("selected %q, want %q", got, want)
+	}
+}
+
+func TestEscReturnsFromJump(t *testing.T) {
+	tests := []struct {
+		name string
+		keys []tea.Msg
+		want int
+	}{
+		{"esc goes back to findings", keys("tab", "enter", "esc"), screenFindings},
+		{"esc clears a filter first", keys("tab", "enter", "/", "x", "enter", "esc"), screenPath},
+		{"then goes back", keys("tab", "enter", "/", "x", "enter", "esc", "esc"), screenFindings},
+		{"not after moving on with tab", keys("tab", "enter", "tab", "shift+tab", "esc"), screenPath},
+		{"esc on Path alone stays", keys("esc"), screenPath},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, Config{})
+			press(m, tt.keys...)
+			if m.active != tt.want {
+				t.Errorf("active screen %d, want %d", m.active, tt.want)
+			}
+		})
 	}
 }
 

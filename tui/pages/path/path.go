@@ -324,6 +324,9 @@ func symbol(s state) string {
 	return ""
 }
 
+// Filtered reports whether a filter narrows the tree; esc then clears it.
+func (p *Page) Filtered() bool { return p.filter.Active() }
+
 // VisibleKeys lists the keys of the rows on offer, in order.
 func (p *Page) VisibleKeys() []string {
 	out := make([]string, len(p.rows))
