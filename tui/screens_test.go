@@ -79,23 +79,26 @@ func TestScreens(t *testing.T) {
 		name  string
 		keys  []tea.Msg
 		trace func(testing.TB) *trace.Trace
+		// wait is text to wait for when a key starts a command whose
+		// message arrives after the keys.
+		wait string
 	}{
-		{"path", nil, nil},
-		{"path-endpoint-expanded", keys("G", "enter"), nil},
-		{"path-filter", keys("/", "tv2rp", "enter"), nil},
-		{"findings", keys("tab"), nil},
-		{"findings-jump", keys("tab", "enter"), nil},
-		{"chains", keys("tab", "tab"), nil},
-		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k"), nil},
-		{"walk-picker", keys("tab", "tab", "tab"), nil},
-		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space"), nil},
-		{"walk-final", keys("tab", "tab", "tab", "enter", "G"), nil},
-		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G"), nil},
-		{"help", keys("?"), nil},
-		{"chains-without-dataplane", keys("tab", "tab"), withoutDataplane},
-		{"walk-without-dataplane", keys("tab", "tab", "tab"), withoutDataplane},
-		{"path-not-found", nil, notFoundTrace},
-		{"findings-not-found", keys("tab"), notFoundTrace},
+		{"path", nil, nil, ""},
+		{"path-endpoint-expanded", keys("G", "enter"), nil, ""},
+		{"path-filter", keys("/", "tv2rp", "enter"), nil, ""},
+		{"findings", keys("tab"), nil, ""},
+		{"findings-jump", keys("tab", "enter"), nil, "pod: hostnames-6f8b9c7d54-tv2rp"},
+		{"chains", keys("tab", "tab"), nil, ""},
+		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k"), nil, ""},
+		{"walk-picker", keys("tab", "tab", "tab"), nil, ""},
+		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space"), nil, ""},
+		{"walk-final", keys("tab", "tab", "tab", "enter", "G"), nil, ""},
+		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G"), nil, ""},
+		{"help", keys("?"), nil, ""},
+		{"chains-without-dataplane", keys("tab", "tab"), withoutDataplane, ""},
+		{"walk-without-dataplane", keys("tab", "tab", "tab"), withoutDataplane, ""},
+		{"path-not-found", nil, notFoundTrace, ""},
+		{"findings-not-found", keys("tab"), notFoundTrace, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,6 +110,10 @@ func TestScreens(t *testing.T) {
 			tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
 			for _, k := range tt.keys {
 				tm.Send(k)
+			}
+			if tt.wait != "" {
+				teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return strings.Contains(string(b), tt.wait) },
+					teatest.WithDuration(5*time.Second))
 			}
 			if err := tm.Quit(); err != nil {
 				t.Fatal(err)
