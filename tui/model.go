@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -112,8 +113,11 @@ func (m *model) reload() tea.Cmd {
 	reload, ctx := m.cfg.Reload, m.ctx
 	return func() tea.Msg {
 		t, err := reload(ctx)
-		if err != nil {
+		switch {
+		case err != nil:
 			return common.ReloadErrMsg{Err: err}
+		case t == nil:
+			return common.ReloadErrMsg{Err: errors.New("reload returned no trace")}
 		}
 		return common.TraceMsg{Trace: t}
 	}
@@ -154,6 +158,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.ReloadErrMsg:
 		m.loading = false
 		m.status = "reload failed: " + msg.Err.Error()
+		if m.pending {
+			m.pending = false
+			return m, m.startReload()
+		}
 		return m, nil
 	case common.UpdateMsg:
 		return m, tea.Batch(m.startReload(), m.waitForUpdate())

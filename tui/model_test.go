@@ -311,6 +311,14 @@ func TestRefreshFailureKeepsData(t *testing.T) {
 	}
 }
 
+func TestReloadWithoutTrace(t *testing.T) {
+	m := testModel(t, Config{Reload: func(context.Context) (*trace.Trace, error) { return nil, nil }})
+	press(m, keys("r")...)
+	if !strings.Contains(m.View(), "reload failed: reload returned no trace") {
+		t.Errorf("a nil trace was not reported:\n%s", m.View())
+	}
+}
+
 func TestUpdateDuringReloadReloadsAgain(t *testing.T) {
 	r := &reloader{t: t}
 	m := testModel(t, Config{Reload: r.reload})
