@@ -214,6 +214,19 @@ func TestJumpFallsBack(t *testing.T) {
 	}
 }
 
+func TestChainsEnterFollowsJump(t *testing.T) {
+	m := testModel(t, Config{})
+	// Down to KUBE-SERVICES' rule for the Service, then follow it twice.
+	press(m, keys("tab", "tab", "j", "j", "j", "j", "j", "enter")...)
+	if !strings.Contains(m.View(), "›nat "+svcChain) {
+		t.Fatalf("enter on the KUBE-SERVICES rule did not select %s:\n%s", svcChain, m.View())
+	}
+	press(m, keys("j", "j", "enter")...)
+	if !strings.Contains(m.View(), "›nat "+sep1) {
+		t.Errorf("enter on the first endpoint rule did not select %s:\n%s", sep1, m.View())
+	}
+}
+
 func TestStepper(t *testing.T) {
 	open := keys("tab", "tab", "tab", "enter")
 	last := len(demoDataplane()[0].Walks[0].Steps)

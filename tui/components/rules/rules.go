@@ -74,7 +74,7 @@ func (f Flow) Target(c trace.ChainListing) (string, bool) {
 
 func dnatsTo(c trace.ChainListing, target string) bool {
 	for _, r := range c.Rules {
-		if (strings.Contains(r.Text, "DNAT") || strings.Contains(r.Text, "dnat")) && jumpsTo(r.Text, target) {
+		if (strings.Contains(r.Text, "DNAT") || strings.Contains(r.Text, "dnat")) && JumpsTo(r.Text, target) {
 			return true
 		}
 	}
@@ -94,16 +94,16 @@ func contains(list []string, s string) bool {
 // chain, when a walk went through that jump.
 func (f Flow) Share(chain, text string) (float64, bool) {
 	for _, next := range f.Next[chain] {
-		if jumpsTo(text, next) {
+		if JumpsTo(text, next) {
 			return f.Reach[next], true
 		}
 	}
 	return 0, false
 }
 
-// jumpsTo matches the target as a whole word so KUBE-SEP-A does not match
-// KUBE-SEP-AB.
-func jumpsTo(text, chain string) bool {
+// JumpsTo reports whether rule text names chain (or a DNAT target) as a
+// whole word, so KUBE-SEP-A does not match KUBE-SEP-AB.
+func JumpsTo(text, chain string) bool {
 	for _, w := range strings.Fields(text) {
 		if strings.Trim(w, `",;{}`) == chain {
 			return true

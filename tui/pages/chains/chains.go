@@ -58,7 +58,7 @@ func (p *Page) Capturing() bool { return p.filter.Editing() }
 // Bindings implements common.Page.
 func (p *Page) Bindings() []key.Binding {
 	km := p.KeyMap
-	return []key.Binding{km.Left, km.Right, km.Up, km.Down, km.Filter}
+	return []key.Binding{km.Left, km.Right, km.Up, km.Down, km.Enter, km.Filter}
 }
 
 // SetTrace implements common.Page, keeping the node, port and row.
@@ -190,6 +190,8 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
+	case key.Matches(k, p.KeyMap.Enter):
+		p.follow()
 	case key.Matches(k, p.KeyMap.Right):
 		p.choose((p.choice + 1) % len(p.choices))
 	case key.Matches(k, p.KeyMap.Left):
@@ -197,6 +199,25 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
+
+// follow moves from a rule to the header of the chain it jumps to, the way
+// a packet goes from KUBE-SERVICES to KUBE-SVC to KUBE-SEP.
+func (p *Page) follow() {
+	i := p.list.Cursor()
+	if i < 0 || p.rows[i].rule < 0 {
+		return
+	}
+	chains := p.hop().Chains
+	text := chains[p.rows[i].chain].Rules[p.rows[i].rule].Text
+	for j, r := range p.rows {
+		if r.rule < 0 && r.chain != p.rows[i].chain && rules.JumpsTo(text, chains[r.chain].Name) {
+			p.list.SetCursor(j)
+			return
+		}
+	}
+}
+
+func (p *Page) hop() trace.DataplaneHop { return p.hops.Dataplane[p.choices[p.choice].hop] }
 
 func (p *Page) choose(i int) {
 	p.choice = i
