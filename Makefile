@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: bench all build demo test test-unit test-fuzz test-ipvs test-e2e lint deps clean
+.PHONY: bench all build demo test test-unit test-fuzz test-ipvs test-e2e test-tui lint deps clean
 
 include harness/cluster.mk
 
@@ -17,7 +17,7 @@ build:
 demo:
 	$(GO) run ./cmd/kubectl-svctrace --demo
 
-test: deps lint test-unit test-fuzz test-ipvs test-e2e
+test: deps lint test-unit test-fuzz test-tui test-ipvs test-e2e
 	@echo "make test: every tier passed"
 
 # Installs the system packages the root tiers need (when root); says what is
@@ -37,6 +37,10 @@ test-unit:
 # Bounded fuzzing of every parser of untrusted input.
 test-fuzz:
 	@hack/fuzz.sh $(FUZZTIME)
+
+# The real binary in a real terminal (tmux): open the demo, walk a packet.
+test-tui:
+	hack/tui-smoke.sh
 
 # Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
 test-ipvs:

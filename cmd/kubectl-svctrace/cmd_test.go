@@ -77,6 +77,7 @@ func TestCommandLine(t *testing.T) {
 		{"too many args", []string{"a", "b"}, nil, ExitUsage, "", "accepts at most 1 arg"},
 		{"demo and file", []string{"--demo", "-f", "x.yaml"}, nil, ExitUsage, "", "--demo and --filename"},
 		{"missing file", []string{"-f", "nope.yaml", "web"}, nil, ExitFailed, "", "nope.yaml"},
+		{"tui refuses a non-terminal", []string{"--demo", "-i"}, nil, ExitOK, "PodsNotReady", "stdout is not a terminal"},
 		{"version", []string{"version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"--version", []string{"--version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"help names the plugin", []string{"--help"}, nil, ExitOK, "kubectl svctrace SERVICE", ""},

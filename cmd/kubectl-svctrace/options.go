@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -18,6 +19,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/render"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui"
 )
 
 // options holds one invocation's settings: flags in, Complete fills the
@@ -30,6 +32,7 @@ type options struct {
 	output    string
 	filenames []string
 	demo      bool
+	tui       bool
 
 	dumps       source.DumpPaths
 	node        string
@@ -59,6 +62,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.output, "output", "o", "", "output format: wide, json or yaml (default: a readable tree)")
 	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories of YAML/JSON objects (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
 	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames)")
+	f.BoolVarP(&o.tui, "tui", "i", false, "browse the trace and step a packet through the rules in a terminal UI")
 	f.BoolVar(&o.dnsCheck, "dns", false, "query the cluster DNS Service (kube-system/kube-dns) for the Service's names")
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
 	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
@@ -156,25 +160,20 @@ func (o *options) Validate() error {
 	return nil
 }
 
-// Run traces the Service and writes the result; error findings map to
-// exit code 3.
+// Run traces the Service and writes the result (or opens the terminal UI);
+// error findings map to exit code 3.
 func (o *options) Run(ctx context.Context) error {
-	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod()}.Fetch(ctx, o.namespace, o.name)
+	t, err := o.trace(ctx)
 	if err != nil {
 		return err
 	}
-	in.ClusterDomain = o.clusterDomain
-	if o.dnsCheck || o.dnsServer != "" {
-		server, err := dns.ServerAddr(o.dnsServer, in.KubeDNS)
-		if err != nil {
+	if o.tui {
+		err := o.runTUI(ctx, t)
+		if !tui.IsNotTerminal(err) {
 			return err
 		}
-		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
+		fmt.Fprintln(o.streams.ErrOut, "svctrace: stdout is not a terminal; printing the trace instead of opening the UI")
 	}
-	if in.Dataplane, err = o.dataplane(); err != nil {
-		return err
-	}
-	t := trace.Build(*in)
 	if err := o.render(t); err != nil {
 		return err
 	}
@@ -183,6 +182,42 @@ func (o *options) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// trace reads the Service's neighbourhood, checks DNS when asked, and
+// builds the trace with the node view.
+func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
+	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod()}.Fetch(ctx, o.namespace, o.name)
+	if err != nil {
+		return nil, err
+	}
+	in.ClusterDomain = o.clusterDomain
+	if o.dnsCheck || o.dnsServer != "" {
+		server, err := dns.ServerAddr(o.dnsServer, in.KubeDNS)
+		if err != nil {
+			return nil, err
+		}
+		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
+	}
+	if in.Dataplane, err = o.dataplane(); err != nil {
+		return nil, err
+	}
+	return trace.Build(*in), nil
+}
+
+// runTUI opens the terminal UI; in live mode it follows the Service's
+// changes through informers.
+func (o *options) runTUI(ctx context.Context, t *trace.Trace) error {
+	cfg := tui.Config{Trace: t, Reload: o.trace, In: o.streams.In, Out: o.streams.Out, NoColor: o.deps.getenv("NO_COLOR") != ""}
+	if o.live() && t.Found {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		cfg.Updates = source.Watch(ctx, o.client, o.namespace, o.name, t.Service.Selector, 300*time.Millisecond)
+	}
+	return tui.Run(ctx, cfg)
+}
+
+// live reports whether the trace reads a real cluster.
+func (o *options) live() bool { return !o.demo && len(o.filenames) == 0 }
 
 func (o *options) render(t *trace.Trace) error {
 	switch o.output {

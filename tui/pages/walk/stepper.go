@@ -133,7 +133,13 @@ func (p *Page) outcomes(w trace.PacketWalk) []string {
 			head += "  masquerade"
 		}
 		lines = append(lines, "", common.Truncate("  "+head, p.Width))
-		for _, l := range common.Wrap("via "+strings.Join(o.Chains, " → "), p.Width-4) {
+		// Path is the chain path that decided the verdict, as the text
+		// output prints it; Chains (every chain met) is the fallback.
+		via := o.Path
+		if via == "" {
+			via = strings.Join(o.Chains, " → ")
+		}
+		for _, l := range common.Wrap("via "+via, p.Width-4) {
 			lines = append(lines, "    "+p.Styles.Dim.Render(l))
 		}
 		if o.Note != "" {
