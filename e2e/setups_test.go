@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// ghostNode is a node no Node object exists for.
+const ghostNode = "node-ghost"
+
+// setupGhostNode binds a running, ready pod to a node that does not exist
+// and waits for the EndpointSlice controller's Warning event about it.
+func setupGhostNode(ctx context.Context, t *testing.T, e env) []string {
+	client := e.c.Client
+	create(ctx, t, client, e.ns, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)))
+	pod := podSpec{name: "hostnames-0", labels: map[string]string{"app": "hostnames"}}.pod()
+	pod.Spec.NodeName = ghostNode
+	pod, err := client.CoreV1().Pods(e.ns).Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create pod on %s: %v", ghostNode, err)
+	}
+	// No kubelet runs there; report what one would, so the controller has
+	// an address to publish and looks up the pod's node.
+	now := metav1.Now()
+	pod.Status = corev1.PodStatus{
+		Phase:     corev1.PodRunning,
+		PodIP:     "10.244.200.7",
+		PodIPs:    []corev1.PodIP{{IP: "10.244.200.7"}},
+		StartTime: &now,
+		Conditions: []corev1.PodCondition{
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		},
+	}
+	if _, err := client.CoreV1().Pods(e.ns).UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("report pod %s/%s running on %s: %v", e.ns, pod.Name, ghostNode, err)
+	}
+	want := "Node " + ghostNode + " Not Found"
+	poll(ctx, t, 60*time.Second, "Warning FailedToUpdateEndpointSlices ("+want+") on service "+e.ns+"/hostnames", func(ctx context.Context) (bool, error) {
+		events, err := client.CoreV1().Events(e.ns).List(ctx, metav1.ListOptions{
+			FieldSelector: "involvedObject.kind=Service,involvedObject.name=hostnames",
+		})
+		if err != nil {
+			return false, nil
+		}
+		return slices.ContainsFunc(events.Items, func(ev corev1.Event) bool {
+			return ev.Type == corev1.EventTypeWarning && ev.Reason == "FailedToUpdateEndpointSlices" &&
+				strings.Contains(ev.Message, want)
+		}), nil
+	})
+	return []string{"hostnames", "-n", e.ns}
+}
+
+// setupHeadless makes headless Service web with pods web-0 and web-1 whose
+// hostname and subdomain give them records of their own, and waits until
+// CoreDNS serves them.
+func setupHeadless(ctx context.Context, t *testing.T, e env) []string {
+	svc := hostnamesService("web", map[string]string{"app": "web"}, intstr.FromInt32(servePort))
+	svc.Spec.ClusterIP = corev1.ClusterIPNone
+	var pods []podSpec
+	for _, name := range []string{"web-0", "web-1"} {
+		pods = append(pods, podSpec{name: name, labels: map[string]string{"app": "web"}, hostname: name, subdomain: "web"})
+	}
+	create(ctx, t, e.c.Client, e.ns, svc, pods...)
+	waitEndpoints(ctx, t, e.c.Client, e.ns, "web", 2, 2)
+	ips := podIPs(ctx, t, e)
+	waitDNS(ctx, t, e.c, fqdn("web", e.ns), ips["web-0"], ips["web-1"])
+	for _, name := range []string{"web-0", "web-1"} {
+		waitDNS(ctx, t, e.c, name+"."+fqdn("web", e.ns), ips[name])
+	}
+	return []string{"web", "-n", e.ns, "--dns-server", e.c.DNSAddr}
+}
+
+// setupExternalName makes Service alias a CNAME to the ClusterIP Service
+// backend of the same namespace, which CoreDNS resolves without any
+// outside network.
+func setupExternalName(ctx context.Context, t *testing.T, e env) []string {
+	backend := create(ctx, t, e.c.Client, e.ns,
+		hostnamesService("backend", map[string]string{"app": "backend"}, intstr.FromInt32(servePort)))
+	create(ctx, t, e.c.Client, e.ns, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "alias"},
+		Spec:       corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: fqdn("backend", e.ns)},
+	})
+	waitDNS(ctx, t, e.c, fqdn("backend", e.ns), backend.Spec.ClusterIP)
+	return []string{"alias", "-n", e.ns, "--dns-server", e.c.DNSAddr}
+}
+
+// checkExternalName checks that the trace asked for the alias's CNAME and
+// got the backend's name.
+func checkExternalName(ctx context.Context, t *testing.T, e env, r result) {
+	checkDNSLive(t, r, fqdn("alias", e.ns))
+	target := fqdn("backend", e.ns)
+	found := slices.ContainsFunc(r.doc.DNS.Checks, func(c dnsCheck) bool {
+		return c.Type == "CNAME" && slices.ContainsFunc(c.Answered, func(a string) bool {
+			return strings.TrimSuffix(a, ".") == target
+		})
+	})
+	if !found {
+		t.Errorf("no DNS check of type CNAME answered with %s: %+v", target, r.doc.DNS.Checks)
+	}
+}
+
+// waitPodsReady waits until n pods of e.ns report Ready.
+func waitPodsReady(ctx context.Context, t *testing.T, e env, n int) {
+	t.Helper()
+	poll(ctx, t, 60*time.Second, fmt.Sprintf("%d ready pods in %s", n, e.ns), func(ctx context.Context) (bool, error) {
+		pods, err := e.c.Client.CoreV1().Pods(e.ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		ready := 0
+		for i := range pods.Items {
+			if isReady(&pods.Items[i]) {
+				ready++
+			}
+		}
+		return ready == n, nil
+	})
+}
+
+// podIPs are the addresses of the pods of e.ns, by name.
+func podIPs(ctx context.Context, t *testing.T, e env) map[string]string {
+	t.Helper()
+	pods, err := e.c.Client.CoreV1().Pods(e.ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list pods of %s: %v", e.ns, err)
+	}
+	ips := map[string]string{}
+	for _, p := range pods.Items {
+		ips[p.Name] = p.Status.PodIP
+	}
+	return ips
+}
+
+func isReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
