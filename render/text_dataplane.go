@@ -27,7 +27,7 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 				if o.Note != "" {
 					text += " [" + o.Note + "]"
 				}
-				lines = append(lines, strings.Join(wrap(text, tw.o.Width-12), "\n         "))
+				lines = append(lines, strings.Join(wrap(text, tw.o.Width-19), "\n         "))
 			}
 			items = append(items, lines[0]+"\n"+strings.Join(branches(lines[1:]), "\n"))
 		}

@@ -116,8 +116,11 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 	for _, o := range res.Outcomes {
 		out := Outcome{Verdict: string(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
 			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; ")}
-		if o.Affinity != "" {
-			out.Note = strings.TrimPrefix(out.Note+"; affinity: "+o.Affinity, "; ")
+		switch o.Affinity {
+		case "sticky":
+			out.Note = "for a client already pinned to this endpoint (ClientIP affinity)"
+		case "fresh":
+			out.Note = "for a client not pinned yet"
 		}
 		for _, s := range o.Steps() {
 			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain.Name {

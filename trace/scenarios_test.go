@@ -44,6 +44,8 @@ var scenarioCases = []struct {
 	{"local-policy.yaml", "default", "lb", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning"},
 		map[string]string{"NoLocalEndpoints": "traffic entering nodes node-2 is dropped"}},
 	{"kinds.yaml", "default", "search", []string{"ExternalNameService/info"}, nil},
+	// The not-ready peer is published on purpose: only its readiness is news.
+	{"publish-not-ready.yaml", "default", "peers", []string{"HeadlessService/info", "PodsNotReady/warning"}, nil},
 	{"kinds.yaml", "default", "db", []string{"HeadlessService/info"}, nil},
 	{"kinds.yaml", "default", "sticky", []string{"PodsNotReady/warning", "SessionAffinityEnabled/info"},
 		map[string]string{"SessionAffinityEnabled": "for 600s"}},
