@@ -164,3 +164,15 @@ func TestCompletionListsServices(t *testing.T) {
 		t.Errorf("completion output %q", r.out)
 	}
 }
+
+func TestCompletionListsNamespaces(t *testing.T) {
+	c := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "staging"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+	)
+	r := runWith(t, c, false, nil, "__complete", "-n", "s")
+	if !strings.HasPrefix(r.out, "shop\nstaging\n:4\n") {
+		t.Errorf("completion output %q", r.out)
+	}
+}

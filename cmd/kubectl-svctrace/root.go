@@ -90,6 +90,7 @@ func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	o.addFlags(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	cmd.AddCommand(newCmdVersion())
 	return cmd
 }
@@ -115,6 +116,25 @@ func (o *options) completeServices(cmd *cobra.Command, args []string, toComplete
 	for _, s := range list.Items {
 		if strings.HasPrefix(s.Name, toComplete) {
 			names = append(names, s.Name)
+		}
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeNamespaces lists namespaces for -n completion.
+func (o *options) completeNamespaces(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	client, err := o.deps.newClient(o.configFlags)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	list, err := client.CoreV1().Namespaces().List(cmd.Context(), metav1.ListOptions{})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveError
+	}
+	var names []string
+	for _, n := range list.Items {
+		if strings.HasPrefix(n.Name, toComplete) {
+			names = append(names, n.Name)
 		}
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
