@@ -2,20 +2,16 @@ package render_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 
 	"github.com/svctrace/kubectl-svctrace/internal/scenario"
 	"github.com/svctrace/kubectl-svctrace/render"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files from the current output")
 
 var goldenCases = []struct{ golden, bundle, svc string }{
 	{"healthy", "healthy.yaml", "web"},
@@ -30,20 +26,7 @@ var goldenCases = []struct{ golden, bundle, svc string }{
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./render -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", name, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestGolden(t *testing.T) {

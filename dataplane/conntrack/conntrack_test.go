@@ -1,7 +1,6 @@
 package conntrack
 
 import (
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -10,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the code's output")
 
 var addrs = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 
@@ -128,26 +126,14 @@ func TestFindStale(t *testing.T) {
 			for _, f := range FindStale(entries, tc.vips) {
 				fmt.Fprintf(&b, "%s | %s\n  expected: %s\n  actual:   %s\n  %s\n", f.ID, f.Subject, f.Expected, f.Actual, f.Message)
 			}
-			golden(t, "stale-"+tc.name+".golden", b.String())
+			checkGolden(t, "stale-"+tc.name+".golden", b.String())
 		})
 	}
 }
 
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func FuzzParse(f *testing.F) {

@@ -2,7 +2,6 @@ package iptables
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"net/netip"
@@ -12,29 +11,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
-
 // golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func mustParseFile(t testing.TB, name string) *Dump {
@@ -161,7 +144,7 @@ func TestWalk(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(wantOutcome{}), approx); diff != "" {
 				t.Errorf("outcomes (-want +got):\n%s\n%s", diff, res)
 			}
-			golden(t, filepath.Join("walk", tc.name+".golden"), renderWalk(res))
+			checkGolden(t, filepath.Join("walk", tc.name+".golden"), renderWalk(res))
 		})
 	}
 }
@@ -184,7 +167,7 @@ COMMIT
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "walk/unevaluable.golden", renderWalk(res))
+	checkGolden(t, "walk/unevaluable.golden", renderWalk(res))
 	var sumDNAT float64
 	for _, o := range res.Outcomes {
 		if len(o.Assumptions) == 0 {

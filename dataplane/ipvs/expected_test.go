@@ -89,7 +89,7 @@ func TestExpectedFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, "expected-"+c.name+".golden", exp.String())
+			checkGolden(t, "expected-"+c.name+".golden", exp.String())
 		})
 	}
 }

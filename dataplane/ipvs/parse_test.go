@@ -29,7 +29,7 @@ func TestParseFixtures(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			tbl.Sort()
-			golden(t, tc.golden, FormatSave(tbl))
+			checkGolden(t, tc.golden, FormatSave(tbl))
 			back, err := ParseSave([]byte(FormatSave(tbl)))
 			if err != nil {
 				t.Fatalf("ParseSave(FormatSave): %v", err)

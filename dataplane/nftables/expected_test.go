@@ -56,7 +56,7 @@ func TestExpectedGolden(t *testing.T) {
 				}
 				b.WriteString(renderExpected(e))
 			}
-			golden(t, "expected_"+strings.ReplaceAll(string(layout), ".", ""), b.String())
+			checkGolden(t, "expected_"+strings.ReplaceAll(string(layout), ".", ""), b.String())
 		})
 	}
 }

@@ -38,7 +38,7 @@ func TestParseJSONFixture(t *testing.T) {
 			fmt.Fprintf(&b, "  %s : %s%s\n", strings.Join(e.Key, " . "), strings.Join(e.Value, " "), c)
 		}
 	}
-	golden(t, "parse_v137", b.String())
+	checkGolden(t, "parse_v137", b.String())
 }
 
 func TestParseJSONErrors(t *testing.T) {

@@ -109,7 +109,7 @@ func TestWalkSteps(t *testing.T) {
 			}
 		}
 	}
-	golden(t, "walk_v137", b.String())
+	checkGolden(t, "walk_v137", b.String())
 }
 
 func TestWalkInvalidPacket(t *testing.T) {
