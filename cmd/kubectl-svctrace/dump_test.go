@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The fixtures are what a real v1.37.2 cluster printed: `kubectl get
+// svc,endpointslices,pods,nodes,events -A -o yaml` and the node's
+// iptables-save, with kube-proxy in iptables mode, for the hostnames
+// Deployment (3 replicas) behind its Service.
+func dumpPath(name string) string { return filepath.Join("..", "..", "testdata", "dumps", name) }
+
+type traceDoc struct {
+	Summary struct {
+		Errors, Warnings int
+		OK               bool
+	}
+	Findings []struct {
+		ID, Message string
+	}
+	Dataplane []struct {
+		Source string
+		Walks  []struct {
+			Outcomes []struct {
+				Verdict, Target string
+				Probability     float64
+			}
+		}
+	}
+}
+
+func TestRealClusterDump(t *testing.T) {
+	save, err := os.ReadFile(dumpPath("node-1.iptables-save"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Take one endpoint away the way a broken sync would: its KUBE-SEP
+	// chain and the jump to it vanish.
+	var sep string
+	for _, l := range strings.Split(string(save), "\n") {
+		if strings.Contains(l, "--to-destination 10.244.1.3:9376") {
+			sep = strings.Fields(l)[1]
+		}
+	}
+	var kept []string
+	for _, l := range strings.Split(string(save), "\n") {
+		if sep == "" || !strings.Contains(l, sep) {
+			kept = append(kept, l)
+		}
+	}
+	broken := filepath.Join(t.TempDir(), "broken.save")
+	if err := os.WriteFile(broken, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		save    string
+		code    int
+		targets int
+		finding string
+	}{
+		{"as kube-proxy wrote it", dumpPath("node-1.iptables-save"), ExitOK, 3, ""},
+		{"an endpoint chain lost", broken, ExitFindings, 2, "EndpointChainMissing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runWith(t, nil, false, nil, "-f", dumpPath("kubectl-get-all.yaml"), "hostnames", "--iptables-save", tc.save, "-o", "json")
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d: %s%s", r.code, tc.code, r.out, r.errOut)
+			}
+			var doc traceDoc
+			if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			outcomes := doc.Dataplane[0].Walks[0].Outcomes
+			if len(outcomes) != len(tc.shares) {
+				t.Errorf("%d outcomes, want %d: %+v", len(outcomes), len(tc.shares), outcomes)
+			}
+			for _, o := range outcomes {
+				if want, ok := tc.shares[o.Target]; !ok || o.Verdict != "DNAT" || o.Probability < want-0.001 || o.Probability > want+0.001 {
+					t.Errorf("outcome %+v, want DNAT with share %.3f", o, want)
+				}
+			}
+			found := tc.finding == ""
+			for _, f := range doc.Findings {
+				found = found || f.ID == tc.finding
+			}
+			if !found || (tc.finding == "" && len(doc.Findings) > 0) {
+				t.Errorf("findings %+v, want %q", doc.Findings, tc.finding)
+			}
+		})
+	}
+}
