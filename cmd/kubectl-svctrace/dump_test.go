@@ -60,11 +60,15 @@ func TestRealClusterDump(t *testing.T) {
 		name    string
 		save    string
 		code    int
-		targets int
+		shares  map[string]float64
 		finding string
 	}{
-		{"as kube-proxy wrote it", dumpPath("node-1.iptables-save"), ExitOK, 3, ""},
-		{"an endpoint chain lost", broken, ExitFindings, 2, "EndpointChainMissing"},
+		{"as kube-proxy wrote it", dumpPath("node-1.iptables-save"), ExitOK,
+			map[string]float64{"10.244.1.2:9376": 1.0 / 3, "10.244.1.3:9376": 1.0 / 3, "10.244.1.4:9376": 1.0 / 3}, ""},
+		// The first rule still takes a third; the last, unconditional, rule
+		// now gets the rest: exactly what netfilter would do.
+		{"an endpoint chain lost", broken, ExitFindings,
+			map[string]float64{"10.244.1.2:9376": 1.0 / 3, "10.244.1.4:9376": 2.0 / 3}, "EndpointChainMissing"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
