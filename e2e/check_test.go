@@ -83,7 +83,9 @@ func checkSummary(t *testing.T, r result) {
 }
 
 // checkDNSLive checks that the trace queried every DNS name it checked and
-// got the expected answer, and that it checked each of names.
+// judged the answer right, that the answer holds the expected records in
+// any order (CoreDNS's loadbalance plugin shuffles them), and that each of
+// names was checked.
 func checkDNSLive(t *testing.T, r result, names ...string) {
 	t.Helper()
 	if r.doc.DNS == nil || len(r.doc.DNS.Checks) == 0 {
@@ -92,7 +94,9 @@ func checkDNSLive(t *testing.T, r result, names ...string) {
 	checked := map[string]bool{}
 	for _, c := range r.doc.DNS.Checks {
 		checked[strings.TrimSuffix(c.Name, ".")] = true
-		if !c.Queried || !c.OK || !sameSet(c.Answered, c.Expected) {
+		// An empty expectation (the address of an ExternalName target)
+		// leaves the answer to the check's verdict.
+		if !c.Queried || !c.OK || (len(c.Expected) > 0 && !sameSet(c.Answered, c.Expected)) {
 			t.Errorf("DNS check %s %s: queried %v ok %v, answered %q, expected %q",
 				c.Type, c.Name, c.Queried, c.OK, c.Answered, c.Expected)
 		}

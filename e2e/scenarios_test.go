@@ -105,7 +105,11 @@ func TestScenarios(t *testing.T) {
 				{id: "HeadlessService", severity: "info", subject: "service/web"},
 			}},
 			check: func(ctx context.Context, t *testing.T, e env, r result) {
-				checkDNSLive(t, r, fqdn("web", e.ns), "web-0."+fqdn("web", e.ns), "web-1."+fqdn("web", e.ns))
+				names := []string{fqdn("web", e.ns)}
+				for _, p := range headlessPods {
+					names = append(names, p+"."+fqdn("web", e.ns))
+				}
+				checkDNSLive(t, r, names...)
 			},
 		},
 		{
@@ -135,6 +139,7 @@ func TestScenarios(t *testing.T) {
 			e := env{s: s, c: c, ns: newNamespace(ctx, t, c.Client, "e2e")}
 			args := sc.setup(ctx, t, e)
 			r := s.svctrace(ctx, t, c.Kubeconfig, args...)
+			t.Logf("%s", r)
 			checkResult(t, r, sc.want)
 			if sc.check != nil && r.doc != nil {
 				sc.check(ctx, t, e, r)

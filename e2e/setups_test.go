@@ -59,21 +59,24 @@ func setupGhostNode(ctx context.Context, t *testing.T, e env) []string {
 	return []string{"hostnames", "-n", e.ns}
 }
 
-// setupHeadless makes headless Service web with pods web-0 and web-1 whose
+var headlessPods = []string{"web-0", "web-1", "web-2"}
+
+// setupHeadless makes headless Service web with pods web-0..2 whose
 // hostname and subdomain give them records of their own, and waits until
-// CoreDNS serves them.
+// CoreDNS serves them. Three addresses make the order of the Service's
+// A records vary from one answer to the next.
 func setupHeadless(ctx context.Context, t *testing.T, e env) []string {
 	svc := hostnamesService("web", map[string]string{"app": "web"}, intstr.FromInt32(servePort))
 	svc.Spec.ClusterIP = corev1.ClusterIPNone
 	var pods []podSpec
-	for _, name := range []string{"web-0", "web-1"} {
+	for _, name := range headlessPods {
 		pods = append(pods, podSpec{name: name, labels: map[string]string{"app": "web"}, hostname: name, subdomain: "web"})
 	}
 	create(ctx, t, e.c.Client, e.ns, svc, pods...)
-	waitEndpoints(ctx, t, e.c.Client, e.ns, "web", 2, 2)
+	waitEndpoints(ctx, t, e.c.Client, e.ns, "web", 3, 3)
 	ips := podIPs(ctx, t, e)
-	waitDNS(ctx, t, e.c, fqdn("web", e.ns), ips["web-0"], ips["web-1"])
-	for _, name := range []string{"web-0", "web-1"} {
+	waitDNS(ctx, t, e.c, fqdn("web", e.ns), ips["web-0"], ips["web-1"], ips["web-2"])
+	for _, name := range headlessPods {
 		waitDNS(ctx, t, e.c, name+"."+fqdn("web", e.ns), ips[name])
 	}
 	return []string{"web", "-n", e.ns, "--dns-server", e.c.DNSAddr}
