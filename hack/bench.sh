@@ -16,6 +16,7 @@ targets=(
 	"./dataplane/iptables|^BenchmarkWalk$|ns/op|1000000|walk one packet < 1 ms"
 	"./dataplane/iptables|^BenchmarkDrift$|ns/op|1000000|drift one service < 1 ms"
 	"./tui|^BenchmarkView|ns/op|16000000|TUI frame (View) < 16 ms"
+	"./tui|^BenchmarkStartupDemo$|ns/op|300000000|demo startup to first TUI frame < 300 ms"
 )
 
 fail=0
