@@ -34,6 +34,7 @@ type traceDoc struct {
 		Node   string `json:"node"`
 		Mode   string `json:"mode"`
 		Source string `json:"source"`
+		Walks  []walk `json:"walks"`
 	} `json:"dataplane"`
 	Findings  []finding `json:"findings"`
 	Unchecked []struct {
@@ -58,6 +59,19 @@ type endpoint struct {
 	Pod      string `json:"pod"`
 	Node     string `json:"node"`
 	Hostname string `json:"hostname"`
+}
+
+// walk is one packet walked through a node's rules, with where it ends.
+type walk struct {
+	Packet struct {
+		Destination string `json:"destination"`
+		Port        int32  `json:"port"`
+	} `json:"packet"`
+	Outcomes []struct {
+		Verdict     string  `json:"verdict"`
+		Target      string  `json:"target"`
+		Probability float64 `json:"probability"`
+	} `json:"outcomes"`
 }
 
 type dnsCheck struct {

@@ -3,10 +3,13 @@ package e2e
 import (
 	"context"
 	"io"
+	"math"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +24,8 @@ type env struct {
 	s  *suite
 	c  *harness.Cluster
 	ns string
+	// other is a second namespace, when the scenario needs one.
+	other string
 }
 
 // scenario makes a broken (or healthy) Service, traces it with kubectl
@@ -29,10 +34,10 @@ type scenario struct {
 	name string
 	// setup creates the objects in e.ns, waits for the cluster to act on
 	// them, and returns the arguments after `kubectl svctrace`.
-	setup func(ctx context.Context, t *testing.T, e env) []string
+	setup func(ctx context.Context, t *testing.T, e *env) []string
 	want  expect
 	// check looks further into the trace, against the live cluster.
-	check func(ctx context.Context, t *testing.T, e env, r result)
+	check func(ctx context.Context, t *testing.T, e *env, r result)
 }
 
 func TestScenarios(t *testing.T) {
@@ -45,7 +50,7 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "healthy with node rules",
-			setup: func(ctx context.Context, t *testing.T, e env) []string {
+			setup: func(ctx context.Context, t *testing.T, e *env) []string {
 				args := setupHealthy(ctx, t, e)
 				return append(args, "--iptables-save", dumpRules(ctx, t, e, "hostnames"), "--node", "node-1")
 			},
@@ -62,7 +67,7 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "readiness probe answers 503",
-			setup: func(ctx context.Context, t *testing.T, e env) []string {
+			setup: func(ctx context.Context, t *testing.T, e *env) []string {
 				return setupOneNotReady(ctx, t, e, func(p *podSpec) { p.unhealthy = true })
 			},
 			want: expect{exit: 0, findings: []wantFinding{{
@@ -72,7 +77,7 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "readiness probe refused",
-			setup: func(ctx context.Context, t *testing.T, e env) []string {
+			setup: func(ctx context.Context, t *testing.T, e *env) []string {
 				return setupOneNotReady(ctx, t, e, func(p *podSpec) { p.deaf = true })
 			},
 			want: expect{exit: 0, findings: []wantFinding{{
@@ -104,7 +109,7 @@ func TestScenarios(t *testing.T) {
 			want: expect{exit: 0, findings: []wantFinding{
 				{id: "HeadlessService", severity: "info", subject: "service/web"},
 			}},
-			check: func(ctx context.Context, t *testing.T, e env, r result) {
+			check: func(ctx context.Context, t *testing.T, e *env, r result) {
 				names := []string{fqdn("web", e.ns)}
 				for _, p := range headlessPods {
 					names = append(names, p+"."+fqdn("web", e.ns))
@@ -122,7 +127,7 @@ func TestScenarios(t *testing.T) {
 		},
 		{
 			name: "Service not found",
-			setup: func(ctx context.Context, t *testing.T, e env) []string {
+			setup: func(ctx context.Context, t *testing.T, e *env) []string {
 				create(ctx, t, e.c.Client, e.ns, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)))
 				return []string{"hostname", "-n", e.ns}
 			},
@@ -130,13 +135,29 @@ func TestScenarios(t *testing.T) {
 				id: "ServiceNotFound", severity: "error", contains: []string{"hostname", `hostnames`},
 			}}},
 		},
+		{
+			name: "Service only in another namespace",
+			setup: func(ctx context.Context, t *testing.T, e *env) []string {
+				e.other = newNamespace(ctx, t, e.c.Client, "e2e-other")
+				create(ctx, t, e.c.Client, e.other, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)))
+				return []string{"hostnames", "-n", e.ns}
+			},
+			want: expect{exit: 3, findings: []wantFinding{{id: "ServiceNotFound", severity: "error"}}},
+			check: func(ctx context.Context, t *testing.T, e *env, r result) {
+				if !slices.ContainsFunc(r.doc.Findings, func(f finding) bool {
+					return f.ID == "ServiceNotFound" && strings.Contains(f.Message+f.Hint, e.other)
+				}) {
+					t.Errorf("ServiceNotFound does not point to namespace %s, where hostnames exists\n%s", e.other, r)
+				}
+			},
+		},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			s, c := require(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			e := env{s: s, c: c, ns: newNamespace(ctx, t, c.Client, "e2e")}
+			e := &env{s: s, c: c, ns: newNamespace(ctx, t, c.Client, "e2e")}
 			args := sc.setup(ctx, t, e)
 			r := s.svctrace(ctx, t, c.Kubeconfig, args...)
 			t.Logf("%s", r)
@@ -150,7 +171,7 @@ func TestScenarios(t *testing.T) {
 
 // setupHealthy is the Debug Services guide's hostnames: three ready pods,
 // programmed by kube-proxy and known to CoreDNS.
-func setupHealthy(ctx context.Context, t *testing.T, e env) []string {
+func setupHealthy(ctx context.Context, t *testing.T, e *env) []string {
 	svc := create(ctx, t, e.c.Client, e.ns,
 		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
 		threePods(nil)...)
@@ -161,7 +182,7 @@ func setupHealthy(ctx context.Context, t *testing.T, e env) []string {
 
 // checkHealthy checks the live DNS answer and that connections to the
 // ClusterIP from the node reach only backends the trace lists.
-func checkHealthy(ctx context.Context, t *testing.T, e env, r result) {
+func checkHealthy(ctx context.Context, t *testing.T, e *env, r result) {
 	checkDNSLive(t, r, fqdn("hostnames", e.ns))
 	eps := endpointsOf(t, r)
 	var pods []string
@@ -210,7 +231,7 @@ func get(ctx context.Context, hc *http.Client, url string) string {
 
 // dumpRules waits until kube-proxy DNATs to every ready endpoint of the
 // Service, then saves the node's iptables-save output to a file.
-func dumpRules(ctx context.Context, t *testing.T, e env, service string) string {
+func dumpRules(ctx context.Context, t *testing.T, e *env, service string) string {
 	t.Helper()
 	eps := waitEndpoints(ctx, t, e.c.Client, e.ns, service, 3, 3)
 	var dump []byte
@@ -233,19 +254,42 @@ func dumpRules(ctx context.Context, t *testing.T, e env, service string) string 
 	return path
 }
 
-// checkNodeRules checks that the trace walked the node's real rules.
-func checkNodeRules(ctx context.Context, t *testing.T, e env, r result) {
-	if len(r.doc.Dataplane) == 0 {
-		t.Fatalf("trace has no dataplane hop for the iptables dump\n%s", r)
+// checkNodeRules checks that the trace walked the node's real rules: a
+// packet to the ClusterIP is DNATed to each ready endpoint the trace lists,
+// a third of the time each.
+func checkNodeRules(ctx context.Context, t *testing.T, e *env, r result) {
+	var want []string
+	for _, ep := range endpointsOf(t, r) {
+		if ep.Ready {
+			want = append(want, net.JoinHostPort(ep.Address, strconv.Itoa(int(ep.Port))))
+		}
 	}
+	var walks []walk
 	for _, dp := range r.doc.Dataplane {
 		if dp.Node != "node-1" || dp.Mode != "iptables" {
 			t.Errorf("dataplane hop of node %q mode %q, want node-1 iptables", dp.Node, dp.Mode)
 		}
+		walks = append(walks, dp.Walks...)
+	}
+	if len(walks) == 0 {
+		t.Fatalf("trace walked no packet through the iptables dump\n%s", r)
+	}
+	for _, w := range walks {
+		var got []string
+		for _, o := range w.Outcomes {
+			if o.Verdict != "DNAT" || math.Abs(o.Probability-1.0/3) > 0.01 {
+				t.Errorf("packet to %s:%d: outcome %s %s with probability %.3f, want DNAT with 1/3",
+					w.Packet.Destination, w.Packet.Port, o.Verdict, o.Target, o.Probability)
+			}
+			got = append(got, o.Target)
+		}
+		if !sameSet(got, want) {
+			t.Errorf("packet to %s:%d is DNATed to %v, want the ready endpoints %v", w.Packet.Destination, w.Packet.Port, got, want)
+		}
 	}
 }
 
-func setupSelectorTypo(ctx context.Context, t *testing.T, e env) []string {
+func setupSelectorTypo(ctx context.Context, t *testing.T, e *env) []string {
 	create(ctx, t, e.c.Client, e.ns,
 		hostnamesService("hostnames", map[string]string{"app": "hostname"}, intstr.FromInt32(servePort)),
 		threePods(nil)...)
@@ -254,7 +298,7 @@ func setupSelectorTypo(ctx context.Context, t *testing.T, e env) []string {
 }
 
 // setupOneNotReady makes hostnames-2 fail its readiness probe.
-func setupOneNotReady(ctx context.Context, t *testing.T, e env, breakPod func(*podSpec)) []string {
+func setupOneNotReady(ctx context.Context, t *testing.T, e *env, breakPod func(*podSpec)) []string {
 	create(ctx, t, e.c.Client, e.ns,
 		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
 		threePods(func(i int, p *podSpec) {
@@ -266,7 +310,7 @@ func setupOneNotReady(ctx context.Context, t *testing.T, e env, breakPod func(*p
 	return []string{"hostnames", "-n", e.ns}
 }
 
-func checkTwoReady(ctx context.Context, t *testing.T, e env, r result) {
+func checkTwoReady(ctx context.Context, t *testing.T, e *env, r result) {
 	var ready, notReady []string
 	for _, ep := range endpointsOf(t, r) {
 		if ep.Ready {
@@ -281,7 +325,7 @@ func checkTwoReady(ctx context.Context, t *testing.T, e env, r result) {
 	}
 }
 
-func setupNamedPortMissing(ctx context.Context, t *testing.T, e env) []string {
+func setupNamedPortMissing(ctx context.Context, t *testing.T, e *env) []string {
 	create(ctx, t, e.c.Client, e.ns,
 		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromString("http")),
 		threePods(func(_ int, p *podSpec) { p.portName = "web" })...)

@@ -18,7 +18,7 @@ const ghostNode = "node-ghost"
 
 // setupGhostNode binds a running, ready pod to a node that does not exist
 // and waits for the EndpointSlice controller's Warning event about it.
-func setupGhostNode(ctx context.Context, t *testing.T, e env) []string {
+func setupGhostNode(ctx context.Context, t *testing.T, e *env) []string {
 	client := e.c.Client
 	create(ctx, t, client, e.ns, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)))
 	pod := podSpec{name: "hostnames-0", labels: map[string]string{"app": "hostnames"}}.pod()
@@ -65,7 +65,7 @@ var headlessPods = []string{"web-0", "web-1", "web-2"}
 // hostname and subdomain give them records of their own, and waits until
 // CoreDNS serves them. Three addresses make the order of the Service's
 // A records vary from one answer to the next.
-func setupHeadless(ctx context.Context, t *testing.T, e env) []string {
+func setupHeadless(ctx context.Context, t *testing.T, e *env) []string {
 	svc := hostnamesService("web", map[string]string{"app": "web"}, intstr.FromInt32(servePort))
 	svc.Spec.ClusterIP = corev1.ClusterIPNone
 	var pods []podSpec
@@ -85,7 +85,7 @@ func setupHeadless(ctx context.Context, t *testing.T, e env) []string {
 // setupExternalName makes Service alias a CNAME to the ClusterIP Service
 // backend of the same namespace, which CoreDNS resolves without any
 // outside network.
-func setupExternalName(ctx context.Context, t *testing.T, e env) []string {
+func setupExternalName(ctx context.Context, t *testing.T, e *env) []string {
 	backend := create(ctx, t, e.c.Client, e.ns,
 		hostnamesService("backend", map[string]string{"app": "backend"}, intstr.FromInt32(servePort)))
 	create(ctx, t, e.c.Client, e.ns, &corev1.Service{
@@ -98,7 +98,7 @@ func setupExternalName(ctx context.Context, t *testing.T, e env) []string {
 
 // checkExternalName checks that the trace asked for the alias's CNAME and
 // got the backend's name.
-func checkExternalName(ctx context.Context, t *testing.T, e env, r result) {
+func checkExternalName(ctx context.Context, t *testing.T, e *env, r result) {
 	checkDNSLive(t, r, fqdn("alias", e.ns))
 	target := fqdn("backend", e.ns)
 	found := slices.ContainsFunc(r.doc.DNS.Checks, func(c dnsCheck) bool {
@@ -112,7 +112,7 @@ func checkExternalName(ctx context.Context, t *testing.T, e env, r result) {
 }
 
 // waitPodsReady waits until n pods of e.ns report Ready.
-func waitPodsReady(ctx context.Context, t *testing.T, e env, n int) {
+func waitPodsReady(ctx context.Context, t *testing.T, e *env, n int) {
 	t.Helper()
 	poll(ctx, t, 60*time.Second, fmt.Sprintf("%d ready pods in %s", n, e.ns), func(ctx context.Context) (bool, error) {
 		pods, err := e.c.Client.CoreV1().Pods(e.ns).List(ctx, metav1.ListOptions{})
@@ -130,7 +130,7 @@ func waitPodsReady(ctx context.Context, t *testing.T, e env, n int) {
 }
 
 // podIPs are the addresses of the pods of e.ns, by name.
-func podIPs(ctx context.Context, t *testing.T, e env) map[string]string {
+func podIPs(ctx context.Context, t *testing.T, e *env) map[string]string {
 	t.Helper()
 	pods, err := e.c.Client.CoreV1().Pods(e.ns).List(ctx, metav1.ListOptions{})
 	if err != nil {

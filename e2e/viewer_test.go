@@ -19,13 +19,13 @@ func TestViewerRBAC(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ns := newNamespace(ctx, t, c.Client, "e2e-viewer")
-	e := env{s: s, c: c, ns: ns}
 	create(ctx, t, c.Client, ns,
 		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
 		threePods(nil)...)
 	waitEndpoints(ctx, t, c.Client, ns, "hostnames", 3, 3)
 
 	r := s.svctrace(ctx, t, c.ViewerKubeconfig, "hostnames", "-n", ns)
+	t.Logf("without rights: %s", r)
 	if r.exit != 1 {
 		t.Errorf("without rights: exit code %d, want 1\n%s", r.exit, r)
 	}
@@ -51,11 +51,12 @@ func TestViewerRBAC(t *testing.T) {
 		r = s.svctrace(ctx, t, c.ViewerKubeconfig, "hostnames", "-n", ns)
 		return r.exit != 1, nil
 	})
+	t.Logf("with %s: %s", role, r)
 	checkResult(t, r, expect{exit: 0})
 	for _, gap := range r.doc.Unchecked {
 		t.Errorf("with %s the trace still could not %s %s in %q", role, gap.Verb, gap.Resource, gap.Namespace)
 	}
 	if eps := endpointsOf(t, r); len(eps) != 3 {
-		t.Errorf("with %s the trace lists %d endpoints, want 3 (%s)", role, len(eps), e.ns)
+		t.Errorf("with %s the trace lists %d endpoints, want 3 (%s)", role, len(eps), ns)
 	}
 }
