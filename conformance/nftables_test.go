@@ -1,0 +1,143 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+	"github.com/svctrace/kubectl-svctrace/harness"
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// TestNFTables runs kube-proxy in nftables mode and checks, for every
+// fixture, the packet walks and the drift against the node's real
+// `nft -j list ruleset`; then it damages the ruleset and expects drift.
+func TestNFTables(t *testing.T) {
+	harness.RequireE2E(t)
+	ctx, c := startCluster(t, "nftables")
+	fxs := fixtures()
+	deploy(ctx, t, c, fxs)
+	waitNFTMatch(ctx, t, c, fxs)
+
+	t.Run("service-ips element deleted", func(t *testing.T) {
+		svc, err := c.Client.CoreV1().Services(namespace).Get(ctx, "one", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := []string{svc.Spec.ClusterIP, "tcp", "80"}
+		rs := nftTamper(ctx, t, c, func(t *nftables.Table) bool {
+			_, found := t.Set(nftables.MapServiceIPs).Lookup(key)
+			return !found
+		}, fmt.Sprintf("delete element ip kube-proxy %s { %s }", nftables.MapServiceIPs, strings.Join(key, " . ")))
+		_, tr := traceOf(ctx, t, c, "one", trace.DataplaneInput{NFT: rs, NFTName: "nft"})
+		if !hasFinding(tr, nftables.NFTServiceMissing) {
+			t.Errorf("after deleting the service-ips element of %s: no %s finding; dataplane findings:\n%s",
+				svc.Spec.ClusterIP, nftables.NFTServiceMissing, strings.Join(dataplaneFindings(tr), "\n"))
+		}
+		got := outcomes(tr)[walkKey{namespace + "/one", "pod", svc.Spec.ClusterIP + ":80"}]
+		for target := range got {
+			if strings.Contains(target, ":") {
+				t.Errorf("walk without a service-ips element still translates: %s", fmtOutcomes(got))
+			}
+		}
+	})
+
+	t.Run("service chain flushed", func(t *testing.T) {
+		chain := nftables.ServiceChain(nftables.PortName{Namespace: namespace, Name: "three", Protocol: "tcp", Port: "http"})
+		rs := nftTamper(ctx, t, c, func(t *nftables.Table) bool {
+			ch := t.Chain(chain)
+			return ch != nil && len(ch.Rules) == 0
+		}, fmt.Sprintf("flush chain ip kube-proxy %s", chain))
+		_, tr := traceOf(ctx, t, c, "three", trace.DataplaneInput{NFT: rs, NFTName: "nft"})
+		if !hasFinding(tr, nftables.NFTEndpointMissing) {
+			t.Errorf("after flushing %s: no %s finding; dataplane findings:\n%s",
+				chain, nftables.NFTEndpointMissing, strings.Join(dataplaneFindings(tr), "\n"))
+		}
+	})
+}
+
+// nftProblems traces every fixture through rs and lists where the walks
+// disagree with the endpoints or the trace reports drift.
+func nftProblems(ctx context.Context, t *testing.T, c *harness.Cluster, rs *nftables.Ruleset, fxs []fixture) []string {
+	var out []string
+	for _, fx := range fxs {
+		for _, from := range []string{"pod", "external"} {
+			in, tr := traceOf(ctx, t, c, fx.name, trace.DataplaneInput{NFT: rs, NFTName: "nft", From: from})
+			if from == "pod" {
+				for _, f := range dataplaneFindings(tr) {
+					out = append(out, fx.name+": drift: "+f)
+				}
+			}
+			if reachable(in.Service, from) {
+				for _, bad := range checkWalks(in, tr, c.Node.Name, from, false) {
+					out = append(out, fx.name+": "+bad)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// waitNFTMatch waits until every fixture traces cleanly through the node's
+// ruleset, and reports what is still wrong at the end.
+func waitNFTMatch(ctx context.Context, t *testing.T, c *harness.Cluster, fxs []fixture) {
+	t.Helper()
+	var (
+		problems []string
+		last     error
+	)
+	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		var rs *nftables.Ruleset
+		if rs, last = nftRuleset(ctx, c); last != nil {
+			return false, nil
+		}
+		problems = nftProblems(ctx, t, c, rs, fxs)
+		return len(problems) == 0, nil
+	})
+	if last != nil {
+		t.Fatal(last)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+func nftRuleset(ctx context.Context, c *harness.Cluster) (*nftables.Ruleset, error) {
+	out, err := c.Node.Exec(ctx, "nft", "-j", "list", "ruleset")
+	if err != nil {
+		return nil, fmt.Errorf("nft -j list ruleset in node %s: %w: %s", c.Node.NetNS, err, out)
+	}
+	rs, err := nftables.ParseJSON(bytes.NewReader(out))
+	if err != nil {
+		return nil, fmt.Errorf("parse nft -j list ruleset of node %s: %w", c.Node.NetNS, err)
+	}
+	return rs, nil
+}
+
+// nftTamper runs nft commands in the node and reads the ruleset right
+// after; done checks that kube-proxy did not repair it in between.
+func nftTamper(ctx context.Context, t *testing.T, c *harness.Cluster, done func(*nftables.Table) bool, cmds ...string) *nftables.Ruleset {
+	t.Helper()
+	for _, cmd := range cmds {
+		if out, err := c.Node.Exec(ctx, "nft", cmd); err != nil {
+			t.Fatalf("nft %s: %v: %s", cmd, err, out)
+		}
+	}
+	rs, err := nftRuleset(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := rs.KubeProxy(knftables.IPv4Family)
+	if table == nil || !done(table) {
+		t.Fatal("the node's ruleset does not show the edit: kube-proxy repaired it before it was read; run again")
+	}
+	return rs
+}
