@@ -1,11 +1,23 @@
 // Package e2e runs `kubectl svctrace` end to end: the real kubectl finds the
-// freshly built plugin on PATH and traces Services of a real local cluster
-// (package harness), and the tests check the findings and exit codes of its
-// JSON output.
+// plugin, built once by TestMain, first on PATH and traces Services of one
+// real local cluster (package harness) shared by every scenario, each in a
+// namespace of its own. The tests check the findings, DNS checks, endpoints,
+// packet walks and exit codes of the JSON output against the live cluster:
+//
+//   - healthy hostnames: no warning or error, live DNS answers, connections
+//     to the ClusterIP from the node reach only endpoints the trace lists,
+//     and packet walks through the node's real iptables rules
+//   - selector typo, a failing readiness probe (HTTP 503 or refused), a
+//     missing named targetPort, a pod on a Node that does not exist
+//   - headless Service with per-pod DNS records, ExternalName CNAME
+//   - user viewer without rights (exit 1) and with deploy/clusterrole.yaml
+//   - a Service that does not exist, here or only in another namespace
 //
 // The tests need root and the cluster binaries (`make cluster-bins`). They
 // run when SVCTRACE_E2E=1 or CI=true; under CI=true they fail instead of
-// skipping when they cannot run.
+// skipping when they cannot run. A failed run keeps the cluster's state and
+// logs and names the directory.
 //
+//	make cluster-bins
 //	SVCTRACE_E2E=1 go test -count=1 -v ./e2e/
 package e2e

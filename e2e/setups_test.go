@@ -13,6 +13,50 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
+func setupSelectorTypo(ctx context.Context, t *testing.T, e *env) []string {
+	create(ctx, t, e.c.Client, e.ns,
+		hostnamesService("hostnames", map[string]string{"app": "hostname"}, intstr.FromInt32(servePort)),
+		threePods(nil)...)
+	waitPodsReady(ctx, t, e, 3)
+	return []string{"hostnames", "-n", e.ns}
+}
+
+// setupOneNotReady makes hostnames-2 fail its readiness probe.
+func setupOneNotReady(ctx context.Context, t *testing.T, e *env, breakPod func(*podSpec)) []string {
+	create(ctx, t, e.c.Client, e.ns,
+		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
+		threePods(func(i int, p *podSpec) {
+			if i == 2 {
+				breakPod(p)
+			}
+		})...)
+	waitEndpoints(ctx, t, e.c.Client, e.ns, "hostnames", 3, 2)
+	return []string{"hostnames", "-n", e.ns}
+}
+
+func checkTwoReady(ctx context.Context, t *testing.T, e *env, r result) {
+	var ready, notReady []string
+	for _, ep := range endpointsOf(t, r) {
+		if ep.Ready {
+			ready = append(ready, ep.Pod)
+		} else {
+			notReady = append(notReady, ep.Pod)
+		}
+	}
+	slices.Sort(ready)
+	if !slices.Equal(ready, []string{"hostnames-0", "hostnames-1"}) || !slices.Equal(notReady, []string{"hostnames-2"}) {
+		t.Errorf("trace endpoints: ready %v, not ready %v; want ready [hostnames-0 hostnames-1], not ready [hostnames-2]\n%s", ready, notReady, r)
+	}
+}
+
+func setupNamedPortMissing(ctx context.Context, t *testing.T, e *env) []string {
+	create(ctx, t, e.c.Client, e.ns,
+		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromString("http")),
+		threePods(func(_ int, p *podSpec) { p.portName = "web" })...)
+	waitPodsReady(ctx, t, e, 3)
+	return []string{"hostnames", "-n", e.ns}
+}
+
 // ghostNode is a node no Node object exists for.
 const ghostNode = "node-ghost"
 
