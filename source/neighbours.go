@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"sort"
 
 	"golang.org/x/sync/errgroup"
@@ -20,7 +21,11 @@ func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) er
 	if len(sel) == 0 || r.in.Service.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
 	}
-	list, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(sel).String()})
+	selector, err := labels.ValidatedSelectorFromSet(sel)
+	if err != nil {
+		return fmt.Errorf("service %s/%s has an invalid selector: %w; fix spec.selector", ns, r.in.Service.Name, err)
+	}
+	list, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
 	if err != nil {
 		return r.gap("list", "pods", ns, err)
 	}

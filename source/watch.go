@@ -42,8 +42,8 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 	})
 	_, _ = sliceF.Discovery().V1().EndpointSlices().Informer().AddEventHandler(handler)
 	started := []informers.SharedInformerFactory{svcF, sliceF}
-	if len(selector) > 0 {
-		podF := factory(func(o *metav1.ListOptions) { o.LabelSelector = labels.SelectorFromSet(selector).String() })
+	if sel, err := labels.ValidatedSelectorFromSet(selector); err == nil && len(selector) > 0 {
+		podF := factory(func(o *metav1.ListOptions) { o.LabelSelector = sel.String() })
 		_, _ = podF.Core().V1().Pods().Informer().AddEventHandler(handler)
 		started = append(started, podF)
 	}

@@ -74,6 +74,7 @@ func TestCommandLine(t *testing.T) {
 		{"unknown flag", []string{"--bogus"}, nil, ExitUsage, "", "unknown flag: --bogus"},
 		{"no service named", []string{"-f", scenarioPath("healthy.yaml")}, nil, ExitUsage, "", "name the Service to trace"},
 		{"not a service", []string{"--demo", "deploy/web"}, nil, ExitUsage, "", `"deploy/web" is not a Service`},
+		{"invalid name", []string{"--demo", "Web,x"}, nil, ExitUsage, "", `"Web,x" is not a valid Service name`},
 		{"too many args", []string{"a", "b"}, nil, ExitUsage, "", "accepts at most 1 arg"},
 		{"demo and file", []string{"--demo", "-f", "x.yaml"}, nil, ExitUsage, "", "--demo and --filename"},
 		{"missing file", []string{"-f", "nope.yaml", "web"}, nil, ExitFailed, "", "nope.yaml"},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -128,6 +129,12 @@ func (o *options) Complete(args []string) error {
 func (o *options) Validate() error {
 	if o.name == "" {
 		return errors.New("name the Service to trace: kubectl svctrace SERVICE (or --demo)")
+	}
+	if errs := validation.IsDNS1035Label(o.name); len(errs) > 0 {
+		return fmt.Errorf("%q is not a valid Service name: %s", o.name, strings.Join(errs, "; "))
+	}
+	if errs := validation.IsDNS1123Label(o.namespace); len(errs) > 0 {
+		return fmt.Errorf("%q is not a valid namespace: %s", o.namespace, strings.Join(errs, "; "))
 	}
 	switch o.output {
 	case "", "wide", "json", "yaml":
