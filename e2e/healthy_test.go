@@ -78,29 +78,52 @@ func get(ctx context.Context, hc *http.Client, url string) string {
 	return strings.TrimSpace(string(body))
 }
 
-// dumpRules waits until kube-proxy DNATs to every ready endpoint of the
-// Service, then saves the node's iptables-save output to a file.
-func dumpRules(ctx context.Context, t *testing.T, e *env, service string) string {
+// ruleDump says, for each kube-proxy mode, how to read the node's rules,
+// how a DNAT to an endpoint shows in them, and which flag traces them.
+var ruleDump = map[string]struct {
+	cmd  []string
+	dnat func(ip string) string
+	flag string
+}{
+	"iptables": {
+		cmd:  []string{"iptables-save"},
+		dnat: func(ip string) string { return "--to-destination " + ip + ":9376" },
+		flag: "--iptables-save",
+	},
+	"nftables": {
+		cmd:  []string{"nft", "-j", "list", "ruleset"},
+		// An element of the service chain's numgen dnat map.
+		dnat: func(ip string) string { return `{"concat": ["` + ip + `", 9376]}` },
+		flag: "--nft",
+	},
+}
+
+// withNodeRules waits until kube-proxy DNATs to every ready endpoint of
+// the Service, saves the node's rules to a file and adds the flag that
+// traces them to args.
+func withNodeRules(ctx context.Context, t *testing.T, e *env, service string, args []string) []string {
 	t.Helper()
+	mode := e.s.proxyMode
+	d := ruleDump[mode]
 	eps := waitEndpoints(ctx, t, e.c.Client, e.ns, service, 3, 3)
 	var dump []byte
-	poll(ctx, t, 30*time.Second, "kube-proxy rules for "+e.ns+"/"+service, func(ctx context.Context) (bool, error) {
+	poll(ctx, t, 30*time.Second, "kube-proxy "+mode+" rules for "+e.ns+"/"+service, func(ctx context.Context) (bool, error) {
 		var err error
-		if dump, err = e.c.Node.Exec(ctx, "iptables-save"); err != nil {
+		if dump, err = e.c.Node.Exec(ctx, d.cmd[0], d.cmd[1:]...); err != nil {
 			return false, nil
 		}
 		for _, ep := range eps {
-			if !strings.Contains(string(dump), "--to-destination "+ep.Addresses[0]+":9376") {
+			if !strings.Contains(string(dump), d.dnat(ep.Addresses[0])) {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
-	path := filepath.Join(t.TempDir(), "iptables-save.txt")
+	path := filepath.Join(t.TempDir(), mode+".dump")
 	if err := os.WriteFile(path, dump, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return append(args, d.flag, path, "--node", e.c.Node.Name)
 }
 
 // checkNodeRules checks that the trace walked the node's real rules: a
@@ -115,13 +138,13 @@ func checkNodeRules(ctx context.Context, t *testing.T, e *env, r result) {
 	}
 	var walks []walk
 	for _, dp := range r.doc.Dataplane {
-		if dp.Node != "node-1" || dp.Mode != "iptables" {
-			t.Errorf("dataplane hop of node %q mode %q, want node-1 iptables", dp.Node, dp.Mode)
+		if dp.Node != e.c.Node.Name || dp.Mode != e.s.proxyMode {
+			t.Errorf("dataplane hop of node %q mode %q, want %s %s", dp.Node, dp.Mode, e.c.Node.Name, e.s.proxyMode)
 		}
 		walks = append(walks, dp.Walks...)
 	}
 	if len(walks) == 0 {
-		t.Fatalf("trace walked no packet through the iptables dump\n%s", r)
+		t.Fatalf("trace walked no packet through the %s dump\n%s", e.s.proxyMode, r)
 	}
 	for _, w := range walks {
 		var got []string

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 type suite struct {
 	// skip or fail, when set, is why the scenarios cannot run here.
 	skip, fail string
+	// proxyMode is kube-proxy's: SVCTRACE_E2E_PROXY_MODE, else iptables.
+	proxyMode string
 
 	binDir  string // holds kubectl-svctrace; first on the child's PATH
 	kubectl string // the real kubectl, found on the original PATH
@@ -43,6 +46,10 @@ func runSuite(m *testing.M) int {
 	s := &suite{}
 	shared = s
 	s.skip, s.fail = gate(os.Getenv, os.Geteuid())
+	s.proxyMode = cmp.Or(os.Getenv("SVCTRACE_E2E_PROXY_MODE"), "iptables")
+	if _, ok := ruleDump[s.proxyMode]; !ok && s.fail == "" {
+		s.fail = fmt.Sprintf("SVCTRACE_E2E_PROXY_MODE=%q: want iptables or nftables", s.proxyMode)
+	}
 	if s.skip != "" || s.fail != "" {
 		return m.Run()
 	}
@@ -153,7 +160,7 @@ func (s *suite) startCluster() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, Logf: logf})
+	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: s.proxyMode, Logf: logf})
 	logf("cluster up in %s", time.Since(begin).Round(time.Millisecond))
 }
 

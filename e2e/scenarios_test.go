@@ -43,8 +43,7 @@ func TestScenarios(t *testing.T) {
 		{
 			name: "healthy with node rules",
 			setup: func(ctx context.Context, t *testing.T, e *env) []string {
-				args := setupHealthy(ctx, t, e)
-				return append(args, "--iptables-save", dumpRules(ctx, t, e, "hostnames"), "--node", "node-1")
+				return withNodeRules(ctx, t, e, "hostnames", setupHealthy(ctx, t, e))
 			},
 			want:  expect{exit: 0},
 			check: checkNodeRules,
