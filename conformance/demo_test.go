@@ -66,7 +66,7 @@ func TestCaptureDemoDumps(t *testing.T) {
 			createDemo(ctx, t, c)
 			var dump []byte
 			var problems []string
-			err := wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+			err := wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
 				out, err := c.Node.Exec(ctx, m.cmd[0], m.cmd[1:]...)
 				if err != nil {
 					return false, nil

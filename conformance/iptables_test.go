@@ -104,11 +104,13 @@ func waitRulesMatch(ctx context.Context, t *testing.T, c *harness.Cluster) (*exp
 		diffs map[string]string
 		last  error
 	)
-	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-		var want *iptables.Dump
+	// The condition uses ctx, not the poll's own context, so the last
+	// reading is not cut short when the poll times out.
+	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
 		if got, last = iptablesSave(ctx, c); last != nil {
 			return false, nil
 		}
+		var want *iptables.Dump
 		if rs, want, last = generate(ctx, c, got); last != nil {
 			return false, nil
 		}

@@ -94,7 +94,7 @@ func waitNFTMatch(ctx context.Context, t *testing.T, c *harness.Cluster, fxs []f
 		problems []string
 		last     error
 	)
-	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
 		var rs *nftables.Ruleset
 		if rs, last = nftRuleset(ctx, c); last != nil {
 			return false, nil
