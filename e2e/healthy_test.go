@@ -43,24 +43,33 @@ func checkHealthy(ctx context.Context, t *testing.T, e *env, r result) {
 	if len(pods) != 3 {
 		t.Fatalf("trace lists ready endpoints of pods %v on port %d, want 3\n%s", pods, servePort, r)
 	}
-	svc, err := e.c.Client.CoreV1().Services(e.ns).Get(ctx, "hostnames", metav1.GetOptions{})
+	url, names := getFromNode(ctx, t, e, "hostnames", 10)
+	for _, name := range names {
+		if !slices.Contains(pods, name) {
+			t.Errorf("GET %s from the node reached %q, which is not among the trace's endpoints %v", url, name, pods)
+		}
+	}
+}
+
+// getFromNode sends n requests from the node to the ClusterIP of service
+// once one gets through, and returns the URL and the pods that answered.
+func getFromNode(ctx context.Context, t *testing.T, e *env, service string, n int) (string, []string) {
+	t.Helper()
+	svc, err := e.c.Client.CoreV1().Services(e.ns).Get(ctx, service, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	url := "http://" + svc.Spec.ClusterIP + ":80/"
 	hc := e.c.Node.HTTPClient(2 * time.Second)
-	var name string
 	// kube-proxy syncs at most once a second after the slice changed.
 	poll(ctx, t, 30*time.Second, "a backend answering "+url+" from node "+e.c.Node.NetNS, func(ctx context.Context) (bool, error) {
-		name = get(ctx, hc, url)
-		return name != "", nil
+		return get(ctx, hc, url) != "", nil
 	})
-	for range 10 {
-		if !slices.Contains(pods, name) {
-			t.Errorf("GET %s from the node reached %q, which is not among the trace's endpoints %v", url, name, pods)
-		}
-		name = get(ctx, hc, url)
+	names := make([]string, n)
+	for i := range names {
+		names[i] = get(ctx, hc, url)
 	}
+	return url, names
 }
 
 // get returns the body of url, the name of the pod that answered, or "".
@@ -91,7 +100,7 @@ var ruleDump = map[string]struct {
 		flag: "--iptables-save",
 	},
 	"nftables": {
-		cmd:  []string{"nft", "-j", "list", "ruleset"},
+		cmd: []string{"nft", "-j", "list", "ruleset"},
 		// An element of the service chain's numgen dnat map.
 		dnat: func(ip string) string { return `{"concat": ["` + ip + `", 9376]}` },
 		flag: "--nft",

@@ -71,6 +71,8 @@ type podSpec struct {
 	deaf bool
 	// hostname and subdomain give the pod a DNS name under a headless Service.
 	hostname, subdomain string
+	// terminateDelay keeps the pod serving this long after its deletion.
+	terminateDelay time.Duration
 }
 
 func (p podSpec) pod() *corev1.Pod {
@@ -81,12 +83,19 @@ func (p podSpec) pod() *corev1.Pod {
 	if p.deaf {
 		ann[harness.AnnotationListen] = "8080/tcp"
 	}
+	var grace *int64
+	if p.terminateDelay > 0 {
+		ann[harness.AnnotationTerminateDelay] = p.terminateDelay.String()
+		g := int64(p.terminateDelay/time.Second) + 30
+		grace = &g
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Labels: p.labels, Annotations: ann},
 		Spec: corev1.PodSpec{
-			NodeName:  "node-1",
-			Hostname:  p.hostname,
-			Subdomain: p.subdomain,
+			TerminationGracePeriodSeconds: grace,
+			NodeName:                      "node-1",
+			Hostname:                      p.hostname,
+			Subdomain:                     p.subdomain,
 			Containers: []corev1.Container{{
 				Name:  "hostnames",
 				Image: "registry.k8s.io/serve_hostname",

@@ -53,12 +53,14 @@ type portHop struct {
 }
 
 type endpoint struct {
-	Address  string `json:"address"`
-	Port     int32  `json:"port"`
-	Ready    bool   `json:"ready"`
-	Pod      string `json:"pod"`
-	Node     string `json:"node"`
-	Hostname string `json:"hostname"`
+	Address     string `json:"address"`
+	Port        int32  `json:"port"`
+	Ready       bool   `json:"ready"`
+	Serving     bool   `json:"serving"`
+	Terminating bool   `json:"terminating"`
+	Pod         string `json:"pod"`
+	Node        string `json:"node"`
+	Hostname    string `json:"hostname"`
 }
 
 // walk is one packet walked through a node's rules, with where it ends.

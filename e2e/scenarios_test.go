@@ -95,6 +95,14 @@ func TestScenarios(t *testing.T) {
 			}},
 		},
 		{
+			name:  "only a terminating endpoint left",
+			setup: setupOnlyTerminating,
+			want: expect{exit: 0, also: []string{"NoReadyEndpoints"}, findings: []wantFinding{
+				{id: "TerminatingEndpoints", subject: "service/hostnames", contains: []string{"hostnames-0"}},
+			}},
+			check: checkOnlyTerminating,
+		},
+		{
 			name:  "headless with pod hostnames",
 			setup: setupHeadless,
 			want: expect{exit: 0, findings: []wantFinding{

@@ -195,3 +195,43 @@ func isReady(p *corev1.Pod) bool {
 	}
 	return false
 }
+
+// setupOnlyTerminating deletes the only pod of hostnames while it keeps
+// serving, as a pod draining connections in its grace period does.
+func setupOnlyTerminating(ctx context.Context, t *testing.T, e *env) []string {
+	client := e.c.Client
+	create(ctx, t, client, e.ns,
+		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
+		podSpec{name: "hostnames-0", labels: map[string]string{"app": "hostnames"}, terminateDelay: 2 * time.Minute})
+	waitEndpoints(ctx, t, client, e.ns, "hostnames", 1, 1)
+	if err := client.CoreV1().Pods(e.ns).Delete(ctx, "hostnames-0", metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete pod %s/hostnames-0: %v", e.ns, err)
+	}
+	poll(ctx, t, 30*time.Second, "a serving, terminating endpoint of "+e.ns+"/hostnames", func(ctx context.Context) (bool, error) {
+		eps := waitEndpoints(ctx, t, client, e.ns, "hostnames", 1, 0)
+		c := eps[0].Conditions
+		return c.Terminating != nil && *c.Terminating && c.Serving != nil && *c.Serving, nil
+	})
+	return []string{"hostnames", "-n", e.ns}
+}
+
+// checkOnlyTerminating checks that connections from the node still reach
+// the terminating pod, as kube-proxy falls back to serving terminating
+// endpoints, and that the trace does not claim otherwise.
+func checkOnlyTerminating(ctx context.Context, t *testing.T, e *env, r result) {
+	eps := endpointsOf(t, r)
+	if len(eps) != 1 || eps[0].Pod != "hostnames-0" || eps[0].Ready || !eps[0].Serving || !eps[0].Terminating {
+		t.Errorf("trace endpoints %+v; want hostnames-0 serving and terminating, not ready", eps)
+	}
+	url, names := getFromNode(ctx, t, e, "hostnames", 5)
+	for _, name := range names {
+		if name != "hostnames-0" {
+			t.Errorf("GET %s from the node reached %q, want the terminating hostnames-0", url, name)
+		}
+	}
+	for _, f := range r.doc.Findings {
+		if strings.Contains(f.Message, "refused") {
+			t.Errorf("finding %s says %q, yet GET %s from the node reached hostnames-0", f.ID, f.Message, url)
+		}
+	}
+}
