@@ -160,8 +160,8 @@ func (tw *textWriter) endpoint(e trace.EndpointHop) string {
 }
 
 func (tw *textWriter) pods(t *trace.Trace) []section {
-	if len(t.Service.Selector) == 0 {
-		return nil
+	if len(t.Service.Selector) == 0 || t.Service.ExternalName != "" {
+		return nil // an ExternalName Service's selector selects nothing
 	}
 	ready := 0
 	var items []string

@@ -3,7 +3,8 @@ package trace
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
+	"sort"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -73,6 +74,8 @@ func dnsHop(in Input, t *Trace) []Finding {
 }
 
 // dnsChecks pairs each question with the expected and answered values.
+// Answers compare as sets: CoreDNS's loadbalance plugin shuffles them. An
+// ExternalName's target may resolve to any address, in either family.
 func dnsChecks(e *dns.Expectation, obs *DNSObservation) []DNSCheck {
 	answered := map[dns.Question]*dns.Answer{}
 	if obs != nil && obs.Err == nil {
@@ -80,9 +83,19 @@ func dnsChecks(e *dns.Expectation, obs *DNSObservation) []DNSCheck {
 			answered[a.Question] = a
 		}
 	}
+	targetResolves := false
+	for _, t := range []dns.RecordType{dns.TypeA, dns.TypeAAAA} {
+		if a := answered[dns.Question{Name: e.ExternalName, Type: t}]; e.ExternalName != "" && a != nil && len(a.OfType(t)) > 0 {
+			targetResolves = true
+		}
+	}
 	var out []DNSCheck
 	for _, q := range e.Questions() {
 		c := DNSCheck{Name: q.Name, Type: string(q.Type), Expected: []string{}}
+		target := e.ExternalName != "" && q.Name == e.ExternalName
+		if target {
+			c.Expected = []string{"any address"}
+		}
 		for _, r := range e.Records {
 			if r.Name == q.Name && r.Type == q.Type {
 				c.Expected = append(c.Expected, recordValue(r))
@@ -94,7 +107,12 @@ func dnsChecks(e *dns.Expectation, obs *DNSObservation) []DNSCheck {
 			for _, r := range a.OfType(q.Type) {
 				c.Answered = append(c.Answered, recordValue(r))
 			}
-			c.OK = strings.Join(c.Expected, ",") == strings.Join(c.Answered, ",")
+			sort.Strings(c.Answered)
+			sort.Strings(c.Expected)
+			c.OK = slices.Equal(c.Expected, c.Answered)
+			if target {
+				c.OK = targetResolves
+			}
 		}
 		out = append(out, c)
 	}

@@ -31,8 +31,10 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 	for _, sl := range t.Slices {
 		ready += sl.Ready
 	}
-	if ready > 0 || (len(in.Service.Spec.Selector) == 0 && len(in.EndpointSlices) == 0) {
-		// A selectorless Service without slices is reported as NoSelector.
+	if ready > 0 || servingTerminating(t) || (len(in.Service.Spec.Selector) == 0 && len(in.EndpointSlices) == 0) {
+		// kube-proxy falls back to serving terminating endpoints
+		// (TerminatingEndpoints says so); a selectorless Service without
+		// slices is reported as NoSelector.
 		return Finding{}, false
 	}
 	msg := fmt.Sprintf("service has no ready endpoints: its %d EndpointSlice(s) hold none", len(t.Slices))
@@ -85,11 +87,16 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 			}
 		}
 	}
+	missingNode := map[string]bool{}
+	for _, n := range in.MissingNodes {
+		missingNode[n] = true
+	}
 	var unpublished []string
 	for _, p := range t.Pods {
 		// A pod that resolves no Service port is left out of the slices on
-		// purpose; NamedPortNotFound explains it.
-		if !p.Ready || !servesSomePort[p.Name] {
+		// purpose (NamedPortNotFound explains it), and so is a pod on a
+		// Node that does not exist (NodeNotFound).
+		if !p.Ready || !servesSomePort[p.Name] || missingNode[p.Node] {
 			continue
 		}
 		for _, ip := range p.IPs {
@@ -140,15 +147,18 @@ func terminating(in Input, t *Trace) (Finding, bool) {
 	if len(names) == 0 {
 		return Finding{}, false
 	}
-	msg := fmt.Sprintf("%d endpoint(s) are terminating: %s; kube-proxy sends them new connections only while no ready endpoint exists", len(names), limitList(names, 5))
-	if !anyReady {
-		msg = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy falls back to those still serving", limitList(names, 5))
-	}
-	return Finding{
+	f := Finding{
 		ID: TerminatingEndpoints, Severity: SeverityInfo, Subject: "service/" + in.Name,
-		Message: msg,
+		Message: fmt.Sprintf("%d endpoint(s) are terminating: %s; kube-proxy sends them new connections only while no ready endpoint exists", len(names), limitList(names, 5)),
 		Hint:    "expected during a rollout; if it lasts, look for pods stuck in Terminating: kubectl get pods -n " + in.Namespace,
-	}, true
+	}
+	if !anyReady {
+		// The Service still answers, through pods that are going away.
+		f.Severity = SeverityWarning
+		f.Message = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy falls back to those still serving until they stop, then connections are refused", limitList(names, 5))
+		f.Hint = "start new ready pods before the old ones finish terminating (check the Deployment's rollout: kubectl rollout status -n " + in.Namespace + "); " + f.Hint
+	}
+	return f, true
 }
 
 func endpointName(e EndpointHop) string {
@@ -156,4 +166,17 @@ func endpointName(e EndpointHop) string {
 		return fmt.Sprintf("%s (%s)", e.Address, e.Pod)
 	}
 	return e.Address
+}
+
+// servingTerminating reports whether some endpoint is terminating but still
+// serving: kube-proxy uses those when no endpoint is ready.
+func servingTerminating(t *Trace) bool {
+	for _, p := range t.Ports {
+		for _, e := range p.Endpoints {
+			if e.Terminating && e.Serving {
+				return true
+			}
+		}
+	}
+	return false
 }
