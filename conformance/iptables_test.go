@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	"github.com/svctrace/kubectl-svctrace/harness"
@@ -25,6 +26,16 @@ func TestIPTables(t *testing.T) {
 	fxs := fixtures()
 	deploy(ctx, t, c, fxs)
 	rs, dump := waitRulesMatch(ctx, t, c)
+
+	t.Run("shared rules", func(t *testing.T) {
+		_, want, err := generate(ctx, c, dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(lines(sharedRules(want, rs)), lines(sharedRules(dump, rs))); d != "" {
+			t.Errorf("rules of no service differ from kube-proxy's (-generated +node):\n%s", d)
+		}
+	})
 
 	for _, fx := range fxs {
 		t.Run(fx.name, func(t *testing.T) {

@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/knftables"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	"github.com/svctrace/kubectl-svctrace/harness"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -75,6 +77,7 @@ func nftProblems(ctx context.Context, t *testing.T, c *harness.Cluster, rs *nfta
 				for _, f := range dataplaneFindings(tr) {
 					out = append(out, fx.name+": drift: "+f)
 				}
+				out = append(out, nftChainProblems(t, in, rs.KubeProxy(knftables.IPv4Family), c.Node.Name)...)
 			}
 			if reachable(in.Service, from) {
 				for _, bad := range checkWalks(in, tr, c.Node.Name, from, false) {
@@ -84,6 +87,40 @@ func nftProblems(ctx context.Context, t *testing.T, c *harness.Cluster, rs *nfta
 		}
 	}
 	return out
+}
+
+// nftChainProblems compares the chains kube-proxy wrote for the Service
+// with the expectation: the same chains, each with as many rules. (The
+// expectation holds rules as kube-proxy sends them to nft, which prints
+// them differently, so their text is not compared.)
+func nftChainProblems(t *testing.T, in *trace.Input, table *nftables.Table, node string) []string {
+	t.Helper()
+	var slices []*discoveryv1.EndpointSlice
+	for i := range in.EndpointSlices {
+		slices = append(slices, &in.EndpointSlices[i])
+	}
+	exp, err := nftables.Expected(in.Service, slices, nftables.ExpectOptions{NodeName: node, ClusterCIDR: harness.ClusterCIDR})
+	if err != nil {
+		t.Fatalf("expected nftables rules of %s/%s: %v", in.Namespace, in.Name, err)
+	}
+	want := map[string]int{}
+	for _, p := range exp.Ports {
+		for _, ch := range p.Chains {
+			want[ch.Name] = len(ch.Rules)
+		}
+	}
+	got := map[string]int{}
+	if table != nil {
+		for _, ch := range table.Chains {
+			if strings.Contains(ch.Name, "-"+in.Namespace+"/"+in.Name+"/") {
+				got[ch.Name] = len(ch.Rules)
+			}
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		return []string{fmt.Sprintf("%s: chains and their rule counts (-expected +node):\n%s", in.Name, d)}
+	}
+	return nil
 }
 
 // waitNFTMatch waits until every fixture traces cleanly through the node's

@@ -68,7 +68,7 @@ func ruleDiffs(rs *expected.Ruleset, want, got *iptables.Dump) map[string]string
 		for _, ch := range ownChains(sp) {
 			owned[ch] = true
 		}
-		if d := cmp.Diff(serviceRules(want, sp), serviceRules(got, sp)); d != "" {
+		if d := cmp.Diff(lines(serviceRules(want, sp)), lines(serviceRules(got, sp))); d != "" {
 			out[sp.ID] = "(-generated +node):\n" + d
 		}
 	}
@@ -184,4 +184,38 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// sharedRules collects the rules of d that belong to no service port:
+// kube-proxy's fixed rules and the jumps from built-in chains, keyed
+// "table chain", in order.
+func sharedRules(d *iptables.Dump, rs *expected.Ruleset) map[string][]string {
+	ids := map[string]bool{}
+	for _, sp := range rs.Services {
+		ids[sp.ID] = true
+	}
+	out := map[string][]string{}
+	for _, tbl := range d.Tables {
+		for _, ch := range tbl.Chains {
+			if perService(ch.Name) {
+				continue
+			}
+			for _, r := range ch.Rules {
+				if first, _, _ := strings.Cut(r.Comment(), " "); !ids[first] {
+					out[tbl.Name+" "+ch.Name] = append(out[tbl.Name+" "+ch.Name], ruleText(r))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// lines joins each chain's rules into one text, so that a diff shows whole
+// rules line by line instead of eliding them.
+func lines(m map[string][]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = strings.Join(v, "\n") + "\n"
+	}
+	return out
 }
