@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: bench all build demo test test-unit test-fuzz test-ipvs test-e2e test-tui lint deps clean
+.PHONY: bench all build demo demo-live test test-unit test-fuzz test-ipvs test-e2e test-tui lint deps clean
 
 include harness/cluster.mk
 
@@ -49,9 +49,13 @@ test-ipvs:
 # A real control plane (etcd, kube-apiserver, kube-controller-manager,
 # CoreDNS) and kube-proxy in a node namespace; binaries are built once per
 # version into $$SVCTRACE_CACHE (default .cache).
-E2E_PKGS ?= ./harness
+E2E_PKGS ?= ./harness ./e2e
 test-e2e: cluster-bins
 	SVCTRACE_E2E=1 $(GO) test -count=1 -timeout 30m $(E2E_PKGS)
+
+# The hostnames example on a live local cluster, traced with real kubectl.
+demo-live:
+	hack/demo-live.sh
 
 # Speed and memory targets, checked by benchmarks (docs/performance.md).
 bench:

@@ -14,8 +14,8 @@
 //   - a Service that does not exist, here or only in another namespace
 //
 // The tests need root and the cluster binaries (`make cluster-bins`). They
-// run when SVCTRACE_E2E=1 or CI=true; under CI=true they fail instead of
-// skipping when they cannot run. A failed run keeps the cluster's state and
+// run when SVCTRACE_E2E=1 (make test-e2e sets it); under CI=true they then
+// fail instead of skipping when they cannot run. A failed run keeps the cluster's state and
 // logs and names the directory.
 //
 //	make cluster-bins

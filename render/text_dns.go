@@ -24,7 +24,10 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 			continue // per-endpoint names of a ClusterIP Service: JSON has them
 		}
 		want := strings.Join(c.Expected, ", ")
-		if want == "" {
+		switch {
+		case c.Note != "":
+			want = c.Note
+		case want == "":
 			want = "no record"
 		}
 		line := fmt.Sprintf("%s %s → %s", c.Type, c.Name, want)

@@ -98,6 +98,8 @@ type DNSCheck struct {
 	Answered []string `json:"answered"`
 	Queried  bool     `json:"queried"`
 	OK       bool     `json:"ok"`
+	// Note explains an expectation that is not a fixed record set.
+	Note string `json:"note,omitempty"`
 }
 
 // SearchPath is how a pod's resolver expands a name.

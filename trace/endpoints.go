@@ -155,7 +155,7 @@ func terminating(in Input, t *Trace) (Finding, bool) {
 	if !anyReady {
 		// The Service still answers, through pods that are going away.
 		f.Severity = SeverityWarning
-		f.Message = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy falls back to those still serving until they stop, then connections are refused", limitList(names, 5))
+		f.Message = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy keeps sending new connections to those still serving, and the Service has no backend once they stop", limitList(names, 5))
 		f.Hint = "start new ready pods before the old ones finish terminating (check the Deployment's rollout: kubectl rollout status -n " + in.Namespace + "); " + f.Hint
 	}
 	return f, true
