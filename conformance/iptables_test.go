@@ -25,13 +25,9 @@ func TestIPTables(t *testing.T) {
 	ctx, c := startCluster(t, "iptables")
 	fxs := fixtures()
 	deploy(ctx, t, c, fxs)
-	rs, dump := waitRulesMatch(ctx, t, c)
+	rs, want, dump := waitRulesMatch(ctx, t, c)
 
 	t.Run("shared rules", func(t *testing.T) {
-		_, want, err := generate(ctx, c, dump)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if d := cmp.Diff(lines(sharedRules(want, rs)), lines(sharedRules(dump, rs))); d != "" {
 			t.Errorf("rules of no service differ from kube-proxy's (-generated +node):\n%s", d)
 		}
@@ -104,14 +100,13 @@ func reachable(svc *corev1.Service, from string) bool {
 		svc.Spec.Type == corev1.ServiceTypeLoadBalancer || len(svc.Spec.ExternalIPs) > 0
 }
 
-// waitRulesMatch waits until the node's rules for every service port equal
-// the generated ones (kube-proxy syncs at most once a second, and endpoints
-// reach it through watches), and reports the differences left at the end.
-func waitRulesMatch(ctx context.Context, t *testing.T, c *harness.Cluster) (*expected.Ruleset, *iptables.Dump) {
+// waitRulesMatch waits until the node's rules (got) for every service port
+// equal the generated ones (want, the generator's iptables-save text parsed
+// back): kube-proxy syncs at most once a second, and endpoints reach it
+// through watches. It reports the differences left at the end.
+func waitRulesMatch(ctx context.Context, t *testing.T, c *harness.Cluster) (rs *expected.Ruleset, want, got *iptables.Dump) {
 	t.Helper()
 	var (
-		rs    *expected.Ruleset
-		got   *iptables.Dump
 		diffs map[string]string
 		last  error
 	)
@@ -121,7 +116,6 @@ func waitRulesMatch(ctx context.Context, t *testing.T, c *harness.Cluster) (*exp
 		if got, last = iptablesSave(ctx, c); last != nil {
 			return false, nil
 		}
-		var want *iptables.Dump
 		if rs, want, last = generate(ctx, c, got); last != nil {
 			return false, nil
 		}
@@ -134,7 +128,7 @@ func waitRulesMatch(ctx context.Context, t *testing.T, c *harness.Cluster) (*exp
 	for _, id := range sortedKeys(diffs) {
 		t.Errorf("rules of %s differ from kube-proxy's %s", id, diffs[id])
 	}
-	return rs, got
+	return rs, want, got
 }
 
 func iptablesSave(ctx context.Context, c *harness.Cluster) (*iptables.Dump, error) {
