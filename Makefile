@@ -49,7 +49,7 @@ test-ipvs:
 # A real control plane (etcd, kube-apiserver, kube-controller-manager,
 # CoreDNS) and kube-proxy in a node namespace; binaries are built once per
 # version into $$SVCTRACE_CACHE (default .cache).
-E2E_PKGS ?= ./harness ./e2e
+E2E_PKGS ?= ./harness ./e2e ./conformance
 test-e2e: cluster-bins
 	SVCTRACE_E2E=1 $(GO) test -count=1 -timeout 30m $(E2E_PKGS)
 

@@ -27,6 +27,9 @@ type Fetcher struct {
 	Client kubernetes.Interface
 	// FromPod, "namespace/name", is a pod to explain DNS from; optional.
 	FromPod string
+	// Node is a node to read besides those the pods and endpoints name:
+	// the one whose dataplane is traced (--node).
+	Node string
 }
 
 // reader collects results and gaps from concurrent requests.
@@ -72,7 +75,7 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 	if err := r.pods(ctx, f.Client, ns); err != nil {
 		return nil, err
 	}
-	if err := r.nodes(ctx, f.Client); err != nil {
+	if err := r.nodes(ctx, f.Client, f.Node); err != nil {
 		return nil, err
 	}
 	sort.Slice(r.gaps, func(i, j int) bool { return r.gaps[i].Resource < r.gaps[j].Resource })

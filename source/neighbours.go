@@ -43,8 +43,11 @@ func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) er
 }
 
 // nodes gets the nodes the pods and endpoints name, concurrently.
-func (r *reader) nodes(ctx context.Context, c kubernetes.Interface) error {
+func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra string) error {
 	names := map[string]bool{}
+	if extra != "" {
+		names[extra] = true
+	}
 	for _, p := range r.in.Pods {
 		if p.Spec.NodeName != "" {
 			names[p.Spec.NodeName] = true

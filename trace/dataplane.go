@@ -17,7 +17,10 @@ type DataplaneHop struct {
 // PacketWalk is one packet followed through the rules.
 type PacketWalk struct {
 	Packet Packet `json:"packet"`
-	// Outcomes is the distribution over final verdicts; probabilities sum to 1.
+	// Outcomes is the distribution over final verdicts; probabilities sum
+	// to 1, except that ClientIP affinity adds, for each endpoint, an
+	// outcome of probability 1 whose Note says the client is already
+	// pinned to that endpoint.
 	Outcomes []Outcome `json:"outcomes"`
 	// Steps are the rules visited in order, over every branch.
 	Steps []WalkStep `json:"steps"`

@@ -16,7 +16,7 @@ import (
 // for the Service, walks a packet through the node's dump (or through the
 // generated rules when there is none), and compares the two.
 func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
-	node := expected.Node{Name: v.name}
+	node := expected.Node{Name: v.name, NFAcct: v.nfacct}
 	for _, ip := range v.ips {
 		node.IPs = append(node.IPs, ip.String())
 	}

@@ -14,8 +14,11 @@ type nodeView struct {
 	name        string
 	ips         []netip.Addr
 	clusterCIDR netip.Prefix
-	from        string
-	src         netip.Addr
+	// nfacct is set when the node's kube-proxy had nfacct counters, which
+	// add "-m nfacct" matches to some of its rules.
+	nfacct bool
+	from   string
+	src    netip.Addr
 }
 
 func resolveNode(in Input, t *Trace) nodeView {
@@ -34,6 +37,7 @@ func resolveNode(in Input, t *Trace) nodeView {
 	if !v.clusterCIDR.IsValid() && d.IPTables != nil {
 		v.clusterCIDR = inferClusterCIDR(d.IPTables)
 	}
+	v.nfacct = d.IPTables != nil && usesNFAcct(d.IPTables)
 	if v.from == "" {
 		v.from = entryFor(v)
 	}
@@ -126,4 +130,24 @@ func entryFor(v nodeView) string {
 		return "external"
 	}
 	return "pod"
+}
+
+// usesNFAcct reports whether kube-proxy wrote nfacct matches: it does so
+// for every rule that counts, when the kernel has nfacct.
+func usesNFAcct(d *iptables.Dump) bool {
+	for _, t := range d.Tables {
+		for _, c := range t.Chains {
+			if !strings.HasPrefix(c.Name, "KUBE-") {
+				continue
+			}
+			for _, r := range c.Rules {
+				for _, m := range r.Matches {
+					if m.Module() == "nfacct" {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }

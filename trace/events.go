@@ -70,6 +70,12 @@ func nodeFindings(in Input, t *Trace) []Finding {
 			}
 		}
 		switch {
+		case n.Missing && len(pods) == 0:
+			out = append(out, Finding{
+				ID: NodeNotFound, Severity: SeverityError, Subject: "node/" + n.Name,
+				Message: fmt.Sprintf("node %s does not exist", n.Name),
+				Hint:    "check the node name given with --node: kubectl get nodes",
+			})
 		case n.Missing:
 			out = append(out, Finding{
 				ID: NodeNotFound, Severity: SeverityError, Subject: "node/" + n.Name,

@@ -193,7 +193,7 @@ func (o *options) Run(ctx context.Context) error {
 // trace reads the Service's neighbourhood, checks DNS when asked, and
 // builds the trace with the node view.
 func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
-	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod()}.Fetch(ctx, o.namespace, o.name)
+	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod(), Node: o.node}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,17 @@ func saveMatch(b *strings.Builder, m match, v6 bool) error {
 		}
 	case "recent":
 		saveRecent(b, m.opts, v6)
+	case "nfacct":
+		// libxt_nfacct prints " --nfacct-name " and then the name through
+		// xtables_save_string, which adds its own leading space: two spaces
+		// on a real node (iptables 1.8.9).
+		for _, o := range m.opts {
+			if o.name != "nfacct-name" || len(o.values) != 1 {
+				return fmt.Errorf("nfacct match: unexpected --%s", o.name)
+			}
+			b.WriteString(" --nfacct-name  ")
+			b.WriteString(quoteSave(o.values[0]))
+		}
 	case "mark":
 		for _, o := range m.opts {
 			if o.name != "mark" || len(o.values) != 1 {
