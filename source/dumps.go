@@ -18,52 +18,67 @@ type DumpPaths struct {
 	IPTablesSave, NFT, IPVS, Conntrack string
 }
 
+// DumpKind names what a dump holds.
+type DumpKind string
+
+// The dumps a node view can be made of.
+const (
+	IPTablesSave DumpKind = "--iptables-save"
+	NFTJSON      DumpKind = "--nft"
+	IPVSList     DumpKind = "--ipvs"
+	Conntrack    DumpKind = "--conntrack"
+)
+
 // LoadDumps reads and parses the dumps into d; a parse error names the
 // file and line.
 func LoadDumps(p DumpPaths, stdin io.Reader, d *trace.DataplaneInput) error {
-	if p.IPTablesSave != "" {
-		b, err := readDump("--iptables-save", p.IPTablesSave, stdin)
+	for _, f := range []struct {
+		kind DumpKind
+		path string
+	}{{IPTablesSave, p.IPTablesSave}, {NFTJSON, p.NFT}, {IPVSList, p.IPVS}, {Conntrack, p.Conntrack}} {
+		if f.path == "" {
+			continue
+		}
+		b, err := readDump(string(f.kind), f.path, stdin)
 		if err != nil {
 			return err
 		}
+		if err := ParseDump(f.kind, f.path, b, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ParseDump parses one dump named name into d.
+func ParseDump(kind DumpKind, name string, b []byte, d *trace.DataplaneInput) error {
+	switch kind {
+	case IPTablesSave:
 		dump, err := iptables.Read(bytes.NewReader(b))
 		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of iptables-save)", p.IPTablesSave, err)
+			return fmt.Errorf("%s: %w (expected the output of iptables-save)", name, err)
 		}
-		d.IPTables, d.IPTablesName = dump, p.IPTablesSave
-	}
-	if p.NFT != "" {
-		b, err := readDump("--nft", p.NFT, stdin)
-		if err != nil {
-			return err
-		}
+		d.IPTables, d.IPTablesName = dump, name
+	case NFTJSON:
 		rs, err := nftables.ParseJSON(bytes.NewReader(b))
 		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of nft -j list ruleset)", p.NFT, err)
+			return fmt.Errorf("%s: %w (expected the output of nft -j list ruleset)", name, err)
 		}
-		d.NFT, d.NFTName = rs, p.NFT
-	}
-	if p.IPVS != "" {
-		b, err := readDump("--ipvs", p.IPVS, stdin)
-		if err != nil {
-			return err
-		}
+		d.NFT, d.NFTName = rs, name
+	case IPVSList:
 		t, err := ipvs.Parse(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of ipvsadm -Ln or ipvsadm-save -n)", p.IPVS, err)
+			return fmt.Errorf("%s: %w (expected the output of ipvsadm -Ln or ipvsadm-save -n)", name, err)
 		}
-		d.IPVS, d.IPVSName = &t, p.IPVS
-	}
-	if p.Conntrack != "" {
-		b, err := readDump("--conntrack", p.Conntrack, stdin)
-		if err != nil {
-			return err
-		}
+		d.IPVS, d.IPVSName = &t, name
+	case Conntrack:
 		entries, err := conntrack.Parse(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of conntrack -L)", p.Conntrack, err)
+			return fmt.Errorf("%s: %w (expected the output of conntrack -L)", name, err)
 		}
-		d.Conntrack, d.ConntrackName = entries, p.Conntrack
+		d.Conntrack, d.ConntrackName = entries, name
+	default:
+		return fmt.Errorf("unknown dump kind %q", kind)
 	}
 	return nil
 }

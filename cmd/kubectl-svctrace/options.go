@@ -33,6 +33,7 @@ type options struct {
 	output    string
 	filenames []string
 	demo      bool
+	demoMode  string
 	tui       bool
 
 	dumps       source.DumpPaths
@@ -62,7 +63,8 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "output format: wide, json or yaml (default: a readable tree)")
 	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories of YAML/JSON objects (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
-	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames)")
+	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames) through node-1's real kube-proxy rules")
+	f.StringVar(&o.demoMode, "demo-proxy-mode", "iptables", "which of node-1's kube-proxy modes the demo walks: iptables or nftables")
 	f.BoolVarP(&o.tui, "tui", "i", false, "browse the trace and step a packet through the rules in a terminal UI")
 	f.BoolVar(&o.dnsCheck, "dns", false, "query the cluster DNS Service (kube-system/kube-dns) for the Service's names")
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
@@ -160,6 +162,9 @@ func (o *options) Validate() error {
 		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
 			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
 		}
+	}
+	if o.demoMode != "iptables" && o.demoMode != "nftables" {
+		return fmt.Errorf("unknown --demo-proxy-mode %q: use iptables or nftables", o.demoMode)
 	}
 	if o.demo && len(o.filenames) > 0 {
 		return errors.New("--demo and --filename both choose the input: use one")
@@ -298,6 +303,11 @@ func (o *options) dataplane() (*trace.DataplaneInput, error) {
 	}
 	if err := source.LoadDumps(o.dumps, o.streams.In, d); err != nil {
 		return nil, err
+	}
+	if o.demo && o.dumps == (source.DumpPaths{}) {
+		if err := demo.Dataplane(d, o.demoMode == "nftables"); err != nil {
+			return nil, fmt.Errorf("load demo dumps: %w", err)
+		}
 	}
 	return d, nil
 }
