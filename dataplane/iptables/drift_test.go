@@ -119,7 +119,7 @@ func TestDrift(t *testing.T) {
 				t.Errorf("difference IDs (-want +got):\n%s\n%s", diff, renderDiffs(diffs))
 			}
 			if len(tc.want) > 0 {
-				golden(t, filepath.Join("drift", tc.name+".golden"), renderDiffs(diffs))
+				checkGolden(t, filepath.Join("drift", tc.name+".golden"), renderDiffs(diffs))
 			}
 		})
 	}
