@@ -65,7 +65,7 @@ func ruleDiffs(rs *expected.Ruleset, want, got *iptables.Dump) map[string]string
 	out := map[string]string{}
 	owned := map[string]bool{}
 	for _, sp := range rs.Services {
-		for _, ch := range ownChains(sp) {
+		for _, ch := range sp.OwnChains() {
 			owned[ch] = true
 		}
 		if d := cmp.Diff(lines(serviceRules(want, sp)), lines(serviceRules(got, sp))); d != "" {
@@ -75,7 +75,7 @@ func ruleDiffs(rs *expected.Ruleset, want, got *iptables.Dump) map[string]string
 	var stale []string
 	if nat := got.Table("nat"); nat != nil {
 		for _, ch := range nat.Chains {
-			if perService(ch.Name) && !owned[ch.Name] {
+			if expected.IsServiceChain(ch.Name) && !owned[ch.Name] {
 				stale = append(stale, ch.Name)
 			}
 		}
@@ -86,33 +86,6 @@ func ruleDiffs(rs *expected.Ruleset, want, got *iptables.Dump) map[string]string
 	return out
 }
 
-// ownChains are the nat chains kube-proxy writes for sp alone.
-func ownChains(sp *expected.ServicePort) []string {
-	c := sp.Chains
-	var out []string
-	for _, ch := range []struct {
-		name string
-		used bool
-	}{{c.Cluster, c.UsesCluster}, {c.Local, c.UsesLocal}, {c.External, c.UsesExternal}, {c.Firewall, c.UsesFirewall}} {
-		if ch.used {
-			out = append(out, ch.name)
-		}
-	}
-	for _, ep := range sp.Reachable {
-		out = append(out, ep.Chain)
-	}
-	return out
-}
-
-func perService(chain string) bool {
-	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
-		if strings.HasPrefix(chain, p) {
-			return true
-		}
-	}
-	return false
-}
-
 // serviceRules collects what service port sp owns in d, keyed "table
 // chain": each of its own chains whole (present or "absent"), and the rules
 // of shared chains whose comment names the port. kube-proxy writes the rules
@@ -120,7 +93,7 @@ func perService(chain string) bool {
 // service; within one service the order is kube-proxy's and must match.
 func serviceRules(d *iptables.Dump, sp *expected.ServicePort) map[string][]string {
 	out := map[string][]string{}
-	for _, name := range ownChains(sp) {
+	for _, name := range sp.OwnChains() {
 		ch := d.Chain("nat", name)
 		if ch == nil {
 			out["nat "+name] = []string{"absent"}
@@ -130,7 +103,7 @@ func serviceRules(d *iptables.Dump, sp *expected.ServicePort) map[string][]strin
 	}
 	for _, tbl := range d.Tables {
 		for _, ch := range tbl.Chains {
-			if perService(ch.Name) {
+			if expected.IsServiceChain(ch.Name) {
 				continue
 			}
 			for _, r := range ch.Rules {
@@ -197,7 +170,7 @@ func sharedRules(d *iptables.Dump, rs *expected.Ruleset) map[string][]string {
 	out := map[string][]string{}
 	for _, tbl := range d.Tables {
 		for _, ch := range tbl.Chains {
-			if perService(ch.Name) {
+			if expected.IsServiceChain(ch.Name) {
 				continue
 			}
 			for _, r := range ch.Rules {

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -81,13 +80,4 @@ func wrap(s string, width int) []string {
 		lines = append(lines, cur.String())
 	}
 	return lines
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -59,7 +59,7 @@ func (tw *textWriter) service(t *trace.Trace) {
 	tw.line("%s  %s", head, strings.Join(parts, " "))
 	var facts []string
 	if len(s.Selector) > 0 {
-		facts = append(facts, "selector "+selector(s.Selector))
+		facts = append(facts, "selector "+trace.SelectorString(s.Selector))
 	} else if s.ExternalName == "" {
 		facts = append(facts, "no selector")
 	}
@@ -178,7 +178,7 @@ func (tw *textWriter) pods(t *trace.Trace) []section {
 		}
 		items = append(items, s)
 	}
-	head := fmt.Sprintf("pods matching %s: %d, %d ready", selector(t.Service.Selector), len(t.Pods), ready)
+	head := fmt.Sprintf("pods matching %s: %d, %d ready", trace.SelectorString(t.Service.Selector), len(t.Pods), ready)
 	return []section{{head, branches(items)}}
 }
 
@@ -227,12 +227,4 @@ func portName(p trace.PortHop) string {
 		return fmt.Sprintf("%s %d/%s", p.Name, p.Port, p.Protocol)
 	}
 	return fmt.Sprintf("%d/%s", p.Port, p.Protocol)
-}
-
-func selector(sel map[string]string) string {
-	var parts []string
-	for _, k := range sortedKeys(sel) {
-		parts = append(parts, k+"="+sel[k])
-	}
-	return strings.Join(parts, ",")
 }

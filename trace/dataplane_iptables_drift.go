@@ -16,7 +16,7 @@ func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName st
 	var svc iptables.Service
 	for _, sp := range rs.Services {
 		svc.PortNames = append(svc.PortNames, sp.ID)
-		svc.Chains = append(svc.Chains, serviceChains(sp)...)
+		svc.Chains = append(svc.Chains, sp.OwnChains()...)
 	}
 	marks := map[string]string{}
 	var out []Finding
@@ -37,24 +37,6 @@ func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName st
 	return out, marks
 }
 
-// serviceChains lists the per-service chains kube-proxy writes for sp.
-func serviceChains(sp *expected.ServicePort) []string {
-	var out []string
-	c := sp.Chains
-	for _, ch := range []struct {
-		name string
-		used bool
-	}{{c.Cluster, c.UsesCluster}, {c.Local, c.UsesLocal}, {c.External, c.UsesExternal}, {c.Firewall, c.UsesFirewall}} {
-		if ch.used {
-			out = append(out, ch.name)
-		}
-	}
-	for _, e := range sp.Reachable {
-		out = append(out, e.Chain)
-	}
-	return out
-}
-
 // topChains are the shared chains; only the Service's rules of them are listed.
 var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-PROXY-FIREWALL"}
 
@@ -66,7 +48,7 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 	for _, sp := range rs.Services {
 		ids[sp.ID] = true
 		ids[strings.TrimSuffix(sp.ID, ":")+":"] = true
-		own = append(own, serviceChains(sp)...)
+		own = append(own, sp.OwnChains()...)
 	}
 	var out []ChainListing
 	queue := []string{}
@@ -104,7 +86,7 @@ func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]str
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
-		if seen[name] || !perService(name) {
+		if seen[name] || !expected.IsServiceChain(name) {
 			continue
 		}
 		seen[name] = true
@@ -116,7 +98,7 @@ func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]str
 		l := ChainListing{Table: "nat", Name: name}
 		for _, r := range c.Rules {
 			l.Rules = append(l.Rules, ruleLine(r, drift))
-			if perService(r.Target.Name) {
+			if expected.IsServiceChain(r.Target.Name) {
 				queue = append(queue, r.Target.Name)
 			}
 		}
@@ -124,15 +106,6 @@ func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]str
 	}
 	sort.SliceStable(out, func(i, j int) bool { return chainRank(out[i].Name) < chainRank(out[j].Name) })
 	return out
-}
-
-func perService(chain string) bool {
-	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
-		if strings.HasPrefix(chain, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // chainRank orders chains the way a packet meets them.

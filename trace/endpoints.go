@@ -38,7 +38,7 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 		return Finding{}, false
 	}
 	msg := fmt.Sprintf("service has no ready endpoints: its %d EndpointSlice(s) hold none", len(t.Slices))
-	hint := fmt.Sprintf("make the selected pods ready (kubectl get pods -n %s -l %s)", in.Namespace, selectorString(in.Service.Spec.Selector))
+	hint := fmt.Sprintf("make the selected pods ready (kubectl get pods -n %s -l %s)", in.Namespace, SelectorString(in.Service.Spec.Selector))
 	switch {
 	case len(t.Slices) == 0:
 		msg = "service has no EndpointSlices: the EndpointSlice controller published nothing"

@@ -32,7 +32,7 @@ func selectorFindings(in Input, t *Trace) []Finding {
 	}
 	f := Finding{
 		ID: NoPodsMatchSelector, Severity: SeverityError, Subject: subject,
-		Message: fmt.Sprintf("no pod in namespace %s matches selector %s", s.Namespace, selectorString(s.Spec.Selector)),
+		Message: fmt.Sprintf("no pod in namespace %s matches selector %s", s.Namespace, SelectorString(s.Spec.Selector)),
 		Hint:    fmt.Sprintf("compare with the pods' labels: kubectl get pods -n %s --show-labels", s.Namespace),
 	}
 	if misses := nearMisses(s.Spec.Selector, in.NearMissPods); len(misses) > 0 {
@@ -92,7 +92,8 @@ func nearMisses(sel map[string]string, pods []corev1.Pod) []string {
 	return out
 }
 
-func selectorString(sel map[string]string) string {
+// SelectorString prints a selector as kubectl does: k=v pairs sorted by key.
+func SelectorString(sel map[string]string) string {
 	keys := make([]string, 0, len(sel))
 	for k := range sel {
 		keys = append(keys, k)

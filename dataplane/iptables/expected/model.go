@@ -234,3 +234,22 @@ func sourceRanges(c *nodeConfig, svc *corev1.Service, warn func(string, ...any))
 func (sp *ServicePort) String() string {
 	return fmt.Sprintf("%s/%s", sp.ID, protoString(sp.Protocol))
 }
+
+// OwnChains lists the nat chains kube-proxy writes for this port alone:
+// the service chains it uses, then one endpoint chain per reachable endpoint.
+func (sp *ServicePort) OwnChains() []string {
+	var out []string
+	c := sp.Chains
+	for _, ch := range []struct {
+		name string
+		used bool
+	}{{c.Cluster, c.UsesCluster}, {c.Local, c.UsesLocal}, {c.External, c.UsesExternal}, {c.Firewall, c.UsesFirewall}} {
+		if ch.used {
+			out = append(out, ch.name)
+		}
+	}
+	for _, e := range sp.Reachable {
+		out = append(out, e.Chain)
+	}
+	return out
+}

@@ -93,3 +93,14 @@ func ChainNames(portName string, protocol corev1.Protocol) Chains {
 func EndpointChain(portName string, protocol corev1.Protocol, endpoint string) string {
 	return PrefixEndpoint + hash16(portName, protoString(protocol), endpoint)
 }
+
+// IsServiceChain reports whether chain is one kube-proxy writes for a single
+// Service port (KUBE-SVC/SVL/EXT/FW/SEP-…), as opposed to a shared chain.
+func IsServiceChain(chain string) bool {
+	for _, p := range []string{PrefixCluster, PrefixLocal, PrefixExternal, PrefixFirewall, PrefixEndpoint} {
+		if strings.HasPrefix(chain, p) {
+			return true
+		}
+	}
+	return false
+}
