@@ -77,10 +77,11 @@ func quotedWord(line string, start int) (string, int, error) {
 	return b.String(), i, nil
 }
 
-// quote renders s as iptables-save prints a string argument
+// Quote renders s as iptables-save prints a string argument
 // (xtables_save_string): bare when made only of [A-Za-z0-9_-], otherwise in
-// double quotes with ", \ and ' escaped by a backslash.
-func quote(s string) string {
+// double quotes with ", \ and ' escaped by a backslash. Package expected
+// prints its rules with it too, so generated and dumped rules quote alike.
+func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
 		return s
 	}
@@ -95,6 +96,9 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// quote is Quote under the short name the String methods use.
+func quote(s string) string { return Quote(s) }
 
 func needsQuote(r rune) bool {
 	return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')

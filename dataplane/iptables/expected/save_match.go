@@ -3,6 +3,8 @@ package expected
 import (
 	"fmt"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 )
 
 // saveMatch prints one match as its libxt_* save function does.
@@ -16,7 +18,7 @@ func saveMatch(b *strings.Builder, m match, v6 bool) error {
 				return fmt.Errorf("comment match: unexpected --%s", o.name)
 			}
 			b.WriteString(" --comment ")
-			b.WriteString(quoteSave(o.values[0]))
+			b.WriteString(iptables.Quote(o.values[0]))
 		}
 	case "tcp", "udp", "sctp":
 		writeOpts(b, ordered(m.opts, "source-port", "sport", "destination-port", "dport"))
@@ -46,7 +48,7 @@ func saveMatch(b *strings.Builder, m match, v6 bool) error {
 				return fmt.Errorf("nfacct match: unexpected --%s", o.name)
 			}
 			b.WriteString(" --nfacct-name  ")
-			b.WriteString(quoteSave(o.values[0]))
+			b.WriteString(iptables.Quote(o.values[0]))
 		}
 	case "mark":
 		for _, o := range m.opts {
@@ -141,28 +143,4 @@ func saveRecent(b *strings.Builder, opts []option, v6 bool) {
 	}
 	writeOpts(b, head)
 	b.WriteString(" --name " + name + " --mask " + mask + " " + side)
-}
-
-// quoteSave quotes a string as xtables_save_string does: bare when made
-// only of letters, digits, '_' and '-'; otherwise in double quotes with
-// '"', '\' and '\” escaped.
-func quoteSave(s string) string {
-	bare := s != ""
-	for i := 0; i < len(s) && bare; i++ {
-		c := s[i]
-		bare = c == '_' || c == '-' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-	}
-	if bare {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' || c == '\'' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteByte('"')
-	return b.String()
 }
