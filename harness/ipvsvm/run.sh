@@ -107,10 +107,11 @@ build_initramfs() {
 main() {
 	need_packages
 	mkdir -p "$cache"
-	local kver work
+	local kver
 	kernel_package
 	fetch_kernel "$pkg"
 	kver=$(basename "$(ls -d "$kroot"/lib/modules/*/ | head -1)")
+	# work is global: the EXIT trap runs after this function returns.
 	work=$(mktemp -d "${TMPDIR:-/tmp}/ipvsvm.XXXXXX")
 	[[ "${IPVSVM_KEEP:-}" == 1 ]] || trap 'rm -rf "$work"' EXIT
 
