@@ -43,30 +43,26 @@ func checkGolden(t *testing.T, got string) {
 	}
 }
 
+// keys turns key names, or text typed a rune at a time, into messages.
 func keys(names ...string) []tea.Msg {
+	named := map[string]tea.KeyMsg{
+		"tab":       {Type: tea.KeyTab},
+		"shift+tab": {Type: tea.KeyShiftTab},
+		"enter":     {Type: tea.KeyEnter},
+		"esc":       {Type: tea.KeyEsc},
+		"pgdown":    {Type: tea.KeyPgDown},
+		"down":      {Type: tea.KeyDown},
+		"up":        {Type: tea.KeyUp},
+		"space":     {Type: tea.KeySpace, Runes: []rune{' '}},
+	}
 	var out []tea.Msg
 	for _, n := range names {
-		switch n {
-		case "tab":
-			out = append(out, tea.KeyMsg{Type: tea.KeyTab})
-		case "shift+tab":
-			out = append(out, tea.KeyMsg{Type: tea.KeyShiftTab})
-		case "enter":
-			out = append(out, tea.KeyMsg{Type: tea.KeyEnter})
-		case "esc":
-			out = append(out, tea.KeyMsg{Type: tea.KeyEsc})
-		case "pgdown":
-			out = append(out, tea.KeyMsg{Type: tea.KeyPgDown})
-		case "down":
-			out = append(out, tea.KeyMsg{Type: tea.KeyDown})
-		case "up":
-			out = append(out, tea.KeyMsg{Type: tea.KeyUp})
-		case "space":
-			out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
-		default:
-			for _, r := range n {
-				out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-			}
+		if k, ok := named[n]; ok {
+			out = append(out, k)
+			continue
+		}
+		for _, r := range n {
+			out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 		}
 	}
 	return out

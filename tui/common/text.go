@@ -60,6 +60,13 @@ func Fit(lines []string, width, height int) string {
 	return strings.Join(out, "\n")
 }
 
+// Pane is a details pane: a rule across width over lines, in exactly
+// height lines, so it sits under a list of any length.
+func (s *Styles) Pane(lines []string, width, height int) string {
+	rule := s.Dim.Render(strings.Repeat("─", max(0, width)))
+	return Fit(append([]string{rule}, lines...), width, height)
+}
+
 // Percent formats a probability as the text renderer does: one decimal.
 func Percent(p float64) string {
 	return fmt.Sprintf("%.1f%%", p*100)

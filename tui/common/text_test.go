@@ -25,6 +25,26 @@ func TestWrap(t *testing.T) {
 	}
 }
 
+func TestPane(t *testing.T) {
+	st := DefaultStyles(NewRenderer(nil, true))
+	tests := []struct {
+		lines         []string
+		width, height int
+		want          string
+	}{
+		{nil, 3, 2, "───\n"},
+		{[]string{"a", "bcdef"}, 3, 4, "───\na\nbc…\n"},
+		{[]string{"a", "b"}, 2, 2, "──\na"},
+		{nil, -1, 1, ""},
+		{[]string{"a"}, 2, 0, ""},
+	}
+	for _, tt := range tests {
+		if got := st.Pane(tt.lines, tt.width, tt.height); got != tt.want {
+			t.Errorf("Pane(%q, %d, %d) = %q, want %q", tt.lines, tt.width, tt.height, got, tt.want)
+		}
+	}
+}
+
 func TestBar(t *testing.T) {
 	tests := []struct {
 		p     float64

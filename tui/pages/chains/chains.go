@@ -5,15 +5,13 @@ package chains
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
-	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
-	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
 
@@ -38,13 +36,13 @@ type Page struct {
 	chains  []int // indices into the hop's Chains shown for the choice
 	flow    rules.Flow
 	rows    []row
-	list    *list.Model
-	filter  *filter.Model
+	list    *filtered.Model
 }
 
 // New returns the Chains screen over h.
 func New(c common.Common, h *trace.Trace) *Page {
-	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
+	p := &Page{Common: c}
+	p.list = filtered.New(c, func() { p.apply(); p.list.SetCursor(0) })
 	p.SetTrace(h)
 	return p
 }
@@ -53,7 +51,7 @@ func New(c common.Common, h *trace.Trace) *Page {
 func (p *Page) Title() string { return "Chains" }
 
 // Capturing implements common.Page.
-func (p *Page) Capturing() bool { return p.filter.Editing() }
+func (p *Page) Capturing() bool { return p.list.Capturing() }
 
 // Bindings implements common.Page.
 func (p *Page) Bindings() []key.Binding {
@@ -144,11 +142,11 @@ func (p *Page) apply() {
 	}
 	for _, ci := range p.chains {
 		c := hop.Chains[ci]
-		head := p.filter.Match(c.Name)
+		head := p.list.Match(c.Name)
 		start := len(p.rows)
 		p.rows = append(p.rows, row{int32(ci), -1})
 		for ri, r := range c.Rules {
-			if head || p.filter.Match(r.Text) {
+			if head || p.list.Match(r.Text) {
 				p.rows = append(p.rows, row{int32(ci), int32(ri)})
 			}
 		}
@@ -163,25 +161,13 @@ func (p *Page) apply() {
 // with the selected rule in full.
 func (p *Page) SetSize(width, height int) {
 	p.Common.SetSize(width, height)
-	h := height - 1 - p.detailHeight()
-	if p.filter.Editing() || p.filter.Active() {
-		h--
-	}
-	p.list.SetSize(width, h)
+	p.list.SetSize(width, height-1-p.detailHeight())
 }
 
 func (p *Page) detailHeight() int { return max(2, min(5, p.Height/5)) }
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
-	if used, changed := p.filter.Update(msg); used {
-		if changed {
-			p.apply()
-			p.list.SetCursor(0)
-		}
-		p.SetSize(p.Width, p.Height)
-		return nil
-	}
 	if p.list.Update(msg) {
 		return nil
 	}
@@ -235,11 +221,7 @@ func (p *Page) View() string {
 		hop := p.hops.Dataplane[p.choices[p.choice].hop]
 		return common.Fit([]string{p.header(), "", fmt.Sprintf("  no chains listed for node %s (%s)", hop.Node, hop.Source)}, p.Width, p.Height)
 	}
-	out := p.header() + "\n" + p.list.View()
-	if f := p.filter.View(); f != "" {
-		out += "\n" + f
-	}
-	return out + "\n" + p.detail()
+	return p.header() + "\n" + p.list.View() + "\n" + p.detail()
 }
 
 func (p *Page) header() string {
@@ -256,7 +238,7 @@ func (p *Page) header() string {
 }
 
 func (p *Page) detail() string {
-	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", max(0, p.Width)))}
+	var lines []string
 	if i := p.list.Cursor(); i >= 0 {
 		r := p.rows[i]
 		c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
@@ -271,7 +253,7 @@ func (p *Page) detail() string {
 			lines = append(lines, fmt.Sprintf("chain %s %s: %d rules", c.Table, c.Name, len(c.Rules)))
 		}
 	}
-	return common.Fit(lines, p.Width, p.detailHeight())
+	return p.Styles.Pane(lines, p.Width, p.detailHeight())
 }
 
 type source struct{ p *Page }

@@ -4,29 +4,27 @@ package findings
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
-	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
-	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
 )
 
 // Page is the Findings screen.
 type Page struct {
 	common.Common
-	all    []trace.Finding
-	shown  []int
-	list   *list.Model
-	filter *filter.Model
+	all   []trace.Finding
+	shown []int
+	list  *filtered.Model
 }
 
 // New returns the Findings screen over h.
 func New(c common.Common, h *trace.Trace) *Page {
-	p := &Page{Common: c, list: list.New(c), filter: filter.New(c)}
+	p := &Page{Common: c}
+	p.list = filtered.New(c, func() { p.apply(); p.list.SetCursor(0) })
 	p.SetTrace(h)
 	return p
 }
@@ -35,7 +33,7 @@ func New(c common.Common, h *trace.Trace) *Page {
 func (p *Page) Title() string { return fmt.Sprintf("Findings %d", len(p.all)) }
 
 // Capturing implements common.Page.
-func (p *Page) Capturing() bool { return p.filter.Editing() }
+func (p *Page) Capturing() bool { return p.list.Capturing() }
 
 // Bindings implements common.Page.
 func (p *Page) Bindings() []key.Binding {
@@ -69,7 +67,7 @@ func (p *Page) Selected() (trace.Finding, bool) {
 func (p *Page) apply() {
 	p.shown = p.shown[:0]
 	for i, f := range p.all {
-		if p.filter.Match(string(f.Severity) + " " + f.ID + " " + f.Subject + " " + f.Message + " " + f.Hint) {
+		if p.list.Match(string(f.Severity) + " " + f.ID + " " + f.Subject + " " + f.Message + " " + f.Hint) {
 			p.shown = append(p.shown, i)
 		}
 	}
@@ -79,25 +77,13 @@ func (p *Page) apply() {
 // SetSize implements common.Page.
 func (p *Page) SetSize(width, height int) {
 	p.Common.SetSize(width, height)
-	h := height - p.detailHeight()
-	if p.filter.Editing() || p.filter.Active() {
-		h--
-	}
-	p.list.SetSize(width, h)
+	p.list.SetSize(width, height-p.detailHeight())
 }
 
 func (p *Page) detailHeight() int { return max(4, min(9, p.Height/2)) }
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
-	if used, changed := p.filter.Update(msg); used {
-		if changed {
-			p.apply()
-			p.list.SetCursor(0)
-		}
-		p.SetSize(p.Width, p.Height)
-		return nil
-	}
 	if p.list.Update(msg) {
 		return nil
 	}
@@ -114,15 +100,11 @@ func (p *Page) View() string {
 	if len(p.all) == 0 {
 		return common.Fit([]string{"", "  " + p.Styles.OK.Render("✔") + " no findings: the Service is wired end to end"}, p.Width, p.Height)
 	}
-	out := p.list.View()
-	if f := p.filter.View(); f != "" {
-		out += "\n" + f
-	}
-	return out + "\n" + p.detail()
+	return p.list.View() + "\n" + p.detail()
 }
 
 func (p *Page) detail() string {
-	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", max(0, p.Width)))}
+	var lines []string
 	if f, ok := p.Selected(); ok {
 		lines = append(lines, p.Styles.Bold.Render(f.ID)+"  "+f.Subject)
 		lines = append(lines, common.Wrap(f.Message, p.Width-2)...)
@@ -134,7 +116,7 @@ func (p *Page) detail() string {
 			lines = append(lines, prefix+p.Styles.Info.Render(l))
 		}
 	}
-	return common.Fit(lines, p.Width, p.detailHeight())
+	return p.Styles.Pane(lines, p.Width, p.detailHeight())
 }
 
 type source struct{ p *Page }

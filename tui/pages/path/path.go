@@ -11,8 +11,7 @@ import (
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
-	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
-	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
 )
 
 // sideBySide is the width from which details go beside the tree.
@@ -25,13 +24,13 @@ type Page struct {
 	root     *node
 	rows     []*node
 	expanded map[string]bool
-	list     *list.Model
-	filter   *filter.Model
+	list     *filtered.Model
 }
 
 // New returns the Path screen over h.
 func New(c common.Common, h *trace.Trace) *Page {
-	p := &Page{Common: c, expanded: map[string]bool{}, list: list.New(c), filter: filter.New(c)}
+	p := &Page{Common: c, expanded: map[string]bool{}}
+	p.list = filtered.New(c, p.refilter)
 	p.SetTrace(h)
 	return p
 }
@@ -40,7 +39,7 @@ func New(c common.Common, h *trace.Trace) *Page {
 func (p *Page) Title() string { return "Path" }
 
 // Capturing implements common.Page.
-func (p *Page) Capturing() bool { return p.filter.Editing() }
+func (p *Page) Capturing() bool { return p.list.Capturing() }
 
 // Bindings implements common.Page.
 func (p *Page) Bindings() []key.Binding {
@@ -90,8 +89,8 @@ func (p *Page) SelectedKey() string {
 // refresh recomputes the visible rows from expansion and filter.
 func (p *Page) refresh() {
 	p.rows = p.rows[:0]
-	if p.filter.Active() {
-		p.rows = matching(p.root, p.filter.Match, p.rows)
+	if p.list.Active() {
+		p.rows = matching(p.root, p.list.Match, p.rows)
 	} else {
 		p.rows = visible(p.root, p.rows)
 	}
@@ -145,7 +144,7 @@ func (p *Page) Jump(subject string) bool {
 	if target == nil {
 		return false
 	}
-	p.filter = filter.New(p.Common)
+	p.list.ClearFilter()
 	for a := target.parent; a != nil; a = a.parent {
 		a.expanded = true
 		p.expanded[a.key] = true
@@ -179,21 +178,15 @@ func find(n *node, ok func(*node) bool) *node {
 // SetSize implements common.Page.
 func (p *Page) SetSize(width, height int) {
 	p.Common.SetSize(width, height)
-	p.filter.SetSize(width, 1)
-	w, h := p.treeSize()
-	p.list.SetSize(w, h)
+	p.list.SetSize(p.treeSize())
 }
 
-// treeSize gives the tree what the details pane and filter line leave.
+// treeSize gives the tree and its filter line what the details pane leaves.
 func (p *Page) treeSize() (int, int) {
-	h := p.Height
-	if p.filter.Editing() || p.filter.Active() {
-		h--
-	}
 	if p.Width >= sideBySide {
-		return p.Width * 3 / 5, h
+		return p.Width * 3 / 5, p.Height
 	}
-	return p.Width, h - p.detailHeight()
+	return p.Width, p.Height - p.detailHeight()
 }
 
 func (p *Page) detailHeight() int {
@@ -202,17 +195,6 @@ func (p *Page) detailHeight() int {
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
-	if used, changed := p.filter.Update(msg); used {
-		if changed {
-			cur := p.SelectedKey()
-			p.refresh()
-			if !p.selectKey(cur) {
-				p.list.SetCursor(0)
-			}
-		}
-		p.SetSize(p.Width, p.Height)
-		return nil
-	}
 	if m, ok := msg.(common.JumpMsg); ok {
 		p.Jump(m.Subject)
 		return nil
@@ -244,8 +226,18 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// refilter keeps the cursor on the same node when the new query still
+// shows it.
+func (p *Page) refilter() {
+	cur := p.SelectedKey()
+	p.refresh()
+	if !p.selectKey(cur) {
+		p.list.SetCursor(0)
+	}
+}
+
 func (p *Page) setExpanded(n *node, on bool) {
-	if len(n.children) == 0 || p.filter.Active() {
+	if len(n.children) == 0 || p.list.Active() {
 		return
 	}
 	n.expanded = on
@@ -257,9 +249,6 @@ func (p *Page) setExpanded(n *node, on bool) {
 // View implements common.Page.
 func (p *Page) View() string {
 	tree := p.list.View()
-	if f := p.filter.View(); f != "" {
-		tree += "\n" + f
-	}
 	w, _ := p.treeSize()
 	if p.Width >= sideBySide {
 		detail := p.detailView(p.Width-w-1, p.Height)
@@ -270,11 +259,11 @@ func (p *Page) View() string {
 }
 
 func (p *Page) detailView(width, height int) string {
-	lines := []string{p.Styles.Dim.Render(strings.Repeat("─", width))}
+	var lines []string
 	for _, l := range details(p.hops, p.Selected()) {
 		lines = append(lines, common.Wrap(l, width)...)
 	}
-	return common.Fit(lines, width, height)
+	return p.Styles.Pane(lines, width, height)
 }
 
 type rowSource struct{ p *Page }
@@ -285,7 +274,7 @@ func (s rowSource) Row(i, width int, selected bool) string {
 	n, st := s.p.rows[i], s.p.Styles
 	mark := "  "
 	switch {
-	case len(n.children) > 0 && (n.expanded || s.p.filter.Active()):
+	case len(n.children) > 0 && (n.expanded || s.p.list.Active()):
 		mark = "▾ "
 	case len(n.children) > 0:
 		mark = "▸ "
@@ -325,7 +314,7 @@ func symbol(s state) string {
 }
 
 // Filtered reports whether a filter narrows the tree; esc then clears it.
-func (p *Page) Filtered() bool { return p.filter.Active() }
+func (p *Page) Filtered() bool { return p.list.Active() }
 
 // VisibleKeys lists the keys of the rows on offer, in order.
 func (p *Page) VisibleKeys() []string {

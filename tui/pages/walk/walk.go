@@ -10,8 +10,7 @@ import (
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
-	"github.com/svctrace/kubectl-svctrace/tui/components/filter"
-	"github.com/svctrace/kubectl-svctrace/tui/components/list"
+	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
 
@@ -24,8 +23,7 @@ type Page struct {
 	hops   *trace.Trace
 	refs   []ref
 	shown  []int
-	picker *list.Model
-	filter *filter.Model
+	picker *filtered.Model
 
 	stepping bool
 	cur      ref
@@ -35,7 +33,8 @@ type Page struct {
 
 // New returns the Packet walk screen over h.
 func New(c common.Common, h *trace.Trace) *Page {
-	p := &Page{Common: c, picker: list.New(c), filter: filter.New(c)}
+	p := &Page{Common: c}
+	p.picker = filtered.New(c, func() { p.apply(); p.picker.SetCursor(0) })
 	p.SetTrace(h)
 	return p
 }
@@ -44,7 +43,7 @@ func New(c common.Common, h *trace.Trace) *Page {
 func (p *Page) Title() string { return "Packet walk" }
 
 // Capturing implements common.Page.
-func (p *Page) Capturing() bool { return p.filter.Editing() }
+func (p *Page) Capturing() bool { return p.picker.Capturing() }
 
 // Bindings implements common.Page.
 func (p *Page) Bindings() []key.Binding {
@@ -79,7 +78,7 @@ func (p *Page) SetTrace(h *trace.Trace) {
 func (p *Page) apply() {
 	p.shown = p.shown[:0]
 	for i, r := range p.refs {
-		if p.filter.Match(p.pickerLabel(r)) {
+		if p.picker.Match(p.pickerLabel(r)) {
 			p.shown = append(p.shown, i)
 		}
 	}
@@ -110,25 +109,13 @@ func (p *Page) Open(i int) {
 // SetSize implements common.Page.
 func (p *Page) SetSize(width, height int) {
 	p.Common.SetSize(width, height)
-	h := height - 1
-	if p.filter.Editing() || p.filter.Active() {
-		h--
-	}
-	p.picker.SetSize(width, h)
+	p.picker.SetSize(width, height-1)
 }
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	if p.stepping {
 		p.updateStepper(msg)
-		return nil
-	}
-	if used, changed := p.filter.Update(msg); used {
-		if changed {
-			p.apply()
-			p.picker.SetCursor(0)
-		}
-		p.SetSize(p.Width, p.Height)
 		return nil
 	}
 	if p.picker.Update(msg) {
@@ -182,11 +169,7 @@ func (p *Page) View() string {
 		return p.stepperView()
 	}
 	head := p.Styles.Bold.Render("Choose a packet to walk") + p.Styles.Dim.Render("  (enter starts, then n/space steps)")
-	out := common.Truncate(head, p.Width) + "\n" + p.picker.View()
-	if f := p.filter.View(); f != "" {
-		out += "\n" + f
-	}
-	return out
+	return common.Truncate(head, p.Width) + "\n" + p.picker.View()
 }
 
 func (p *Page) pickerLabel(r ref) string {
