@@ -127,7 +127,7 @@ func (*SetMatch) Module() string         { return "set" }
 func (m *ConntrackMatch) Module() string { return m.Name }
 func (m *OtherMatch) Module() string     { return m.Name }
 
-func (m *CommentMatch) String() string { return "-m comment --comment " + quote(m.Text) }
+func (m *CommentMatch) String() string { return "-m comment --comment " + Quote(m.Text) }
 
 func (m *PortMatch) String() string {
 	s := "-m " + m.Proto
@@ -162,7 +162,7 @@ func (m *RecentMatch) String() string {
 	s += opt(m.Reap, "--reap", "")
 	s += opt(m.HitCount > 0, "--hitcount", strconv.Itoa(int(m.HitCount)))
 	s += opt(m.RTTL, "--rttl", "")
-	s += " --name " + quote(m.Name) + opt(m.Mask != "", "--mask", m.Mask)
+	s += " --name " + Quote(m.Name) + opt(m.Mask != "", "--mask", m.Mask)
 	if m.Dest {
 		return s + " --rdest"
 	}
@@ -170,7 +170,7 @@ func (m *RecentMatch) String() string {
 }
 
 func (m *SetMatch) String() string {
-	s := "-m set" + neg(m.Negated) + " --match-set " + quote(m.Name) + " " + m.Flags
+	s := "-m set" + neg(m.Negated) + " --match-set " + Quote(m.Name) + " " + m.Flags
 	for _, o := range m.Options {
 		s += " " + o.String()
 	}

@@ -182,12 +182,12 @@ func TestParseMultilineComment(t *testing.T) {
 
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"plain_1-x", "ns/svc:p80", "with space", `q"uote`, `back\slash`, "it's", ""} {
-		got, err := splitArgs("--comment "+quote(s), nil)
+		got, err := splitArgs("--comment "+Quote(s), nil)
 		if err != nil || len(got) != 2 || got[1] != s {
-			t.Errorf("quote(%q) = %s, splits back to %q (%v)", s, quote(s), got, err)
+			t.Errorf("Quote(%q) = %s, splits back to %q (%v)", s, Quote(s), got, err)
 		}
 	}
-	if quote("plain_1-x") != "plain_1-x" || quote("a b") != `"a b"` {
+	if Quote("plain_1-x") != "plain_1-x" || Quote("a b") != `"a b"` {
 		t.Error("quote does not follow xtables_save_string")
 	}
 }

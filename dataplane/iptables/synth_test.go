@@ -86,7 +86,7 @@ func (s synthSvc) writeNAT(chains, rules *strings.Builder) {
 		}
 		fmt.Fprintf(rules, "-A %s %s%s-j %s\n", svc, comment, stat, sep)
 		if !s.noComment {
-			comment = "-m comment --comment " + quote(s.portName) + " "
+			comment = "-m comment --comment " + Quote(s.portName) + " "
 		}
 		ip, _, _ := strings.Cut(ep, ":")
 		fmt.Fprintf(rules, "-A %s %s-s %s -j KUBE-MARK-MASQ\n", sep, comment, ip)

@@ -97,9 +97,6 @@ func Quote(s string) string {
 	return b.String()
 }
 
-// quote is Quote under the short name the String methods use.
-func quote(s string) string { return Quote(s) }
-
 func needsQuote(r rune) bool {
 	return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 }
@@ -110,5 +107,5 @@ func quoteArg(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t\n\"\\") {
 		return s
 	}
-	return quote(s)
+	return Quote(s)
 }
