@@ -68,9 +68,12 @@ func (m *Model) Match(s string) bool { return m.filter.Match(s) }
 // Active reports whether a query narrows the rows.
 func (m *Model) Active() bool { return m.filter.Active() }
 
-// ClearFilter drops the query without rebuilding the rows or the layout;
-// the caller does both.
-func (m *Model) ClearFilter() { m.filter = filter.New(m.Common) }
+// ClearFilter drops the query and gives the list back the filter line's
+// row; it does not rebuild the rows (the caller does that).
+func (m *Model) ClearFilter() {
+	m.filter = filter.New(m.Common)
+	m.SetSize(m.Width, m.Height)
+}
 
 // SetSource replaces the rows, keeping the cursor index within range.
 func (m *Model) SetSource(s list.Source) { m.list.SetSource(s) }

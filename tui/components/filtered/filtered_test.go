@@ -99,3 +99,23 @@ func TestUpdateReportsUse(t *testing.T) {
 		}
 	}
 }
+
+// TestClearFilterGivesTheRowBack: after a jump clears the filter, the list
+// fills the whole height again instead of keeping the filter line's row.
+func TestClearFilterGivesTheRowBack(t *testing.T) {
+	m := New(common.Common{KeyMap: common.DefaultKeyMap(), Styles: common.DefaultStyles(common.NewRenderer(nil, true))}, func() {})
+	m.SetSource(words{"a", "b", "c", "d"})
+	m.SetSize(10, 3)
+	for _, k := range typed("/a") {
+		m.Update(k)
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	m.ClearFilter()
+	m.SetSource(words{"a", "b", "c", "d"})
+	if got := strings.Count(m.View(), "\n") + 1; got != 3 || strings.Contains(m.View(), "/") {
+		t.Errorf("view after ClearFilter:\n%s", m.View())
+	}
+	if !strings.Contains(m.View(), "c") {
+		t.Errorf("the list should show three rows again:\n%s", m.View())
+	}
+}
