@@ -40,19 +40,16 @@ func BenchmarkParse(b *testing.B) {
 	text := benchDump()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(text)))
-	var d *Dump
 	for b.Loop() {
-		var err error
-		if d, err = Parse(text); err != nil {
+		if _, err := Parse(text); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
 	var before, after runtime.MemStats
-	d = nil
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	d, _ = Parse(text)
+	d, _ := Parse(text)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MB")
