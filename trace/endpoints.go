@@ -6,18 +6,20 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 func endpointFindings(in Input, t *Trace) []Finding {
 	s := in.Service
-	if s.Spec.Type == corev1.ServiceTypeExternalName {
-		return nil
+	if s.Spec.Type == corev1.ServiceTypeExternalName || in.unread(slicesResource) {
+		return nil // without the slices nothing here can be judged
 	}
 	var out []Finding
 	if f, ok := noReadyEndpoints(in, t); ok {
 		out = append(out, f)
 	}
-	if len(s.Spec.Selector) > 0 {
+	if len(s.Spec.Selector) > 0 && !in.unread("pods") {
 		out = append(out, endpointPodMismatch(in, t)...)
 	}
 	if f, ok := terminating(in, t); ok {
@@ -27,9 +29,13 @@ func endpointFindings(in Input, t *Trace) []Finding {
 }
 
 func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
+	// kube-proxy reads only slices of the Service's own address families.
 	ready := 0
+	families := serviceFamilies(in.Service)
 	for _, sl := range t.Slices {
-		ready += sl.Ready
+		if families[corev1.IPFamily(sl.AddressType)] {
+			ready += sl.Ready
+		}
 	}
 	if ready > 0 || servingTerminating(t) || (len(in.Service.Spec.Selector) == 0 && len(in.EndpointSlices) == 0) {
 		// kube-proxy falls back to serving terminating endpoints
@@ -43,7 +49,7 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 	case len(t.Slices) == 0:
 		msg = "service has no EndpointSlices: the EndpointSlice controller published nothing"
 		hint = "check kube-controller-manager is running and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
-	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0:
+	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0 && !in.unread("pods"):
 		msg += " because no pod matches the selector"
 		hint = "fix the selector (see NoPodsMatchSelector)"
 	}
@@ -69,10 +75,14 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 	published := map[string]bool{}
 	var stray []string
 	for i := range in.EndpointSlices {
-		for _, e := range in.EndpointSlices[i].Endpoints {
+		sl := &in.EndpointSlices[i]
+		// Hand-made slices of a Service with a selector list what their
+		// owner wants; only the controller's must mirror the pods.
+		byController := sl.Labels[discoveryv1.LabelManagedBy] == "endpointslice-controller.k8s.io" || sl.Labels[discoveryv1.LabelManagedBy] == ""
+		for _, e := range sl.Endpoints {
 			for _, a := range e.Addresses {
 				published[a] = true
-				if endpointReady(e) && readyPodIPs[a] == "" && !in.Service.Spec.PublishNotReadyAddresses {
+				if byController && endpointReady(e) && readyPodIPs[a] == "" && !in.Service.Spec.PublishNotReadyAddresses {
 					stray = append(stray, strayReason(a, podIPs))
 				}
 			}
@@ -87,6 +97,7 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 			}
 		}
 	}
+	families := serviceFamilies(in.Service)
 	missingNode := map[string]bool{}
 	for _, n := range in.MissingNodes {
 		missingNode[n] = true
@@ -100,7 +111,8 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 			continue
 		}
 		for _, ip := range p.IPs {
-			if !published[ip] {
+			// The controller publishes only the Service's IP families.
+			if !published[ip] && families[ipFamily(ip)] {
 				unpublished = append(unpublished, fmt.Sprintf("%s (%s)", p.Name, ip))
 			}
 		}
@@ -113,6 +125,9 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 	}
 	if len(unpublished) > 0 {
 		parts = append(parts, "ready pods missing from the EndpointSlices: "+limitList(unpublished, 5))
+	}
+	if wrong := wrongPorts(in, t); len(wrong) > 0 {
+		parts = append(parts, "endpoints whose port is not the one the targetPort names on their pod: "+limitList(wrong, 5))
 	}
 	if len(parts) == 0 {
 		return nil
@@ -179,4 +194,45 @@ func servingTerminating(t *Trace) bool {
 		}
 	}
 	return false
+}
+
+// wrongPorts lists endpoints whose port differs from the number the
+// Service port's targetPort resolves to on the endpoint's pod.
+func wrongPorts(in Input, t *Trace) []string {
+	var out []string
+	for i, sp := range in.Service.Spec.Ports {
+		for _, e := range t.Ports[i].Endpoints {
+			want, ok := t.Ports[i].Resolved[e.Pod]
+			if sp.TargetPort.Type != intstr.String || !ok || e.Pod == "" || want == e.Port {
+				continue
+			}
+			out = append(out, fmt.Sprintf("%s:%d (pod %s has %s=%d)", e.Address, e.Port, e.Pod, sp.TargetPort.StrVal, want))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// serviceFamilies are the IP families the Service serves (IPv4 when unset).
+func serviceFamilies(s *corev1.Service) map[corev1.IPFamily]bool {
+	out := map[corev1.IPFamily]bool{}
+	for _, f := range s.Spec.IPFamilies {
+		out[f] = true
+	}
+	if len(out) == 0 {
+		for _, ip := range s.Spec.ClusterIPs {
+			out[ipFamily(ip)] = true
+		}
+	}
+	if len(out) == 0 {
+		out[corev1.IPv4Protocol] = true
+	}
+	return out
+}
+
+func ipFamily(ip string) corev1.IPFamily {
+	if strings.Contains(ip, ":") {
+		return corev1.IPv6Protocol
+	}
+	return corev1.IPv4Protocol
 }

@@ -59,3 +59,16 @@ type Gap struct {
 	// Forbidden is true when RBAC refused the read.
 	Forbidden bool `json:"forbidden"`
 }
+
+// unread reports whether the source failed to read resource (as named in
+// its Gap, e.g. "pods"), so an empty list means "unknown", not "none".
+func (in Input) unread(resource string) bool {
+	for _, g := range in.Gaps {
+		if g.Resource == resource && g.Verb == "list" {
+			return true
+		}
+	}
+	return false
+}
+
+const slicesResource = "endpointslices.discovery.k8s.io"

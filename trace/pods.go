@@ -104,17 +104,19 @@ func containerReason(p *corev1.Pod, cs corev1.ContainerStatus) string {
 	return ""
 }
 
+// isInit reports whether name is a run-to-completion init container; a
+// native sidecar counts as a regular container.
 func isInit(p *corev1.Pod, name string) bool {
 	for _, c := range p.Spec.InitContainers {
 		if c.Name == name {
-			return true
+			return !isSidecar(c)
 		}
 	}
 	return false
 }
 
 func readinessProbe(p *corev1.Pod, container string) string {
-	for _, c := range p.Spec.Containers {
+	for _, c := range servingContainers(p) {
 		if c.Name != container || c.ReadinessProbe == nil {
 			continue
 		}

@@ -75,7 +75,7 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 	declared := map[string]bool{}
 	for i := range pods {
 		p := &pods[i]
-		for _, c := range p.Spec.Containers {
+		for _, c := range servingContainers(p) {
 			for _, cp := range c.Ports {
 				declared[fmt.Sprintf("%d/%s", cp.ContainerPort, protocolOf(cp.Protocol))] = true
 			}
@@ -86,8 +86,10 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 	}
 	for i := range pods {
 		if other := declaredProtocol(&pods[i], func(cp corev1.ContainerPort) bool { return cp.ContainerPort == target }); other != "" {
+			// Container ports are informational for a numeric targetPort,
+			// so this is a warning: the app may still listen on both.
 			return []Finding{{
-				ID: ProtocolMismatch, Severity: SeverityError, Subject: subject,
+				ID: ProtocolMismatch, Severity: SeverityWarning, Subject: subject,
 				Message: fmt.Sprintf("%s forwards %s to port %d, but the pods declare %d/%s", label, proto, target, target, other),
 				Hint:    fmt.Sprintf("set protocol: %s on the Service port, or fix the container port's protocol", other),
 			}}
@@ -108,7 +110,7 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 // declaredProtocol returns the protocol of the first container port that
 // match accepts, or "" when none does.
 func declaredProtocol(p *corev1.Pod, match func(corev1.ContainerPort) bool) string {
-	for _, c := range p.Spec.Containers {
+	for _, c := range servingContainers(p) {
 		for _, cp := range c.Ports {
 			if match(cp) {
 				return string(protocolOf(cp.Protocol))

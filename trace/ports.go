@@ -62,7 +62,7 @@ func resolveTargetPort(p *corev1.Pod, sp corev1.ServicePort) (int32, bool) {
 		}
 		return sp.TargetPort.IntVal, true
 	}
-	for _, c := range p.Spec.Containers {
+	for _, c := range servingContainers(p) {
 		for _, cp := range c.Ports {
 			if cp.Name == sp.TargetPort.StrVal && protocolOf(cp.Protocol) == protocolOf(sp.Protocol) {
 				return cp.ContainerPort, true
@@ -137,4 +137,21 @@ func addrLess(a, b string) bool {
 		return a < b
 	}
 	return x.Less(y)
+}
+
+// servingContainers are the containers whose ports a Service can target:
+// the regular ones and native sidecars (init containers with
+// restartPolicy Always), as the EndpointSlice controller's FindPort searches.
+func servingContainers(p *corev1.Pod) []corev1.Container {
+	out := append([]corev1.Container(nil), p.Spec.Containers...)
+	for _, c := range p.Spec.InitContainers {
+		if isSidecar(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func isSidecar(c corev1.Container) bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
 }

@@ -33,6 +33,8 @@ var scenarioCases = []struct {
 	{"ports.yaml", "default", "numeric", []string{"TargetPortNotExposed/warning"},
 		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP)"}},
 	{"ports.yaml", "default", "perpod", nil, nil},
+	{"ports.yaml", "default", "stale", []string{"EndpointsNotMatchingPods/warning"},
+		map[string]string{"EndpointsNotMatchingPods": "10.244.1.21:8080 (pod pp-1 has http=9090)"}},
 	{"selectorless.yaml", "default", "external-db", []string{"NoSelector/info"}, nil},
 	{"selectorless.yaml", "default", "orphan", []string{"NoSelector/warning"}, nil},
 	{"endpoints-mismatch.yaml", "default", "web", []string{"EndpointsNotMatchingPods/warning"},

@@ -15,6 +15,9 @@ func selectorFindings(in Input, t *Trace) []Finding {
 		return nil
 	}
 	if len(s.Spec.Selector) == 0 {
+		if in.unread(slicesResource) {
+			return nil // AccessDenied says the slices could not be read
+		}
 		f := Finding{
 			ID: NoSelector, Severity: SeverityInfo, Subject: subject,
 			Message: fmt.Sprintf("service has no selector: its %d EndpointSlice(s) are maintained by hand or by another controller", len(in.EndpointSlices)),
@@ -27,7 +30,7 @@ func selectorFindings(in Input, t *Trace) []Finding {
 		}
 		return []Finding{f}
 	}
-	if len(in.Pods) > 0 {
+	if len(in.Pods) > 0 || in.unread("pods") {
 		return nil
 	}
 	f := Finding{
