@@ -165,11 +165,10 @@ func endpointReady(e discoveryv1.Endpoint) bool {
 	return e.Conditions.Ready == nil || *e.Conditions.Ready
 }
 
+// endpointServing treats a missing serving condition as serving, as
+// kube-proxy does (pkg/proxy/endpointslicecache.go).
 func endpointServing(e discoveryv1.Endpoint) bool {
-	if e.Conditions.Serving != nil {
-		return *e.Conditions.Serving
-	}
-	return endpointReady(e)
+	return e.Conditions.Serving == nil || *e.Conditions.Serving
 }
 
 func endpointTerminating(e discoveryv1.Endpoint) bool {

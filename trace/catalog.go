@@ -35,7 +35,7 @@ type CatalogEntry struct {
 func Catalog() []CatalogEntry {
 	return []CatalogEntry{
 		{ServiceNotFound, SeverityError, "service", "The Service does not exist in the namespace; close names there and the same name in other namespaces are suggested."},
-		{NoSelector, SeverityInfo, "service", "The Service has no selector, so nothing maintains its EndpointSlices automatically; warning when it has no EndpointSlices at all."},
+		{NoSelector, SeverityInfo, "service", "The Service has no selector, so nothing maintains its EndpointSlices automatically; an error when it has no EndpointSlices at all (every connection is refused)."},
 		{ExternalNameService, SeverityInfo, "service", "The Service is only a DNS CNAME to spec.externalName; kube-proxy programs nothing for it."},
 		{HeadlessService, SeverityInfo, "service", "clusterIP: None: DNS answers with the ready endpoint addresses and kube-proxy programs nothing."},
 		{SessionAffinityEnabled, SeverityInfo, "service", "sessionAffinity: ClientIP pins each client to one endpoint for the timeout."},
@@ -45,10 +45,10 @@ func Catalog() []CatalogEntry {
 		{NoReadyEndpoints, SeverityError, "endpoints", "No EndpointSlice of the Service holds a ready endpoint, so connections are refused."},
 		{TargetPortNotExposed, SeverityWarning, "endpoints", "A numeric targetPort is not declared by any container of the selected pods."},
 		{NamedPortNotFound, SeverityError, "endpoints", "A named targetPort is not a container port name (with the Service port's protocol) on some selected pods."},
-		{ProtocolMismatch, SeverityError, "endpoints", "The targetPort is declared by the pods with a different protocol than the Service port."},
-		{EndpointsNotMatchingPods, SeverityWarning, "endpoints", "EndpointSlices list addresses with no matching ready pod, or ready pods are missing from them."},
-		{EndpointSliceUpdateFailed, SeverityError, "endpoints", "The EndpointSlice controller reported a Warning event on the Service (for example FailedToUpdateEndpointSlices)."},
-		{TerminatingEndpoints, SeverityInfo, "endpoints", "Some endpoints are terminating; they receive traffic only while no ready endpoint exists."},
+		{ProtocolMismatch, SeverityError, "endpoints", "A named targetPort exists on the pods only with another protocol (error: no endpoint), or a numeric one is declared with another protocol (warning)."},
+		{EndpointsNotMatchingPods, SeverityWarning, "endpoints", "EndpointSlices list addresses with no matching ready pod, miss ready pods, or use a port other than the one the named targetPort means on the pod."},
+		{EndpointSliceUpdateFailed, SeverityError, "endpoints", "The EndpointSlice controller recorded FailedToUpdateEndpointSlices on the Service; a warning once every ready pod is published again."},
+		{TerminatingEndpoints, SeverityInfo, "endpoints", "Some endpoints are terminating; they receive traffic only while no ready endpoint exists (a warning when only they remain)."},
 		{NoLocalEndpoints, SeverityWarning, "endpoints", "A Local traffic policy drops traffic on nodes without a ready local endpoint."},
 		{NodeNotFound, SeverityError, "nodes", "A selected pod names a Node that does not exist; the EndpointSlice controller skips it."},
 		{NodeNotReady, SeverityWarning, "nodes", "A node hosting selected pods is not Ready."},

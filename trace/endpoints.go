@@ -52,6 +52,15 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0 && !in.unread("pods"):
 		msg += " because no pod matches the selector"
 		hint = "fix the selector (see NoPodsMatchSelector)"
+	case anyReadyPod(t):
+		msg += " although some selected pods are ready: none of them is published for the Service's ports"
+		hint = "see NamedPortNotFound / ProtocolMismatch for the ports, and the controller's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
+	}
+	if t.Service.Headless {
+		return Finding{
+			ID: NoReadyEndpoints, Severity: SeverityError, Subject: "service/" + in.Name,
+			Message: strings.Replace(msg, "service has no ready endpoints", "headless service has no ready endpoints", 1) + "; DNS returns no address for it", Hint: hint,
+		}, true
 	}
 	return Finding{
 		ID: NoReadyEndpoints, Severity: SeverityError, Subject: "service/" + in.Name,
@@ -171,7 +180,7 @@ func terminating(in Input, t *Trace) (Finding, bool) {
 		// The Service still answers, through pods that are going away.
 		f.Severity = SeverityWarning
 		f.Message = fmt.Sprintf("only terminating endpoints remain: %s; kube-proxy keeps sending new connections to those still serving, and the Service has no backend once they stop", limitList(names, 5))
-		f.Hint = "start new ready pods before the old ones finish terminating (check the Deployment's rollout: kubectl rollout status -n " + in.Namespace + "); " + f.Hint
+		f.Hint = "start new ready pods before the old ones finish terminating: kubectl get pods -n " + in.Namespace + " -l " + SelectorString(in.Service.Spec.Selector)
 	}
 	return f, true
 }
@@ -235,4 +244,13 @@ func ipFamily(ip string) corev1.IPFamily {
 		return corev1.IPv6Protocol
 	}
 	return corev1.IPv4Protocol
+}
+
+func anyReadyPod(t *Trace) bool {
+	for _, p := range t.Pods {
+		if p.Ready {
+			return true
+		}
+	}
+	return false
 }

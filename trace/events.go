@@ -8,9 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// endpointEventReasons are the Warning reasons the EndpointSlice and
-// Endpoints controllers record on a Service when they cannot publish.
-var endpointEventReasons = []string{"FailedToUpdateEndpointSlices", "FailedToUpdateEndpoint", "FailedToCreateEndpoint"}
+// sliceFailureReason is the Warning the EndpointSlice controller records on
+// a Service when it cannot publish (FailedToUpdateEndpoint and friends land
+// on the Endpoints object instead).
+const sliceFailureReason = "FailedToUpdateEndpointSlices"
 
 func eventFindings(in Input, t *Trace) []Finding {
 	var out []Finding
@@ -19,7 +20,12 @@ func eventFindings(in Input, t *Trace) []Finding {
 	sort.SliceStable(events, func(i, j int) bool { return eventTime(&events[i]) > eventTime(&events[j]) })
 	for i := range events {
 		e := &events[i]
-		if e.Type != corev1.EventTypeWarning || !isEndpointReason(e.Reason) || seen[e.Reason+e.Message] {
+		if e.Type != corev1.EventTypeWarning || e.Reason != sliceFailureReason || seen[e.Reason+e.Message] {
+			continue
+		}
+		// Events outlive their object: one about an earlier Service of the
+		// same name says nothing about this one.
+		if e.InvolvedObject.UID != "" && in.Service.UID != "" && e.InvolvedObject.UID != in.Service.UID {
 			continue
 		}
 		seen[e.Reason+e.Message] = true
@@ -31,22 +37,43 @@ func eventFindings(in Input, t *Trace) []Finding {
 		if strings.Contains(e.Message, "Node") && strings.Contains(e.Message, "Not Found") {
 			hint = "a selected pod names a Node that does not exist; check kubectl get nodes and the pods' spec.nodeName"
 		}
-		out = append(out, Finding{
+		f := Finding{
 			ID: EndpointSliceUpdateFailed, Severity: SeverityError, Subject: "service/" + in.Name,
-			Message: fmt.Sprintf("%s (x%d): %s", e.Reason, max(count, 1), e.Message),
+			Message: fmt.Sprintf("%s (x%d, last %s): %s", e.Reason, max(count, 1), eventTime(e), e.Message),
 			Hint:    hint,
-		})
+		}
+		if allPublished(in, t) {
+			// The slices now hold every ready pod: the failure has passed.
+			f.Severity = SeverityWarning
+			f.Message += "; every ready pod is published now, so this failure is past"
+		}
+		out = append(out, f)
 	}
 	return out
 }
 
-func isEndpointReason(r string) bool {
-	for _, want := range endpointEventReasons {
-		if r == want {
-			return true
+// allPublished reports whether every ready selected pod, on an existing
+// node, has its IP in some EndpointSlice.
+func allPublished(in Input, t *Trace) bool {
+	if len(in.MissingNodes) > 0 {
+		return false
+	}
+	published := map[string]bool{}
+	for i := range in.EndpointSlices {
+		for _, e := range in.EndpointSlices[i].Endpoints {
+			for _, a := range e.Addresses {
+				published[a] = true
+			}
 		}
 	}
-	return false
+	for _, p := range t.Pods {
+		for _, ip := range p.IPs {
+			if p.Ready && !published[ip] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func eventTime(e *corev1.Event) string {
@@ -70,22 +97,33 @@ func nodeFindings(in Input, t *Trace) []Finding {
 			}
 		}
 		switch {
-		case n.Missing && len(pods) == 0:
+		case n.Missing && len(pods) == 0 && in.Dataplane != nil && in.Dataplane.Node == n.Name:
 			out = append(out, Finding{
 				ID: NodeNotFound, Severity: SeverityError, Subject: "node/" + n.Name,
 				Message: fmt.Sprintf("node %s does not exist", n.Name),
 				Hint:    "check the node name given with --node: kubectl get nodes",
 			})
-		case n.Missing:
+		case n.Missing && len(pods) == 0:
 			out = append(out, Finding{
 				ID: NodeNotFound, Severity: SeverityError, Subject: "node/" + n.Name,
-				Message: fmt.Sprintf("node %s does not exist, yet pods %s are bound to it; the EndpointSlice controller skips them", n.Name, limitList(pods, 5)),
-				Hint:    "delete and recreate the pods so they schedule onto a real node, or register the node: kubectl get nodes",
+				Message: fmt.Sprintf("node %s does not exist, yet the Service's endpoints name it", n.Name),
+				Hint:    "the endpoints are stale or hand-made: kubectl get endpointslices -n " + in.Namespace + " -l kubernetes.io/service-name=" + in.Name + " -o wide",
+			})
+		case n.Missing:
+			skip := "the EndpointSlice controller skips them"
+			if in.Service.Spec.PublishNotReadyAddresses {
+				skip = "they are published (publishNotReadyAddresses) but nothing runs them"
+			}
+			out = append(out, Finding{
+				ID: NodeNotFound, Severity: SeverityError, Subject: "node/" + n.Name,
+				Message: fmt.Sprintf("node %s does not exist, yet %s %s bound to it; %s", n.Name,
+					plural(len(pods), "pod", "pods")+" "+limitList(pods, 5), plural(len(pods), "is", "are"), skip),
+				Hint: "delete and recreate the pods so they schedule onto a real node, or register the node: kubectl get nodes",
 			})
 		case !n.Ready:
 			out = append(out, Finding{
 				ID: NodeNotReady, Severity: SeverityWarning, Subject: "node/" + n.Name,
-				Message: fmt.Sprintf("node %s is not Ready; its pods %s may not serve", n.Name, limitList(pods, 5)),
+				Message: fmt.Sprintf("node %s is not Ready; pods on it (%s) may not serve", n.Name, limitList(pods, 5)),
 				Hint:    "kubectl describe node " + n.Name,
 			})
 		}
@@ -95,16 +133,20 @@ func nodeFindings(in Input, t *Trace) []Finding {
 
 func localPolicyFindings(in Input, t *Trace) []Finding {
 	s := in.Service
+	// Like apiservice.ExternallyAccessible: NodePort, LoadBalancer, or
+	// any Service with external IPs.
 	external := s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
-		(s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer)
+		(s.Spec.Type == corev1.ServiceTypeNodePort || s.Spec.Type == corev1.ServiceTypeLoadBalancer || len(s.Spec.ExternalIPs) > 0)
 	internal := s.Spec.InternalTrafficPolicy != nil && *s.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
 	if !external && !internal {
 		return nil
 	}
+	// A node without a ready local endpoint falls back to its serving,
+	// terminating ones (kube-proxy's CategorizeEndpoints).
 	withReady := map[string]bool{}
 	for _, p := range t.Ports {
 		for _, e := range p.Endpoints {
-			if e.Ready && e.Node != "" {
+			if e.Node != "" && (e.Ready || (e.Serving && e.Terminating)) {
 				withReady[e.Node] = true
 			}
 		}
@@ -121,17 +163,28 @@ func localPolicyFindings(in Input, t *Trace) []Finding {
 	if len(lacking) == 0 {
 		return nil
 	}
-	var policies []string
+	var policies, hints []string
 	if external {
-		policies = append(policies, "externalTrafficPolicy: Local (NodePort/LoadBalancer traffic)")
+		policies = append(policies, "externalTrafficPolicy: Local (NodePort, LoadBalancer and external IP traffic)")
+		hints = append(hints, "set externalTrafficPolicy: Cluster if losing the client source IP is acceptable")
 	}
 	if internal {
 		policies = append(policies, "internalTrafficPolicy: Local (in-cluster clients)")
+		hints = append(hints, "set internalTrafficPolicy: Cluster unless clients must stay on their own node")
 	}
 	return []Finding{{
 		ID: NoLocalEndpoints, Severity: SeverityWarning, Subject: "service/" + in.Name,
-		Message: fmt.Sprintf("with %s, traffic entering nodes %s is dropped: they host selected pods but no ready local endpoint; only %s have one",
-			strings.Join(policies, " and "), strings.Join(lacking, ", "), strings.Join(sortedKeys(withReady), ", ")),
-		Hint: "make the pods on those nodes ready, or use the Cluster policy if losing the client source IP is acceptable",
+		Message: fmt.Sprintf("with %s, traffic entering %s is dropped: %s selected pods but no ready local endpoint; only %s %s one",
+			strings.Join(policies, " and "), plural(len(lacking), "node", "nodes")+" "+strings.Join(lacking, ", "),
+			plural(len(lacking), "it hosts", "they host"), strings.Join(sortedKeys(withReady), ", "), plural(len(withReady), "has", "have")),
+		Hint: "make the pods on those nodes ready, or " + strings.Join(hints, "; or "),
 	}}
+}
+
+// plural picks the singular or plural form for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -103,7 +103,7 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 	return []Finding{{
 		ID: TargetPortNotExposed, Severity: SeverityWarning, Subject: subject,
 		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s)", label, target, strings.Join(sortedKeys(declared), ", ")),
-		Hint:    fmt.Sprintf("set targetPort to the port the app listens on, or check it listens on %d: kubectl exec POD -- netstat -ltn", target),
+		Hint:    fmt.Sprintf("set targetPort to the port the app listens on, or check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", target, pods[0].Name, pods[0].Namespace),
 	}}
 }
 

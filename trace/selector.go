@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 func selectorFindings(in Input, t *Trace) []Finding {
@@ -23,9 +24,14 @@ func selectorFindings(in Input, t *Trace) []Finding {
 			Message: fmt.Sprintf("service has no selector: its %d EndpointSlice(s) are maintained by hand or by another controller", len(in.EndpointSlices)),
 			Hint:    "keep the EndpointSlices (label kubernetes.io/service-name) in step with the backends yourself",
 		}
+		if owner := sliceOwner(in); owner != "" {
+			f.Message = fmt.Sprintf("service has no selector: %s maintains its %d EndpointSlice(s)", owner, len(in.EndpointSlices))
+			f.Hint = "nothing to do unless the addresses are wrong; then look at " + owner
+		}
 		if len(in.EndpointSlices) == 0 {
-			f.Severity = SeverityWarning
-			f.Message = "service has no selector and no EndpointSlices, so it has no backends"
+			// Every connection is refused: that is broken, not a style.
+			f.Severity = SeverityError
+			f.Message = "service has no selector and no EndpointSlices, so it has no backends and every connection is refused"
 			f.Hint = fmt.Sprintf("add a selector matching the pods' labels, or create an EndpointSlice labelled kubernetes.io/service-name=%s", s.Name)
 		}
 		return []Finding{f}
@@ -45,13 +51,38 @@ func selectorFindings(in Input, t *Trace) []Finding {
 	return []Finding{f}
 }
 
+// sliceOwner names who maintains the slices of a selectorless Service, from
+// their managed-by label, when that is not a person.
+func sliceOwner(in Input) string {
+	for _, sl := range in.EndpointSlices {
+		switch m := sl.Labels[discoveryv1.LabelManagedBy]; m {
+		case "endpointslicemirroring-controller.k8s.io":
+			return "the EndpointSlice mirroring controller (from the Endpoints object" + apiServerNote(in) + ")"
+		case "", "staff":
+		default:
+			return m
+		}
+	}
+	return ""
+}
+
+func apiServerNote(in Input) string {
+	if in.Namespace == "default" && in.Name == "kubernetes" {
+		return ", which the API server keeps"
+	}
+	return ""
+}
+
 // nearMisses names the pods that match most of the selector and the labels
 // that keep them out, best first.
 func nearMisses(sel map[string]string, pods []corev1.Pod) []string {
 	type miss struct {
 		pod     string
 		matched int
-		why     []string
+		// distance adds up how far the differing values are from the
+		// selector's: a typo is nearer than another app's label.
+		distance int
+		why      []string
 	}
 	keys := make([]string, 0, len(sel))
 	for k := range sel {
@@ -70,6 +101,7 @@ func nearMisses(sel map[string]string, pods []corev1.Pod) []string {
 			case ok:
 				m.why = append(m.why, fmt.Sprintf("has %s=%s, selector wants %s=%s", k, v, k, sel[k]))
 				m.matched++ // the key is there: a typo in the value is a near miss
+				m.distance += editDistance(v, sel[k])
 			default:
 				m.why = append(m.why, fmt.Sprintf("lacks label %s=%s", k, sel[k]))
 			}
@@ -81,6 +113,9 @@ func nearMisses(sel map[string]string, pods []corev1.Pod) []string {
 	sort.SliceStable(misses, func(i, j int) bool {
 		if misses[i].matched != misses[j].matched {
 			return misses[i].matched > misses[j].matched
+		}
+		if misses[i].distance != misses[j].distance {
+			return misses[i].distance < misses[j].distance
 		}
 		return misses[i].pod < misses[j].pod
 	})

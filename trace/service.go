@@ -21,11 +21,11 @@ func notFound(in Input) Finding {
 		hints = append(hints, fmt.Sprintf("did you mean %s?", quoteJoin(close, " or ")))
 	}
 	if len(in.SameNameNamespaces) > 0 {
-		hints = append(hints, fmt.Sprintf("a Service %q exists in namespace %s: add -n %s",
+		hints = append(hints, fmt.Sprintf("A Service %q exists in namespace %s: add -n %s.",
 			in.Name, quoteJoin(in.SameNameNamespaces, ", "), in.SameNameNamespaces[0]))
 	}
 	if len(hints) > 0 {
-		f.Hint = strings.Join(hints, "; ")
+		f.Hint = strings.Join(hints, " ")
 	}
 	return f
 }
@@ -42,9 +42,13 @@ func serviceKindFindings(in Input, t *Trace) []Finding {
 		})
 	}
 	if t.Service.Headless {
+		who := "the ready pod IPs"
+		if s.Spec.PublishNotReadyAddresses {
+			who = "every published pod IP, ready or not (publishNotReadyAddresses)"
+		}
 		out = append(out, Finding{
 			ID: HeadlessService, Severity: SeverityInfo, Subject: subject,
-			Message: "headless service (clusterIP: None): DNS returns the ready pod IPs directly and kube-proxy programs no rules",
+			Message: "headless service (clusterIP: None): DNS returns " + who + " directly and kube-proxy programs no rules",
 			Hint:    "clients must connect to the pod port (targetPort) since no port translation happens",
 		})
 	}
