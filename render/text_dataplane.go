@@ -31,6 +31,9 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 			}
 			items = append(items, lines[0]+"\n"+strings.Join(branches(lines[1:]), "\n"))
 		}
+		if d.Note != "" {
+			items = append(items, strings.Join(wrap(d.Note, tw.o.Width-6), "\n"))
+		}
 		if tw.o.Wide {
 			items = append(items, tw.chainItems(d.Chains)...)
 		}
@@ -43,7 +46,7 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 func (tw *textWriter) chainItems(chains []trace.ChainListing) []string {
 	var items []string
 	for _, c := range chains {
-		head := c.Name
+		head := strings.TrimSpace(c.Table + " " + c.Name)
 		if c.Drift != "" {
 			head += " " + tw.p.paint(ansiRed, c.Drift)
 		}

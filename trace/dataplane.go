@@ -12,6 +12,8 @@ type DataplaneHop struct {
 	Source string         `json:"source"`
 	Walks  []PacketWalk   `json:"walks"`
 	Chains []ChainListing `json:"chains"`
+	// Note says why Walks is empty, e.g. no entry point for --from external.
+	Note string `json:"note,omitempty"`
 }
 
 // PacketWalk is one packet followed through the rules.

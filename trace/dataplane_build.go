@@ -41,6 +41,16 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
 		}
+		if hop.Node == "" {
+			hop.Node = "(unknown node)"
+		}
+		if hop.Walks == nil {
+			hop.Walks = []PacketWalk{}
+			hop.Note = noWalkNote(v, d.Port)
+		}
+		if hop.Chains == nil {
+			hop.Chains = []ChainListing{}
+		}
 		t.Dataplane = append(t.Dataplane, *hop)
 		out = append(out, fs...)
 	}
@@ -48,4 +58,15 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		out = append(out, conntrackFindings(in, t)...)
 	}
 	return out
+}
+
+// noWalkNote explains an empty list of walks.
+func noWalkNote(v nodeView, port string) string {
+	switch {
+	case v.from == "external":
+		return "no packet from outside to walk: the Service has no NodePort, LoadBalancer IP or external IP"
+	case port != "":
+		return "no Service port named or numbered " + port
+	}
+	return "no packet to walk: the Service has no cluster IP of this family"
 }

@@ -16,14 +16,21 @@ import (
 // for the Service, walks a packet through the node's dump (or through the
 // generated rules when there is none), and compares the two.
 func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
-	node := expected.Node{Name: v.name, NFAcct: v.nfacct}
+	node := expected.Node{Name: v.name, Zone: v.zone, NFAcct: v.proxy.nfacct, MasqueradeAll: v.proxy.masqueradeAll}
 	for _, ip := range v.ips {
 		node.IPs = append(node.IPs, ip.String())
 	}
-	if v.clusterCIDR.IsValid() {
+	switch {
+	case v.clusterCIDR.IsValid():
 		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, v.clusterCIDR.String()
+	case v.proxy.ifacePrefix != "":
+		node.LocalMode, node.LocalValue = expected.LocalInterfaceNamePrefix, v.proxy.ifacePrefix
+	case v.proxy.bridge != "":
+		node.LocalMode, node.LocalValue = expected.LocalBridgeInterface, v.proxy.bridge
 	}
-	if in.Service.Spec.IPFamilies != nil && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+	// An ip6tables-save dump is the IPv6 proxier's view; without a dump the
+	// Service's primary family is shown.
+	if v.proxy.ipv6 || (in.Dataplane.IPTables == nil && len(in.Service.Spec.IPFamilies) > 0 && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol) {
 		node.Family = corev1.IPv6Protocol
 	}
 	rs, err := expected.Generate(node, []*corev1.Service{in.Service}, slicePtrs(in.EndpointSlices))
@@ -45,7 +52,7 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	}
 	var findings []Finding
 	drift := map[string]string{} // "chain/line" → finding ID
-	if actual != want {
+	if actual != want && !in.unread(slicesResource) {
 		findings, drift = iptablesDrift(want, actual, rs, in.Service.Name)
 	}
 	for _, sp := range rs.Services {
@@ -107,7 +114,13 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 		return PacketWalk{}, fmt.Errorf("walk to %q: %w", p.Dest, err)
 	}
 	pkt := iptables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port)}
-	res, err := iptables.Walk(d, pkt, entries[p.From], iptables.Node{LocalAddrs: v.ips})
+	local := v.ips
+	if len(local) == 0 {
+		// With no node known, only loopback is local: a ClusterIP or pod
+		// IP never is, so the walk need not fork on "addrtype LOCAL".
+		local = []netip.Addr{netip.IPv6Loopback()}
+	}
+	res, err := iptables.Walk(d, pkt, entries[p.From], iptables.Node{LocalAddrs: local})
 	if err != nil {
 		return PacketWalk{}, fmt.Errorf("walk %s: %w", pkt, err)
 	}

@@ -2,42 +2,50 @@ package trace
 
 import (
 	"net/netip"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 )
 
 // nodeView resolves whose view the dataplane hop shows and that node's facts.
 type nodeView struct {
-	name        string
-	ips         []netip.Addr
+	name string
+	zone string
+	ips  []netip.Addr
+	// proxy are kube-proxy's settings on the node, read from its dump
+	// where there is one (cluster CIDR, masquerade-all, nfacct, family).
+	proxy       proxySettings
 	clusterCIDR netip.Prefix
-	// nfacct is set when the node's kube-proxy had nfacct counters, which
-	// add "-m nfacct" matches to some of its rules.
-	nfacct bool
-	from   string
-	src    netip.Addr
+	from        string
+	src         netip.Addr
 }
 
 func resolveNode(in Input, t *Trace) nodeView {
 	d := in.Dataplane
 	v := nodeView{name: d.Node, ips: d.NodeIPs, clusterCIDR: d.ClusterCIDR, from: d.From, src: d.FromIP}
+	if v.name == "" && in.FromPod != nil {
+		// The client's own node is the one whose rules it meets.
+		v.name = in.FromPod.Spec.NodeName
+		if in.FromPod.Spec.HostNetwork && v.from == "pod" {
+			v.from = "node"
+		}
+	}
 	if v.name == "" && len(t.Nodes) > 0 {
 		v.name = t.Nodes[0].Name
 	}
-	if len(v.ips) == 0 {
-		for _, n := range in.Nodes {
-			if n.Name == v.name {
+	for _, n := range in.Nodes {
+		if n.Name == v.name {
+			v.zone = n.Labels[corev1.LabelTopologyZone]
+			if len(v.ips) == 0 {
 				v.ips = nodeAddrs(&n)
 			}
 		}
 	}
-	if !v.clusterCIDR.IsValid() && d.IPTables != nil {
-		v.clusterCIDR = inferClusterCIDR(d.IPTables)
+	if d.IPTables != nil {
+		v.proxy = inferProxySettings(d.IPTables)
 	}
-	v.nfacct = d.IPTables != nil && usesNFAcct(d.IPTables)
+	if !v.clusterCIDR.IsValid() {
+		v.clusterCIDR = v.proxy.clusterCIDR
+	}
 	if v.from == "" {
 		v.from = entryFor(v)
 	}
@@ -95,26 +103,6 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return a
 }
 
-// inferClusterCIDR reads kube-proxy's local-traffic detector from a
-// KUBE-SVC chain's masquerade rule: "! -s CIDR -j KUBE-MARK-MASQ".
-func inferClusterCIDR(d *iptables.Dump) netip.Prefix {
-	nat := d.Table("nat")
-	if nat == nil {
-		return netip.Prefix{}
-	}
-	for _, c := range nat.Chains {
-		if !strings.HasPrefix(c.Name, "KUBE-SVC-") {
-			continue
-		}
-		for _, r := range c.Rules {
-			if r.Target.Name == "KUBE-MARK-MASQ" && r.Source.Negated && r.Source.Prefix.IsValid() {
-				return r.Source.Prefix
-			}
-		}
-	}
-	return netip.Prefix{}
-}
-
 // entryFor places a bare --from IP: a node address enters from the node, an
 // address outside the cluster CIDR from outside, anything else from a pod.
 func entryFor(v nodeView) string {
@@ -130,24 +118,4 @@ func entryFor(v nodeView) string {
 		return "external"
 	}
 	return "pod"
-}
-
-// usesNFAcct reports whether kube-proxy wrote nfacct matches: it does so
-// for every rule that counts, when the kernel has nfacct.
-func usesNFAcct(d *iptables.Dump) bool {
-	for _, t := range d.Tables {
-		for _, c := range t.Chains {
-			if !strings.HasPrefix(c.Name, "KUBE-") {
-				continue
-			}
-			for _, r := range c.Rules {
-				for _, m := range r.Matches {
-					if m.Module() == "nfacct" {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
 }

@@ -167,27 +167,38 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 }
 
 // conntrackFindings flags flows still DNATed to endpoints that are gone.
+// kube-proxy clears UDP flows of removed endpoints itself and leaves TCP
+// to time out, so a TCP flow counts as stale only when its backend is no
+// endpoint at all; a UDP one also when the endpoint no longer serves.
 func conntrackFindings(in Input, t *Trace) []Finding {
 	var vips []conntrack.ServiceVIP
 	for i, sp := range in.Service.Spec.Ports {
+		proto := protocolOf(sp.Protocol)
 		var eps []netip.AddrPort
 		for _, e := range t.Ports[i].Endpoints {
-			if ip, err := netip.ParseAddr(e.Address); err == nil && (e.Ready || e.Serving) {
+			if ip, err := netip.ParseAddr(e.Address); err == nil && (proto == corev1.ProtocolTCP || e.Ready || e.Serving) {
 				eps = append(eps, netip.AddrPortFrom(ip, uint16(e.Port)))
 			}
 		}
-		for _, cip := range t.Service.ClusterIPs {
-			if ip, err := netip.ParseAddr(cip); err == nil {
+		add := func(addr string, port int32) {
+			if ip, err := netip.ParseAddr(addr); err == nil && port != 0 {
 				vips = append(vips, conntrack.ServiceVIP{Service: in.Namespace + "/" + in.Name + ":" + portKey(sp),
-					Protocol: string(protocolOf(sp.Protocol)), VIP: netip.AddrPortFrom(ip, uint16(sp.Port)), Endpoints: eps})
+					Protocol: string(proto), VIP: netip.AddrPortFrom(ip, uint16(port)), Endpoints: eps})
 			}
+		}
+		for _, a := range append(append(append([]string{}, t.Service.ClusterIPs...), t.Service.ExternalIPs...), t.Service.LoadBalancerIPs...) {
+			add(a, sp.Port)
+		}
+		for _, n := range t.Nodes {
+			add(n.InternalIP, sp.NodePort)
 		}
 	}
 	var out []Finding
 	for _, f := range conntrack.FindStale(in.Dataplane.Conntrack, vips) {
 		out = append(out, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "conntrack/" + f.Subject,
 			Message: diffMessage(f.Message, f.Expected, f.Actual),
-			Hint:    fmt.Sprintf("delete the stale flows on the node: conntrack -D -p %s --orig-dst %s (kube-proxy does this itself for UDP when endpoints change; check it runs)", strings.ToLower(f.Entry.Protocol), f.Entry.Original.Dst)})
+			Hint: fmt.Sprintf("delete only the stale flows on the node: conntrack -D -p %s --orig-dst %s --reply-src %s",
+				strings.ToLower(f.Entry.Protocol), f.Entry.Original.Dst, f.Entry.Reply.Src)})
 	}
 	return out
 }
