@@ -138,9 +138,19 @@ func (m *model) startReload() tea.Cmd {
 	return m.reload()
 }
 
+// The smallest terminal the frame is drawn in: the tab bar, the status
+// line and a screen of at least four lines, which is what Path needs for
+// one row of the tree over its details. Below it a single line says so.
+const (
+	minWidth  = 20
+	minHeight = 6
+)
+
+func (m *model) tooSmall() bool { return m.Width < minWidth || m.Height < minHeight }
+
 func (m *model) resize() {
 	for _, p := range m.pages {
-		p.SetSize(m.Width, max(1, m.Height-2))
+		p.SetSize(m.Width, m.Height-2)
 	}
 	m.help.Width = m.Width
 }
@@ -150,7 +160,7 @@ func (m *model) resize() {
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.Width, m.Height = msg.Width, msg.Height
+		m.SetSize(msg.Width, msg.Height)
 		m.resize()
 		return m, nil
 	case common.TraceMsg:
@@ -237,13 +247,26 @@ func (m *model) globalKey(k tea.KeyMsg) (tea.Cmd, bool) {
 	return nil, true
 }
 
-// View draws the frame; the body always has Height-2 lines.
+// View draws the frame, whose body always has Height-2 lines, or a single
+// line in a terminal smaller than minWidth x minHeight.
 func (m *model) View() string {
+	if m.tooSmall() {
+		return m.tooSmallView()
+	}
 	body := m.pages[m.active].View()
 	if m.showAll {
 		body = m.helpView()
 	}
 	return m.tabs() + "\n" + body + "\n" + m.footer()
+}
+
+// tooSmallView is one line, or nothing when there is no line to draw on.
+func (m *model) tooSmallView() string {
+	if m.Height == 0 {
+		return ""
+	}
+	msg := fmt.Sprintf("window too small: svctrace needs %dx%d, has %dx%d", minWidth, minHeight, m.Width, m.Height)
+	return common.Truncate(m.Styles.Warn.Render(msg), m.Width)
 }
 
 func (m *model) tabs() string {
@@ -269,7 +292,8 @@ func (m *model) footer() string {
 		return common.Truncate(s.Render(m.status), m.Width)
 	}
 	keys := append([]key.Binding{m.KeyMap.Help, m.KeyMap.NextTab}, m.pages[m.active].Bindings()...)
-	return m.help.ShortHelpView(keys)
+	// help adds a key past Width when its ellipsis would not fit either.
+	return common.Truncate(m.help.ShortHelpView(keys), m.Width)
 }
 
 func (m *model) helpView() string {
@@ -281,7 +305,7 @@ func (m *model) helpView() string {
 		lines = append(lines, "")
 	}
 	lines = append(lines, m.Styles.Dim.Render("any key closes this help"))
-	return common.Fit(lines, m.Width, max(1, m.Height-2))
+	return common.Fit(lines, m.Width, m.Height-2)
 }
 
 // trace returns the trace on screen, for tests.

@@ -18,9 +18,11 @@ type Common struct {
 	KeyMap        *KeyMap
 }
 
-// SetSize records the space given to the owner of c.
+// SetSize records the space given to the owner of c. Owners work their
+// parts out by subtraction, so a small terminal can hand out negative
+// sizes; they count as none.
 func (c *Common) SetSize(width, height int) {
-	c.Width, c.Height = width, height
+	c.Width, c.Height = max(0, width), max(0, height)
 }
 
 // Page is one screen of the UI. View returns exactly the height given to

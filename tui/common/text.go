@@ -60,6 +60,25 @@ func Fit(lines []string, width, height int) string {
 	return strings.Join(out, "\n")
 }
 
+// Block is a part of a screen and the number of lines it was given.
+type Block struct {
+	View   string
+	Height int
+}
+
+// Stack joins blocks top to bottom, leaving out those given no lines: a
+// part squeezed to nothing renders as "", which would otherwise still
+// take a line.
+func Stack(blocks ...Block) string {
+	parts := make([]string, 0, len(blocks))
+	for _, b := range blocks {
+		if b.Height > 0 {
+			parts = append(parts, b.View)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
 // Pane is a details pane: a rule across width over lines, in exactly
 // height lines, so it sits under a list of any length.
 func (s *Styles) Pane(lines []string, width, height int) string {

@@ -104,13 +104,14 @@ func (m *Model) Update(msg tea.Msg) (used, changed bool) {
 	return true, m.query != before
 }
 
-// View is the filter line, empty when there is nothing to show.
+// View is the filter line cut to Width, empty when there is nothing to
+// show.
 func (m *Model) View() string {
 	switch {
 	case m.editing:
-		return m.Styles.Key.Render("/") + m.query + "_"
+		return common.Truncate(m.Styles.Key.Render("/")+m.query+"_", m.Width)
 	case m.query != "":
-		return m.Styles.Dim.Render("filter: " + m.query + "  (esc clears)")
+		return common.Truncate(m.Styles.Dim.Render("filter: "+m.query+"  (esc clears)"), m.Width)
 	}
 	return ""
 }

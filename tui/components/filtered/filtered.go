@@ -50,13 +50,14 @@ func (m *Model) Update(msg tea.Msg) bool {
 	return m.list.Update(msg)
 }
 
-// View is the list and, when there is one, the filter line under it.
+// View is the list and, when there is one, the filter line under it; a
+// single line is the filter's, so the query being typed stays in sight.
 func (m *Model) View() string {
-	out := m.list.View()
-	if f := m.filter.View(); f != "" {
-		out += "\n" + f
+	if !m.filter.Editing() && !m.filter.Active() {
+		return m.list.View()
 	}
-	return out
+	return common.Stack(common.Block{View: m.list.View(), Height: m.list.Height},
+		common.Block{View: m.filter.View(), Height: min(1, m.Height)})
 }
 
 // Capturing reports whether keys go to the filter, for common.Page.

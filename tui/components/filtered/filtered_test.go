@@ -48,7 +48,7 @@ func TestModel(t *testing.T) {
 		{"open filter takes a row", "/", ">alpha\nbeta\n/_", 0, true},
 		{"typing refilters", "/ta", ">beta\ndelta\n/ta_", 2, true},
 		{"keys go to the open filter, not the list", "/j", "\n\n/j_", 1, true},
-		{"kept query shows its line", "/a\rj", "alpha\n>beta\nfilter: a  (esc clears)", 1, false},
+		{"kept query shows its line", "/a\rj", "alpha\n>beta\nfilter: a  (esc cle…", 1, false},
 		{"esc clears and gives the row back", "/m\r\x1b", ">alpha\nbeta\ngamma", 2, false},
 	}
 	for _, tt := range tests {

@@ -164,7 +164,9 @@ func (p *Page) SetSize(width, height int) {
 	p.list.SetSize(width, height-1-p.detailHeight())
 }
 
-func (p *Page) detailHeight() int { return max(2, min(5, p.Height/5)) }
+// detailHeight is a fifth of the screen, at least two lines when the
+// header leaves them.
+func (p *Page) detailHeight() int { return max(0, min(p.Height-1, max(2, min(5, p.Height/5)))) }
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
@@ -221,7 +223,10 @@ func (p *Page) View() string {
 		hop := p.hops.Dataplane[p.choices[p.choice].hop]
 		return common.Fit([]string{p.header(), "", fmt.Sprintf("  no chains listed for node %s (%s)", hop.Node, hop.Source)}, p.Width, p.Height)
 	}
-	return p.header() + "\n" + p.list.View() + "\n" + p.detail()
+	dh := p.detailHeight()
+	return common.Stack(common.Block{View: p.header(), Height: min(1, p.Height)},
+		common.Block{View: p.list.View(), Height: p.Height - 1 - dh},
+		common.Block{View: p.detail(), Height: dh})
 }
 
 func (p *Page) header() string {
@@ -262,6 +267,10 @@ func (s source) Len() int { return len(s.p.rows) }
 
 func (s source) Row(i, width int, selected bool) string {
 	p := s.p
+	if width <= 0 {
+		// The cursor column alone would be one too many.
+		return ""
+	}
 	r := p.rows[i]
 	c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
 	cursor := " "

@@ -80,7 +80,9 @@ func (p *Page) SetSize(width, height int) {
 	p.list.SetSize(width, height-p.detailHeight())
 }
 
-func (p *Page) detailHeight() int { return max(4, min(9, p.Height/2)) }
+// detailHeight is half the screen, at least four lines when the screen
+// has them.
+func (p *Page) detailHeight() int { return min(p.Height, max(4, min(9, p.Height/2))) }
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
@@ -100,7 +102,8 @@ func (p *Page) View() string {
 	if len(p.all) == 0 {
 		return common.Fit([]string{"", "  " + p.Styles.OK.Render("✔") + " no findings: the Service is wired end to end"}, p.Width, p.Height)
 	}
-	return p.list.View() + "\n" + p.detail()
+	return common.Stack(common.Block{View: p.list.View(), Height: p.Height - p.detailHeight()},
+		common.Block{View: p.detail(), Height: p.detailHeight()})
 }
 
 func (p *Page) detail() string {

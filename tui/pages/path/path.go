@@ -189,8 +189,10 @@ func (p *Page) treeSize() (int, int) {
 	return p.Width, p.Height - p.detailHeight()
 }
 
+// detailHeight is a third of the screen, at least three lines when the
+// screen has them.
 func (p *Page) detailHeight() int {
-	return max(3, min(8, p.Height/3))
+	return min(p.Height, max(3, min(8, p.Height/3)))
 }
 
 // Update implements common.Page.
@@ -249,13 +251,17 @@ func (p *Page) setExpanded(n *node, on bool) {
 // View implements common.Page.
 func (p *Page) View() string {
 	tree := p.list.View()
-	w, _ := p.treeSize()
+	w, h := p.treeSize()
 	if p.Width >= sideBySide {
+		if p.Height == 0 {
+			return ""
+		}
 		detail := p.detailView(p.Width-w-1, p.Height)
 		sep := strings.TrimSuffix(strings.Repeat("│\n", p.Height), "\n")
 		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(w).Render(tree), p.Styles.Dim.Render(sep), detail)
 	}
-	return tree + "\n" + p.detailView(p.Width, p.detailHeight())
+	dh := p.detailHeight()
+	return common.Stack(common.Block{View: tree, Height: h}, common.Block{View: p.detailView(p.Width, dh), Height: dh})
 }
 
 func (p *Page) detailView(width, height int) string {

@@ -64,6 +64,18 @@ func okState(ok bool) state {
 	return stateBad
 }
 
+// readyState is ✔ when all of total are ready, ✘ when none is and ◐ in
+// between: two of three ready is not healthy.
+func readyState(ready, total int) state {
+	switch {
+	case ready == 0:
+		return stateBad
+	case ready < total:
+		return stateWarn
+	}
+	return stateOK
+}
+
 // build lays the hops out in the order a packet meets them: name, port,
 // slice, endpoint, pod, node.
 func build(h *trace.Trace) *node {
@@ -113,22 +125,31 @@ func dnsNode(root *node, d *trace.DNSHop) {
 	}
 	n := root.add(&node{key: "dns", subject: "dns", kind: kindDNS, label: label, state: okState(ok), expanded: true})
 	for i, c := range d.Checks {
-		st, got := stateOK, "not queried"
-		switch {
-		case !c.Queried:
-			st = stateNone
-		case !c.OK:
-			st, got = stateBad, answer(c.Answered)
-		default:
-			got = answer(c.Answered)
+		st := stateNone
+		if c.Queried {
+			st = okState(c.OK)
 		}
 		n.add(&node{key: "dns/" + c.Name + "/" + c.Type, subject: "dns/" + c.Name, kind: kindDNSCheck, ref: i, state: st,
-			label: fmt.Sprintf("%s %s  want %s  got %s", c.Type, c.Name, answer(c.Expected), got)})
+			label: c.Type + " " + c.Name + "  → " + dnsResult(c)})
 	}
 	if sp := d.SearchPath; sp != nil {
 		n.add(&node{key: "dns/search", kind: kindSearchPath, state: okState(sp.Resolves != ""),
 			label: fmt.Sprintf("search path from %s: %q → %s", sp.Pod, sp.Query, orDash(sp.Resolves))})
 	}
+}
+
+// dnsResult ends a check's row: the expected records when offline (the
+// row then has no mark), the answer when queried (the row's ✔ or ✘ says
+// whether it was right), and what was expected when the answer is wrong.
+// Names are long, so the row says no more; the details pane has both.
+func dnsResult(c trace.DNSCheck) string {
+	switch {
+	case !c.Queried:
+		return answer(c.Expected)
+	case c.OK:
+		return answer(c.Answered)
+	}
+	return answer(c.Answered) + " (want " + answer(c.Expected) + ")"
 }
 
 func answer(vals []string) string {
@@ -153,13 +174,7 @@ func portNode(root *node, h *trace.Trace, i int, p trace.PortHop) {
 	}
 	ready := p.ReadyEndpoints()
 	label += fmt.Sprintf("   %d/%d ready", ready, len(p.Endpoints))
-	st := stateOK
-	switch {
-	case ready == 0:
-		st = stateBad
-	case ready < len(p.Endpoints):
-		st = stateWarn
-	}
+	st := readyState(ready, len(p.Endpoints))
 	pk := p.Name
 	if pk == "" {
 		pk = fmt.Sprint(p.Port)
@@ -211,7 +226,7 @@ func sliceNode(pn *node, h *trace.Trace, port int, name string) {
 		label = fmt.Sprintf("EndpointSlice %s %s  %d/%d ready", name, h.Slices[ref].AddressType, ready, total)
 	}
 	sn := pn.add(&node{key: pn.key + "/slice/" + name, kind: kindSlice, port: port, ref: ref, label: label,
-		state: okState(ready > 0), expanded: true})
+		state: readyState(ready, total), expanded: true})
 	for i, e := range p.Endpoints {
 		if e.Slice != name {
 			continue
@@ -267,7 +282,7 @@ func podsNode(root *node, h *trace.Trace) {
 		}
 	}
 	label := fmt.Sprintf("pods matching %s: %d, %d ready", selector(h.Service.Selector), len(h.Pods), ready)
-	pn := root.add(&node{key: "pods", kind: kindPods, label: label, state: okState(ready > 0), expanded: true})
+	pn := root.add(&node{key: "pods", kind: kindPods, label: label, state: readyState(ready, len(h.Pods)), expanded: true})
 	for i, p := range h.Pods {
 		leaf := pn.add(podLeaf("pods", p, i))
 		leaf.subject = "pod/" + p.Name

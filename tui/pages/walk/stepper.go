@@ -38,6 +38,9 @@ func stepLabel(s trace.WalkStep) string {
 	if s.Line > 0 {
 		where += fmt.Sprintf(" line %d", s.Line)
 	}
+	if isPolicy(s) {
+		return fmt.Sprintf("%s: %s applied, reached by %s", where, s.Note, common.Percent(s.Probability))
+	}
 	verdict := "not matched"
 	if s.Matched {
 		verdict = "matched"
@@ -49,6 +52,14 @@ func stepLabel(s trace.WalkStep) string {
 	return out
 }
 
+// isPolicy reports whether s is the end of a built-in chain, where its
+// policy decided: trace.WalkStep has no rule there, so Rule is the chain
+// declaration (":OUTPUT ACCEPT") and Note names the policy. Matched is
+// false, but the policy did apply.
+func isPolicy(s trace.WalkStep) bool {
+	return strings.HasPrefix(s.Rule, ":") && strings.HasPrefix(s.Note, "policy")
+}
+
 // trail lists the steps up to the current one, the current one last;
 // only the lines that fit are drawn.
 func (p *Page) trail(w trace.PacketWalk, height int) []string {
@@ -57,7 +68,7 @@ func (p *Page) trail(w trace.PacketWalk, height int) []string {
 	for i := first; i <= p.step; i++ {
 		s := w.Steps[i]
 		mark := "·"
-		if s.Matched {
+		if s.Matched || isPolicy(s) {
 			mark = "✔"
 		}
 		line := fmt.Sprintf("%s%s %s", strings.Repeat("  ", s.Depth), mark, stepLabel(s))

@@ -169,7 +169,8 @@ func (p *Page) View() string {
 		return p.stepperView()
 	}
 	head := p.Styles.Bold.Render("Choose a packet to walk") + p.Styles.Dim.Render("  (enter starts, then n/space steps)")
-	return common.Truncate(head, p.Width) + "\n" + p.picker.View()
+	return common.Stack(common.Block{View: common.Truncate(head, p.Width), Height: min(1, p.Height)},
+		common.Block{View: p.picker.View(), Height: p.Height - 1})
 }
 
 func (p *Page) pickerLabel(r ref) string {
