@@ -16,6 +16,9 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 		if src == "expected" {
 			src = "expected rules: no --iptables-save given"
 		}
+		if d.SavedAt != "" {
+			src += ", saved " + d.SavedAt
+		}
 		head := fmt.Sprintf("dataplane %s %s (%s)", d.Node, d.Mode, src)
 		var items []string
 		for _, w := range d.Walks {

@@ -3,6 +3,7 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -53,6 +54,9 @@ func LoadPaths(paths []string, stdin io.Reader) ([]runtime.Object, error) {
 			objs = append(objs, o...)
 		}
 	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("-f %s: %w; expected the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml", strings.Join(paths, ","), ErrNoObjects)
+	}
 	return objs, nil
 }
 
@@ -95,6 +99,9 @@ func decodeFile(path string) ([]runtime.Object, error) {
 	defer f.Close()
 	return Decode(path, f)
 }
+
+// ErrNoObjects is returned by LoadPaths when the input holds no object.
+var ErrNoObjects = errors.New("no Kubernetes objects")
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 

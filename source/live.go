@@ -4,6 +4,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -30,6 +31,9 @@ type Fetcher struct {
 	// Node is a node to read besides those the pods and endpoints name:
 	// the one whose dataplane is traced (--node).
 	Node string
+	// Offline is set for input read from files: a Node absent there is
+	// unknown, not missing from the cluster.
+	Offline bool
 }
 
 // reader collects results and gaps from concurrent requests.
@@ -39,16 +43,21 @@ type reader struct {
 	gaps []trace.Gap
 }
 
-// gap records a failed read; it returns an error only for failures that are
-// neither Forbidden nor NotFound, which make the trace meaningless.
+// gap records a failed read so the trace goes on without it and says what
+// it could not check. Only a cancelled or expired context stops the trace:
+// the Service itself was readable, so the API server answers.
 func (r *reader) gap(verb, resource, ns string, err error) error {
-	if apierrors.IsForbidden(err) {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.gaps = append(r.gaps, trace.Gap{Verb: verb, Resource: resource, Namespace: ns, Reason: "forbidden", Forbidden: true})
-		return nil
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s %s in namespace %q: %w", verb, resource, ns, err)
 	}
-	return fmt.Errorf("%s %s in namespace %q: %w", verb, resource, ns, err)
+	g := trace.Gap{Verb: verb, Resource: resource, Namespace: ns, Reason: err.Error()}
+	if apierrors.IsForbidden(err) {
+		g.Reason, g.Forbidden = "forbidden", true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gaps = append(r.gaps, g)
+	return nil
 }
 
 // Fetch reads Service ns/name and its neighbourhood.
@@ -75,7 +84,11 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 	if err := r.pods(ctx, f.Client, ns); err != nil {
 		return nil, err
 	}
-	if err := r.nodes(ctx, f.Client, f.Node); err != nil {
+	extra := []string{f.Node}
+	if r.in.FromPod != nil {
+		extra = append(extra, r.in.FromPod.Spec.NodeName)
+	}
+	if err := r.nodes(ctx, f.Client, extra, f.Offline); err != nil {
 		return nil, err
 	}
 	sort.Slice(r.gaps, func(i, j int) bool { return r.gaps[i].Resource < r.gaps[j].Resource })
@@ -98,6 +111,8 @@ func (r *reader) service(ctx context.Context, c kubernetes.Interface, ns, name s
 		return nil
 	case apierrors.IsForbidden(err):
 		return &ServiceForbiddenError{Namespace: ns, Name: name}
+	case err != nil && !isAPIStatus(err):
+		return fmt.Errorf("cannot reach the API server: %w; check the cluster is up and --context/--kubeconfig point at it (kubectl cluster-info)", err)
 	case err != nil:
 		return fmt.Errorf("get service %q in namespace %q: %w", name, ns, err)
 	}
@@ -168,4 +183,11 @@ func (r *reader) fromPod(ctx context.Context, c kubernetes.Interface, nsName str
 	r.in.FromPod = pod
 	r.mu.Unlock()
 	return nil
+}
+
+// isAPIStatus tells an answer from the API server (an error status) from a
+// failure to get one (connection refused, TLS, timeout).
+func isAPIStatus(err error) bool {
+	var st apierrors.APIStatus
+	return errors.As(err, &st)
 }

@@ -43,10 +43,12 @@ func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) er
 }
 
 // nodes gets the nodes the pods and endpoints name, concurrently.
-func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra string) error {
+func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra []string, offline bool) error {
 	names := map[string]bool{}
-	if extra != "" {
-		names[extra] = true
+	for _, n := range extra {
+		if n != "" {
+			names[n] = true
+		}
 	}
 	for _, p := range r.in.Pods {
 		if p.Spec.NodeName != "" {
@@ -74,7 +76,7 @@ func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra string
 			n, err := c.CoreV1().Nodes().Get(gctx, name, metav1.GetOptions{})
 			switch {
 			case apierrors.IsNotFound(err):
-				missing[i] = true
+				missing[i] = !offline
 				return nil
 			case err != nil:
 				return r.gap("get", "nodes", "", err)

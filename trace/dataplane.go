@@ -9,9 +9,11 @@ type DataplaneHop struct {
 	Mode string `json:"mode"`
 	// Source says where the rules came from: "expected" when generated from
 	// the API objects, else the dump's name.
-	Source string         `json:"source"`
-	Walks  []PacketWalk   `json:"walks"`
-	Chains []ChainListing `json:"chains"`
+	Source string `json:"source"`
+	// SavedAt is when the dump was taken, when it says so.
+	SavedAt string         `json:"savedAt,omitempty"`
+	Walks   []PacketWalk   `json:"walks"`
+	Chains  []ChainListing `json:"chains"`
 	// Note says why Walks is empty, e.g. no entry point for --from external.
 	Note string `json:"note,omitempty"`
 }

@@ -30,11 +30,13 @@ type DataplaneInput struct {
 
 	IPTables     *iptables.Dump
 	IPTablesName string
-	NFT          *nftables.Ruleset
-	NFTName      string
-	IPVS         *ipvs.Table
-	IPVSName     string
-	Conntrack    []conntrack.Entry
+	// IPTablesSavedAt is when iptables-save wrote the dump, from its header.
+	IPTablesSavedAt string
+	NFT             *nftables.Ruleset
+	NFTName         string
+	IPVS            *ipvs.Table
+	IPVSName        string
+	Conntrack       []conntrack.Entry
 	// ConntrackName is set when a conntrack dump was given (it may be empty).
 	ConntrackName string
 }

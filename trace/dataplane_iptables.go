@@ -48,7 +48,7 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	hop := &DataplaneHop{Node: v.name, Mode: "iptables", Source: "expected"}
 	actual := want
 	if in.Dataplane.IPTables != nil {
-		actual, hop.Source = in.Dataplane.IPTables, in.Dataplane.IPTablesName
+		actual, hop.Source, hop.SavedAt = in.Dataplane.IPTables, in.Dataplane.IPTablesName, in.Dataplane.IPTablesSavedAt
 	}
 	var findings []Finding
 	drift := map[string]string{} // "chain/line" → finding ID

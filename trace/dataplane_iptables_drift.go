@@ -143,7 +143,7 @@ func severityOf(id string) Severity {
 func dataplaneHint(id, svc string) string {
 	switch {
 	case strings.HasPrefix(id, "Stale"):
-		return "rules left behind (a stopped proxy, or one in another mode): restart kube-proxy on the node for a full sync, or remove them with kube-proxy --cleanup if kube-proxy no longer runs there"
+		return "the node has rules for endpoints or chains that are gone: take a fresh dump first (an old one shows this too); if kube-proxy runs there, its log says why it has not synced (kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100); only if no kube-proxy runs there any more, remove the rules with kube-proxy --cleanup"
 	case id == "ProbabilityMismatch":
 		return "kube-proxy has not synced the latest endpoints of " + svc + "; check its log for sync errors: kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100"
 	case strings.HasPrefix(id, "IPVS"):

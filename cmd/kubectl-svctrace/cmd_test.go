@@ -82,6 +82,13 @@ func TestCommandLine(t *testing.T) {
 		{"demo and file", []string{"--demo", "-f", "x.yaml"}, nil, ExitUsage, "", "--demo and --filename"},
 		{"missing file", []string{"-f", "nope.yaml", "web"}, nil, ExitFailed, "", "nope.yaml"},
 		{"tui refuses a non-terminal", []string{"--demo", "-i"}, nil, ExitOK, "PodsNotReady", "stdout is not a terminal"},
+		{"unknown port", []string{"--demo", "--port", "81"}, nil, ExitUsage, "", "--port 81: service default/hostnames has no such port; its ports: default 80/TCP"},
+		{"named port", []string{"--demo", "--port", "default"}, nil, ExitOK, "DNAT 10.244.1.7:9376", ""},
+		{"bad request timeout", []string{"--demo", "--request-timeout", "abc"}, nil, ExitUsage, "", `bad --request-timeout "abc"`},
+		{"nothing to walk from outside", []string{"--demo", "--from", "external"}, nil, ExitOK, "no packet from outside to walk", ""},
+		{"empty input file", []string{"-f", "/dev/null", "web"}, nil, ExitFailed, "", "no Kubernetes objects"},
+		{"empty dump", []string{"--demo", "--iptables-save", "/dev/null"}, nil, ExitFailed, "", "--iptables-save /dev/null is empty; expected iptables-save output from the node"},
+		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kc", "web"}, nil, ExitFailed, "", "read kubeconfig"},
 		{"version", []string{"version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"--version", []string{"--version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"help names the plugin", []string{"--help"}, nil, ExitOK, "kubectl svctrace SERVICE", ""},
@@ -178,5 +185,30 @@ func TestCompletionListsNamespaces(t *testing.T) {
 	r := runWith(t, c, false, nil, "__complete", "-n", "s")
 	if !strings.HasPrefix(r.out, "shop\nstaging\n:4\n") {
 		t.Errorf("completion output %q", r.out)
+	}
+}
+
+// TestUnreachableAPIServer runs the real client against a loopback port
+// nothing listens on: one line naming the API server, exit 1.
+func TestUnreachableAPIServer(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	config := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]
+current-context: x
+`
+	if err := os.WriteFile(kc, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	d := defaultDeps()
+	d.isTerminal = func(any) bool { return false }
+	cmd := NewCmdSvctrace(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, d)
+	cmd.SetArgs([]string{"--kubeconfig", kc, "--request-timeout", "5s", "web"})
+	code := exitCode(cmd.ExecuteContext(context.Background()), &errOut)
+	if code != ExitFailed || !strings.Contains(errOut.String(), "cannot reach the API server") || strings.Count(errOut.String(), "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", code, errOut.String())
 	}
 }

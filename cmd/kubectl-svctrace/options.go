@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -70,9 +72,9 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
 	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
-	f.StringVar(&o.dumps.NFT, "nft", "", "a node's `nft -j list ruleset` output (FILE or -) for kube-proxy's nftables mode")
-	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's `ipvsadm -Ln` or `ipvsadm-save -n` output (FILE or -) for kube-proxy's IPVS mode")
-	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's `conntrack -L` output (FILE or -) to find flows stuck on gone endpoints")
+	f.StringVar(&o.dumps.NFT, "nft", "", "a node's nft -j list ruleset output (FILE or -) for kube-proxy's nftables mode")
+	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's ipvsadm -Ln or ipvsadm-save -n output (FILE or -) for kube-proxy's IPVS mode")
+	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's conntrack -L output (FILE or -) to find flows stuck on gone endpoints")
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
 	f.StringVar(&o.port, "port", "", "walk only this Service port (name or number)")
 	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
@@ -114,7 +116,7 @@ func (o *options) Complete(args []string) error {
 	default:
 		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
 		if err != nil {
-			return fmt.Errorf("resolve namespace: %w", err)
+			return fmt.Errorf("read kubeconfig: %w; pass --kubeconfig or set KUBECONFIG, or trace offline with -f FILE or --demo", err)
 		}
 		o.namespace = ns
 		if o.name == "" {
@@ -158,6 +160,13 @@ func (o *options) Validate() error {
 	if stdinUsers > 1 {
 		return errors.New("only one of -f, --iptables-save, --nft, --ipvs and --conntrack can read stdin (-)")
 	}
+	if t := o.configFlags.Timeout; t != nil && *t != "" && *t != "0" {
+		if _, err := strconv.Atoi(*t); err != nil {
+			if _, err := time.ParseDuration(*t); err != nil {
+				return fmt.Errorf("bad --request-timeout %q: use a duration such as 10s or 1m", *t)
+			}
+		}
+	}
 	if o.clusterCIDR != "" {
 		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
 			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
@@ -181,6 +190,9 @@ func (o *options) Run(ctx context.Context) error {
 	}
 	if o.tui {
 		err := o.runTUI(ctx, t)
+		if err == nil && trace.HasErrors(t.Findings) {
+			return &exitError{code: ExitFindings}
+		}
 		if !tui.IsNotTerminal(err) {
 			return err
 		}
@@ -198,7 +210,7 @@ func (o *options) Run(ctx context.Context) error {
 // trace reads the Service's neighbourhood, checks DNS when asked, and
 // builds the trace with the node view.
 func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
-	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod(), Node: o.node}.Fetch(ctx, o.namespace, o.name)
+	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod(), Node: o.node, Offline: !o.live()}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +221,9 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 			return nil, err
 		}
 		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
+	}
+	if err := checkPort(in.Service, o.port); err != nil {
+		return nil, usageError(err)
 	}
 	if in.Dataplane, err = o.dataplane(); err != nil {
 		return nil, err
@@ -310,4 +325,19 @@ func (o *options) dataplane() (*trace.DataplaneInput, error) {
 		}
 	}
 	return d, nil
+}
+
+// checkPort makes sure --port names a port of the Service.
+func checkPort(svc *corev1.Service, port string) error {
+	if port == "" || svc == nil {
+		return nil
+	}
+	var have []string
+	for _, p := range svc.Spec.Ports {
+		if p.Name == port || strconv.Itoa(int(p.Port)) == port {
+			return nil
+		}
+		have = append(have, strings.TrimPrefix(fmt.Sprintf("%s %d/%s", p.Name, p.Port, p.Protocol), " "))
+	}
+	return fmt.Errorf("--port %s: service %s/%s has no such port; its ports: %s", port, svc.Namespace, svc.Name, strings.Join(have, ", "))
 }
