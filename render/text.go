@@ -208,7 +208,15 @@ func (tw *textWriter) findings(fs []trace.Finding) {
 	}
 	tw.line("%s", tw.p.paint(ansiBold, "Findings"))
 	for _, f := range fs {
-		tw.line("%s  %s  %s", tw.p.severity(f.Severity), tw.p.paint(ansiBold, f.ID), f.Subject)
+		// The subject goes on its own line when the header would not fit.
+		head := fmt.Sprintf("%s  %s", tw.p.severity(f.Severity), tw.p.paint(ansiBold, f.ID))
+		plain := len([]rune(fmt.Sprintf("%s  %s  %s", painter{}.severity(f.Severity), f.ID, f.Subject)))
+		if plain <= tw.o.Width {
+			tw.line("%s  %s", head, f.Subject)
+		} else {
+			tw.line("%s", head)
+			tw.line("    %s", f.Subject)
+		}
 		for _, l := range wrap(f.Message, tw.o.Width-4) {
 			tw.line("    %s", l)
 		}

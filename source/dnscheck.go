@@ -18,6 +18,14 @@ func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Inpu
 		in.DNS = &trace.DNSObservation{Server: server, Err: err}
 		return
 	}
+	// Every cluster DNS answers kubernetes.default; a server that does not
+	// is another resolver (a VPN's, a host's), and its NXDOMAINs would
+	// blame the Service for nothing.
+	probe := "kubernetes.default.svc." + e.Zone + "."
+	if a, err := r.Query(ctx, probe, dns.TypeA); err == nil && a.Rcode == "NXDOMAIN" {
+		in.DNS = &trace.DNSObservation{Server: server, Err: &trace.NotClusterDNSError{Server: server, Probe: probe}}
+		return
+	}
 	answers, err := dns.Ask(ctx, r, e.Questions())
 	in.DNS = &trace.DNSObservation{Server: server, Answers: answers, Err: err}
 }

@@ -55,6 +55,7 @@ func Catalog() []CatalogEntry {
 		{"DNSNameNotFound", SeverityError, "dns", "The DNS server has no record for a name that CoreDNS should answer."},
 		{"DNSAnswerMismatch", SeverityError, "dns", "The DNS answer differs from the records the API objects imply."},
 		{"DNSServerUnreachable", SeverityWarning, "dns", "The cluster DNS server could not be reached from where the tool runs."},
+		{DNSWrongServer, SeverityWarning, "dns", "The DNS server answered NXDOMAIN for kubernetes.default: it is not the cluster's DNS (or the cluster domain differs), so no DNS check was made."},
 		{"DNSNotReadyEndpointPublished", SeverityWarning, "dns", "DNS answers with a not-ready endpoint although publishNotReadyAddresses is false."},
 		{"DNSSearchPathMiss", SeverityWarning, "dns", "The name a pod queries does not reach the Service through its resolver search path."},
 		{"ExternalNameUnresolvable", SeverityError, "dns", "The CNAME target of an ExternalName Service does not resolve."},

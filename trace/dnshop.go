@@ -21,6 +21,17 @@ type DNSObservation struct {
 	Err error
 }
 
+// NotClusterDNSError means the server answered but does not serve the
+// cluster's zone: it is not the cluster DNS, or --cluster-domain is wrong.
+type NotClusterDNSError struct{ Server, Probe string }
+
+func (e *NotClusterDNSError) Error() string {
+	return fmt.Sprintf("%s answered NXDOMAIN for %s, which every cluster DNS serves: it is not this cluster's DNS, or the cluster domain is not the one given", e.Server, e.Probe)
+}
+
+// DNSWrongServer is reported for a *NotClusterDNSError.
+const DNSWrongServer = "DNSWrongServer"
+
 // DNSExpectation is what CoreDNS should answer for the Service in in; the
 // I/O layer uses its Questions to query a server.
 func DNSExpectation(in Input) (*dns.Expectation, error) {
@@ -46,7 +57,11 @@ func dnsHop(in Input, t *Trace) []Finding {
 	if obs := in.DNS; obs != nil {
 		hop.Server = obs.Server
 		var ue *dns.UnreachableError
+		var wrong *NotClusterDNSError
 		switch {
+		case errors.As(obs.Err, &wrong):
+			results = append(results, dns.Result{ID: DNSWrongServer, Severity: dns.SeverityWarning, Subject: obs.Server,
+				Message: wrong.Error(), Hint: "point --dns-server at the cluster DNS (kubectl -n kube-system get svc kube-dns) from a node or debug pod, or set --cluster-domain"})
 		case errors.As(obs.Err, &ue):
 			results = append(results, dns.Result{ID: dns.DNSServerUnreachable, Severity: dns.SeverityWarning,
 				Subject: obs.Server, Message: ue.Error(), Hint: "run the check where the DNS service is reachable: from a node (svctrace --serve) or a debug pod"})

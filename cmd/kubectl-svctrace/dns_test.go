@@ -53,9 +53,17 @@ func TestDNSCheckAgainstServer(t *testing.T) {
 			"10-244-2-5." + name: {"10-244-2-5." + name + " 5 IN A 10.244.2.5"},
 		}, ExitOK, "✔ A hostnames.default.svc.cluster.local. → 10.96.0.150"},
 		{"wrong address", map[string][]string{name: {name + " 5 IN A 10.96.0.99"}}, ExitFindings, "DNSAnswerMismatch"},
+		// Another resolver (a VPN's) answers NXDOMAIN for every cluster
+		// name: that must not be blamed on the Service.
+		{"not the cluster DNS", map[string][]string{}, ExitOK, "DNSWrongServer"},
 	}
+	const apiName = "kubernetes.default.svc.cluster.local."
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// A cluster DNS always serves the API server's Service.
+			if tc.records[apiName] == nil && tc.name != "not the cluster DNS" {
+				tc.records[apiName] = []string{apiName + " 5 IN A 10.96.0.1"}
+			}
 			addr := serveDNS(t, tc.records)
 			r := runWith(t, nil, false, nil, "--demo", "--dns-server", addr)
 			if r.code != tc.code || !strings.Contains(r.out, tc.want) {
