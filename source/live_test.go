@@ -139,3 +139,22 @@ func TestForbiddenServiceStopsTheTrace(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
+
+// TestOfflineNodesMayBeAbsent: a dump without Node objects does not mean
+// the nodes do not exist.
+func TestOfflineNodesMayBeAbsent(t *testing.T) {
+	c := fake.NewClientset(
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+			Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "default", Labels: map[string]string{"app": "web"}},
+			Spec: corev1.PodSpec{NodeName: "node-9"}})
+	for _, offline := range []bool{true, false} {
+		in, err := (Fetcher{Client: c, Offline: offline}).Fetch(context.Background(), "default", "web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(in.MissingNodes) > 0; got == offline {
+			t.Errorf("offline=%v: missing nodes %v", offline, in.MissingNodes)
+		}
+	}
+}
