@@ -2,8 +2,11 @@ package source
 
 import (
 	"context"
+	"maps"
+	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -14,62 +17,51 @@ import (
 )
 
 // Watch signals on the returned channel, at most every debounce, when the
-// Service, its EndpointSlices or the pods its selector matches change. It
+// Service, its EndpointSlices or the pods its selector matches change. When
+// the Service's selector changes, the pods it follows change with it. It
 // stops when ctx ends. Informers keep it to three watches whatever the
 // cluster's size.
 func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selector map[string]string, debounce time.Duration) <-chan struct{} {
-	raw := make(chan struct{}, 1)
-	poke := func() {
-		select {
-		case raw <- struct{}{}:
-		default:
-		}
-	}
+	w := &watcher{c: c, ns: ns, raw: make(chan struct{}, 1)}
 	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { poke() },
-		UpdateFunc: func(any, any) { poke() },
-		DeleteFunc: func(any) { poke() },
+		AddFunc:    func(any) { w.poke() },
+		UpdateFunc: func(any, any) { w.poke() },
+		DeleteFunc: func(any) { w.poke() },
 	}
-	factory := func(tweak func(*metav1.ListOptions)) informers.SharedInformerFactory {
-		return informers.NewSharedInformerFactoryWithOptions(c, 0, informers.WithNamespace(ns), informers.WithTweakListOptions(tweak))
-	}
-	svcF := factory(func(o *metav1.ListOptions) {
-		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+	svcF := w.factory(func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() })
+	_, _ = svcF.Core().V1().Services().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { w.followSelector(ctx, obj, handler) },
+		UpdateFunc: func(_, obj any) {
+			w.followSelector(ctx, obj, handler)
+			w.poke()
+		},
+		DeleteFunc: func(any) { w.poke() },
 	})
-	_, _ = svcF.Core().V1().Services().Informer().AddEventHandler(handler)
-	sliceF := factory(func(o *metav1.ListOptions) {
+	sliceF := w.factory(func(o *metav1.ListOptions) {
 		o.LabelSelector = labels.Set{discoveryv1.LabelServiceName: name}.String()
 	})
 	_, _ = sliceF.Discovery().V1().EndpointSlices().Informer().AddEventHandler(handler)
-	started := []informers.SharedInformerFactory{svcF, sliceF}
-	if sel, err := labels.ValidatedSelectorFromSet(selector); err == nil && len(selector) > 0 {
-		podF := factory(func(o *metav1.ListOptions) { o.LabelSelector = sel.String() })
-		_, _ = podF.Core().V1().Pods().Informer().AddEventHandler(handler)
-		started = append(started, podF)
-	}
-	for _, f := range started {
+	w.watchPods(ctx, selector, handler)
+	for _, f := range []informers.SharedInformerFactory{svcF, sliceF} {
 		f.Start(ctx.Done())
 	}
+
 	out := make(chan struct{})
 	go func() {
 		defer close(out)
 		defer func() {
-			for _, f := range started {
-				f.Shutdown()
-			}
+			svcF.Shutdown()
+			sliceF.Shutdown()
+			w.stopPods()
 		}()
-		for _, f := range started {
-			f.WaitForCacheSync(ctx.Done())
-		}
-		select { // the initial list is not a change
-		case <-raw:
-		default:
-		}
+		svcF.WaitForCacheSync(ctx.Done())
+		sliceF.WaitForCacheSync(ctx.Done())
+		w.drain() // the initial list is not a change
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-raw:
+			case <-w.raw:
 			}
 			// Coalesce a burst (a rollout touches pods and slices together).
 			select {
@@ -85,4 +77,76 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 		}
 	}()
 	return out
+}
+
+// watcher holds the pod informer, which is replaced when the selector changes.
+type watcher struct {
+	c   kubernetes.Interface
+	ns  string
+	raw chan struct{}
+
+	mu       sync.Mutex
+	selector map[string]string
+	pods     informers.SharedInformerFactory
+	stop     context.CancelFunc
+}
+
+func (w *watcher) poke() {
+	select {
+	case w.raw <- struct{}{}:
+	default:
+	}
+}
+
+func (w *watcher) drain() {
+	select {
+	case <-w.raw:
+	default:
+	}
+}
+
+func (w *watcher) factory(tweak func(*metav1.ListOptions)) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(w.c, 0, informers.WithNamespace(w.ns), informers.WithTweakListOptions(tweak))
+}
+
+// followSelector restarts the pod informer when the Service's selector
+// is not the one it follows.
+func (w *watcher) followSelector(ctx context.Context, obj any, h cache.ResourceEventHandler) {
+	svc, ok := obj.(*corev1.Service)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	same := maps.Equal(w.selector, svc.Spec.Selector)
+	w.mu.Unlock()
+	if !same {
+		w.stopPods()
+		w.watchPods(ctx, svc.Spec.Selector, h)
+	}
+}
+
+func (w *watcher) watchPods(ctx context.Context, selector map[string]string, h cache.ResourceEventHandler) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.selector = selector
+	sel, err := labels.ValidatedSelectorFromSet(selector)
+	if err != nil || len(selector) == 0 {
+		return
+	}
+	podCtx, stop := context.WithCancel(ctx)
+	f := w.factory(func(o *metav1.ListOptions) { o.LabelSelector = sel.String() })
+	_, _ = f.Core().V1().Pods().Informer().AddEventHandler(h)
+	f.Start(podCtx.Done())
+	w.pods, w.stop = f, stop
+}
+
+func (w *watcher) stopPods() {
+	w.mu.Lock()
+	f, stop := w.pods, w.stop
+	w.pods, w.stop = nil, nil
+	w.mu.Unlock()
+	if stop != nil {
+		stop()
+		f.Shutdown()
+	}
 }

@@ -69,6 +69,9 @@ func (t *Trace) emptyNotNull() {
 	if t.Findings == nil {
 		t.Findings = []Finding{}
 	}
+	if t.Unchecked == nil {
+		t.Unchecked = []Gap{}
+	}
 }
 
 func serviceHop(s *corev1.Service) ServiceHop {

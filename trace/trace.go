@@ -12,7 +12,7 @@ type Trace struct {
 	DNS       *DNSHop        `json:"dns,omitempty"`
 	Dataplane []DataplaneHop `json:"dataplane,omitempty"`
 	Findings  []Finding      `json:"findings"`
-	Unchecked []Gap          `json:"unchecked,omitempty"`
+	Unchecked []Gap          `json:"unchecked"`
 	Found     bool           `json:"found"`
 }
 
