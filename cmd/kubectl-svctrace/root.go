@@ -112,13 +112,11 @@ func (o *options) completeServices(cmd *cobra.Command, args []string, toComplete
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	var names []string
-	for _, s := range list.Items {
-		if strings.HasPrefix(s.Name, toComplete) {
-			names = append(names, s.Name)
-		}
+	names := make([]string, len(list.Items))
+	for i, s := range list.Items {
+		names[i] = s.Name
 	}
-	return names, cobra.ShellCompDirectiveNoFileComp
+	return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeNamespaces lists namespaces for -n completion.
@@ -131,11 +129,20 @@ func (o *options) completeNamespaces(cmd *cobra.Command, _ []string, toComplete 
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	var names []string
-	for _, n := range list.Items {
-		if strings.HasPrefix(n.Name, toComplete) {
-			names = append(names, n.Name)
+	names := make([]string, len(list.Items))
+	for i, n := range list.Items {
+		names[i] = n.Name
+	}
+	return withPrefix(names, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// withPrefix keeps the completions that start with what was typed.
+func withPrefix(names []string, prefix string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
 		}
 	}
-	return names, cobra.ShellCompDirectiveNoFileComp
+	return out
 }

@@ -100,7 +100,7 @@ func serviceFacts(d *facts, h *trace.Trace) {
 	if s.ExternalName != "" {
 		d.add("externalName", s.ExternalName)
 	}
-	d.add("selector", orDash(selector(s.Selector)))
+	d.add("selector", orDash(trace.SelectorString(s.Selector)))
 	if len(s.ExternalIPs) > 0 {
 		d.add("externalIPs", strings.Join(s.ExternalIPs, ","))
 	}
@@ -155,5 +155,5 @@ func podFacts(d *facts, h *trace.Trace, i int) {
 			d.add("container port", fmt.Sprintf("%d (targetPort %s of %s)", n, port.TargetPort, portName(port)))
 		}
 	}
-	d.add("labels", orDash(selector(p.Labels)))
+	d.add("labels", orDash(trace.SelectorString(p.Labels)))
 }

@@ -2,7 +2,6 @@ package path
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -281,7 +280,7 @@ func podsNode(root *node, h *trace.Trace) {
 			ready++
 		}
 	}
-	label := fmt.Sprintf("pods matching %s: %d, %d ready", selector(h.Service.Selector), len(h.Pods), ready)
+	label := fmt.Sprintf("pods matching %s: %d, %d ready", trace.SelectorString(h.Service.Selector), len(h.Pods), ready)
 	pn := root.add(&node{key: "pods", kind: kindPods, label: label, state: readyState(ready, len(h.Pods)), expanded: true})
 	for i, p := range h.Pods {
 		leaf := pn.add(podLeaf("pods", p, i))
@@ -354,17 +353,4 @@ func portName(p trace.PortHop) string {
 		return fmt.Sprintf("%s %d/%s", p.Name, p.Port, p.Protocol)
 	}
 	return fmt.Sprintf("%d/%s", p.Port, p.Protocol)
-}
-
-func selector(sel map[string]string) string {
-	keys := make([]string, 0, len(sel))
-	for k := range sel {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + sel[k]
-	}
-	return strings.Join(parts, ",")
 }
