@@ -28,7 +28,9 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 		UpdateFunc: func(any, any) { w.poke() },
 		DeleteFunc: func(any) { w.poke() },
 	}
-	svcF := w.factory(func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String() })
+	svcF := w.factory(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+	})
 	_, _ = svcF.Core().V1().Services().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) { w.followSelector(ctx, obj, handler) },
 		UpdateFunc: func(_, obj any) {
