@@ -2,6 +2,8 @@ package render
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -19,11 +21,15 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 		if d.SavedAt != "" {
 			src += ", saved " + d.SavedAt
 		}
-		head := fmt.Sprintf("dataplane %s %s (%s)", d.Node, d.Mode, src)
+		mode := d.Mode
+		if d.Family == "IPv6" {
+			mode += " IPv6"
+		}
+		head := fmt.Sprintf("dataplane %s %s (%s)", d.Node, mode, src)
 		var items []string
 		for _, w := range d.Walks {
 			p := w.Packet
-			lines := []string{fmt.Sprintf("%s %s %s → %s:%d", p.From, p.Source, p.Protocol, p.Dest, p.Port)}
+			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, net.JoinHostPort(p.Dest, strconv.Itoa(int(p.Port))))}
 			for _, o := range w.Outcomes {
 				mark := tw.p.ok(o.Verdict == "DNAT")
 				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)

@@ -22,19 +22,32 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 	d := in.Dataplane
 	v := resolveNode(in, t)
 	var out []Finding
-	type hopFunc func(Input, nodeView) (*DataplaneHop, []Finding, error)
-	var hops []hopFunc
-	if d.IPTables != nil || (d.NFT == nil && d.IPVS == nil) {
-		hops = append(hops, iptablesHop)
+	type view struct {
+		hop func(Input, nodeView) (*DataplaneHop, []Finding, error)
+		v   nodeView
+	}
+	var views []view
+	switch {
+	case d.IPTables != nil && v.proxy.ipv6:
+		// An ip6tables-save dump is the IPv6 proxier's view.
+		views = append(views, view{iptablesHop, v.forFamily(corev1.IPv6Protocol, in)})
+	case d.IPTables != nil:
+		views = append(views, view{iptablesHop, v.forFamily(corev1.IPv4Protocol, in)})
+	case d.NFT == nil && d.IPVS == nil:
+		// No dump: what each family's proxier should write.
+		for _, f := range familiesInOrder(s) {
+			views = append(views, view{iptablesHop, v.forFamily(f, in)})
+		}
 	}
 	if d.NFT != nil {
-		hops = append(hops, nftHop)
+		views = append(views, view{nftHop, v})
 	}
 	if d.IPVS != nil {
-		hops = append(hops, ipvsHop)
+		views = append(views, view{ipvsHop, v})
 	}
-	for _, h := range hops {
-		hop, fs, err := h(in, v)
+	for _, vw := range views {
+		v := vw.v
+		hop, fs, err := vw.hop(in, v)
 		if err != nil {
 			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + v.name,
 				Message: "could not follow the Service through the node's rules: " + err.Error(),
@@ -69,4 +82,12 @@ func noWalkNote(v nodeView, port string) string {
 		return "no Service port named or numbered " + port
 	}
 	return "no packet to walk: the Service has no cluster IP of this family"
+}
+
+// familiesInOrder lists the Service's IP families, primary first.
+func familiesInOrder(s *corev1.Service) []corev1.IPFamily {
+	if len(s.Spec.IPFamilies) > 0 {
+		return s.Spec.IPFamilies
+	}
+	return []corev1.IPFamily{corev1.IPv4Protocol}
 }

@@ -28,11 +28,7 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	case v.proxy.bridge != "":
 		node.LocalMode, node.LocalValue = expected.LocalBridgeInterface, v.proxy.bridge
 	}
-	// An ip6tables-save dump is the IPv6 proxier's view; without a dump the
-	// Service's primary family is shown.
-	if v.proxy.ipv6 || (in.Dataplane.IPTables == nil && len(in.Service.Spec.IPFamilies) > 0 && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol) {
-		node.Family = corev1.IPv6Protocol
-	}
+	node.Family = v.family
 	rs, err := expected.Generate(node, []*corev1.Service{in.Service}, slicePtrs(in.EndpointSlices))
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate expected iptables rules: %w", err)
@@ -45,7 +41,7 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read back expected iptables rules: %w", err)
 	}
-	hop := &DataplaneHop{Node: v.name, Mode: "iptables", Source: "expected"}
+	hop := &DataplaneHop{Node: v.name, Mode: "iptables", Family: string(v.family), Source: "expected"}
 	actual := want
 	if in.Dataplane.IPTables != nil {
 		actual, hop.Source, hop.SavedAt = in.Dataplane.IPTables, in.Dataplane.IPTablesName, in.Dataplane.IPTablesSavedAt

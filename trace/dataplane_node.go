@@ -17,6 +17,44 @@ type nodeView struct {
 	clusterCIDR netip.Prefix
 	from        string
 	src         netip.Addr
+	// family is the IP family of the iptables proxier whose view this is.
+	family corev1.IPFamily
+}
+
+// forFamily is the view of the proxier of another IP family: the node's
+// addresses and the client's address of that family.
+func (v nodeView) forFamily(f corev1.IPFamily, in Input) nodeView {
+	v.family = f
+	if f != corev1.IPv6Protocol {
+		return v
+	}
+	var ips []netip.Addr
+	for _, ip := range v.ips {
+		if ip.Is6() {
+			ips = append(ips, ip)
+		}
+	}
+	v.ips = ips
+	if v.src.Is4() {
+		v.src = netip.MustParseAddr("fd00::fffe")
+		if v.from == "node" && len(ips) > 0 {
+			v.src = ips[0]
+		}
+		if v.from == "external" {
+			v.src = netip.MustParseAddr("2001:db8::50")
+		}
+		if in.FromPod != nil {
+			for _, p := range in.FromPod.Status.PodIPs {
+				if ip, err := netip.ParseAddr(p.IP); err == nil && ip.Is6() {
+					v.src = ip
+				}
+			}
+		}
+	}
+	if v.clusterCIDR.IsValid() && v.clusterCIDR.Addr().Is4() {
+		v.clusterCIDR = netip.Prefix{}
+	}
+	return v
 }
 
 func resolveNode(in Input, t *Trace) nodeView {

@@ -18,6 +18,8 @@ func endpointFindings(in Input, t *Trace) []Finding {
 	var out []Finding
 	if f, ok := noReadyEndpoints(in, t); ok {
 		out = append(out, f)
+	} else {
+		out = append(out, familyWithoutEndpoints(in, t)...)
 	}
 	if len(s.Spec.Selector) > 0 && !in.unread("pods") {
 		out = append(out, endpointPodMismatch(in, t)...)
@@ -253,4 +255,29 @@ func anyReadyPod(t *Trace) bool {
 		}
 	}
 	return false
+}
+
+// familyWithoutEndpoints flags a dual-stack Service one of whose families
+// has no ready endpoint: each family's proxier reads only its own slices,
+// so clients of that family are refused while the other works.
+func familyWithoutEndpoints(in Input, t *Trace) []Finding {
+	if len(in.Service.Spec.IPFamilies) < 2 || t.Service.Headless {
+		return nil
+	}
+	ready := map[corev1.IPFamily]int{}
+	for _, sl := range t.Slices {
+		ready[corev1.IPFamily(sl.AddressType)] += sl.Ready
+	}
+	var out []Finding
+	for _, f := range in.Service.Spec.IPFamilies {
+		if ready[f] > 0 {
+			continue
+		}
+		out = append(out, Finding{
+			ID: NoReadyEndpoints, Severity: SeverityWarning, Subject: "service/" + in.Name + " (" + string(f) + ")",
+			Message: fmt.Sprintf("no %s EndpointSlice holds a ready endpoint, so %s clients of this dual-stack Service are refused while the other family works", f, f),
+			Hint:    "give the pods " + string(f) + " addresses (the cluster's pod CIDRs and CNI), or make the Service single-stack: kubectl get endpointslices -n " + in.Namespace + " -l kubernetes.io/service-name=" + in.Name,
+		})
+	}
+	return out
 }

@@ -53,7 +53,7 @@ var scenarioCases = []struct {
 	// The not-ready peer is published on purpose: only its readiness is news.
 	{"publish-not-ready.yaml", "default", "peers", []string{"HeadlessService/info", "PodsNotReady/warning"}, nil},
 	{"kinds.yaml", "default", "db", []string{"HeadlessService/info"}, nil},
-	{"kinds.yaml", "default", "sticky", []string{"PodsNotReady/warning", "SessionAffinityEnabled/info"},
+	{"kinds.yaml", "default", "sticky", []string{"NoReadyEndpoints/warning", "PodsNotReady/warning", "SessionAffinityEnabled/info"},
 		map[string]string{"SessionAffinityEnabled": "for 600s"}},
 	{"kinds.yaml", "default", "internal", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning"},
 		map[string]string{"NoLocalEndpoints": "internalTrafficPolicy: Local"}},
