@@ -14,6 +14,7 @@ import (
 func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 	var out []section
 	for _, d := range t.Dataplane {
+		var items []string
 		src := d.Source
 		if src == "expected" {
 			src = "expected rules: no --iptables-save given"
@@ -25,14 +26,17 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 		if d.Family == "IPv6" {
 			mode += " IPv6"
 		}
-		head := fmt.Sprintf("dataplane %s %s (%s)", d.Node, mode, src)
-		var items []string
+		head := fmt.Sprintf("dataplane %s %s", d.Node, mode)
+		items = append(items, strings.Join(wrap("from "+src, tw.o.Width-6), "\n"))
 		for _, w := range d.Walks {
 			p := w.Packet
 			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, net.JoinHostPort(p.Dest, strconv.Itoa(int(p.Port))))}
 			for _, o := range w.Outcomes {
-				mark := tw.p.ok(o.Verdict == "DNAT")
+				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint)
 				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)
+				if o.NotEndpoint {
+					text += " (not an endpoint of the Service)"
+				}
 				if o.Note != "" {
 					text += " [" + o.Note + "]"
 				}

@@ -28,7 +28,9 @@ type PacketWalk struct {
 	// outcome of probability 1 whose Note says the client is already
 	// pinned to that endpoint.
 	Outcomes []Outcome `json:"outcomes"`
-	// Steps are the rules visited in order, over every branch.
+	// Steps are the rules visited: first the path all outcomes share
+	// (Branch 0), then each outcome's own remainder in outcome order
+	// (Branch i+1 for Outcomes[i]).
 	Steps []WalkStep `json:"steps"`
 }
 
@@ -57,6 +59,9 @@ type Outcome struct {
 	Masquerade bool     `json:"masquerade,omitempty"`
 	// Note explains a branch that was assumed, e.g. an affinity hit.
 	Note string `json:"note,omitempty"`
+	// NotEndpoint is set when the DNAT target is not a current endpoint of
+	// the Service: traffic goes somewhere it should not.
+	NotEndpoint bool `json:"notEndpoint,omitempty"`
 }
 
 // WalkStep is one rule evaluated during a walk.
@@ -69,8 +74,9 @@ type WalkStep struct {
 	// Probability is the chance of reaching this step.
 	Probability float64 `json:"probability"`
 	Note        string  `json:"note,omitempty"`
-	// Depth is the call depth, for indentation.
-	Depth int `json:"depth"`
+	// Branch is 0 on the shared path, else 1 + the index of the outcome
+	// whose own path the step is on.
+	Branch int `json:"branch"`
 }
 
 // ChainListing is one chain of the rule set that concerns the Service.

@@ -1,6 +1,11 @@
 package trace
 
 import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -64,6 +69,7 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		if hop.Chains == nil {
 			hop.Chains = []ChainListing{}
 		}
+		judgeOutcomes(hop, t)
 		t.Dataplane = append(t.Dataplane, *hop)
 		out = append(out, fs...)
 	}
@@ -90,4 +96,33 @@ func familiesInOrder(s *corev1.Service) []corev1.IPFamily {
 		return s.Spec.IPFamilies
 	}
 	return []corev1.IPFamily{corev1.IPv4Protocol}
+}
+
+// judgeOutcomes marks DNAT targets that are not endpoints of the Service
+// and explains packets that leave the rules untranslated.
+func judgeOutcomes(hop *DataplaneHop, t *Trace) {
+	current := map[string]bool{}
+	for _, p := range t.Ports {
+		for _, e := range p.Endpoints {
+			if e.Ready || (e.Serving && e.Terminating) {
+				ip, err := netip.ParseAddr(e.Address)
+				if err == nil {
+					current[netip.AddrPortFrom(ip, uint16(e.Port)).String()] = true
+				}
+			}
+		}
+	}
+	for i := range hop.Walks {
+		w := &hop.Walks[i]
+		for j := range w.Outcomes {
+			o := &w.Outcomes[j]
+			switch {
+			case o.Verdict == "DNAT" && !current[o.Target]:
+				o.NotEndpoint = true
+			case o.Verdict == "ACCEPT" && o.Path == "ACCEPT":
+				o.Path = fmt.Sprintf("no rule translates it: the packet goes to %s unchanged and the connection fails",
+					net.JoinHostPort(w.Packet.Dest, strconv.Itoa(int(w.Packet.Port))))
+			}
+		}
+	}
 }

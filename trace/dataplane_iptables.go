@@ -121,8 +121,13 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 		return PacketWalk{}, fmt.Errorf("walk %s: %w", pkt, err)
 	}
 	w := PacketWalk{Packet: p}
-	seen := map[string]bool{}
-	for _, o := range res.Outcomes {
+	paths := make([][]iptables.Step, len(res.Outcomes))
+	for i, o := range res.Outcomes {
+		paths[i] = o.Steps()
+	}
+	fork := forkPoint(paths)
+	var prev []iptables.Step
+	for i, o := range res.Outcomes {
 		out := Outcome{Verdict: string(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
 			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; ")}
 		switch o.Affinity {
@@ -131,25 +136,51 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 		case "fresh":
 			out.Note = "for a client not pinned yet"
 		}
-		for _, s := range o.Steps() {
+		steps := paths[i]
+		for _, s := range steps {
 			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain.Name {
 				out.Chains = append(out.Chains, s.Chain.Name)
 			}
-			key := fmt.Sprintf("%s/%s/%d", s.Table(), s.Chain.Name, s.Line())
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			w.Steps = append(w.Steps, walkStep(s))
 		}
+		// Outcomes fork from one walk: the first one's path up to the fork
+		// is everyone's; each then adds only its own remainder.
+		if i == 0 {
+			for _, s := range steps[:fork] {
+				w.Steps = append(w.Steps, walkStep(s, 0))
+			}
+		}
+		for _, s := range steps[max(fork, commonPrefix(prev, steps)):] {
+			w.Steps = append(w.Steps, walkStep(s, i+1))
+		}
+		prev = steps
 		w.Outcomes = append(w.Outcomes, out)
 	}
 	return w, nil
 }
 
-func walkStep(s iptables.Step) WalkStep {
-	ws := WalkStep{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note}
-	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched
+// forkPoint is how many leading steps every path shares.
+func forkPoint(paths [][]iptables.Step) int {
+	if len(paths) == 0 {
+		return 0
+	}
+	n := len(paths[0])
+	for _, p := range paths[1:] {
+		n = min(n, commonPrefix(paths[0], p))
+	}
+	return n
+}
+
+func commonPrefix(a, b []iptables.Step) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n].Rule == b[n].Rule && a[n].Chain == b[n].Chain && a[n].Result == b[n].Result {
+		n++
+	}
+	return n
+}
+
+func walkStep(s iptables.Step, branch int) WalkStep {
+	ws := WalkStep{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note, Branch: branch}
+	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched || s.Result == iptables.Policy
 	if s.Rule != nil {
 		ws.Rule = s.Rule.Text
 	} else {

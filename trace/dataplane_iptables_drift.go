@@ -20,6 +20,7 @@ func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName st
 	}
 	marks := map[string]string{}
 	var out []Finding
+	shares := map[string]int{} // chain → index in out of its ProbabilityMismatch
 	for _, d := range iptables.Drift(want, actual, svc) {
 		id := string(d.ID)
 		msg := d.Message
@@ -31,6 +32,15 @@ func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName st
 			msg += fmt.Sprintf("; node has (line %d): %s", d.Actual.Line, d.Actual.Text)
 		} else {
 			marks[d.Table+"/"+d.Chain+"/missing"] = id
+		}
+		if d.ID == iptables.ProbabilityMismatch {
+			// One chain's shares change together: one finding says so.
+			if i, ok := shares[d.Chain]; ok {
+				out[i].Message += "; " + d.Message
+				continue
+			}
+			shares[d.Chain] = len(out)
+			msg = d.Message
 		}
 		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: "iptables/" + d.Table + "/" + d.Chain, Message: msg, Hint: dataplaneHint(id, svcName)})
 	}

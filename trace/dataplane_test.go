@@ -207,3 +207,15 @@ func TestIPVSAndConntrackDumps(t *testing.T) {
 		t.Errorf("ipvs walk has %d outcomes, want the 3 real servers", n)
 	}
 }
+
+func TestOutcomesToNonEndpointsAreMarked(t *testing.T) {
+	tr := trace.Build(input(t, "endpoints-mismatch.yaml", "web", nil))
+	marked := map[string]bool{}
+	for _, o := range tr.Dataplane[0].Walks[0].Outcomes {
+		marked[o.Target] = o.NotEndpoint
+	}
+	want := map[string]bool{"10.244.1.10:8080": false, "10.244.1.11:8080": false, "10.244.1.99:8080": true}
+	if diff := cmp.Diff(want, marked); diff != "" {
+		t.Errorf("not-an-endpoint marks (-want +got):\n%s", diff)
+	}
+}

@@ -116,17 +116,17 @@ func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine in
 	third := 1.0 / 3
 	steps := []trace.WalkStep{
 		{Table: "nat", Chain: entry, Line: entryLine, Matched: true, Probability: 1},
-		{Table: "nat", Chain: "KUBE-SERVICES", Line: 41, Matched: true, Probability: 1, Depth: 1},
-		{Table: "nat", Chain: svcChain, Line: 60, Matched: masq, Probability: 1, Depth: 2},
-		{Table: "nat", Chain: svcChain, Line: 61, Matched: true, Probability: 1, Depth: 2, Note: "random 33.3%"},
-		{Table: "nat", Chain: sep1, Line: 70, Probability: third, Depth: 3},
-		{Table: "nat", Chain: sep1, Line: 71, Matched: true, Probability: third, Depth: 3},
-		{Table: "nat", Chain: svcChain, Line: 62, Matched: true, Probability: 2 * third, Depth: 2, Note: "random 50.0%"},
-		{Table: "nat", Chain: sep2, Line: 72, Probability: third, Depth: 3},
-		{Table: "nat", Chain: sep2, Line: 73, Matched: true, Probability: third, Depth: 3},
-		{Table: "nat", Chain: svcChain, Line: 63, Matched: true, Probability: third, Depth: 2},
-		{Table: "nat", Chain: sep3, Line: 74, Probability: third, Depth: 3},
-		{Table: "nat", Chain: sep3, Line: 75, Matched: true, Probability: third, Depth: 3},
+		{Table: "nat", Chain: "KUBE-SERVICES", Line: 41, Matched: true, Probability: 1},
+		{Table: "nat", Chain: svcChain, Line: 60, Matched: masq, Probability: 1},
+		{Table: "nat", Chain: svcChain, Line: 61, Matched: true, Probability: 1, Note: "random 33.3%"},
+		{Table: "nat", Chain: sep1, Line: 70, Probability: third},
+		{Table: "nat", Chain: sep1, Line: 71, Matched: true, Probability: third},
+		{Table: "nat", Chain: svcChain, Line: 62, Matched: true, Probability: 2 * third, Note: "random 50.0%"},
+		{Table: "nat", Chain: sep2, Line: 72, Probability: third},
+		{Table: "nat", Chain: sep2, Line: 73, Matched: true, Probability: third},
+		{Table: "nat", Chain: svcChain, Line: 63, Matched: true, Probability: third},
+		{Table: "nat", Chain: sep3, Line: 74, Probability: third},
+		{Table: "nat", Chain: sep3, Line: 75, Matched: true, Probability: third},
 	}
 	for i := range steps {
 		steps[i].Rule = ruleText(chains, steps[i].Chain, steps[i].Line)

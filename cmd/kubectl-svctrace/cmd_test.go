@@ -66,7 +66,7 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{"demo shows the not-ready replica", []string{"--demo"}, nil, ExitOK, "PodsNotReady  pod/hostnames-6f8b9c7d54-tv2rp", ""},
 		{"demo walks node-1's iptables rules", []string{"--demo"}, nil, ExitOK, "KUBE-SEP-3C5XT2CPGWXUSCZF (50.0%) → DNAT 10.244.2.5:9376", ""},
-		{"demo walks node-1's nftables rules", []string{"--demo", "--demo-proxy-mode", "nftables"}, nil, ExitOK, "dataplane node-1 nftables (demo/node-1.nft.json)", ""},
+		{"demo walks node-1's nftables rules", []string{"--demo", "--demo-proxy-mode", "nftables"}, nil, ExitOK, "from demo/node-1.nft.json", ""},
 		{"unknown demo mode", []string{"--demo", "--demo-proxy-mode", "ipvs"}, nil, ExitUsage, "", "unknown --demo-proxy-mode"},
 		{"error findings exit 3", []string{"-f", scenarioPath("selector-typo.yaml"), "hostnames"}, nil, ExitFindings, "NoPodsMatchSelector", ""},
 		{"svc/NAME form", []string{"-f", scenarioPath("healthy.yaml"), "svc/web"}, nil, ExitOK, "no findings", ""},

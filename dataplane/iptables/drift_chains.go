@@ -38,7 +38,9 @@ func (dc *driftCmp) compareBalancing(e, a *Chain) {
 		got, ok := actShare[at]
 		switch {
 		case !ok && dc.act.has[at] != nil:
-			dc.add(ServiceRuleMissing, a.Table, a.Name, r, nil, "no rule sends traffic to %s (endpoint %s)", at, endpointOf(dc.act.has[at]))
+			// The chain exists but nothing jumps to it: the endpoint gets
+			// no traffic, exactly as if its chain were missing.
+			dc.add(EndpointChainMissing, a.Table, a.Name, r, nil, "no rule sends traffic to %s (endpoint %s); it gets none of the new connections", at, endpointOf(dc.act.has[at]))
 		case ok && !probEqual(got, expShare[t]):
 			dc.add(ProbabilityMismatch, a.Table, a.Name, r, actRule[at],
 				"endpoint chain %s gets %s of new connections, want %s", at, percent(got), percent(expShare[t]))

@@ -71,7 +71,7 @@ func (p *Page) trail(w trace.PacketWalk, height int) []string {
 		if s.Matched || isPolicy(s) {
 			mark = "✔"
 		}
-		line := fmt.Sprintf("%s%s %s", strings.Repeat("  ", s.Depth), mark, stepLabel(s))
+		line := fmt.Sprintf("%s%s %s", "", mark, stepLabel(s))
 		if i == p.step {
 			line = p.Styles.Current.Render(common.Truncate("▶ "+line, p.Width))
 		} else {
