@@ -209,7 +209,9 @@ func TestIPVSAndConntrackDumps(t *testing.T) {
 }
 
 func TestOutcomesToNonEndpointsAreMarked(t *testing.T) {
-	tr := trace.Build(input(t, "endpoints-mismatch.yaml", "web", nil))
+	base := input(t, "healthy.yaml", "web", nil)
+	gone := strings.ReplaceAll(nodeDump(t, base), "10.244.1.12", "10.244.1.99")
+	tr := trace.Build(input(t, "healthy.yaml", "web", &trace.DataplaneInput{IPTables: parse(t, gone), IPTablesName: "node-1.save"}))
 	marked := map[string]bool{}
 	for _, o := range tr.Dataplane[0].Walks[0].Outcomes {
 		marked[o.Target] = o.NotEndpoint
