@@ -195,10 +195,12 @@ func conntrackFindings(in Input, t *Trace) []Finding {
 	}
 	var out []Finding
 	for _, f := range conntrack.FindStale(in.Dataplane.Conntrack, vips) {
+		// The package's message ends with the command that removes just
+		// this flow; it belongs in the hint.
+		msg, command, _ := strings.Cut(f.Message, "; delete it with ")
 		out = append(out, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "conntrack/" + f.Subject,
-			Message: diffMessage(f.Message, f.Expected, f.Actual),
-			Hint: fmt.Sprintf("delete only the stale flows on the node: conntrack -D -p %s --orig-dst %s --reply-src %s",
-				strings.ToLower(f.Entry.Protocol), f.Entry.Original.Dst, f.Entry.Reply.Src)})
+			Message: msg + "; " + strings.Replace(f.Expected, "reply from one of ", "its endpoints now: ", 1),
+			Hint:    "delete only this stale flow on the node: " + command})
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // StaleEntryID is the finding ID for a conntrack entry pinned to a backend
@@ -74,12 +75,12 @@ func staleFinding(e Entry, v ServiceVIP, backend netip.AddrPort) Finding {
 	}
 	if !e.DNATed() {
 		f.Actual = "not translated (reply from the VIP itself)"
-		f.Message = fmt.Sprintf("conntrack entry (line %d) for %s was made when %s had no endpoints and was never translated; its packets go nowhere until it expires in %ds; delete it with conntrack -D -p %s --orig-dst %s --orig-port-dst %d",
-			e.Line, f.Subject, v.Service, e.Timeout, e.Protocol, v.VIP.Addr(), v.VIP.Port())
+		f.Message = fmt.Sprintf("conntrack entry (line %d) for %s was made when %s had no endpoints and was never translated; its packets go nowhere until it expires in %s; delete it with conntrack -D -p %s --orig-dst %s --orig-port-dst %d",
+			e.Line, f.Subject, v.Service, expiry(e.Timeout), e.Protocol, v.VIP.Addr(), v.VIP.Port())
 		return f
 	}
-	f.Message = fmt.Sprintf("conntrack entry (line %d) for %s still sends to %s, which is no longer an endpoint of %s; its packets are lost until it expires in %ds; delete it with conntrack -D -p %s --orig-dst %s --reply-src %s",
-		e.Line, f.Subject, backend, v.Service, e.Timeout, e.Protocol, v.VIP.Addr(), backend.Addr())
+	f.Message = fmt.Sprintf("conntrack entry (line %d) for %s still sends to %s, which is no longer an endpoint of %s; its packets are lost until it expires in %s; delete it with conntrack -D -p %s --orig-dst %s --reply-src %s",
+		e.Line, f.Subject, backend, v.Service, expiry(e.Timeout), e.Protocol, v.VIP.Addr(), backend.Addr())
 	return f
 }
 
@@ -107,4 +108,9 @@ func joinAddrPorts(list []netip.AddrPort) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// expiry prints a conntrack timeout (seconds) the way people read it.
+func expiry(seconds uint64) string {
+	return (time.Duration(seconds) * time.Second).String()
 }
