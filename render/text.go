@@ -146,7 +146,11 @@ func (tw *textWriter) ports(t *trace.Trace) []section {
 
 func (tw *textWriter) endpoint(e trace.EndpointHop) string {
 	addr := fmt.Sprintf("%-21s", fmt.Sprintf("%s:%d", e.Address, e.Port))
-	s := fmt.Sprintf("%s %s %s", tw.p.ok(e.Ready), addr, e.Pod)
+	pod := e.Pod
+	if pod == "" {
+		pod = "(no pod)"
+	}
+	s := fmt.Sprintf("%s %s %s", tw.p.ok(e.Ready), addr, pod)
 	if tw.o.Wide {
 		s += fmt.Sprintf("  %s %s %s", e.Node, e.Zone, e.Slice)
 	}

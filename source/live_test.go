@@ -141,7 +141,7 @@ func TestForbiddenServiceStopsTheTrace(t *testing.T) {
 }
 
 // TestOfflineNodesMayBeAbsent: a dump without Node objects does not mean
-// the nodes do not exist.
+// the nodes do not exist (one with Nodes does: see node-missing.yaml).
 func TestOfflineNodesMayBeAbsent(t *testing.T) {
 	c := fake.NewClientset(
 		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},

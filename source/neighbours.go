@@ -67,6 +67,12 @@ func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra []stri
 		sorted = append(sorted, n)
 	}
 	sort.Strings(sorted)
+	if offline {
+		// A dump without any Node says nothing about the nodes; one with
+		// Nodes lists them all, so an absent one does not exist.
+		all, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1})
+		offline = err != nil || len(all.Items) == 0
+	}
 	nodes := make([]*corev1.Node, len(sorted))
 	missing := make([]bool, len(sorted))
 	g, gctx := errgroup.WithContext(ctx)

@@ -33,9 +33,9 @@ func eventFindings(in Input, t *Trace) []Finding {
 		if e.Series != nil && e.Series.Count > count {
 			count = e.Series.Count
 		}
-		hint := "kubectl describe svc " + in.Name + " -n " + in.Namespace
-		if strings.Contains(e.Message, "Node") && strings.Contains(e.Message, "Not Found") {
-			hint = "a selected pod names a Node that does not exist; check kubectl get nodes and the pods' spec.nodeName"
+		hint := "read kube-controller-manager's log around " + eventTime(e) + " for the endpointslice controller's error, and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
+		if strings.Contains(strings.ToLower(e.Message), "node") && strings.Contains(strings.ToLower(e.Message), "not found") {
+			hint = "a selected pod is bound to a Node that does not exist (see NodeNotFound): recreate it on a real node"
 		}
 		f := Finding{
 			ID: EndpointSliceUpdateFailed, Severity: SeverityError, Subject: "service/" + in.Name,
@@ -45,7 +45,7 @@ func eventFindings(in Input, t *Trace) []Finding {
 		if allPublished(in, t) {
 			// The slices now hold every ready pod: the failure has passed.
 			f.Severity = SeverityWarning
-			f.Message += "; every ready pod is published now, so this failure is past"
+			f.Message += " (every ready pod is published now: the failure is past)"
 		}
 		out = append(out, f)
 	}

@@ -147,7 +147,9 @@ func SelectorString(sel map[string]string) string {
 func podReadinessFindings(in Input, t *Trace) []Finding {
 	var out []Finding
 	for _, p := range t.Pods {
-		if p.Ready {
+		// A terminating pod is meant to be unready; TerminatingEndpoints
+		// speaks for it.
+		if p.Ready || p.Terminating {
 			continue
 		}
 		hint := fmt.Sprintf("kubectl describe pod %s -n %s", p.Name, in.Namespace)

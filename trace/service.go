@@ -44,11 +44,11 @@ func serviceKindFindings(in Input, t *Trace) []Finding {
 	if t.Service.Headless {
 		who := "the ready pod IPs"
 		if s.Spec.PublishNotReadyAddresses {
-			who = "every published pod IP, ready or not (publishNotReadyAddresses)"
+			who = "every published pod IP, ready or not,"
 		}
 		out = append(out, Finding{
 			ID: HeadlessService, Severity: SeverityInfo, Subject: subject,
-			Message: "headless service (clusterIP: None): DNS returns " + who + " directly and kube-proxy programs no rules",
+			Message: "headless service (clusterIP: None): DNS returns " + who + " directly, and kube-proxy programs no rules",
 			Hint:    "clients must connect to the pod port (targetPort) since no port translation happens",
 		})
 	}
