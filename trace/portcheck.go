@@ -64,7 +64,7 @@ func namedPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subject 
 			ID: NamedPortNotFound, Severity: SeverityError, Subject: subject,
 			Message: fmt.Sprintf("%s targets named port %q, which %d of %d %s not declare: %s; %s no endpoint for this port", label, name, len(missing), len(pods),
 				plural(len(pods), "pod does", "pods do"), limitList(missing, 5), plural(len(missing), "it gets", "they get")),
-			Hint:    fmt.Sprintf("add `ports: [{name: %s, containerPort: N}]` to the pod template or set targetPort to the number the app listens on", name),
+			Hint: fmt.Sprintf("add `ports: [{name: %s, containerPort: N}]` to the pod template or set targetPort to the number the app listens on", name),
 		})
 	}
 	return out
