@@ -29,6 +29,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/kubectl-svctrace
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/kubectl-svctrace
 
 # Unit and package tests. Tests that need root or network namespaces run
 # here too: they skip when not root, and fail instead under CI=true.
