@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -89,6 +92,8 @@ func TestCommandLine(t *testing.T) {
 		{"empty input file", []string{"-f", "/dev/null", "web"}, nil, ExitFailed, "", "no Kubernetes objects"},
 		{"empty dump", []string{"--demo", "--iptables-save", "/dev/null"}, nil, ExitFailed, "", "--iptables-save /dev/null is empty; expected iptables-save output from the node"},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kc", "web"}, nil, ExitFailed, "", "read kubeconfig"},
+		{"demo mode without demo", []string{"-f", scenarioPath("healthy.yaml"), "web", "--demo-proxy-mode", "nftables"}, nil, ExitUsage, "", "--demo-proxy-mode only applies with --demo"},
+		{"tui with a dump on stdin", []string{"--demo", "-i", "--iptables-save", "-"}, nil, ExitUsage, "", "-i needs the terminal on stdin"},
 		{"version", []string{"version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"--version", []string{"--version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"help names the plugin", []string{"--help"}, nil, ExitOK, "kubectl svctrace SERVICE", ""},
@@ -210,5 +215,23 @@ current-context: x
 	code := exitCode(cmd.ExecuteContext(context.Background()), &errOut)
 	if code != ExitFailed || !strings.Contains(errOut.String(), "cannot reach the API server") || strings.Count(errOut.String(), "\n") != 1 {
 		t.Errorf("exit %d, stderr %q", code, errOut.String())
+	}
+}
+
+// TestREADMEShowsTheDemo keeps the README's sample output honest: it must
+// be what --demo prints today.
+func TestREADMEShowsTheDemo(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "$ kubectl svctrace --demo\n")
+	block, _, _ = strings.Cut(block, "```")
+	if !ok {
+		t.Fatal("README has no `$ kubectl svctrace --demo` sample")
+	}
+	r := runWith(t, nil, false, nil, "--demo")
+	if diff := cmp.Diff(r.out, block); diff != "" {
+		t.Errorf("README sample differs from --demo output (-demo +README):\n%s", diff)
 	}
 }

@@ -36,6 +36,8 @@ type options struct {
 	filenames []string
 	demo      bool
 	demoMode  string
+	// demoModeSet records that --demo-proxy-mode was given.
+	demoModeSet bool
 	tui       bool
 
 	dumps       source.DumpPaths
@@ -51,6 +53,9 @@ type options struct {
 	namespace string
 	name      string
 	client    kubernetes.Interface
+	// nodeView holds the node flags and parsed dumps, read once by Run so
+	// that a refresh does not read them again.
+	nodeView *trace.DataplaneInput
 }
 
 func newOptions(streams genericiooptions.IOStreams, d deps) *options {
@@ -160,6 +165,9 @@ func (o *options) Validate() error {
 	if stdinUsers > 1 {
 		return errors.New("only one of -f, --iptables-save, --nft, --ipvs and --conntrack can read stdin (-)")
 	}
+	if stdinUsers > 0 && o.tui {
+		return errors.New("-i needs the terminal on stdin: write the dump to a file and pass its name instead of -")
+	}
 	if t := o.configFlags.Timeout; t != nil && *t != "" && *t != "0" {
 		if _, err := strconv.Atoi(*t); err != nil {
 			if _, err := time.ParseDuration(*t); err != nil {
@@ -171,6 +179,9 @@ func (o *options) Validate() error {
 		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
 			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
 		}
+	}
+	if o.demoModeSet && !o.demo {
+		return errors.New("--demo-proxy-mode only applies with --demo")
 	}
 	if o.demoMode != "iptables" && o.demoMode != "nftables" {
 		return fmt.Errorf("unknown --demo-proxy-mode %q: use iptables or nftables", o.demoMode)
@@ -184,6 +195,10 @@ func (o *options) Validate() error {
 // Run traces the Service and writes the result (or opens the terminal UI);
 // error findings map to exit code 3.
 func (o *options) Run(ctx context.Context) error {
+	var err error
+	if o.nodeView, err = o.dataplane(); err != nil {
+		return err
+	}
 	t, err := o.trace(ctx)
 	if err != nil {
 		return err
@@ -215,6 +230,9 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 		return nil, err
 	}
 	in.ClusterDomain = o.clusterDomain
+	if err := checkPort(in.Service, o.port); err != nil {
+		return nil, usageError(err)
+	}
 	if o.dnsCheck || o.dnsServer != "" {
 		server, err := dns.ServerAddr(o.dnsServer, in.KubeDNS)
 		if err != nil {
@@ -222,12 +240,9 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 		}
 		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
 	}
-	if err := checkPort(in.Service, o.port); err != nil {
-		return nil, usageError(err)
-	}
-	if in.Dataplane, err = o.dataplane(); err != nil {
-		return nil, err
-	}
+	// Each trace gets its own copy: the dumps were read once, in Complete.
+	dp := *o.nodeView
+	in.Dataplane = &dp
 	return trace.Build(*in), nil
 }
 

@@ -76,6 +76,7 @@ func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 		SilenceErrors:     true,
 		ValidArgsFunction: o.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.demoModeSet = cmd.Flags().Changed("demo-proxy-mode")
 			if err := o.Complete(args); err != nil {
 				return err
 			}
