@@ -22,8 +22,8 @@ import (
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
-// Fetcher reads what a trace needs with a fixed number of API requests,
-// independent of the cluster's size.
+// Fetcher reads what a trace needs with requests that do not grow with the
+// cluster: the Service's neighbourhood, and one GET per node it uses.
 type Fetcher struct {
 	Client kubernetes.Interface
 	// FromPod, "namespace/name", is a pod to explain DNS from; optional.

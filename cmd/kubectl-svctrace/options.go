@@ -38,7 +38,7 @@ type options struct {
 	demoMode  string
 	// demoModeSet records that --demo-proxy-mode was given.
 	demoModeSet bool
-	tui       bool
+	tui         bool
 
 	dumps       source.DumpPaths
 	node        string
