@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
@@ -139,14 +140,22 @@ func ruleLine(r *iptables.Rule, drift map[string]string) RuleLine {
 	return RuleLine{Line: r.Line, Text: r.Text, Drift: drift[fmt.Sprintf("%s/%s/%d", r.Table, r.Chain, r.Line)]}
 }
 
+// severityOf is the catalog's severity for id; every emitted ID is in the
+// catalog (TestEmittedIDsAreCatalogued).
 func severityOf(id string) Severity {
-	for _, e := range Catalog() {
-		if e.ID == id {
-			return e.Severity
-		}
+	if sev, ok := catalogSeverity()[id]; ok {
+		return sev
 	}
 	return SeverityWarning
 }
+
+var catalogSeverity = sync.OnceValue(func() map[string]Severity {
+	m := map[string]Severity{}
+	for _, e := range Catalog() {
+		m[e.ID] = e.Severity
+	}
+	return m
+})
 
 // dataplaneHint says what to do about a difference between a node's
 // rules and what kube-proxy should have written.

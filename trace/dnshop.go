@@ -83,7 +83,7 @@ func dnsHop(in Input, t *Trace) []Finding {
 	t.DNS = hop
 	out := make([]Finding, 0, len(results))
 	for _, r := range results {
-		out = append(out, Finding{ID: string(r.ID), Severity: Severity(r.Severity), Subject: "dns/" + r.Subject, Message: r.Message, Hint: r.Hint})
+		out = append(out, Finding{ID: string(r.ID), Severity: severityOf(string(r.ID)), Subject: "dns/" + r.Subject, Message: r.Message, Hint: r.Hint})
 	}
 	return out
 }

@@ -121,3 +121,19 @@ func TestPerPodNamedPortResolution(t *testing.T) {
 		t.Errorf("resolved target ports (-want +got):\n%s", diff)
 	}
 }
+
+// TestEmittedIDsAreCatalogued: every finding any scenario produces has its
+// ID in the catalog, so docs/findings.md documents it.
+func TestEmittedIDsAreCatalogued(t *testing.T) {
+	known := map[string]bool{}
+	for _, e := range trace.Catalog() {
+		known[e.ID] = true
+	}
+	for _, tc := range scenarioCases {
+		for _, f := range scenario.Trace(t, tc.bundle, tc.ns, tc.svc).Findings {
+			if !known[f.ID] {
+				t.Errorf("%s/%s: finding %s is not in the catalog", tc.bundle, tc.svc, f.ID)
+			}
+		}
+	}
+}
