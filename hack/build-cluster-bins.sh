@@ -108,6 +108,7 @@ build_kube() {
 			"-X $pkg.gitTreeState=clean" "-X $pkg.buildDate=1970-01-01T00:00:00Z")
 	done
 	tmp=$(mktemp -d "$CACHE/bin/.build.XXXXXX")
+	build_dirs+=("$tmp")
 	log "building ${missing[*]} ($KUBE_VERSION); about 16 minutes from cold on 2 cores"
 	(cd "$KUBEBIN" && go build -ldflags "${ldflags[*]}" -o "$tmp/" "${missing[@]}")
 	mkdir -p "$KUBE_DIR"
@@ -120,6 +121,7 @@ build_coredns() {
 	gen_coredns_mod
 	local tmp
 	tmp=$(mktemp -d "$CACHE/bin/.build.XXXXXX")
+	build_dirs+=("$tmp")
 	log "building coredns $COREDNS_VERSION; about 4 minutes from cold"
 	(cd "$KUBEBIN/coredns" && go build -o "$tmp/coredns" .)
 	mkdir -p "$COREDNS_DIR"
@@ -130,6 +132,11 @@ build_coredns() {
 build_podserver() {
 	(cd "$ROOT" && go build -o "$CACHE/bin/podserver" ./harness/podserver)
 }
+
+# build_dirs are removed on exit, so an interrupted build leaves no partial
+# output in the cache.
+build_dirs=()
+trap 'rm -rf "${build_dirs[@]}"' EXIT
 
 main() {
 	mkdir -p "$CACHE/bin"

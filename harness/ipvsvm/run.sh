@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the dataplane/ipvs VM tests (build tag ipvsvm) against a real IPVS:
-# a stock Debian kernel booted under qemu, since the project machines'
-# kernel has no IPVS. See docs in shared ipvs-vm.md for the recipe.
+# a stock Debian kernel booted under qemu, so the test runs on hosts whose
+# kernel has no IPVS (ip_vs) and needs no KVM.
 #
 # Usage: harness/ipvsvm/run.sh [go test -run pattern]
 # Env:   IPVSVM_CACHE  kernel cache (default <repo>/.cache/ipvsvm)
@@ -121,7 +121,7 @@ main() {
 
 	local accel=()
 	# Software emulation is the default: it needs nothing from the host and
-	# boots in seconds; nested KVM on the project machines aborts qemu.
+	# boots in seconds; KVM is optional (IPVSVM_KVM=1) as nested KVM can abort qemu.
 	[[ "${IPVSVM_KVM:-}" == 1 ]] && accel=(-enable-kvm -cpu host)
 	set +e
 	timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 512 -smp 1 -nodefaults -serial stdio \
