@@ -133,7 +133,7 @@ func TestCompare(t *testing.T) {
 		})
 	}
 	// The wording is for people at 3 a.m.: review it in the golden file.
-	golden(t, "compare_results", all.String())
+	checkGolden(t, "compare_results", all.String())
 }
 
 func TestQuestions(t *testing.T) {

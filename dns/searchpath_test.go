@@ -2,7 +2,6 @@ package dns
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,27 +9,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 	corev1 "k8s.io/api/core/v1"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the code's output")
-
-// golden compares got with testdata/name.golden, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/name.golden (-update rewrites it).
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s (run go test -update to create it): %v", path, err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 func podWithDNS(ns string, policy corev1.DNSPolicy, hostNet bool, cfg *corev1.PodDNSConfig) *corev1.Pod {
@@ -68,7 +54,7 @@ func TestPodResolvConf(t *testing.T) {
 		}
 		out.WriteString("### " + tt.name + "\n" + rc.String())
 	}
-	golden(t, "resolvconf", out.String())
+	checkGolden(t, "resolvconf", out.String())
 
 	if _, err := PodResolvConf(PodDNS{Pod: podWithDNS("prod", "Bogus", false, nil)}); err == nil || !strings.Contains(err.Error(), `unknown dnsPolicy "Bogus"`) {
 		t.Errorf("bogus policy: error %v", err)

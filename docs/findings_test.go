@@ -3,18 +3,13 @@
 package docs
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
-
-var update = flag.Bool("update", false, "rewrite findings.md from the catalog")
 
 func catalogMarkdown() string {
 	var b strings.Builder
@@ -40,17 +35,5 @@ This page is generated from the catalog in ` + "`trace/catalog.go`" + ` by
 }
 
 func TestFindingsPageMatchesCatalog(t *testing.T) {
-	got := catalogMarkdown()
-	if *update {
-		if err := os.WriteFile("findings.md", []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile("findings.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("docs/findings.md is stale; run go test ./docs -update (-file +catalog):\n%s", diff)
-	}
+	golden.Check(t, "findings.md", []byte(catalogMarkdown()))
 }
