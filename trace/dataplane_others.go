@@ -45,19 +45,25 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		}
 		w := PacketWalk{Packet: p}
 		seen := map[string]bool{}
-		for _, o := range outs {
+		for i, o := range outs {
 			out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Note: o.Detail}
 			if o.Kind == nftables.OutcomeDNAT {
 				out.Target = o.Target.String()
 			}
+			// The steps are the rules that fired; the path forks at the
+			// numgen rule, after which only this outcome's share goes on.
+			branch, reach := 0, 1.0
 			for _, s := range o.Steps {
 				if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
 					out.Chains = append(out.Chains, s.Chain)
 				}
-				key := fmt.Sprintf("%s/%d", s.Chain, s.Position)
+				if strings.HasPrefix(s.Note, "numgen") {
+					branch, reach = i+1, o.Probability
+				}
+				key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
 				if !seen[key] {
 					seen[key] = true
-					w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note})
+					w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
 				}
 			}
 			out.Path = strings.Join(append(serviceChainsOnly(out.Chains), verdictText(out)), " → ")
@@ -68,7 +74,7 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	if table != nil {
 		for _, p := range exp.Ports {
 			for _, ec := range p.Chains {
-				l := ChainListing{Table: "ip kube-proxy", Name: ec.Name, Rules: []RuleLine{}}
+				l := ChainListing{Table: string(family) + " kube-proxy", Name: ec.Name, Rules: []RuleLine{}}
 				if c := table.Chain(ec.Name); c != nil {
 					for _, r := range c.Rules {
 						l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: r.Text()})
