@@ -1,0 +1,48 @@
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+)
+
+// ipvsHop walks the node's IPVS table and compares it with kube-proxy's
+// IPVS mode for the Service.
+func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
+	d := in.Dataplane
+	exp, err := ipvs.ExpectedFor(in.Service, slicePtrs(in.EndpointSlices), ipvs.Node{Name: v.name, IPs: v.ips})
+	if err != nil {
+		return nil, nil, err
+	}
+	hop := &DataplaneHop{Node: v.name, Mode: "ipvs", Source: d.IPVSName}
+	var findings []Finding
+	for _, f := range driftUnlessUnread(in, func() []ipvs.Finding { return ipvs.Drift(exp, *d.IPVS) }) {
+		findings = append(findings, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "ipvs/" + f.Subject,
+			Message: diffMessage(f.Message, f.Expected, f.Actual), Hint: dataplaneHint(f.ID, in.Name)})
+	}
+	for _, p := range servicePackets(in.Service, v, d.Port) {
+		dst, _ := netip.ParseAddr(p.Dest)
+		res := ipvs.Walk(*d.IPVS, ipvs.Protocol(strings.ToUpper(p.Protocol)), dst, uint16(p.Port))
+		w := PacketWalk{Packet: p}
+		if !res.Found {
+			w.Outcomes = []Outcome{{Verdict: "ACCEPT", Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + p.Dest}}
+		}
+		vsName := res.VirtualServer.Key()
+		for _, o := range res.Outcomes {
+			w.Outcomes = append(w.Outcomes, Outcome{Verdict: "DNAT", Target: o.RealServer.Key(), Probability: o.Probability,
+				Path:   fmt.Sprintf("virtual server %s (%s) → %s", vsName, res.VirtualServer.Scheduler, o.RealServer.Key()),
+				Chains: []string{vsName}, Masquerade: o.RealServer.Forward == ipvs.Masquerade, Note: res.Note})
+		}
+		hop.Walks = append(hop.Walks, w)
+		if res.Found {
+			l := ChainListing{Name: vsName, Rules: []RuleLine{{Text: fmt.Sprintf("virtual server %s scheduler %s", vsName, res.VirtualServer.Scheduler)}}}
+			for _, rsv := range res.VirtualServer.RealServers {
+				l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward)})
+			}
+			hop.Chains = append(hop.Chains, l)
+		}
+	}
+	return hop, findings, nil
+}

@@ -1,0 +1,106 @@
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+)
+
+// nftHop walks the node's nftables ruleset and compares it with what
+// kube-proxy's nftables mode should have written for the Service.
+func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
+	d := in.Dataplane
+	family := knftables.IPv4Family
+	if len(in.Service.Spec.IPFamilies) > 0 && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol {
+		family = knftables.IPv6Family
+	}
+	opts := nftables.ExpectOptions{Family: family, NodeName: v.name}
+	if v.clusterCIDR.IsValid() {
+		opts.ClusterCIDR = v.clusterCIDR.String()
+	}
+	exp, err := nftables.Expected(in.Service, slicePtrs(in.EndpointSlices), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	hop := &DataplaneHop{Node: v.name, Mode: "nftables", Source: d.NFTName}
+	table := d.NFT.KubeProxy(family)
+	var findings []Finding
+	for _, diff := range driftUnlessUnread(in, func() []nftables.Difference { return nftables.Drift(exp, table) }) {
+		findings = append(findings, Finding{ID: diff.ID, Severity: severityOf(diff.ID), Subject: "nftables/" + diff.Subject,
+			Message: diffMessage(diff.Message, diff.Expected, diff.Actual), Hint: dataplaneHint(diff.ID, in.Name)})
+	}
+	entry := map[string]nftables.Entry{"pod": nftables.EntryPod, "node": nftables.EntryNode, "external": nftables.EntryExternal}
+	for _, p := range servicePackets(in.Service, v, d.Port) {
+		dst, _ := netip.ParseAddr(p.Dest)
+		outs, err := nftables.Walk(d.NFT, nftables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port), Entry: entry[p.From]}, nftables.WalkOptions{LocalAddrs: v.ips})
+		if err != nil {
+			return nil, nil, fmt.Errorf("walk nftables %s: %w", p.Dest, err)
+		}
+		w := PacketWalk{Packet: p}
+		seen := map[string]bool{}
+		for i, o := range outs {
+			out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Note: o.Detail}
+			if o.Kind == nftables.OutcomeDNAT {
+				out.Target = o.Target.String()
+			}
+			// The steps are the rules that fired; the path forks at the
+			// numgen rule, after which only this outcome's share goes on.
+			branch, reach := 0, 1.0
+			for _, s := range o.Steps {
+				if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
+					out.Chains = append(out.Chains, s.Chain)
+				}
+				if strings.HasPrefix(s.Note, "numgen") {
+					branch, reach = i+1, o.Probability
+				}
+				key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
+				if !seen[key] {
+					seen[key] = true
+					w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
+				}
+			}
+			out.Path = strings.Join(append(serviceChainsOnly(out.Chains), verdictText(out)), " → ")
+			w.Outcomes = append(w.Outcomes, out)
+		}
+		hop.Walks = append(hop.Walks, w)
+	}
+	if table != nil {
+		for _, p := range exp.Ports {
+			for _, ec := range p.Chains {
+				l := ChainListing{Table: string(family) + " kube-proxy", Name: ec.Name, Rules: []RuleLine{}}
+				if c := table.Chain(ec.Name); c != nil {
+					for _, r := range c.Rules {
+						l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: r.Text()})
+					}
+				} else {
+					l.Drift = "NFTServiceMissing"
+				}
+				hop.Chains = append(hop.Chains, l)
+			}
+		}
+	}
+	return hop, findings, nil
+}
+
+// serviceChainsOnly keeps the per-service nftables chains of a path.
+func serviceChainsOnly(chains []string) []string {
+	var out []string
+	for _, c := range chains {
+		if c == "services" || c == "nodeports" || strings.Contains(c, "/") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func verdictText(o Outcome) string {
+	if o.Target != "" {
+		return o.Verdict + " " + o.Target
+	}
+	return o.Verdict
+}
