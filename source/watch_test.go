@@ -69,7 +69,11 @@ func TestWatchFollowsANewSelector(t *testing.T) {
 	if _, err := c.CoreV1().Services("default").Update(ctx, fixed, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	<-changes // the Service changed
+	select { // the Service changed
+	case <-changes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no signal for the Service's change")
+	}
 	waitFor(t, func() bool { return watchCount(c, "pods") >= 2 })
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "default", Labels: map[string]string{"app": "web"}}}
 	if _, err := c.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
