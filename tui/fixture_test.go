@@ -82,7 +82,11 @@ func demoDataplane() []trace.DataplaneHop {
 		Walks: []trace.PacketWalk{
 			walkFrom(chains, "pod", "10.244.1.9", "PREROUTING", 8, false),
 			walkFrom(chains, "node", "192.168.49.2", "OUTPUT", 12, true),
-		}}}
+		}},
+		// node-1's IPv6 rules have nothing to walk for an IPv4-only Service.
+		{Node: "node-1", Mode: "iptables", Family: "IPv6", Source: "node-1.ip6tables-save",
+			Note: "no packet to walk: the Service has no cluster IP of this family"},
+	}
 }
 
 func demoChains() []trace.ChainListing {
@@ -112,33 +116,43 @@ func demoChains() []trace.ChainListing {
 	}
 }
 
+// walkFrom walks a packet as trace does: the steps all outcomes share
+// (Branch 0), then each outcome's own remainder (Branch i+1). The random
+// rules fork the walk, so 61 is matched on branch 1 and not on branch 2.
 func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine int, masq bool) trace.PacketWalk {
 	third := 1.0 / 3
 	steps := []trace.WalkStep{
 		{Table: "nat", Chain: entry, Line: entryLine, Matched: true, Probability: 1},
 		{Table: "nat", Chain: "KUBE-SERVICES", Line: 41, Matched: true, Probability: 1},
 		{Table: "nat", Chain: svcChain, Line: 60, Matched: masq, Probability: 1},
-		{Table: "nat", Chain: svcChain, Line: 61, Matched: true, Probability: 1, Note: "random 33.3%"},
-		{Table: "nat", Chain: sep1, Line: 70, Probability: third},
-		{Table: "nat", Chain: sep1, Line: 71, Matched: true, Probability: third},
-		{Table: "nat", Chain: svcChain, Line: 62, Matched: true, Probability: 2 * third, Note: "random 50.0%"},
-		{Table: "nat", Chain: sep2, Line: 72, Probability: third},
-		{Table: "nat", Chain: sep2, Line: 73, Matched: true, Probability: third},
-		{Table: "nat", Chain: svcChain, Line: 63, Matched: true, Probability: third},
-		{Table: "nat", Chain: sep3, Line: 74, Probability: third},
-		{Table: "nat", Chain: sep3, Line: 75, Matched: true, Probability: third},
+		{Table: "nat", Chain: svcChain, Line: 61, Matched: true, Probability: third, Note: "random 33.3%", Branch: 1},
+		{Table: "nat", Chain: sep1, Line: 70, Probability: third, Branch: 1},
+		{Table: "nat", Chain: sep1, Line: 71, Matched: true, Probability: third, Branch: 1},
+		{Table: "nat", Chain: svcChain, Line: 61, Probability: 2 * third, Note: "random 33.3%", Branch: 2},
+		{Table: "nat", Chain: svcChain, Line: 62, Matched: true, Probability: third, Note: "random 50.0%", Branch: 2},
+		{Table: "nat", Chain: sep2, Line: 72, Probability: third, Branch: 2},
+		{Table: "nat", Chain: sep2, Line: 73, Matched: true, Probability: third, Branch: 2},
+		{Table: "nat", Chain: svcChain, Line: 62, Probability: third, Note: "random 50.0%", Branch: 3},
+		{Table: "nat", Chain: svcChain, Line: 63, Matched: true, Probability: third, Branch: 3},
+		{Table: "nat", Chain: sep3, Line: 74, Probability: third, Branch: 3},
+		{Table: "nat", Chain: sep3, Line: 75, Matched: true, Probability: third, Branch: 3},
 	}
 	for i := range steps {
 		steps[i].Rule = ruleText(chains, steps[i].Chain, steps[i].Line)
 	}
-	out := func(target, sep string) trace.Outcome {
+	out := func(target, sep, share string) trace.Outcome {
 		return trace.Outcome{Verdict: "DNAT", Target: target, Probability: third, Masquerade: masq,
+			Path:   "KUBE-SERVICES → " + svcChain + " → " + sep + " (" + share + ") → DNAT " + target,
 			Chains: []string{"KUBE-SERVICES", svcChain, sep}}
 	}
+	// tv2rp is not ready: its stale chain sends traffic to a pod that is
+	// not an endpoint of the Service.
+	stale := out("10.244.2.6:9376", sep3, "33.3%")
+	stale.NotEndpoint = true
 	return trace.PacketWalk{
 		Packet: trace.Packet{Protocol: "tcp", Source: src, Dest: "10.96.0.150", Port: 80, From: from, ServicePort: "default"},
 		Outcomes: []trace.Outcome{
-			out("10.244.1.7:9376", sep1), out("10.244.2.5:9376", sep2), out("10.244.2.6:9376", sep3),
+			out("10.244.1.7:9376", sep1, "33.3%"), out("10.244.2.5:9376", sep2, "33.3%"), stale,
 		},
 		Steps: steps,
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -37,6 +36,9 @@ type model struct {
 	active  int
 	help    help.Model
 	showAll bool
+	// helpTop is the first line of the help screen shown, which scrolls
+	// when it does not fit.
+	helpTop int
 	status  string
 	// loading and pending make refreshes serial: a change signalled while
 	// a reload runs triggers one more reload when it ends.
@@ -178,6 +180,16 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case common.JumpMsg:
 		m.jumpedFrom, m.active = m.active, screenPath
 		return m, m.pages[screenPath].Update(msg)
+	case tea.MouseMsg:
+		if m.showAll {
+			switch msg.Button {
+			case tea.MouseButtonWheelDown:
+				m.helpTop = min(m.helpTop+1, len(m.helpLines())-1)
+			case tea.MouseButtonWheelUp:
+				m.helpTop = max(m.helpTop-1, 0)
+			}
+			return m, nil
+		}
 	case tea.KeyMsg:
 		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
 			return m, m.eachRune(msg)
@@ -223,15 +235,28 @@ func (m *model) globalKey(k tea.KeyMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	if m.showAll {
-		// Any key closes help, q included: people press q to leave help.
-		m.showAll = false
+		// Scroll keys move help; any other key closes it, q included:
+		// people press q to leave help.
+		switch {
+		case key.Matches(k, km.Down):
+			m.helpTop++
+		case key.Matches(k, km.Up):
+			m.helpTop--
+		case key.Matches(k, km.PageDown):
+			m.helpTop += m.Height - 3
+		case key.Matches(k, km.PageUp):
+			m.helpTop -= m.Height - 3
+		default:
+			m.showAll = false
+		}
+		m.helpTop = max(0, min(m.helpTop, len(m.helpLines())-1))
 		return nil, true
 	}
 	switch {
 	case key.Matches(k, km.Quit):
 		return tea.Quit, true
 	case key.Matches(k, km.Help):
-		m.showAll = true
+		m.showAll, m.helpTop = true, 0
 	case key.Matches(k, km.NextTab):
 		m.active, m.jumpedFrom = (m.active+1)%len(m.pages), -1
 	case key.Matches(k, km.PrevTab):
@@ -267,45 +292,6 @@ func (m *model) tooSmallView() string {
 	}
 	msg := fmt.Sprintf("window too small: svctrace needs %dx%d, has %dx%d", minWidth, minHeight, m.Width, m.Height)
 	return common.Truncate(m.Styles.Warn.Render(msg), m.Width)
-}
-
-func (m *model) tabs() string {
-	st := m.Styles
-	parts := []string{st.Title.Render(fmt.Sprintf("svctrace %s/%s", m.hops.Service.Namespace, m.hops.Service.Name))}
-	for i, p := range m.pages {
-		t := " " + p.Title() + " "
-		if i == m.active {
-			parts = append(parts, st.TabActive.Render("["+strings.TrimSpace(t)+"]"))
-		} else {
-			parts = append(parts, st.TabInactive.Render(t))
-		}
-	}
-	return common.Truncate(strings.Join(parts, " "), m.Width)
-}
-
-func (m *model) footer() string {
-	if m.status != "" {
-		s := m.Styles.Status
-		if strings.HasPrefix(m.status, "reload failed") {
-			s = m.Styles.Error
-		}
-		return common.Truncate(s.Render(m.status), m.Width)
-	}
-	keys := append([]key.Binding{m.KeyMap.Help, m.KeyMap.NextTab}, m.pages[m.active].Bindings()...)
-	// help adds a key past Width when its ellipsis would not fit either.
-	return common.Truncate(m.help.ShortHelpView(keys), m.Width)
-}
-
-func (m *model) helpView() string {
-	lines := []string{m.Styles.Title.Render("Keys"), ""}
-	// Two groups side by side fit 80 columns; the rest go below.
-	groups := m.KeyMap.FullHelp()
-	for i := 0; i < len(groups); i += 2 {
-		lines = append(lines, strings.Split(m.help.FullHelpView(groups[i:min(i+2, len(groups))]), "\n")...)
-		lines = append(lines, "")
-	}
-	lines = append(lines, m.Styles.Dim.Render("any key closes this help"))
-	return common.Fit(lines, m.Width, m.Height-2)
 }
 
 // trace returns the trace on screen, for tests.

@@ -88,6 +88,10 @@ func TestScreens(t *testing.T) {
 		{"chains-drift-rule", keys("tab", "tab", "G", "k", "k", "k"), nil, ""},
 		{"walk-picker", keys("tab", "tab", "tab"), nil, ""},
 		{"walk-step-4", keys("tab", "tab", "tab", "enter", "n", "n", "space"), nil, ""},
+		{"walk-step-branch-2", keys("tab", "tab", "tab", "enter", "nnnnnnn"), nil, ""},
+		{"walk-step-branch-3-scrolled", keys("tab", "tab", "tab", "enter", "G", "p", "p"), nil, ""},
+		{"chains-next-view", keys("tab", "tab", "]"), nil, ""},
+		{"chains-followed", keys("tab", "tab", "j", "j", "j", "j", "j", "enter"), nil, ""},
 		{"walk-final", keys("tab", "tab", "tab", "enter", "G"), nil, ""},
 		{"walk-node-final", keys("tab", "tab", "tab", "j", "enter", "G"), nil, ""},
 		{"help", keys("?"), nil, ""},
@@ -119,6 +123,33 @@ func TestScreens(t *testing.T) {
 			if n := strings.Count(view, "\n") + 1; n != 24 {
 				t.Errorf("screen has %d lines, want 24", n)
 			}
+			checkGolden(t, view+"\n")
+		})
+	}
+}
+
+// TestScreenSizes compares screens in a small and a wide terminal, where
+// the tab bar, help and details are laid out differently.
+func TestScreenSizes(t *testing.T) {
+	tests := []struct {
+		name string
+		w, h int
+		keys []tea.Msg
+	}{
+		{"path-40x12", 40, 12, nil},
+		{"findings-40x12", 40, 12, keys("tab")},
+		{"walk-40x12", 40, 12, keys("tab", "tab", "tab", "enter", "nnnn")},
+		{"help-40x12", 40, 12, keys("?")},
+		{"help-40x12-scrolled", 40, 12, keys("?", "pgdown")},
+		{"path-120x40", 120, 40, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, Config{})
+			press(m, tea.WindowSizeMsg{Width: tt.w, Height: tt.h})
+			press(m, tt.keys...)
+			view := m.View()
+			checkFits(t, view, tt.w, tt.h)
 			checkGolden(t, view+"\n")
 		})
 	}

@@ -23,6 +23,10 @@ type KeyMap struct {
 	Quit     key.Binding
 	StepNext key.Binding
 	StepPrev key.Binding
+	// PrevView and NextView switch between views of one screen, such as
+	// the Chains screen's nodes and ports.
+	PrevView key.Binding
+	NextView key.Binding
 }
 
 // DefaultKeyMap returns the bindings described in the help screen.
@@ -49,6 +53,8 @@ func DefaultKeyMap() *KeyMap {
 		Quit:     b([]string{"q", "ctrl+c"}, "q/ctrl+c", "quit"),
 		StepNext: b([]string{"n", " "}, "n/space", "next step"),
 		StepPrev: b([]string{"p"}, "p", "previous step"),
+		PrevView: b([]string{"["}, "[", "previous view"),
+		NextView: b([]string{"]"}, "]", "next view"),
 	}
 }
 
@@ -62,7 +68,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Enter, k.NextTab, k.PrevTab, k.Filter, k.Back},
-		{k.StepNext, k.StepPrev},
+		{k.StepNext, k.StepPrev, k.PrevView, k.NextView},
 		{k.Refresh, k.Help, k.Quit},
 	}
 }

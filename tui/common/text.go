@@ -15,6 +15,9 @@ func Truncate(s string, width int) string {
 	return ansi.Truncate(s, width, "…")
 }
 
+// Width is the number of cells s takes on screen.
+func Width(s string) int { return ansi.StringWidth(s) }
+
 // Wrap breaks plain text s into lines of at most width cells at spaces
 // only, so chain names and addresses stay whole; a word longer than a line
 // is cut.

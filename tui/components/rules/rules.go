@@ -126,14 +126,15 @@ func Line(st *common.Styles, r trace.RuleLine, share float64, hasShare, current 
 	if current {
 		mark = "▶ "
 	}
+	// Drift comes first so that a narrow screen still shows it.
 	var mid string
+	if r.Drift != "" {
+		mid = st.Drift.Render("✘ "+r.Drift) + " "
+	}
 	if hasShare {
-		mid = st.Bar.Render(common.Bar(share, barWidth)) + fmt.Sprintf(" %6s ", common.Percent(share))
+		mid += st.Bar.Render(common.Bar(share, barWidth)) + fmt.Sprintf(" %6s ", common.Percent(share))
 	}
 	text := r.Text
-	if r.Drift != "" {
-		mid += st.Drift.Render("✘ "+r.Drift) + " "
-	}
 	switch {
 	case current:
 		return st.Current.Render(common.Truncate(mark+num+" "+plainMid(r, share, hasShare)+text, width))
@@ -146,30 +147,41 @@ func Line(st *common.Styles, r trace.RuleLine, share float64, hasShare, current 
 // plainMid is mid without inner styles, for rows drawn in one style.
 func plainMid(r trace.RuleLine, share float64, hasShare bool) string {
 	var mid string
-	if hasShare {
-		mid = common.Bar(share, barWidth) + fmt.Sprintf(" %6s ", common.Percent(share))
-	}
 	if r.Drift != "" {
-		mid += "✘ " + r.Drift + " "
+		mid = "✘ " + r.Drift + " "
+	}
+	if hasShare {
+		mid += common.Bar(share, barWidth) + fmt.Sprintf(" %6s ", common.Percent(share))
 	}
 	return mid
 }
 
-// Header renders a chain's title line.
+// Header renders a chain's title line. Drift leads, so that it shows
+// however long the chain's name; a drifted chain without rules (one that
+// is missing from the dump) has nothing else to show it.
 func Header(st *common.Styles, c trace.ChainListing, f Flow, width int) string {
 	title := c.Name
 	if c.Table != "" {
 		title = c.Table + " " + c.Name
 	}
-	s := st.PaneTitle.Render(title) + st.Dim.Render(fmt.Sprintf("  %d rules", len(c.Rules)))
+	var s string
+	if c.Drift != "" {
+		s = st.Drift.Render("✘ drift "+c.Drift) + " "
+	}
+	s += st.PaneTitle.Render(title) + st.Dim.Render("  "+RuleCount(len(c.Rules)))
 	if p, ok := f.Reach[c.Name]; ok {
 		s += "  " + common.Percent(p) + " of packets"
 	}
 	if t, ok := f.Target(c); ok {
 		s += "  → " + t
 	}
-	if c.Drift != "" {
-		s += "  " + st.Drift.Render("✘ drift "+c.Drift)
-	}
 	return common.Truncate(s, width)
+}
+
+// RuleCount is "1 rule" or "n rules".
+func RuleCount(n int) string {
+	if n == 1 {
+		return "1 rule"
+	}
+	return fmt.Sprintf("%d rules", n)
 }

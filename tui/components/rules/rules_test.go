@@ -71,6 +71,8 @@ func TestLine(t *testing.T) {
 		{"generated rule has no line", trace.RuleLine{Text: "-A X -j Y"}, 0, false, false, "       - -A X -j Y"},
 		{"share", trace.RuleLine{Line: 7, Text: "-j Y"}, 0.5, true, false, "       7 █████░░░░░  50.0% -j Y"},
 		{"drift", trace.RuleLine{Line: 7, Text: "-j Y", Drift: "StaleEndpointChain"}, 0, false, false, "       7 ✘ StaleEndpointChain -j Y"},
+		{"drift before the share, so a narrow screen shows it", trace.RuleLine{Line: 7, Text: "-j Y", Drift: "StaleEndpointChain"}, 0.5, true, false,
+			"       7 ✘ StaleEndpointChain █████░░░░░  50.0% -j Y"},
 		{"current", trace.RuleLine{Line: 7, Text: "-j Y"}, 1, true, true, "▶      7 ██████████ 100.0% -j Y"},
 		{"cut to width", trace.RuleLine{Line: 7, Text: "-A KUBE-SVC-ODX2UBAZM7RQWOIU -j KUBE-SEP"}, 0, false, false, "       7 -A KUBE-SVC-ODX2…"},
 	}
@@ -81,6 +83,31 @@ func TestLine(t *testing.T) {
 				width = 26
 			}
 			if got := Line(st, tt.rule, tt.share, tt.hasShare, tt.current, width); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHeader(t *testing.T) {
+	st := common.DefaultStyles(common.NewRenderer(nil, true))
+	tests := []struct {
+		name  string
+		chain trace.ChainListing
+		width int
+		want  string
+	}{
+		{"one rule", trace.ChainListing{Table: "nat", Name: "OUTPUT", Rules: []trace.RuleLine{{Text: "-A OUTPUT -j KUBE-SERVICES"}}}, 80,
+			"nat OUTPUT  1 rule"},
+		{"no rules", trace.ChainListing{Name: "KUBE-SVC-A"}, 80, "KUBE-SVC-A  0 rules"},
+		// A chain missing from the dump has nothing but its drift to show,
+		// so the drift leads even when the name fills the line.
+		{"drift leads", trace.ChainListing{Table: "nat", Name: "KUBE-SEP-7Y5M6KCUSGT5SOWG", Drift: "EndpointChainMissing"}, 40,
+			"✘ drift EndpointChainMissing nat KUBE-S…"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Header(st, tt.chain, Flow{}, tt.width); got != tt.want {
 				t.Errorf("got  %q\nwant %q", got, tt.want)
 			}
 		})

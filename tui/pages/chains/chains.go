@@ -37,11 +37,20 @@ type Page struct {
 	flow    rules.Flow
 	rows    []row
 	list    *filtered.Model
+	// back holds the rows jumps were followed from, the latest last, so
+	// esc retraces them; any change of rows empties it.
+	back []row
+	// follow and retreat are enter and esc with the arrows that mean the
+	// same here, named for what they do on this screen.
+	follow, retreat key.Binding
 }
 
 // New returns the Chains screen over h.
 func New(c common.Common, h *trace.Trace) *Page {
-	p := &Page{Common: c}
+	p := &Page{Common: c,
+		follow:  key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter/→", "follow jump")),
+		retreat: key.NewBinding(key.WithKeys("esc", "left", "h"), key.WithHelp("esc/←", "back")),
+	}
 	p.list = filtered.New(c, func() { p.apply(); p.list.SetCursor(0) })
 	p.SetTrace(h)
 	return p
@@ -53,10 +62,21 @@ func (p *Page) Title() string { return "Chains" }
 // Capturing implements common.Page.
 func (p *Page) Capturing() bool { return p.list.Capturing() }
 
-// Bindings implements common.Page.
+// Bindings implements common.Page; view keys only when there is more
+// than one view, and back only when there is somewhere to go back to.
 func (p *Page) Bindings() []key.Binding {
 	km := p.KeyMap
-	return []key.Binding{km.Left, km.Right, km.Up, km.Down, km.Enter, km.Filter}
+	if len(p.choices) == 0 {
+		return nil
+	}
+	out := []key.Binding{km.Up, km.Down, p.follow}
+	if len(p.back) > 0 {
+		out = append(out, p.retreat)
+	}
+	if len(p.choices) > 1 {
+		out = append(out, km.PrevView, km.NextView)
+	}
+	return append(out, km.Filter)
 }
 
 // SetTrace implements common.Page, keeping the node, port and row.
@@ -109,7 +129,7 @@ func contains(list []string, s string) bool {
 // apply selects the chains of the current choice and the rows that pass
 // the filter.
 func (p *Page) apply() {
-	p.chains, p.rows, p.flow = p.chains[:0], p.rows[:0], rules.Flow{}
+	p.chains, p.rows, p.flow, p.back = p.chains[:0], p.rows[:0], rules.Flow{}, p.back[:0]
 	if len(p.choices) == 0 {
 		p.list.SetSource(source{p})
 		return
@@ -178,19 +198,21 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(k, p.KeyMap.Enter):
-		p.follow()
-	case key.Matches(k, p.KeyMap.Right):
+	case key.Matches(k, p.follow):
+		p.followJump()
+	case key.Matches(k, p.retreat):
+		p.goBack()
+	case key.Matches(k, p.KeyMap.NextView):
 		p.choose((p.choice + 1) % len(p.choices))
-	case key.Matches(k, p.KeyMap.Left):
+	case key.Matches(k, p.KeyMap.PrevView):
 		p.choose((p.choice + len(p.choices) - 1) % len(p.choices))
 	}
 	return nil
 }
 
-// follow moves from a rule to the header of the chain it jumps to, the way
-// a packet goes from KUBE-SERVICES to KUBE-SVC to KUBE-SEP.
-func (p *Page) follow() {
+// followJump moves from a rule to the header of the chain it jumps to, the
+// way a packet goes from KUBE-SERVICES to KUBE-SVC to KUBE-SEP.
+func (p *Page) followJump() {
 	i := p.list.Cursor()
 	if i < 0 || p.rows[i].rule < 0 {
 		return
@@ -199,6 +221,22 @@ func (p *Page) follow() {
 	text := chains[p.rows[i].chain].Rules[p.rows[i].rule].Text
 	for j, r := range p.rows {
 		if r.rule < 0 && r.chain != p.rows[i].chain && rules.JumpsTo(text, chains[r.chain].Name) {
+			p.back = append(p.back, p.rows[i])
+			p.list.SetCursor(j)
+			return
+		}
+	}
+}
+
+// goBack returns to the rule the last jump was followed from.
+func (p *Page) goBack() {
+	if len(p.back) == 0 {
+		return
+	}
+	from := p.back[len(p.back)-1]
+	p.back = p.back[:len(p.back)-1]
+	for j, r := range p.rows {
+		if r == from {
 			p.list.SetCursor(j)
 			return
 		}
@@ -237,7 +275,7 @@ func (p *Page) header() string {
 		s += " · port " + ch.port
 	}
 	if len(p.choices) > 1 {
-		s += p.Styles.Dim.Render(fmt.Sprintf("   ←/→ %d/%d", p.choice+1, len(p.choices)))
+		s += p.Styles.Dim.Render(fmt.Sprintf("   [/] view %d/%d", p.choice+1, len(p.choices)))
 	}
 	return common.Truncate(p.Styles.Bold.Render(s), p.Width)
 }
@@ -255,7 +293,15 @@ func (p *Page) detail() string {
 			}
 			lines = append(lines, common.Wrap(text, p.Width)...)
 		} else {
-			lines = append(lines, fmt.Sprintf("chain %s %s: %d rules", c.Table, c.Name, len(c.Rules)))
+			name := c.Name
+			if c.Table != "" {
+				name = c.Table + " " + c.Name
+			}
+			text := fmt.Sprintf("chain %s: %s", name, rules.RuleCount(len(c.Rules)))
+			if c.Drift != "" {
+				text += "  [drift " + c.Drift + "]"
+			}
+			lines = append(lines, common.Wrap(text, p.Width)...)
 		}
 	}
 	return p.Styles.Pane(lines, p.Width, p.detailHeight())

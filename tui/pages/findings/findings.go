@@ -4,6 +4,7 @@ package findings
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -72,6 +73,8 @@ func (p *Page) apply() {
 		}
 	}
 	p.list.SetSource(source{p})
+	// The details take the rows the list no longer needs.
+	p.SetSize(p.Width, p.Height)
 }
 
 // SetSize implements common.Page.
@@ -81,8 +84,11 @@ func (p *Page) SetSize(width, height int) {
 }
 
 // detailHeight is half the screen, at least four lines when the screen
-// has them.
-func (p *Page) detailHeight() int { return min(p.Height, max(4, min(9, p.Height/2))) }
+// has them, and whatever the list leaves unused (one line is kept for the
+// filter), so that a small screen shows more of the finding.
+func (p *Page) detailHeight() int {
+	return min(p.Height, max(4, min(9, p.Height/2), p.Height-len(p.shown)-1))
+}
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
@@ -106,20 +112,55 @@ func (p *Page) View() string {
 		common.Block{View: p.detail(), Height: p.detailHeight()})
 }
 
+// detail is the finding in full: its ID and subject, the message and the
+// hint, each wrapped. When the pane is too short the message gives way
+// first, since the hint is what to do next; whatever is cut ends in "…".
 func (p *Page) detail() string {
-	var lines []string
-	if f, ok := p.Selected(); ok {
-		lines = append(lines, p.Styles.Bold.Render(f.ID)+"  "+f.Subject)
-		lines = append(lines, common.Wrap(f.Message, p.Width-2)...)
-		for i, l := range common.Wrap(f.Hint, p.Width-2) {
-			prefix := "  "
-			if i == 0 {
-				prefix = "→ "
-			}
-			lines = append(lines, prefix+p.Styles.Info.Render(l))
+	f, ok := p.Selected()
+	if !ok {
+		return p.Styles.Pane(nil, p.Width, p.detailHeight())
+	}
+	room := p.detailHeight() - 1 // under the pane's rule
+	head := []string{f.ID + "  " + f.Subject}
+	if common.Width(head[0]) > p.Width {
+		head = common.Wrap(head[0], p.Width)
+	}
+	var hint []string
+	for i, l := range common.Wrap(f.Hint, p.Width-2) {
+		prefix := "  "
+		if i == 0 {
+			prefix = "→ "
 		}
+		hint = append(hint, prefix+l)
+	}
+	msg := common.Wrap(f.Message, p.Width-2)
+	// Keep one line of the head, then the hint, then as much of the
+	// message and the rest of the head as is left.
+	head = clip(head, max(1, room-len(hint)-min(1, len(msg))))
+	hint = clip(hint, room-len(head))
+	msg = clip(msg, room-len(head)-len(hint))
+	lines := make([]string, 0, max(0, room))
+	for _, l := range head {
+		lines = append(lines, p.Styles.Bold.Render(l))
+	}
+	lines = append(lines, msg...)
+	for _, l := range hint {
+		lines = append(lines, p.Styles.Info.Render(l))
 	}
 	return p.Styles.Pane(lines, p.Width, p.detailHeight())
+}
+
+// clip keeps the first n lines, marking a cut with "…" on the last one.
+func clip(lines []string, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	if len(lines) <= n {
+		return lines
+	}
+	out := append([]string(nil), lines[:n]...)
+	out[n-1] = strings.TrimRight(out[n-1], " ") + "…"
+	return out
 }
 
 type source struct{ p *Page }

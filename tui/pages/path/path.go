@@ -256,7 +256,8 @@ func (p *Page) View() string {
 		if p.Height == 0 {
 			return ""
 		}
-		detail := p.detailView(p.Width-w-1, p.Height)
+		// The vertical bar already parts the panes: no rule on top.
+		detail := common.Fit(p.detailLines(p.Width-w-1), p.Width-w-1, p.Height)
 		sep := strings.TrimSuffix(strings.Repeat("│\n", p.Height), "\n")
 		return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(w).Render(tree), p.Styles.Dim.Render(sep), detail)
 	}
@@ -265,11 +266,15 @@ func (p *Page) View() string {
 }
 
 func (p *Page) detailView(width, height int) string {
+	return p.Styles.Pane(p.detailLines(width), width, height)
+}
+
+func (p *Page) detailLines(width int) []string {
 	var lines []string
 	for _, l := range details(p.hops, p.Selected()) {
 		lines = append(lines, common.Wrap(l, width)...)
 	}
-	return p.Styles.Pane(lines, width, height)
+	return lines
 }
 
 type rowSource struct{ p *Page }

@@ -14,15 +14,18 @@ import (
 func (p *Page) stepperView() string {
 	w, _ := p.walk()
 	d := p.hops.Dataplane[p.cur.hop]
-	lines := []string{common.Truncate(p.Styles.Bold.Render(fmt.Sprintf("%s %s  %s", d.Node, d.Mode, packetLabel(w.Packet))), p.Width)}
+	lines := []string{common.Truncate(p.Styles.Bold.Render(fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), packetLabel(w.Packet))), p.Width)}
 	if p.step >= len(w.Steps) {
-		lines = append(lines, p.Styles.PaneTitle.Render(fmt.Sprintf("Final distribution after %d steps: %d outcome(s)", len(w.Steps), len(w.Outcomes))))
+		lines = append(lines, p.Styles.PaneTitle.Render(fmt.Sprintf("Final distribution after %d steps: %s", len(w.Steps), plural(len(w.Outcomes), "outcome"))))
 		lines = append(lines, p.outcomes(w)...)
 		return common.Fit(lines, p.Width, p.Height)
 	}
 	s := w.Steps[p.step]
-	status := fmt.Sprintf("step %d/%d  %s", p.step+1, len(w.Steps), stepLabel(s))
-	lines = append(lines, common.Truncate(p.Styles.Current.Render(status), p.Width))
+	status := fmt.Sprintf("step %d/%d  ", p.step+1, len(w.Steps))
+	if s.Branch > 0 {
+		status += fmt.Sprintf("branch %d/%d  ", s.Branch, len(w.Outcomes))
+	}
+	lines = append(lines, common.Truncate(p.Styles.Current.Render(status+stepLabel(w, s)), p.Width))
 	rest := p.Height - len(lines)
 	trailH := max(1, rest/2-1)
 	lines = append(lines, p.trail(w, trailH)...)
@@ -30,7 +33,26 @@ func (p *Page) stepperView() string {
 	return common.Fit(lines, p.Width, p.Height)
 }
 
-func stepLabel(s trace.WalkStep) string {
+// modeLabel is the proxy mode, with the family when it is not the usual one.
+func modeLabel(d trace.DataplaneHop) string {
+	if d.Family == "IPv6" {
+		return d.Mode + " IPv6"
+	}
+	return d.Mode
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// stepLabel says where the step is, whether its rule matched and how many
+// packets got there. On an outcome's own stretch, where only some of those
+// packets end in that outcome (the first steps of a branch are also the
+// way to later ones), it says how many.
+func stepLabel(w trace.PacketWalk, s trace.WalkStep) string {
 	where := s.Chain
 	if s.Table != "" {
 		where = s.Table + " " + s.Chain
@@ -38,14 +60,21 @@ func stepLabel(s trace.WalkStep) string {
 	if s.Line > 0 {
 		where += fmt.Sprintf(" line %d", s.Line)
 	}
+	reached := "reached by " + common.Percent(s.Probability)
+	if s.Branch > 0 && s.Branch <= len(w.Outcomes) && s.Probability > 0 {
+		// Where all of them do, the branch's heading says enough.
+		if share := w.Outcomes[s.Branch-1].Probability / s.Probability; share < 0.9995 {
+			reached += fmt.Sprintf(", %s of them end in branch %d", common.Percent(share), s.Branch)
+		}
+	}
 	if isPolicy(s) {
-		return fmt.Sprintf("%s: %s applied, reached by %s", where, s.Note, common.Percent(s.Probability))
+		return fmt.Sprintf("%s: %s applied, %s", where, s.Note, reached)
 	}
 	verdict := "not matched"
 	if s.Matched {
 		verdict = "matched"
 	}
-	out := fmt.Sprintf("%s: %s, reached by %s", where, verdict, common.Percent(s.Probability))
+	out := fmt.Sprintf("%s: %s, %s", where, verdict, reached)
 	if s.Note != "" {
 		out += " (" + s.Note + ")"
 	}
@@ -54,35 +83,85 @@ func stepLabel(s trace.WalkStep) string {
 
 // isPolicy reports whether s is the end of a built-in chain, where its
 // policy decided: trace.WalkStep has no rule there, so Rule is the chain
-// declaration (":OUTPUT ACCEPT") and Note names the policy. Matched is
-// false, but the policy did apply.
+// declaration (":OUTPUT ACCEPT") and Note names the policy.
 func isPolicy(s trace.WalkStep) bool {
 	return strings.HasPrefix(s.Rule, ":") && strings.HasPrefix(s.Note, "policy")
 }
 
-// trail lists the steps up to the current one, the current one last;
-// only the lines that fit are drawn.
+// trail lists the steps up to the current one, the current one last, with
+// a separator wherever the branch changes; only the lines that fit are
+// drawn, and the top line always names the branch of the steps under it.
 func (p *Page) trail(w trace.PacketWalk, height int) []string {
+	type entry struct {
+		text   string
+		branch int
+		sep    bool
+	}
+	// Only the last height steps can show, each with at most one separator.
 	first := max(0, p.step-height+1)
-	lines := make([]string, 0, height)
+	var all []entry
 	for i := first; i <= p.step; i++ {
 		s := w.Steps[i]
+		if i == 0 || w.Steps[i-1].Branch != s.Branch {
+			all = append(all, entry{p.separator(w, s.Branch), s.Branch, true})
+		}
 		mark := "·"
 		if s.Matched || isPolicy(s) {
 			mark = "✔"
 		}
-		line := fmt.Sprintf("%s%s %s", "", mark, stepLabel(s))
+		line := mark + " " + stepLabel(w, s)
 		if i == p.step {
 			line = p.Styles.Current.Render(common.Truncate("▶ "+line, p.Width))
 		} else {
 			line = common.Truncate("  "+line, p.Width)
 		}
-		lines = append(lines, line)
+		all = append(all, entry{text: line, branch: s.Branch})
+	}
+	if !all[0].sep {
+		all = append([]entry{{p.separator(w, all[0].branch), all[0].branch, true}}, all...)
+	}
+	shown := all[max(0, len(all)-height):]
+	if !shown[0].sep && height > 1 {
+		// Pin the heading of the top step, unless that step would give way
+		// to it and leave it heading nothing.
+		shown = all[len(all)-height+1:]
+		if !shown[0].sep {
+			shown = append([]entry{{p.separator(w, shown[0].branch), shown[0].branch, true}}, shown...)
+		}
+	}
+	lines := make([]string, 0, height)
+	for _, e := range shown {
+		lines = append(lines, e.text)
 	}
 	for len(lines) < height {
 		lines = append(lines, "")
 	}
 	return lines
+}
+
+// separator heads a stretch of steps: the path every outcome shares, or
+// the branch of one outcome, named by its verdict and share.
+func (p *Page) separator(w trace.PacketWalk, branch int) string {
+	text, style := "", p.Styles.Dim
+	switch {
+	case branch <= 0 && len(w.Outcomes) == 1:
+		text = "path to the only outcome"
+	case branch <= 0:
+		text = fmt.Sprintf("path shared by all %d outcomes", len(w.Outcomes))
+	case branch > len(w.Outcomes):
+		text = fmt.Sprintf("branch %d", branch)
+	default:
+		o := w.Outcomes[branch-1]
+		text = fmt.Sprintf("branch %d/%d → %s (%s)", branch, len(w.Outcomes), verdictLabel(o), common.Percent(o.Probability))
+		if bad(o) {
+			text, style = "✘ "+text, p.Styles.Bad
+			if o.NotEndpoint {
+				text += ", not an endpoint"
+			}
+		}
+	}
+	line := "── " + text + " "
+	return style.Render(common.Truncate(line+strings.Repeat("─", max(2, p.Width-len([]rune(line)))), p.Width))
 }
 
 // chain shows the step's chain around the current rule.
@@ -129,33 +208,4 @@ func findRule(c trace.ChainListing, s trace.WalkStep) int {
 		}
 	}
 	return -1
-}
-
-// outcomes lists each verdict with its share and the chains it took.
-func (p *Page) outcomes(w trace.PacketWalk) []string {
-	var lines []string
-	for _, o := range w.Outcomes {
-		verdict := o.Verdict
-		if o.Target != "" {
-			verdict += " " + o.Target
-		}
-		head := fmt.Sprintf("%-28s %s %6s", verdict, p.Styles.Bar.Render(common.Bar(o.Probability, 20)), common.Percent(o.Probability))
-		if o.Masquerade {
-			head += "  masquerade"
-		}
-		lines = append(lines, "", common.Truncate("  "+head, p.Width))
-		// Path is the chain path that decided the verdict, as the text
-		// output prints it; Chains (every chain met) is the fallback.
-		via := o.Path
-		if via == "" {
-			via = strings.Join(o.Chains, " → ")
-		}
-		for _, l := range common.Wrap("via "+via, p.Width-4) {
-			lines = append(lines, "    "+p.Styles.Dim.Render(l))
-		}
-		if o.Note != "" {
-			lines = append(lines, common.Truncate("    "+p.Styles.Info.Render(o.Note), p.Width))
-		}
-	}
-	return lines
 }

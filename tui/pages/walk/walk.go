@@ -14,7 +14,8 @@ import (
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
 
-// ref names one PacketWalk of one DataplaneHop.
+// ref names one PacketWalk of one DataplaneHop; walk -1 stands for a hop
+// without walks, listed so that its Note says why.
 type ref struct{ hop, walk int }
 
 // Page is the Packet walk screen: a picker, then the stepper.
@@ -64,6 +65,12 @@ func (p *Page) SetTrace(h *trace.Trace) {
 			p.refs = append(p.refs, ref{hi, wi})
 		}
 	}
+	// Hops without walks come last, so enter on the first row opens a walk.
+	for hi, d := range h.Dataplane {
+		if len(d.Walks) == 0 {
+			p.refs = append(p.refs, ref{hi, -1})
+		}
+	}
 	p.apply()
 	if p.stepping {
 		if w, ok := p.walk(); ok {
@@ -87,7 +94,7 @@ func (p *Page) apply() {
 
 func (p *Page) walk() (trace.PacketWalk, bool) {
 	r := p.cur
-	if r.hop >= len(p.hops.Dataplane) || r.walk >= len(p.hops.Dataplane[r.hop].Walks) {
+	if r.hop >= len(p.hops.Dataplane) || r.walk < 0 || r.walk >= len(p.hops.Dataplane[r.hop].Walks) {
 		return trace.PacketWalk{}, false
 	}
 	return p.hops.Dataplane[r.hop].Walks[r.walk], true
@@ -101,7 +108,11 @@ func (p *Page) Open(i int) {
 	if i < 0 || i >= len(p.shown) {
 		return
 	}
-	p.cur = p.refs[p.shown[i]]
+	r := p.refs[p.shown[i]]
+	if r.walk < 0 {
+		return
+	}
+	p.cur = r
 	w, _ := p.walk()
 	p.stepping, p.step, p.flow = true, 0, rules.FlowOf(w)
 }
@@ -175,8 +186,15 @@ func (p *Page) View() string {
 
 func (p *Page) pickerLabel(r ref) string {
 	d := p.hops.Dataplane[r.hop]
+	if r.walk < 0 {
+		note := d.Note
+		if note == "" {
+			note = "no packet walks: the rules were read but no packet was walked through them"
+		}
+		return fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), note)
+	}
 	w := d.Walks[r.walk]
-	return fmt.Sprintf("%s %s  %s  %d outcome(s)", d.Node, d.Mode, packetLabel(w.Packet), len(w.Outcomes))
+	return fmt.Sprintf("%s %s  %s  %s", d.Node, modeLabel(d), packetLabel(w.Packet), plural(len(w.Outcomes), "outcome"))
 }
 
 func packetLabel(pk trace.Packet) string {
@@ -192,9 +210,13 @@ type source struct{ p *Page }
 func (s source) Len() int { return len(s.p.shown) }
 
 func (s source) Row(i, width int, selected bool) string {
-	line := s.p.pickerLabel(s.p.refs[s.p.shown[i]])
+	r := s.p.refs[s.p.shown[i]]
+	line := s.p.pickerLabel(r)
 	if selected {
 		return s.p.Styles.Selected.Render(common.Truncate("›"+line, width))
+	}
+	if r.walk < 0 {
+		return common.Truncate(" "+s.p.Styles.Dim.Render(line), width)
 	}
 	return common.Truncate(" "+line, width)
 }
