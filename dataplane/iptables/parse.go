@@ -7,13 +7,20 @@ import (
 	"strings"
 )
 
-// builtinChains lists the chains each table has without declaring them.
-var builtinChains = map[string][]string{
-	"filter":   {"INPUT", "FORWARD", "OUTPUT"},
-	"nat":      {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-	"mangle":   {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
-	"raw":      {"PREROUTING", "OUTPUT"},
-	"security": {"INPUT", "FORWARD", "OUTPUT"},
+// BuiltinChains lists the chains a table has without declaring them, in
+// the order iptables-save prints them.
+func BuiltinChains(table string) []string {
+	switch table {
+	case "filter", "security":
+		return []string{"INPUT", "FORWARD", "OUTPUT"}
+	case "nat":
+		return []string{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
+	case "mangle":
+		return []string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
+	case "raw":
+		return []string{"PREROUTING", "OUTPUT"}
+	}
+	return nil
 }
 
 // ParseError is a problem at one line of a dump.
@@ -205,7 +212,7 @@ func (p *parser) chainFor(name string) (*Chain, error) {
 	if c := p.cur.chains[name]; c != nil {
 		return c, nil
 	}
-	for _, b := range builtinChains[p.cur.Name] {
+	for _, b := range BuiltinChains(p.cur.Name) {
 		if b == name {
 			c := p.addChain(name)
 			c.Policy = "ACCEPT"

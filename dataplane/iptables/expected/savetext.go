@@ -3,15 +3,9 @@ package expected
 import (
 	"slices"
 	"strings"
-)
 
-// builtinChains lists each table's built-in chains in the order
-// iptables-save prints them.
-var builtinChains = map[string][]string{
-	TableFilter: {"INPUT", "FORWARD", "OUTPUT"},
-	TableNAT:    {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-	TableMangle: {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
-}
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+)
 
 // Save returns SaveTable for filter, nat and mangle, in that order.
 func (rs *Ruleset) Save() (string, error) {
@@ -49,7 +43,7 @@ func (rs *Ruleset) SaveTable(table string) (string, error) {
 			byChain[j.Chain] = append(byChain[j.Chain], j)
 		}
 	}
-	for _, c := range append(slices.Clone(builtinChains[table]), chains...) {
+	for _, c := range append(iptables.BuiltinChains(table), chains...) {
 		for _, r := range byChain[c] {
 			line, err := Normalize(rs.Family, r)
 			if err != nil {
