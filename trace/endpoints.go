@@ -73,69 +73,12 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 // endpointPodMismatch compares the addresses the slices publish with the
 // ready pods the selector matches (checklist step 8).
 func endpointPodMismatch(in Input, t *Trace) []Finding {
-	readyPodIPs := map[string]string{}
-	podIPs := map[string]string{}
-	for _, p := range t.Pods {
-		for _, ip := range p.IPs {
-			podIPs[ip] = p.Name
-			if p.Ready {
-				readyPodIPs[ip] = p.Name
-			}
-		}
-	}
-	published := map[string]bool{}
-	var stray []string
-	for i := range in.EndpointSlices {
-		sl := &in.EndpointSlices[i]
-		// Hand-made slices of a Service with a selector list what their
-		// owner wants; only the controller's must mirror the pods.
-		byController := sl.Labels[discoveryv1.LabelManagedBy] == "endpointslice-controller.k8s.io" || sl.Labels[discoveryv1.LabelManagedBy] == ""
-		for _, e := range sl.Endpoints {
-			for _, a := range e.Addresses {
-				published[a] = true
-				if byController && endpointReady(e) && readyPodIPs[a] == "" && !in.Service.Spec.PublishNotReadyAddresses {
-					stray = append(stray, strayReason(a, podIPs))
-				}
-			}
-		}
-	}
-	servesSomePort := map[string]bool{}
-	for i := range in.Pods {
-		servesSomePort[in.Pods[i].Name] = len(in.Service.Spec.Ports) == 0
-		for _, sp := range in.Service.Spec.Ports {
-			if _, ok := resolveTargetPort(&in.Pods[i], sp); ok {
-				servesSomePort[in.Pods[i].Name] = true
-			}
-		}
-	}
-	families := serviceFamilies(in.Service)
-	missingNode := map[string]bool{}
-	for _, n := range in.MissingNodes {
-		missingNode[n] = true
-	}
-	var unpublished []string
-	for _, p := range t.Pods {
-		// A pod that resolves no Service port is left out of the slices on
-		// purpose (NamedPortNotFound explains it), and so is a pod on a
-		// Node that does not exist (NodeNotFound).
-		if !p.Ready || !servesSomePort[p.Name] || missingNode[p.Node] {
-			continue
-		}
-		for _, ip := range p.IPs {
-			// The controller publishes only the Service's IP families.
-			if !published[ip] && families[ipFamily(ip)] {
-				unpublished = append(unpublished, fmt.Sprintf("%s (%s)", p.Name, ip))
-			}
-		}
-	}
-	sort.Strings(stray)
-	sort.Strings(unpublished)
 	var parts []string
-	if len(stray) > 0 {
+	if stray := strayEndpoints(in, t); len(stray) > 0 {
 		parts = append(parts, "ready endpoints without a matching ready pod: "+limitList(stray, 5))
 	}
-	if len(unpublished) > 0 {
-		parts = append(parts, "ready pods missing from the EndpointSlices: "+limitList(unpublished, 5))
+	if missing := unpublishedPods(in, t); len(missing) > 0 {
+		parts = append(parts, "ready pods missing from the EndpointSlices: "+limitList(missing, 5))
 	}
 	if wrong := wrongPorts(in, t); len(wrong) > 0 {
 		parts = append(parts, "endpoints whose port is not the one the targetPort names on their pod: "+limitList(wrong, 5))
@@ -148,6 +91,81 @@ func endpointPodMismatch(in Input, t *Trace) []Finding {
 		Message: strings.Join(parts, "; "),
 		Hint:    "the EndpointSlice controller may be lagging or failing: check kube-controller-manager and kubectl get endpointslices -n " + in.Namespace + " -l kubernetes.io/service-name=" + in.Name,
 	}}
+}
+
+// strayEndpoints lists ready endpoints of controller-made slices that no
+// ready selected pod has.
+func strayEndpoints(in Input, t *Trace) []string {
+	if in.Service.Spec.PublishNotReadyAddresses {
+		return nil // not-ready pods are published on purpose
+	}
+	readyPodIPs, podIPs := map[string]bool{}, map[string]string{}
+	for _, p := range t.Pods {
+		for _, ip := range p.IPs {
+			podIPs[ip] = p.Name
+			readyPodIPs[ip] = readyPodIPs[ip] || p.Ready
+		}
+	}
+	var stray []string
+	for i := range in.EndpointSlices {
+		sl := &in.EndpointSlices[i]
+		// Hand-made slices of a Service with a selector list what their
+		// owner wants; only the controller's must mirror the pods.
+		if m := sl.Labels[discoveryv1.LabelManagedBy]; m != "" && m != "endpointslice-controller.k8s.io" {
+			continue
+		}
+		for _, e := range sl.Endpoints {
+			for _, a := range e.Addresses {
+				if endpointReady(e) && !readyPodIPs[a] {
+					stray = append(stray, strayReason(a, podIPs))
+				}
+			}
+		}
+	}
+	sort.Strings(stray)
+	return stray
+}
+
+// unpublishedPods lists ready selected pods whose IPs of the Service's
+// families are in no slice. A pod that resolves no Service port is left out
+// on purpose (NamedPortNotFound explains it), and so is a pod on a Node
+// that does not exist (NodeNotFound).
+func unpublishedPods(in Input, t *Trace) []string {
+	published := map[string]bool{}
+	for i := range in.EndpointSlices {
+		for _, e := range in.EndpointSlices[i].Endpoints {
+			for _, a := range e.Addresses {
+				published[a] = true
+			}
+		}
+	}
+	servesSomePort := map[string]bool{}
+	for i := range in.Pods {
+		servesSomePort[in.Pods[i].Name] = len(in.Service.Spec.Ports) == 0
+		for _, sp := range in.Service.Spec.Ports {
+			if _, ok := resolveTargetPort(&in.Pods[i], sp); ok {
+				servesSomePort[in.Pods[i].Name] = true
+			}
+		}
+	}
+	missingNode := map[string]bool{}
+	for _, n := range in.MissingNodes {
+		missingNode[n] = true
+	}
+	families := serviceFamilies(in.Service)
+	var out []string
+	for _, p := range t.Pods {
+		if !p.Ready || !servesSomePort[p.Name] || missingNode[p.Node] {
+			continue
+		}
+		for _, ip := range p.IPs {
+			if !published[ip] && families[ipFamily(ip)] {
+				out = append(out, fmt.Sprintf("%s (%s)", p.Name, ip))
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func strayReason(addr string, podIPs map[string]string) string {
