@@ -24,59 +24,69 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 	if in.Dataplane == nil {
 		in.Dataplane = &DataplaneInput{}
 	}
-	d := in.Dataplane
-	v := resolveNode(in, t)
 	var out []Finding
-	type view struct {
-		hop func(Input, nodeView) (*DataplaneHop, []Finding, error)
-		v   nodeView
-	}
-	var views []view
-	switch {
-	case d.IPTables != nil && v.proxy.ipv6:
-		// An ip6tables-save dump is the IPv6 proxier's view.
-		views = append(views, view{iptablesHop, v.forFamily(corev1.IPv6Protocol, in)})
-	case d.IPTables != nil:
-		views = append(views, view{iptablesHop, v.forFamily(corev1.IPv4Protocol, in)})
-	case d.NFT == nil && d.IPVS == nil:
-		// No dump: what each family's proxier should write.
-		for _, f := range familiesInOrder(s) {
-			views = append(views, view{iptablesHop, v.forFamily(f, in)})
-		}
-	}
-	if d.NFT != nil {
-		views = append(views, view{nftHop, v})
-	}
-	if d.IPVS != nil {
-		views = append(views, view{ipvsHop, v})
-	}
-	for _, vw := range views {
-		v := vw.v
-		hop, fs, err := vw.hop(in, v)
+	for _, vw := range views(in, resolveNode(in, t)) {
+		hop, fs, err := vw.hop(in, vw.v)
 		if err != nil {
-			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + v.name,
+			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + vw.v.name,
 				Message: "could not follow the Service through the node's rules: " + err.Error(),
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
 		}
-		if hop.Node == "" {
-			hop.Node = "(unknown node)"
-		}
-		if hop.Walks == nil {
-			hop.Walks = []PacketWalk{}
-			hop.Note = noWalkNote(v, d.Port)
-		}
-		if hop.Chains == nil {
-			hop.Chains = []ChainListing{}
-		}
-		judgeOutcomes(hop, t)
+		finishHop(hop, vw.v, in.Dataplane.Port, t)
 		t.Dataplane = append(t.Dataplane, *hop)
 		out = append(out, fs...)
 	}
-	if d.ConntrackName != "" {
+	if in.Dataplane.ConntrackName != "" {
 		out = append(out, conntrackFindings(in, t)...)
 	}
 	return out
+}
+
+// view is one dataplane hop to build: a mode's builder and whose view.
+type view struct {
+	hop func(Input, nodeView) (*DataplaneHop, []Finding, error)
+	v   nodeView
+}
+
+// views picks the hops: the dumps given, or, with none, what each IP
+// family's iptables proxier should write.
+func views(in Input, v nodeView) []view {
+	d := in.Dataplane
+	var out []view
+	switch {
+	case d.IPTables != nil && v.proxy.ipv6:
+		out = append(out, view{iptablesHop, v.forFamily(corev1.IPv6Protocol, in)})
+	case d.IPTables != nil:
+		out = append(out, view{iptablesHop, v.forFamily(corev1.IPv4Protocol, in)})
+	case d.NFT == nil && d.IPVS == nil:
+		for _, f := range familiesInOrder(in.Service) {
+			out = append(out, view{iptablesHop, v.forFamily(f, in)})
+		}
+	}
+	if d.NFT != nil {
+		out = append(out, view{nftHop, v})
+	}
+	if d.IPVS != nil {
+		out = append(out, view{ipvsHop, v})
+	}
+	return out
+}
+
+// finishHop fills what every hop needs for output: a node name, lists that
+// are never null, a note when nothing was walked, and judged outcomes.
+func finishHop(hop *DataplaneHop, v nodeView, port string, t *Trace) {
+	if hop.Node == "" {
+		hop.Node = "(unknown node)"
+	}
+	if hop.Walks == nil {
+		hop.Walks = []PacketWalk{}
+		hop.Note = noWalkNote(v, port)
+	}
+	if hop.Chains == nil {
+		hop.Chains = []ChainListing{}
+	}
+	judgeOutcomes(hop, t)
 }
 
 // noWalkNote explains an empty list of walks.
