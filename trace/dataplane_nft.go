@@ -55,8 +55,11 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 				if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
 					out.Chains = append(out.Chains, s.Chain)
 				}
-				if strings.HasPrefix(s.Note, "numgen") {
+				if strings.Contains(s.Note, "numgen") {
 					branch, reach = i+1, o.Probability
+				}
+				if strings.HasSuffix(s.Note, "rule skipped") && out.Note == "" {
+					out.Note = s.Chain + ": " + s.Note
 				}
 				key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
 				if !seen[key] {
@@ -65,6 +68,12 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 				}
 			}
 			out.Path = strings.Join(append(serviceChainsOnly(out.Chains), verdictText(out)), " → ")
+			if o.Kind == nftables.OutcomeNoMatch {
+				// Left untranslated (e.g. a numgen value without a map
+				// element): judgeOutcomes explains an ACCEPT whose Path is
+				// "ACCEPT".
+				out.Verdict, out.Path = "ACCEPT", "ACCEPT"
+			}
 			w.Outcomes = append(w.Outcomes, out)
 		}
 		hop.Walks = append(hop.Walks, w)

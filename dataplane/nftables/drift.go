@@ -15,7 +15,9 @@ const (
 	// service/external chain it should reach does not exist.
 	NFTServiceMissing = "NFTServiceMissing"
 	// NFTEndpointMissing: a ready endpoint is not a DNAT target of the
-	// service chain (or its endpoint chain is missing).
+	// service chain (or its endpoint chain is missing), or the chain's
+	// numgen map lacks elements for some values so part of the traffic is
+	// not translated.
 	NFTEndpointMissing = "NFTEndpointMissing"
 	// NFTEndpointStale: the service chain DNATs to an address that is not a
 	// usable endpoint any more.
@@ -179,7 +181,7 @@ func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table
 				Message: fmt.Sprintf("%s still sends %s traffic to %s, which is not a ready endpoint", chain, p.Name.Display(), ep)})
 		}
 	}
-	return out
+	return append(out, holeDrift(p, chain, t)...)
 }
 
 func expectsChain(p ExpectedPort, name string) bool {

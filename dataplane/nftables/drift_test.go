@@ -51,6 +51,7 @@ func TestDrift(t *testing.T) {
 		eps    func([]*discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice
 		mutate func(*Table)
 		want   []string
+		msg    string // message of the last difference, when set
 	}{
 		{name: "service-ips element missing", svc: "ns1/svc1",
 			mutate: func(t *Table) { deleteElement(t, MapServiceIPs, "172.30.0.41") },
@@ -89,6 +90,17 @@ func TestDrift(t *testing.T) {
 		{name: "affinity endpoint chain missing", svc: "ns5/svc5",
 			mutate: func(t *Table) { deleteChain(t, "endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80") },
 			want:   []string{"NFTEndpointMissing endpoint-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80", "NFTEndpointMissing 10.180.0.3:80"}},
+		{name: "numgen map hole", svc: "ns4/svc4",
+			mutate: func(t *Table) { punchTableHole(t, svc4Chain, "1") },
+			want:   []string{"NFTEndpointMissing 10.180.0.5:80", "NFTEndpointMissing " + svc4Chain},
+			msg:    "service-LAUZTJTB-ns4/svc4/tcp/p80: numgen map has no element for 1 of 2 numgen values (1): 50% of new connections to ns4/svc4:p80 are not translated. Check kube-proxy's logs for sync errors."},
+		{name: "numgen map with two holes of three", svc: "ns7/svc7",
+			mutate: func(t *Table) {
+				punchTableHole(t, "service-2GFRSTKP-ns7/svc7/udp/dns", "1")
+				punchTableHole(t, "service-2GFRSTKP-ns7/svc7/udp/dns", "2")
+			},
+			want: []string{"NFTEndpointMissing 10.180.0.8:53", "NFTEndpointMissing 10.180.0.9:53", "NFTEndpointMissing service-2GFRSTKP-ns7/svc7/udp/dns"},
+			msg:  "service-2GFRSTKP-ns7/svc7/udp/dns: numgen map has no element for 2 of 3 numgen values (1, 2): 66.7% of new connections to ns7/svc7:dns are not translated. Check kube-proxy's logs for sync errors."},
 		{name: "no table at all", svc: "ns7/svc7",
 			mutate: func(t *Table) { *t = *newTable("ip", KubeProxyTable) },
 			want: []string{"NFTElementMissing cluster-ips { 172.30.0.47 }", "NFTServiceMissing service-ips { 172.30.0.47 . udp . 53 }",
@@ -113,6 +125,9 @@ func TestDrift(t *testing.T) {
 			got := driftIDs(ds)
 			if got != strings.Join(tt.want, "\n") {
 				t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(tt.want, "\n"))
+			}
+			if tt.msg != "" && len(ds) > 0 && ds[len(ds)-1].Message != tt.msg {
+				t.Errorf("message:\n%s\nwant:\n%s", ds[len(ds)-1].Message, tt.msg)
 			}
 			for _, d := range ds {
 				if d.Message == "" || d.Expected == "" || d.Actual == "" {

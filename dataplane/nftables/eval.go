@@ -15,19 +15,29 @@ type branch struct {
 }
 
 // lookup finds the element of data (a named map or an inline one) for key.
-// A `numgen random mod N` key yields N equally likely branches.
+// A `numgen random mod N` key yields a branch per value with an element,
+// each of weight 1/N, and one branch with a nil value for all values
+// without an element: there the lookup fails and the rule does not apply.
 func (w *walker) lookup(s *state, key, data Expr) []branch {
 	if ng, ok := key.(Numgen); ok {
 		out := make([]branch, 0, ng.Mod)
+		var missing []string
 		for i := 0; i < ng.Mod; i++ {
-			v := []string{strconv.Itoa(i + ng.Offset)}
-			b := w.find(s, v, data)
+			v := strconv.Itoa(i + ng.Offset)
+			b := w.find(s, []string{v}, data)
+			if b.value == nil {
+				missing = append(missing, v)
+				continue
+			}
 			b.factor = 1 / float64(ng.Mod)
 			b.note = fmt.Sprintf("numgen %d of %d", i+1, ng.Mod)
-			if b.value == nil {
-				b.note += ": no element " + v[0]
-			}
 			out = append(out, b)
+		}
+		if len(missing) > 0 {
+			// One branch for all holes keeps a huge mod from multiplying
+			// the walk by branches that fare alike.
+			out = append(out, branch{factor: float64(len(missing)) / float64(ng.Mod),
+				note: "no map element for numgen " + listShort(missing, 5) + ": rule skipped"})
 		}
 		return out
 	}
@@ -41,6 +51,14 @@ func (w *walker) lookup(s *state, key, data Expr) []branch {
 		b.note = "no element for " + strings.Join(vals, " . ")
 	}
 	return []branch{b}
+}
+
+// listShort joins vals with commas, eliding all but the first max.
+func listShort(vals []string, max int) string {
+	if len(vals) <= max {
+		return strings.Join(vals, ", ")
+	}
+	return fmt.Sprintf("%s, … %d more", strings.Join(vals[:max], ", "), len(vals)-max)
 }
 
 func (w *walker) find(s *state, vals []string, data Expr) branch {

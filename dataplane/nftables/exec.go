@@ -161,12 +161,13 @@ func (e *ruleExec) nat(s *state, n NAT, recorded bool) []result {
 		ap     netip.AddrPort
 		note   string
 		err    string
+		miss   bool
 	}
 	var targets []target
 	if ml, ok := n.Addr.(MapLookup); ok {
 		for _, b := range e.w.lookup(s, ml.Key, ml.Data) {
 			if b.value == nil {
-				targets = append(targets, target{factor: b.factor, note: b.note, err: "no map element; dnat failed"})
+				targets = append(targets, target{factor: b.factor, note: b.note, miss: true})
 				continue
 			}
 			ap, err := addrPort(b.value, n.Port)
@@ -181,6 +182,12 @@ func (e *ruleExec) nat(s *state, n NAT, recorded bool) []result {
 		bs := s.clone(tg.factor)
 		if !recorded {
 			e.step(bs, tg.note)
+		}
+		if tg.miss {
+			// A failed map lookup ends the rule before its dnat runs, as in
+			// netfilter: evaluation goes on with the next rule.
+			res = append(res, result{st: bs, verdict: "next"})
+			continue
 		}
 		if tg.err != "" {
 			res = append(res, result{st: bs, verdict: "error", detail: tg.err})

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/svctrace/kubectl-svctrace/internal/golden"
@@ -29,6 +31,61 @@ func loadJSON(t testing.TB, name string) *Ruleset {
 		t.Fatalf("parse %s: %v", name, err)
 	}
 	return rs
+}
+
+func parseJSONString(t testing.TB, in string) *Ruleset {
+	t.Helper()
+	rs, err := ParseJSON(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+// punchHole removes the element for the numgen value key from the inline
+// map of every numgen dnat or vmap rule in chain of kube-proxy's ip table.
+func punchHole(t testing.TB, rs *Ruleset, chain, key string) *Ruleset {
+	t.Helper()
+	if n := punchTableHole(rs.KubeProxy("ip"), chain, key); n == 0 {
+		t.Fatalf("chain %s has no numgen map element %s", chain, key)
+	}
+	return rs
+}
+
+// punchTableHole is punchHole on one table; it returns how many elements
+// it removed.
+func punchTableHole(tbl *Table, chain, key string) int {
+	c := tbl.Chain(chain)
+	if c == nil {
+		return 0
+	}
+	removed := 0
+	cut := func(data Expr) Expr {
+		m, ok := data.(AnonMap)
+		if !ok {
+			return data
+		}
+		n := len(m)
+		m = slices.DeleteFunc(slices.Clone(m), func(e MapElem) bool { return e.Key.String() == key })
+		removed += n - len(m)
+		return m
+	}
+	for _, r := range c.Rules {
+		for i, st := range r.Stmts {
+			switch st := st.(type) {
+			case VMap:
+				st.Data = cut(st.Data)
+				r.Stmts[i] = st
+			case NAT:
+				if ml, ok := st.Addr.(MapLookup); ok {
+					ml.Data = cut(ml.Data)
+					st.Addr = ml
+					r.Stmts[i] = st
+				}
+			}
+		}
+	}
+	return removed
 }
 
 func checkGolden(t *testing.T, name, got string) {

@@ -31,7 +31,7 @@ func ParseJSON(r io.Reader) (*Ruleset, error) {
 	if doc.Nftables == nil {
 		return nil, fmt.Errorf(`nft JSON: no "nftables" array (expected the output of "nft -j list ruleset")`)
 	}
-	p := &jsonParser{rs: &Ruleset{}}
+	p := &jsonParser{rs: &Ruleset{}, dec: newJSONDecoder()}
 	for i, obj := range doc.Nftables {
 		if err := p.object(obj); err != nil {
 			return nil, fmt.Errorf("nft JSON nftables[%d]: %w", i, err)
@@ -41,7 +41,8 @@ func ParseJSON(r io.Reader) (*Ruleset, error) {
 }
 
 type jsonParser struct {
-	rs *Ruleset
+	rs  *Ruleset
+	dec *jsonDecoder
 }
 
 func (p *jsonParser) table(family, name string) *Table {
@@ -163,7 +164,7 @@ func (p *jsonParser) ruleObj(raw json.RawMessage) error {
 	}
 	rule := &Rule{Chain: r.Chain, Handle: atoiOr0(r.Handle), Position: len(ch.Rules) + 1, Comment: r.Comment}
 	for i, e := range r.Expr {
-		st, err := decodeStmt(e)
+		st, err := p.dec.stmt(e)
 		if err != nil {
 			return fmt.Errorf("rule handle %d in chain %q, statement %d: %w", rule.Handle, r.Chain, i, err)
 		}
@@ -192,7 +193,7 @@ func (p *jsonParser) setObj(raw json.RawMessage, isMap bool) error {
 	set.Data = strings.Join(stringOrList(s.Map), " . ")
 	set.Flags = stringOrList(s.Flags)
 	for i, e := range s.Elem {
-		el, err := decodeElement(e, isMap)
+		el, err := p.dec.element(e, isMap)
 		if err != nil {
 			return fmt.Errorf("%q element %d: %w", s.Name, i, err)
 		}

@@ -51,13 +51,13 @@ func TestParseJSONErrors(t *testing.T) {
 		{"rule before chain", `{"nftables":[{"rule":{"family":"ip","table":"t","chain":"c","handle":4,"expr":[]}}]}`, `chain "c" was not listed before its rules`},
 		{"bad priority", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","hook":"input","type":"filter","prio":"x"}}]}`, "nftables[0]: chain"},
 		{"jump without target", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","handle":7,"expr":[{"jump":{}}]}}]}`,
-			`nftables[1]: rule: rule handle 7 in chain "c", statement 0: jump without a target`},
+			`nftables[1]: rule: rule handle 7 in chain "c", statement 0: jump: missing target`},
 		{"statement not an object", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","handle":7,"expr":[3]}}]}`,
 			"statement 0: expected an object"},
 		{"map element not a pair", `{"nftables":[{"map":{"family":"ip","table":"t","name":"m","type":"inet_service","map":"verdict","elem":["x"]}}]}`,
 			`map: "m" element 0: map element needs key and value`},
 		{"numgen mod zero", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c"}},{"rule":{"family":"ip","table":"t","chain":"c","expr":[{"vmap":{"key":{"numgen":{"mode":"random","mod":0}},"data":"@x"}}]}}]}`,
-			"numgen mod 0 out of range"},
+			"statement 0: vmap: key: numgen: mod 0 out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -57,7 +57,7 @@ type Step struct {
 	Position int // 1-based index in the chain
 	Line     int // line in a text listing, 0 for JSON
 	Rule     string
-	Note     string // e.g. "numgen 2 of 3", "no element for 10.0.0.1 . tcp . 80"
+	Note     string // e.g. "numgen 2 of 3", "no map element for numgen 1: rule skipped"
 }
 
 // Outcome is one possible fate of the packet with its probability and the

@@ -48,8 +48,22 @@ func TestWalk(t *testing.T) {
 			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
 		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, EntryExternal), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
 		{"legacy no endpoints", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
+		// A numgen value without a map element skips the rule; the packet
+		// goes on untranslated and meets whatever follows.
+		{"numgen map hole leaves packets untranslated", "hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+			"dnat 10.180.0.4:80 p=0.500; no-match p=0.500"},
+		{"numgen map hole then cluster IP check rejects", "v137 hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+			"dnat 10.180.0.4:80 p=0.500; reject p=0.500"},
+		{"numgen vmap hole then cluster IP check rejects", "legacy hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+			"dnat 10.180.0.4:80 p=0.500; reject p=0.500"},
 	}
-	sets := map[string]*Ruleset{"v137.json": loadJSON(t, "v137.json"), "legacy.json": loadJSON(t, "legacy.json")}
+	sets := map[string]*Ruleset{
+		"v137.json":   loadJSON(t, "v137.json"),
+		"legacy.json": loadJSON(t, "legacy.json"),
+		"hole":        parseJSONString(t, holeRuleset),
+		"v137 hole":   punchHole(t, loadJSON(t, "v137.json"), svc4Chain, "1"),
+		"legacy hole": punchHole(t, loadJSON(t, "legacy.json"), svc4Chain, "1"),
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			outs, err := Walk(sets[tt.fixture], tt.pkt, nodeOpts)
@@ -122,5 +136,31 @@ func TestWalkInvalidPacket(t *testing.T) {
 		if _, err := Walk(rs, p, nodeOpts); err == nil {
 			t.Errorf("packet %+v: want an error", p)
 		}
+	}
+}
+
+// holeRuleset DNATs 172.30.0.44 by `numgen random mod 2` with an element
+// only for 0, and has no other rules.
+const holeRuleset = `{"nftables":[
+{"chain":{"family":"ip","table":"t","name":"pre","type":"nat","hook":"prerouting","prio":-100}},
+{"rule":{"family":"ip","table":"t","chain":"pre","handle":2,"expr":[
+ {"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"daddr"}},"right":"172.30.0.44"}},
+ {"dnat":{"family":"ip","addr":{"map":{"key":{"numgen":{"mode":"random","mod":2}},"data":{"set":[[0,{"concat":["10.180.0.4",80]}]]}}}}}]}}]}`
+
+const svc4Chain = "service-LAUZTJTB-ns4/svc4/tcp/p80"
+
+func TestWalkHoleSteps(t *testing.T) {
+	outs, err := Walk(parseJSONString(t, holeRuleset), testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), nodeOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != 2 || outs[1].Kind != OutcomeNoMatch || len(outs[1].Steps) != 1 {
+		t.Fatalf("want a dnat and a no-match outcome of one step, got %s", summary(outs))
+	}
+	if got, want := outs[1].Steps[0].Note, "no map element for numgen 1: rule skipped"; got != want {
+		t.Errorf("note %q, want %q", got, want)
+	}
+	if got, want := outs[0].Steps[0].Note, "numgen 1 of 2"; got != want {
+		t.Errorf("note %q, want %q", got, want)
 	}
 }
