@@ -2,6 +2,7 @@ package trace_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+	"github.com/svctrace/kubectl-svctrace/demo"
 	"github.com/svctrace/kubectl-svctrace/internal/scenario"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -220,4 +222,61 @@ func TestOutcomesToNonEndpointsAreMarked(t *testing.T) {
 	if diff := cmp.Diff(want, marked); diff != "" {
 		t.Errorf("not-an-endpoint marks (-want +got):\n%s", diff)
 	}
+}
+
+// TestNFTMapHole takes node-1's real nftables ruleset from the demo and
+// drops the second element of the Service's numgen map, as a broken sync
+// could: half the new connections find no element, skip the DNAT and are
+// rejected as traffic to a cluster IP nothing serves.
+func TestNFTMapHole(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "demo", "node-1.nft.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := `[[0, {"concat": ["10.244.1.7", 9376]}], [1, {"concat": ["10.244.2.5", 9376]}]]`
+	hole := `[[0, {"concat": ["10.244.1.7", 9376]}]]`
+	text := strings.Replace(compactJSON(t, raw), compactJSON(t, []byte(full)), compactJSON(t, []byte(hole)), 1)
+	if text == compactJSON(t, raw) {
+		t.Fatal("the demo's numgen map was not found")
+	}
+	d := &trace.DataplaneInput{}
+	if err := source.ParseDump(source.NFTJSON, "hole.json", []byte(text), d); err != nil {
+		t.Fatal(err)
+	}
+	in := demoInput(t)
+	in.Dataplane = d
+	tr := trace.Build(in)
+	want := []share{{"REJECT", "", 50}, {"DNAT", "10.244.1.7:9376", 50}}
+	if diff := cmp.Diff(want, shares(tr.Dataplane[0].Walks[0])); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if got := ids(tr.Findings, "dataplane"); !slices.Contains(got, "NFTEndpointMissing") {
+		t.Errorf("dataplane findings %v, want NFTEndpointMissing", got)
+	}
+}
+
+func compactJSON(t *testing.T, b []byte) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func demoInput(t *testing.T) trace.Input {
+	t.Helper()
+	objs, err := demo.Objects()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := source.Fetcher{Client: source.Offline(objs), Offline: true}.Fetch(context.Background(), demo.Namespace, demo.Service)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *in
 }
