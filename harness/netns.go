@@ -52,11 +52,24 @@ func deleteLink(ctx context.Context, name string) error {
 		return nil
 	}
 	// The kernel removes the pair asynchronously after its peer's namespace
-	// goes, so the link may vanish between the check and the delete.
-	if out, err := run(ctx, "ip", "link", "delete", name); err != nil && !strings.Contains(string(out), "Cannot find device") {
-		return err
+	// goes, so the link may vanish between the check and the delete; iproute2
+	// then says "Cannot find device" or "RTNETLINK answers: No such device".
+	_, err := run(ctx, "ip", "link", "delete", name)
+	if err == nil || linkGone(err, name) {
+		return nil
 	}
-	return nil
+	return err
+}
+
+// linkGone tells whether a failed delete failed only because the link had
+// already gone.
+func linkGone(err error, name string) bool {
+	msg := err.Error()
+	if strings.Contains(msg, "Cannot find device") || strings.Contains(msg, "No such device") {
+		return true
+	}
+	_, lookupErr := net.InterfaceByName(name)
+	return lookupErr != nil
 }
 
 // ipIn runs `ip` inside namespace ns (the host when ns is empty).

@@ -246,3 +246,25 @@ func TestManifestRoundTrip(t *testing.T) {
 		t.Error("loading a directory without manifest should fail")
 	}
 }
+
+// A veth host end can vanish between deleteLink's lookup and its delete when
+// the peer's namespace goes; that must not fail the teardown.
+func TestLinkGone(t *testing.T) {
+	cases := []struct {
+		msg  string
+		want bool
+	}{
+		{"ip link delete svh1: exit status 2: RTNETLINK answers: No such device", true},
+		{"ip link delete svh1: exit status 1: Cannot find device \"svh1\"", true},
+		{"ip link delete lo: exit status 2: RTNETLINK answers: Operation not supported", false},
+	}
+	for _, c := range cases {
+		// "lo" always exists, so only the message decides.
+		if got := linkGone(errors.New(c.msg), "lo"); got != c.want {
+			t.Errorf("linkGone(%q) = %v, want %v", c.msg, got, c.want)
+		}
+	}
+	if !linkGone(errors.New("ip link delete: exit status 2: something else"), "svctrace-no-such-link") {
+		t.Error("linkGone should report a link that no longer exists as gone")
+	}
+}
