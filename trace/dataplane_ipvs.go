@@ -12,7 +12,7 @@ import (
 // IPVS mode for the Service.
 func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	d := in.Dataplane
-	exp, err := ipvs.ExpectedFor(in.Service, slicePtrs(in.EndpointSlices), ipvs.Node{Name: v.name, IPs: v.ips})
+	exp, err := ipvs.ExpectedFor(in.Service, slicePtrs(in.EndpointSlices), ipvs.Node{Name: v.name, IPs: v.ips, Zone: v.zone})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -19,7 +19,7 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	if len(in.Service.Spec.IPFamilies) > 0 && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol {
 		family = knftables.IPv6Family
 	}
-	opts := nftables.ExpectOptions{Family: family, NodeName: v.name}
+	opts := nftables.ExpectOptions{Family: family, NodeName: v.name, Zone: v.zone}
 	if v.clusterCIDR.IsValid() {
 		opts.ClusterCIDR = v.clusterCIDR.String()
 	}

@@ -32,6 +32,9 @@ type Node struct {
 	IPs []netip.Addr
 	// Scheduler is kube-proxy's --ipvs-scheduler; empty means "rr".
 	Scheduler string
+	// Zone is the node's topology.kubernetes.io/zone label, matched against
+	// EndpointSlice zone hints.
+	Zone string
 }
 
 // Role says why a virtual server exists.
@@ -70,7 +73,6 @@ type Expected struct {
 // ExpectedFor computes the IPVS state kube-proxy's IPVS mode programs for svc
 // (pkg/proxy/ipvs/proxier.go, syncProxyRules and syncEndpoint), given the
 // Service's EndpointSlices (slices of other services are ignored) and node.
-// Topology hints (trafficDistribution) are not applied.
 func ExpectedFor(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, node Node) (Expected, error) {
 	if svc == nil {
 		return Expected{}, errors.New("expected ipvs state: service is nil")

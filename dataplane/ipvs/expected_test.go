@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
@@ -101,5 +103,31 @@ func TestExpectedForErrors(t *testing.T) {
 	bad := service("web", corev1.ServiceTypeClusterIP, []string{"10.96.0.300"}, port("http", corev1.ProtocolTCP, 80, 0))
 	if _, err := ExpectedFor(bad, nil, Node{}); err == nil {
 		t.Error("bad cluster IP: want error")
+	}
+}
+
+// With zone hints on every endpoint (trafficDistribution: PreferClose) a
+// node in zone-a gets only the zone-a endpoints as real servers.
+func TestExpectedForZoneHints(t *testing.T) {
+	withZone := func(e discoveryv1.Endpoint, zone string) discoveryv1.Endpoint {
+		e.Hints = &discoveryv1.EndpointHints{ForZones: []discoveryv1.ForZone{{Name: zone}}}
+		return e
+	}
+	s := service("web", corev1.ServiceTypeClusterIP, []string{"10.96.0.10"}, port("http", corev1.ProtocolTCP, 80, 0))
+	sl := slice("web", discoveryv1.AddressTypeIPv4, httpEP,
+		withZone(ep("10.244.1.7", "node-a", true, true, false), "zone-a"),
+		withZone(ep("10.244.2.8", "node-b", true, true, false), "zone-b"))
+	for zone, want := range map[string][]string{"zone-a": {"10.244.1.7"}, "zone-c": {"10.244.1.7", "10.244.2.8"}} {
+		exp, err := ExpectedFor(s, []*discoveryv1.EndpointSlice{sl}, Node{Name: "node-a", Zone: zone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, rs := range exp.VirtualServers[0].RealServers {
+			got = append(got, rs.Address.String())
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("node in %s: real servers (-want +got):\n%s", zone, diff)
+		}
 	}
 }

@@ -6,15 +6,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
 )
 
 // portPlan holds what is common to every virtual server of one service port.
 type portPlan struct {
 	portName      string
 	template      VirtualServer
-	all           []endpoint
-	cluster       []endpoint
-	local         []endpoint
+	all           []*endpoints.Endpoint
+	cluster       []*endpoints.Endpoint
+	local         []*endpoints.Endpoint
 	internalLocal bool
 	externalLocal bool
 }
@@ -52,8 +54,9 @@ func newPortPlan(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, nod
 	usesCluster := !p.internalLocal || externallyAccessible
 	usesLocal := p.internalLocal || p.externalLocal
 
-	p.all = endpointsFor(svc, epSlices, port, ipv6, node.Name)
-	p.cluster, p.local = categorize(p.all, usesCluster, usesLocal)
+	p.all = endpoints.ForPort(epSlices, svc, port, ipv6, node.Name)
+	sets := endpoints.Categorize(p.all, endpoints.Policy{UsesCluster: usesCluster, UsesLocal: usesLocal, Node: node.Name, Zone: node.Zone})
+	p.cluster, p.local = sets.Cluster, sets.Local
 	return p
 }
 
@@ -69,14 +72,14 @@ func (p portPlan) add(exp *Expected, role Role, addr netip.Addr, port uint16, on
 	}
 	inUse := map[string]bool{}
 	for _, e := range use {
-		inUse[e.addr.String()] = true
+		inUse[e.AddrPort.String()] = true
 		vs.RealServers = append(vs.RealServers, realServer(e, 1))
 	}
 	// Graceful termination: kube-proxy sets a removed TCP real server's weight
 	// to 0 and deletes it when its connections end; UDP and SCTP ones go at once.
 	if vs.Protocol == TCP {
 		for _, e := range pool {
-			if e.terminating && !inUse[e.addr.String()] {
+			if e.Terminating && !inUse[e.AddrPort.String()] {
 				vs.RealServers = append(vs.RealServers, realServer(e, 0))
 			}
 		}
@@ -86,16 +89,16 @@ func (p portPlan) add(exp *Expected, role Role, addr netip.Addr, port uint16, on
 	exp.VirtualServers = append(exp.VirtualServers, ExpectedVirtualServer{VirtualServer: t.VirtualServers[0], Role: role, PortName: p.portName})
 }
 
-func localOnly(eps []endpoint) []endpoint {
-	var out []endpoint
+func localOnly(eps []*endpoints.Endpoint) []*endpoints.Endpoint {
+	var out []*endpoints.Endpoint
 	for _, e := range eps {
-		if e.local {
+		if e.Local {
 			out = append(out, e)
 		}
 	}
 	return out
 }
 
-func realServer(e endpoint, weight int) RealServer {
-	return RealServer{Address: e.addr.Addr(), Port: e.addr.Port(), Weight: weight, Forward: Masquerade}
+func realServer(e *endpoints.Endpoint, weight int) RealServer {
+	return RealServer{Address: e.AddrPort.Addr(), Port: e.AddrPort.Port(), Weight: weight, Forward: Masquerade}
 }

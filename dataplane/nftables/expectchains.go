@@ -3,6 +3,8 @@ package nftables
 import (
 	"fmt"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
 )
 
 // chains lists the per-service chains kube-proxy writes for the port, with
@@ -47,14 +49,14 @@ func (pl *portPlan) chains(opts ExpectOptions) []ExpectedChain {
 }
 
 // dispatch is the endpoint selection in a service/local chain.
-func (pl *portPlan) dispatch(opts ExpectOptions, eps []endpointInfo, ipX string) []string {
+func (pl *portPlan) dispatch(opts ExpectOptions, eps []*endpoints.Endpoint, ipX string) []string {
 	if !pl.affinity && opts.Layout == LayoutV137 {
 		if len(eps) == 1 {
-			return []string{fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, eps[0].ap)}
+			return []string{fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, eps[0].AddrPort)}
 		}
 		elems := make([]string, len(eps))
 		for i, e := range eps {
-			elems[i] = fmt.Sprintf("%d : %s . %d", i, e.ap.Addr(), e.ap.Port())
+			elems[i] = fmt.Sprintf("%d : %s . %d", i, e.AddrPort.Addr(), e.AddrPort.Port())
 		}
 		return []string{fmt.Sprintf("meta l4proto %s dnat %s addr . port to numgen random mod %d map { %s }",
 			pl.proto, ipX, len(eps), strings.Join(elems, " , "))}
@@ -62,9 +64,9 @@ func (pl *portPlan) dispatch(opts ExpectOptions, eps []endpointInfo, ipX string)
 	var rules, elems []string
 	for i, e := range eps {
 		if pl.affinity {
-			rules = append(rules, fmt.Sprintf("%s saddr @%s goto %s", ipX, AffinitySet(pl.name, e.ap), EndpointChain(pl.name, e.ap)))
+			rules = append(rules, fmt.Sprintf("%s saddr @%s goto %s", ipX, AffinitySet(pl.name, e.AddrPort), EndpointChain(pl.name, e.AddrPort)))
 		}
-		elems = append(elems, fmt.Sprintf("%d : goto %s", i, EndpointChain(pl.name, e.ap)))
+		elems = append(elems, fmt.Sprintf("%d : goto %s", i, EndpointChain(pl.name, e.AddrPort)))
 	}
 	return append(rules, fmt.Sprintf("numgen random mod %d vmap { %s }", len(eps), strings.Join(elems, " , ")))
 }
@@ -90,14 +92,14 @@ func (pl *portPlan) externalChain(opts ExpectOptions, ipX, masq string) Expected
 	return c
 }
 
-func (pl *portPlan) endpointChain(opts ExpectOptions, e endpointInfo, ipX, masq string) ExpectedChain {
-	c := ExpectedChain{Name: EndpointChain(pl.name, e.ap)}
+func (pl *portPlan) endpointChain(opts ExpectOptions, e *endpoints.Endpoint, ipX, masq string) ExpectedChain {
+	c := ExpectedChain{Name: EndpointChain(pl.name, e.AddrPort)}
 	if opts.Layout == LayoutLegacy {
-		c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s %s", ipX, e.ap.Addr(), masq))
+		c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s %s", ipX, e.AddrPort.Addr(), masq))
 	}
 	if pl.affinity {
-		c.Rules = append(c.Rules, fmt.Sprintf("update @%s { %s saddr }", AffinitySet(pl.name, e.ap), ipX))
+		c.Rules = append(c.Rules, fmt.Sprintf("update @%s { %s saddr }", AffinitySet(pl.name, e.AddrPort), ipX))
 	}
-	c.Rules = append(c.Rules, fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, e.ap))
+	c.Rules = append(c.Rules, fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, e.AddrPort))
 	return c
 }

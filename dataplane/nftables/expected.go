@@ -3,13 +3,14 @@ package nftables
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
 )
 
 // Layout selects which release's rule shapes Expected produces.
@@ -30,6 +31,7 @@ const (
 type ExpectOptions struct {
 	Family      knftables.Family // knftables.IPv4Family (default) or IPv6Family
 	NodeName    string           // decides which endpoints are local
+	Zone        string           // the node's topology.kubernetes.io/zone, for zone hints
 	ClusterCIDR string           // pod CIDR for the "short-circuit pod traffic" rules; optional
 	Layout      Layout           // default LayoutV137
 }
@@ -63,8 +65,7 @@ type ExpectedService struct {
 }
 
 // Expected computes the map/set elements and chains kube-proxy writes for
-// svc and its EndpointSlices. Topology hints are not applied: all ready
-// endpoints are used, as kube-proxy does when hints are absent.
+// svc and its EndpointSlices.
 func Expected(svc *corev1.Service, eps []*discoveryv1.EndpointSlice, opts ExpectOptions) (*ExpectedService, error) {
 	if svc == nil {
 		return nil, fmt.Errorf("expected rules: no service given")
@@ -107,70 +108,6 @@ func familyIP(ips []string, fallback string, fam knftables.Family) (netip.Addr, 
 	return netip.Addr{}, false
 }
 
-// endpointInfo is one deduplicated endpoint of a service port.
-type endpointInfo struct {
-	ap                        netip.AddrPort
-	ready, serving, terminate bool
-	local                     bool
-}
-
-// portEndpoints collects the endpoints of one service port from the slices
-// the way kube-proxy's EndpointSliceCache does, sorted by "ip:port" text.
-func portEndpoints(svc *corev1.Service, sp corev1.ServicePort, eps []*discoveryv1.EndpointSlice, opts ExpectOptions) []endpointInfo {
-	want := discoveryv1.AddressTypeIPv4
-	if opts.Family == knftables.IPv6Family {
-		want = discoveryv1.AddressTypeIPv6
-	}
-	byKey := map[string]endpointInfo{}
-	for _, es := range eps {
-		if es == nil || es.AddressType != want || es.Namespace != svc.Namespace {
-			continue
-		}
-		if n, ok := es.Labels[discoveryv1.LabelServiceName]; !ok || n != svc.Name {
-			continue
-		}
-		for _, p := range es.Ports {
-			if p.Name == nil || *p.Name != sp.Name || p.Port == nil || *p.Port == 0 {
-				continue
-			}
-			if p.Protocol != nil && *p.Protocol != protocolOf(sp) {
-				continue
-			}
-			for _, e := range es.Endpoints {
-				addEndpoint(byKey, e, uint16(*p.Port), opts.NodeName)
-			}
-		}
-	}
-	out := make([]endpointInfo, 0, len(byKey))
-	for _, e := range byKey {
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b endpointInfo) int { return strings.Compare(a.ap.String(), b.ap.String()) })
-	return out
-}
-
-func addEndpoint(byKey map[string]endpointInfo, e discoveryv1.Endpoint, port uint16, node string) {
-	if len(e.Addresses) == 0 {
-		return
-	}
-	a, err := netip.ParseAddr(e.Addresses[0])
-	if err != nil {
-		return
-	}
-	c := e.Conditions
-	info := endpointInfo{
-		ap:        netip.AddrPortFrom(a.Unmap(), port),
-		ready:     c.Ready == nil || *c.Ready,
-		serving:   c.Serving == nil || *c.Serving,
-		terminate: c.Terminating != nil && *c.Terminating,
-		local:     node != "" && e.NodeName != nil && *e.NodeName == node,
-	}
-	// A reused IP may appear twice; the non-terminating endpoint wins.
-	if _, dup := byKey[info.ap.String()]; !dup || !info.terminate {
-		byKey[info.ap.String()] = info
-	}
-}
-
 func protocolOf(sp corev1.ServicePort) corev1.Protocol {
 	if sp.Protocol == "" {
 		return corev1.ProtocolTCP
@@ -178,20 +115,10 @@ func protocolOf(sp corev1.ServicePort) corev1.Protocol {
 	return sp.Protocol
 }
 
-func pick(eps []endpointInfo, keep func(endpointInfo) bool) []endpointInfo {
-	var out []endpointInfo
-	for _, e := range eps {
-		if keep(e) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func addrPorts(eps []endpointInfo) []netip.AddrPort {
+func addrPorts(eps []*endpoints.Endpoint) []netip.AddrPort {
 	out := make([]netip.AddrPort, len(eps))
 	for i, e := range eps {
-		out[i] = e.ap
+		out[i] = e.AddrPort
 	}
 	return out
 }

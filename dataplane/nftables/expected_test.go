@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
 var v137Opts = ExpectOptions{NodeName: testNode, ClusterCIDR: "10.0.0.0/8", Layout: LayoutV137}
@@ -116,5 +117,30 @@ func TestExpectedNoRules(t *testing.T) {
 	}
 	if _, err := Expected(nil, nil, v137Opts); err == nil {
 		t.Error("nil service: want an error")
+	}
+}
+
+// With zone hints on every endpoint a node in zone-a load-balances over the
+// zone-a endpoints only; a node in a zone no hint names ignores the hints.
+func TestExpectedZoneHints(t *testing.T) {
+	s := svc("ns", "web", func(s *corev1Service) { s.Spec.ClusterIP = "172.30.0.9" })
+	sl := slice("ns", "web", "p80", "TCP", 8080, ep{"10.0.1.1", "node-a", true}, ep{"10.0.2.1", "node-b", true}, ep{"10.0.1.2", "node-c", true})
+	for i, zone := range []string{"a", "b", "a"} {
+		sl.Endpoints[i].Hints = &discoveryv1.EndpointHints{ForZones: []discoveryv1.ForZone{{Name: zone}}}
+	}
+	for zone, want := range map[string][]string{"a": {"10.0.1.1:8080", "10.0.1.2:8080"}, "z": {"10.0.1.1:8080", "10.0.1.2:8080", "10.0.2.1:8080"}} {
+		opts := v137Opts
+		opts.NodeName, opts.Zone = "node-a", zone
+		e, err := Expected(s, []*discoveryv1.EndpointSlice{sl}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ap := range e.Ports[0].Endpoints {
+			got = append(got, ap.String())
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("node in zone %s: endpoints (-want +got):\n%s", zone, diff)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
 )
 
 // Names of kube-proxy's maps and sets.
@@ -35,21 +37,21 @@ type portPlan struct {
 	sourceRanges                       []string
 	affinity                           bool
 	timeout                            int32
-	cluster, local, reachable          []endpointInfo
+	cluster, local, reachable          []*endpoints.Endpoint
 	hasEndpoints, hasInternal, hasExt  bool
 	internalLocal, externalLocal       bool
 	usesCluster, usesLocal, usesExtern bool
 }
 
 func expectPort(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, eps []*discoveryv1.EndpointSlice, opts ExpectOptions) (ExpectedPort, error) {
-	pl := plan(svc, sp, cip, portEndpoints(svc, sp, eps, opts), opts)
+	pl := plan(svc, sp, cip, endpoints.ForPort(eps, svc, sp, opts.Family == knftables.IPv6Family, opts.NodeName), opts)
 	out := ExpectedPort{Name: pl.name, Endpoints: addrPorts(pl.cluster), LocalEndpoints: addrPorts(pl.local)}
 	out.Elements = pl.elements(opts)
 	out.Chains = pl.chains(opts)
 	return out, nil
 }
 
-func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []endpointInfo, opts ExpectOptions) *portPlan {
+func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []*endpoints.Endpoint, opts ExpectOptions) *portPlan {
 	proto := strings.ToLower(string(protocolOf(sp)))
 	pl := &portPlan{
 		name:      PortName{Namespace: svc.Namespace, Name: svc.Name, Protocol: proto, Port: sp.Name},
@@ -87,68 +89,24 @@ func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []endp
 	extAccessible := pl.nodePort != "" || len(pl.lbIPs) > 0 || len(pl.externalIPs) > 0
 	pl.externalLocal = extAccessible && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
 		(svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
-	pl.categorize(all, extAccessible)
+	pl.categorize(all, extAccessible, opts)
 	return pl
 }
 
-// categorize mirrors proxy.CategorizeEndpoints without topology hints.
-func (pl *portPlan) categorize(all []endpointInfo, extAccessible bool) {
+// categorize sorts the port's endpoints as kube-proxy's
+// CategorizeEndpoints does and derives the chains and map entries it needs.
+func (pl *portPlan) categorize(all []*endpoints.Endpoint, extAccessible bool, opts ExpectOptions) {
 	usesClusterEps := !pl.internalLocal || extAccessible
 	usesLocalEps := pl.internalLocal || (pl.externalLocal && extAccessible)
-	if usesClusterEps {
-		pl.cluster = pick(all, func(e endpointInfo) bool { return e.ready })
-		if len(pl.cluster) == 0 {
-			pl.cluster = pick(all, func(e endpointInfo) bool { return e.serving && e.terminate })
-		}
-		pl.hasEndpoints = len(pl.cluster) > 0
-	}
-	servingTerminating := false
-	if usesLocalEps {
-		for _, e := range all {
-			if e.ready || (e.serving && e.terminate) {
-				pl.hasEndpoints = true
-			}
-		}
-		pl.local = pick(all, func(e endpointInfo) bool { return e.local && e.ready })
-		if len(pl.local) == 0 {
-			pl.local = pick(all, func(e endpointInfo) bool { return e.local && e.serving && e.terminate })
-			servingTerminating = len(pl.local) > 0
-		}
-	}
-	switch {
-	case !usesLocalEps:
-		pl.reachable = pl.cluster
-	case !usesClusterEps:
-		pl.reachable = pl.local
-	case !servingTerminating:
-		pl.reachable = pl.cluster
-	default:
-		pl.reachable = union(pl.cluster, pl.local)
-	}
+	sets := endpoints.Categorize(all, endpoints.Policy{
+		UsesCluster: usesClusterEps, UsesLocal: usesLocalEps, Node: opts.NodeName, Zone: opts.Zone,
+	})
+	pl.cluster, pl.local, pl.reachable, pl.hasEndpoints = sets.Cluster, sets.Local, sets.Reachable, sets.Any
 	pl.usesCluster = len(pl.cluster) > 0 && usesClusterEps
 	pl.usesLocal = len(pl.local) > 0 && usesLocalEps
 	pl.hasInternal = pl.hasEndpoints && (!pl.internalLocal || len(pl.local) > 0)
 	pl.hasExt = pl.hasEndpoints && (!pl.externalLocal || len(pl.local) > 0)
 	pl.usesExtern = pl.hasEndpoints && extAccessible
-}
-
-func union(a, b []endpointInfo) []endpointInfo {
-	out := append([]endpointInfo(nil), a...)
-	for _, e := range b {
-		if !containsEndpoint(out, e.ap) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func containsEndpoint(eps []endpointInfo, ap netip.AddrPort) bool {
-	for _, e := range eps {
-		if e.ap == ap {
-			return true
-		}
-	}
-	return false
 }
 
 // elements lists every set/map element kube-proxy writes for the port.
@@ -210,10 +168,10 @@ func (pl *portPlan) elements(opts ExpectOptions) []knftables.Element {
 	}
 	if opts.Layout == LayoutV137 {
 		for _, e := range pl.reachable {
-			if e.local {
-				ip := e.ap.Addr().String()
+			if e.Local {
+				ip := e.AddrPort.Addr().String()
 				out = append(out, knftables.Element{Set: SetHairpinConnections,
-					Key: []string{ip, ip, pl.proto, fmt.Sprint(e.ap.Port())}})
+					Key: []string{ip, ip, pl.proto, fmt.Sprint(e.AddrPort.Port())}})
 			}
 		}
 	}

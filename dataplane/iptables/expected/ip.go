@@ -6,35 +6,22 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
 )
 
 // parseIPSloppy parses an IP address the way kube-proxy does
 // (k8s.io/utils/net.ParseIPSloppy): IPv4 octets with leading zeros are read
-// as decimal, which the standard library refuses since Go 1.17. Old API
-// objects can still carry such addresses.
+// as decimal, which the standard library refuses since Go 1.17.
 func parseIPSloppy(s string) net.IP {
 	if ip := net.ParseIP(s); ip != nil {
 		return ip
 	}
-	if strings.Contains(s, ":") {
+	a, ok := endpoints.ParseAddrSloppy(s)
+	if !ok {
 		return nil
 	}
-	parts := strings.Split(s, ".")
-	if len(parts) != 4 {
-		return nil
-	}
-	var b [4]byte
-	for i, p := range parts {
-		if p == "" || len(p) > 3+8 {
-			return nil
-		}
-		n, err := strconv.ParseUint(p, 10, 16)
-		if err != nil || n > 255 {
-			return nil
-		}
-		b[i] = byte(n)
-	}
-	return net.IPv4(b[0], b[1], b[2], b[3])
+	return net.IP(a.AsSlice())
 }
 
 // parseCIDRSloppy is the CIDR counterpart of parseIPSloppy; the result is

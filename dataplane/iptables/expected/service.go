@@ -66,7 +66,7 @@ func (g *generator) publicEndpoints(eps []*endpointInfo) []Endpoint {
 	for i, e := range eps {
 		out[i] = Endpoint{
 			IP: e.ip, Port: e.port, Address: e.addr, Chain: e.chain,
-			Local: e.local, Ready: e.ready, Serving: e.serving, Terminating: e.termin,
+			Local: e.Local, Ready: e.Ready, Serving: e.Serving, Terminating: e.Terminating,
 			Share: 1 / float64(len(eps)),
 		}
 		if i < len(eps)-1 {
