@@ -34,6 +34,10 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 			for _, o := range w.Outcomes {
 				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint)
 				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)
+				if o.Masquerade {
+					// The endpoint sees the node's address, not the client's.
+					text += " → MASQUERADE"
+				}
 				if o.NotEndpoint {
 					text += " (not an endpoint of the Service)"
 				}

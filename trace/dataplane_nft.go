@@ -44,7 +44,7 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		w := PacketWalk{Packet: p}
 		seen := map[string]bool{}
 		for i, o := range outs {
-			out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Note: o.Detail}
+			out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
 			if o.Kind == nftables.OutcomeDNAT {
 				out.Target = o.Target.String()
 			}

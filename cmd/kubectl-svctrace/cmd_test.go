@@ -114,6 +114,19 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
+// Traffic from the node itself leaves with the node's address (kube-proxy
+// marks it for masquerade); a pod's keeps its own.
+func TestMasqueradeShown(t *testing.T) {
+	for _, mode := range []string{"iptables", "nftables"} {
+		for from, want := range map[string]int{"node": 2, "10.244.1.9": 0} {
+			r := runWith(t, nil, false, nil, "--demo", "--demo-proxy-mode", mode, "--from", from)
+			if got := strings.Count(r.out, "MASQUERADE"); r.code != ExitOK || got != want {
+				t.Errorf("%s from %s: exit %d, %d outcomes say MASQUERADE, want %d:\n%s", mode, from, r.code, got, want, r.out)
+			}
+		}
+	}
+}
+
 func TestMalformedFileNamesLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dump.yaml")
 	if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: a\n   namespace: b\n"), 0o600); err != nil {

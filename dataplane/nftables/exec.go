@@ -154,7 +154,12 @@ func (e *ruleExec) vmap(s *state, v VMap, i int, recorded bool) []result {
 
 func (e *ruleExec) nat(s *state, n NAT, recorded bool) []result {
 	if n.Kind != "dnat" {
-		return []result{{st: s, verdict: "accept"}} // snat/masquerade/redirect end the nat chain
+		// snat/masquerade/redirect end the nat chain; the first two hide the
+		// client's address from the endpoint.
+		if n.Kind == "masquerade" || n.Kind == "snat" {
+			s.masq = true
+		}
+		return []result{{st: s, verdict: "accept"}}
 	}
 	type target struct {
 		factor float64

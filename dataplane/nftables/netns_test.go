@@ -53,7 +53,7 @@ func TestRealNftables(t *testing.T) {
 		{"v137", map[Packet]string{
 			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod):      "dnat 10.180.0.1:80 p=1.000",
 			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod):      "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
-			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode):  "dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333",
+			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode):  "dnat 10.180.0.7:53 masquerade p=0.333; dnat 10.180.0.8:53 masquerade p=0.333; dnat 10.180.0.9:53 masquerade p=0.333",
 			testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod):      "dnat 10.180.0.3:80 p=1.000",
 			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod):      "reject p=1.000",
 			testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal): "drop p=1.000",

@@ -66,8 +66,11 @@ type Outcome struct {
 	Kind        OutcomeKind
 	Target      netip.AddrPort // for OutcomeDNAT
 	Probability float64
-	Steps       []Step
-	Detail      string // for OutcomeError
+	// Masquerade: a postrouting rule rewrites the source to the node's
+	// address (masquerade or snat), as kube-proxy does for marked packets.
+	Masquerade bool
+	Steps      []Step
+	Detail     string // for OutcomeError
 }
 
 // String is a one-line summary such as "dnat 10.180.0.4:80 p=0.500".
@@ -79,12 +82,16 @@ func (o Outcome) String() string {
 	if o.Detail != "" {
 		s += " (" + o.Detail + ")"
 	}
+	if o.Masquerade {
+		s += " masquerade"
+	}
 	return fmt.Sprintf("%s p=%.3f", s, o.Probability)
 }
 
 // Walk follows pkt through the base chains of every table of its family in
 // rs (kube-proxy's and any other), splitting at `numgen random` into
-// weighted branches, and returns the outcomes sorted by kind and target.
+// weighted branches, then through postrouting for packets that leave the
+// node, and returns the outcomes sorted by kind and target.
 // Probabilities sum to 1. Affinity sets are honoured with their current
 // elements, so a source already pinned to an endpoint reaches only it.
 func Walk(rs *Ruleset, pkt Packet, opts WalkOptions) ([]Outcome, error) {
@@ -97,7 +104,7 @@ func Walk(rs *Ruleset, pkt Packet, opts WalkOptions) ([]Outcome, error) {
 	}
 	states := []*state{{pkt: pkt, prob: 1}}
 	if pkt.Entry == EntryNode {
-		states = w.hook(states, knftables.OutputHook)
+		states = w.hook(w.hook(states, knftables.OutputHook), knftables.PostroutingHook)
 	} else {
 		states = w.hook(states, knftables.PreroutingHook)
 		var in, fwd []*state
@@ -111,7 +118,8 @@ func Walk(rs *Ruleset, pkt Packet, opts WalkOptions) ([]Outcome, error) {
 				fwd = append(fwd, s)
 			}
 		}
-		states = append(w.hook(in, knftables.InputHook), w.hook(fwd, knftables.ForwardHook)...)
+		fwd = w.hook(w.hook(fwd, knftables.ForwardHook), knftables.PostroutingHook)
+		states = append(w.hook(in, knftables.InputHook), fwd...)
 	}
 	return merge(states), nil
 }
@@ -138,6 +146,7 @@ type state struct {
 	pkt    Packet
 	mark   uint32
 	dnat   bool
+	masq   bool
 	prob   float64
 	steps  []Step
 	final  string // "drop", "reject" or "error" once decided
@@ -204,7 +213,7 @@ func (w *walker) hook(states []*state, hook knftables.BaseChainHook) []*state {
 func merge(states []*state) []Outcome {
 	var out []Outcome
 	for _, s := range states {
-		o := Outcome{Kind: OutcomeNoMatch, Probability: s.prob, Steps: s.steps, Detail: s.detail}
+		o := Outcome{Kind: OutcomeNoMatch, Probability: s.prob, Masquerade: s.masq, Steps: s.steps, Detail: s.detail}
 		switch {
 		case s.final == "drop":
 			o.Kind = OutcomeDrop
@@ -216,7 +225,7 @@ func merge(states []*state) []Outcome {
 			o.Kind, o.Target = OutcomeDNAT, netip.AddrPortFrom(s.pkt.Dst, s.pkt.DstPort)
 		}
 		i := slices.IndexFunc(out, func(x Outcome) bool {
-			return x.Kind == o.Kind && x.Target == o.Target && x.Detail == o.Detail
+			return x.Kind == o.Kind && x.Target == o.Target && x.Detail == o.Detail && x.Masquerade == o.Masquerade
 		})
 		if i >= 0 {
 			out[i].Probability += o.Probability

@@ -29,24 +29,27 @@ func TestWalk(t *testing.T) {
 	}{
 		{"single endpoint direct dnat", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "dnat 10.180.0.1:80 p=1.000"},
 		{"two endpoints numgen map", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		// The node's own address is outside the cluster CIDR: masqueraded.
 		{"three endpoints from the node", "v137.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
-			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
+			"dnat 10.180.0.7:53 masquerade p=0.333; dnat 10.180.0.8:53 masquerade p=0.333; dnat 10.180.0.9:53 masquerade p=0.333"},
+		// A pod reaching itself through its Service is in hairpin-connections.
+		{"hairpin masquerades", "v137.json", testPacket("tcp", "10.180.0.1", "172.30.0.41", 80, EntryPod), "dnat 10.180.0.1:80 masquerade p=1.000"},
 		{"udp packet to tcp service port", "v137.json", testPacket("udp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "reject p=1.000"},
 		{"no endpoints rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
 		{"undefined port of a cluster IP rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 81, EntryPod), "reject p=1.000"},
 		{"unallocated cluster IP drops", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.9.9", 80, EntryPod), "drop p=1.000"},
 		{"not a service", "v137.json", testPacket("tcp", "10.0.1.5", "8.8.8.8", 443, EntryPod), "no-match p=1.000"},
 		{"affinity endpoint chain", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), "dnat 10.180.0.3:80 p=1.000"},
-		{"source range allows", "v137.json", testPacket("tcp", "203.0.113.9", "5.6.7.8", 80, EntryExternal), "dnat 10.180.0.3:80 p=1.000"},
+		{"source range allows", "v137.json", testPacket("tcp", "203.0.113.9", "5.6.7.8", 80, EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
 		{"source range drops", "v137.json", testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal), "drop p=1.000"},
-		{"nodeport", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3002, EntryExternal), "dnat 10.180.0.3:80 p=1.000"},
+		{"nodeport", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3002, EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
 		{"local policy without local endpoint drops external", "v137.json", testPacket("tcp", "198.51.100.1", "1.2.3.4", 80, EntryExternal), "drop p=1.000"},
 		{"local policy short-circuits pods", "v137.json", testPacket("tcp", "10.0.1.5", "1.2.3.4", 80, EntryPod), "dnat 10.180.0.2:80 p=1.000"},
 		{"local policy nodeport without local endpoint", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3001, EntryExternal), "drop p=1.000"},
 		{"legacy endpoint chains", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
 		{"legacy three endpoints", "legacy.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
 			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
-		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, EntryExternal), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, EntryExternal), "dnat 10.180.0.4:80 masquerade p=0.500; dnat 10.180.0.5:80 masquerade p=0.500"},
 		{"legacy no endpoints", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
 		// A numgen value without a map element skips the rule; the packet
 		// goes on untranslated and meets whatever follows.
