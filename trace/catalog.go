@@ -65,7 +65,7 @@ func Catalog() []CatalogEntry {
 		{"ProbabilityMismatch", SeverityWarning, "dataplane", "The statistic probabilities do not spread traffic evenly over the endpoints."},
 		{"DNATTargetMismatch", SeverityError, "dataplane", "A KUBE-SEP chain DNATs to a different address than its endpoint."},
 		{"NoEndpointsRejectRule", SeverityInfo, "dataplane", "The Service has no endpoints and the node rejects its traffic (or the reject rule is missing)."},
-		{"KubeServicesEntryMissing", SeverityError, "dataplane", "A rule of a shared chain (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES) for the Service is missing."},
+		{"KubeServicesEntryMissing", SeverityError, "dataplane", "Another rule of a shared chain for the Service is missing (KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, filter KUBE-SERVICES)."},
 		{"ServiceRuleMissing", SeverityWarning, "dataplane", "Another rule of a service or endpoint chain is missing (masquerade, hairpin, affinity)."},
 		{"StaleServiceRule", SeverityWarning, "dataplane", "The node has a rule for the Service that kube-proxy would not write now, e.g. a REJECT although endpoints exist."},
 		{"StaleServiceChain", SeverityWarning, "dataplane", "The node has a KUBE-SVC/SVL/EXT/FW chain for the Service that kube-proxy would not write now."},

@@ -11,11 +11,12 @@ type DiffID string
 
 // The kinds of differences Drift reports.
 const (
-	// KubeServicesEntryMissing: a rule of a top-level chain (nat or filter
-	// KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, ...) for the
-	// Service is missing.
+	// KubeServicesEntryMissing: another rule of a top-level chain for the
+	// Service is missing (KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, filter
+	// KUBE-SERVICES, ...).
 	KubeServicesEntryMissing DiffID = "KubeServicesEntryMissing"
-	// ServiceChainMissing: a KUBE-SVC/SVL/EXT/FW chain is not there.
+	// ServiceChainMissing: the Service's nat KUBE-SERVICES entry or a
+	// KUBE-SVC/SVL/EXT/FW chain is not there.
 	ServiceChainMissing DiffID = "ServiceChainMissing"
 	// EndpointChainMissing: no KUBE-SEP chain for a ready endpoint.
 	EndpointChainMissing DiffID = "EndpointChainMissing"
@@ -179,6 +180,12 @@ func (dc *driftCmp) compareTop() {
 		}
 		if r.Table == "filter" && (r.Target.Name == "REJECT" || r.Target.Name == "DROP") {
 			dc.add(NoEndpointsRejectRule, r.Table, r.Chain, r, nil, "%s rule for %q is missing, so connections are not refused", r.Target.Name, r.Comment())
+			continue
+		}
+		if r.Table == "nat" && r.Chain == "KUBE-SERVICES" && isServiceChain(r.Target.Name) {
+			// The Service's own entry point: without it nothing reaches its
+			// chains, whatever state they are in.
+			dc.add(ServiceChainMissing, r.Table, r.Chain, r, nil, "KUBE-SERVICES has no rule sending %q to %s, so its packets are not load-balanced", r.Comment(), r.Target.Name)
 			continue
 		}
 		dc.add(KubeServicesEntryMissing, r.Table, r.Chain, r, nil, "no %s %s rule for %q", r.Table, r.Chain, r.Comment())

@@ -70,7 +70,7 @@ func TestDrift(t *testing.T) {
 			actual: strings.Replace(save, "0.33333333349", "0.33332999982", 1)},
 		{name: "kube-services-entry-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, `"ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC`),
-			want:   []DiffID{KubeServicesEntryMissing}},
+			want:   []DiffID{ServiceChainMissing}},
 		{name: "service-chain-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, "-A KUBE-SVC-XPGD46QRK7WJZT7O", ":KUBE-SVC-XPGD46QRK7WJZT7O"),
 			want:   []DiffID{ServiceChainMissing}},
