@@ -3,6 +3,7 @@ package nftables
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,7 +27,7 @@ func ParseJSON(r io.Reader) (*Ruleset, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("nft JSON: %w (expected the output of `nft -j list ruleset`)", err)
+		return nil, decodeError(data, err)
 	}
 	if doc.Nftables == nil {
 		return nil, fmt.Errorf(`nft JSON: no "nftables" array (expected the output of "nft -j list ruleset")`)
@@ -38,6 +39,31 @@ func ParseJSON(r io.Reader) (*Ruleset, error) {
 		}
 	}
 	return p.rs, nil
+}
+
+// decodeError names where the JSON broke, and recognises the text listing
+// people often save instead of the JSON one.
+func decodeError(data []byte, err error) error {
+	trimmed := bytes.TrimSpace(data)
+	if bytes.HasPrefix(trimmed, []byte("table ")) || bytes.HasPrefix(trimmed, []byte("#")) {
+		return fmt.Errorf("nft JSON: this is the text listing of `nft list ruleset`; save the JSON one with `nft -j list ruleset`")
+	}
+	var offset int64 = -1
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	}
+	if offset < 0 || offset > int64(len(data)) {
+		return fmt.Errorf("nft JSON: %w (expected the output of `nft -j list ruleset`)", err)
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(offset) - (bytes.LastIndexByte(before, '\n') + 1)
+	return fmt.Errorf("nft JSON: line %d, column %d: %w (expected the output of `nft -j list ruleset`)", line, col, err)
 }
 
 type jsonParser struct {

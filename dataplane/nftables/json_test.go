@@ -45,7 +45,9 @@ func TestParseJSONErrors(t *testing.T) {
 	tests := []struct {
 		name, in, wantErr string
 	}{
-		{"not json", "table ip kube-proxy {", "expected the output of `nft -j list ruleset`"},
+		{"text listing", "table ip kube-proxy {", "this is the text listing of `nft list ruleset`; save the JSON one with `nft -j list ruleset`"},
+		{"broken json names line and column", "{\"nftables\": [\n  {\"table\": {}},\n  }\n]}", "nft JSON: line 3, column 3: invalid character '}'"},
+		{"not json", "<html>", "nft JSON: line 1, column 1: invalid character '<'"},
 		{"no nftables key", `{"foo": []}`, `no "nftables" array`},
 		{"table without name", `{"nftables":[{"table":{"family":"ip"}}]}`, "nftables[0]: table: missing family, table or name"},
 		{"rule before chain", `{"nftables":[{"rule":{"family":"ip","table":"t","chain":"c","handle":4,"expr":[]}}]}`, `chain "c" was not listed before its rules`},
