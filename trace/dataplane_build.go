@@ -81,7 +81,7 @@ func finishHop(hop *DataplaneHop, v nodeView, port string, t *Trace) {
 	}
 	if hop.Walks == nil {
 		hop.Walks = []PacketWalk{}
-		hop.Note = noWalkNote(v, port)
+		hop.Note = noWalkNote(v, port, t)
 	}
 	if hop.Chains == nil {
 		hop.Chains = []ChainListing{}
@@ -90,14 +90,29 @@ func finishHop(hop *DataplaneHop, v nodeView, port string, t *Trace) {
 }
 
 // noWalkNote explains an empty list of walks.
-func noWalkNote(v nodeView, port string) string {
+func noWalkNote(v nodeView, port string, t *Trace) string {
 	switch {
+	case v.from == "external" && len(v.ips) == 0 && hasNodePort(t):
+		family := ""
+		if v.family == corev1.IPv6Protocol {
+			family = "IPv6 "
+		}
+		return fmt.Sprintf("no packet from outside to walk: node %s has no %saddress to receive the NodePort on", v.name, family)
 	case v.from == "external":
 		return "no packet from outside to walk: the Service has no NodePort, LoadBalancer IP or external IP"
 	case port != "":
 		return "no Service port named or numbered " + port
 	}
 	return "no packet to walk: the Service has no cluster IP of this family"
+}
+
+func hasNodePort(t *Trace) bool {
+	for _, p := range t.Ports {
+		if p.NodePort != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // familiesInOrder lists the Service's IP families, primary first.

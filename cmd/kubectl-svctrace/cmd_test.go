@@ -89,6 +89,7 @@ func TestCommandLine(t *testing.T) {
 		{"named port", []string{"--demo", "--port", "default"}, nil, ExitOK, "DNAT 10.244.1.7:9376", ""},
 		{"bad request timeout", []string{"--demo", "--request-timeout", "abc"}, nil, ExitUsage, "", `bad --request-timeout "abc"`},
 		{"nothing to walk from outside", []string{"--demo", "--from", "external"}, nil, ExitOK, "no packet from outside to walk", ""},
+		{"dual-stack NodePort on an IPv4-only node", []string{"-f", scenarioPath("kinds.yaml"), "sticky", "--from", "external"}, nil, ExitOK, "node node-1 has no IPv6 address to receive", ""},
 		{"empty input file", []string{"-f", "/dev/null", "web"}, nil, ExitFailed, "", "no Kubernetes objects"},
 		{"empty dump", []string{"--demo", "--iptables-save", "/dev/null"}, nil, ExitFailed, "", "--iptables-save /dev/null is empty; expected iptables-save output from the node"},
 		{"missing kubeconfig", []string{"--kubeconfig", "/nonexistent/kc", "web"}, nil, ExitFailed, "", "read kubeconfig"},
