@@ -3,17 +3,22 @@ package source
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
@@ -31,15 +36,20 @@ func Offline(objs []runtime.Object) kubernetes.Interface {
 // LoadPaths reads Kubernetes objects from files and directories (YAML or
 // JSON, multi-document, List objects); "-" reads stdin. Objects of kinds the
 // trace does not use are skipped; malformed documents fail with file:line.
-func LoadPaths(paths []string, stdin io.Reader) ([]runtime.Object, error) {
-	var objs []runtime.Object
+// Namespaced objects without a namespace go to defaultNS, as kubectl apply
+// puts them; an object given twice is read once, and twice differently is
+// an error naming both places.
+func LoadPaths(paths []string, stdin io.Reader, defaultNS string) ([]runtime.Object, error) {
+	l := loader{defaultNS: defaultNS, seen: map[objectKey]loaded{}}
 	for _, p := range paths {
 		if p == "-" {
 			o, err := Decode("<stdin>", stdin)
 			if err != nil {
 				return nil, err
 			}
-			objs = append(objs, o...)
+			if err := l.add("<stdin>", o); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		files, err := expand(p)
@@ -51,13 +61,68 @@ func LoadPaths(paths []string, stdin io.Reader) ([]runtime.Object, error) {
 			if err != nil {
 				return nil, err
 			}
-			objs = append(objs, o...)
+			if err := l.add(f, o); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if len(objs) == 0 {
+	if len(l.objs) == 0 {
 		return nil, fmt.Errorf("-f %s: %w; expected the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml", strings.Join(paths, ","), ErrNoObjects)
 	}
-	return objs, nil
+	return l.objs, nil
+}
+
+type objectKey struct {
+	kind, namespace, name string
+}
+
+type loaded struct {
+	obj    runtime.Object
+	source string
+}
+
+type loader struct {
+	defaultNS string
+	seen      map[objectKey]loaded
+	objs      []runtime.Object
+}
+
+// add defaults the namespaces of objs and keeps the ones not seen yet.
+func (l *loader) add(source string, objs []runtime.Object) error {
+	for _, o := range objs {
+		m, err := meta.Accessor(o)
+		if err != nil {
+			continue
+		}
+		if m.GetNamespace() == "" && namespaced(o) {
+			m.SetNamespace(l.defaultNS)
+		}
+		key := objectKey{fmt.Sprintf("%T", o), m.GetNamespace(), m.GetName()}
+		if prev, ok := l.seen[key]; ok {
+			if equality.Semantic.DeepEqual(prev.obj, o) {
+				continue
+			}
+			return fmt.Errorf("%s %s is given twice, differently, in %s and %s; pass one copy", kindName(o), path.Join(m.GetNamespace(), m.GetName()), prev.source, source)
+		}
+		l.seen[key] = loaded{o, source}
+		l.objs = append(l.objs, o)
+	}
+	return nil
+}
+
+// namespaced is false for the cluster-scoped kinds a dump may hold.
+func namespaced(o runtime.Object) bool {
+	switch o.(type) {
+	case *corev1.Node, *corev1.Namespace, *corev1.PersistentVolume:
+		return false
+	}
+	return true
+}
+
+// kindName is the lower-case kind of o, e.g. "service".
+func kindName(o runtime.Object) string {
+	t := fmt.Sprintf("%T", o)
+	return strings.ToLower(t[strings.LastIndex(t, ".")+1:])
 }
 
 func expand(p string) ([]string, error) {
@@ -116,6 +181,14 @@ func Decode(name string, r io.Reader) ([]runtime.Object, error) {
 		if len(bytes.TrimSpace(stripComments(d.body))) == 0 {
 			continue
 		}
+		if isJSON(d.body) {
+			o, err := decodeJSONStream(name, d)
+			if err != nil {
+				return nil, err
+			}
+			objs = append(objs, o...)
+			continue
+		}
 		o, err := decodeDoc(d.body)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s", name, errLine(d.line+leadingBlankLines(d.body), d.line, err), err)
@@ -123,6 +196,54 @@ func Decode(name string, r io.Reader) ([]runtime.Object, error) {
 		objs = append(objs, o...)
 	}
 	return objs, nil
+}
+
+// isJSON tells a JSON document from YAML by its first character.
+func isJSON(doc []byte) bool {
+	t := bytes.TrimSpace(doc)
+	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
+}
+
+// decodeJSONStream decodes every JSON value of a document: `kubectl get
+// ... -o json` run twice into one file writes two objects back to back,
+// and a YAML reader would keep only the first.
+func decodeJSONStream(name string, d document) ([]runtime.Object, error) {
+	dec := json.NewDecoder(bytes.NewReader(d.body))
+	var objs []runtime.Object
+	for {
+		start := dec.InputOffset()
+		var raw json.RawMessage
+		err := dec.Decode(&raw)
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, d.line+jsonErrLine(d.body, err, dec.InputOffset()), err)
+		}
+		o, err := decodeDoc(raw)
+		if err != nil {
+			// Point at the value's first line; decoding errors carry no line.
+			first := bytes.Count(d.body[:start], []byte("\n")) + leadingBlankLines(d.body[start:])
+			return nil, fmt.Errorf("%s:%d: %s", name, d.line+first, err)
+		}
+		objs = append(objs, o...)
+	}
+}
+
+// jsonErrLine is the document line (0-based) a JSON syntax error is on.
+func jsonErrLine(body []byte, err error, fallback int64) int {
+	offset := fallback
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		offset = syn.Offset
+	}
+	if offset > int64(len(body)) {
+		offset = int64(len(body))
+	}
+	if offset > 0 {
+		offset-- // the offset is past the offending byte
+	}
+	return bytes.Count(body[:offset], []byte("\n"))
 }
 
 type document struct {

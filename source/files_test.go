@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 )
 
 func TestDecodeErrorsNameFileAndLine(t *testing.T) {
@@ -51,14 +54,74 @@ func TestLoadPathsReadsDirectoriesAndStdin(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	objs, err := LoadPaths([]string{dir, "-"}, strings.NewReader(strings.ReplaceAll(svc, "name: a", "name: b")))
+	objs, err := LoadPaths([]string{dir, "-"}, strings.NewReader(strings.ReplaceAll(svc, "name: a", "name: b")), "default")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(objs) != 2 {
 		t.Errorf("loaded %d objects, want 2", len(objs))
 	}
-	if _, err := LoadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+	if _, err := LoadPaths([]string{filepath.Join(dir, "missing.yaml")}, nil, "default"); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file: err = %v, want it named", err)
+	}
+}
+
+// Two `kubectl get -o json` outputs in one file are two JSON values back to
+// back; both must be read.
+func TestDecodeConcatenatedJSON(t *testing.T) {
+	input := `{"apiVersion":"v1","kind":"Service","metadata":{"name":"a","namespace":"default"}}
+{"apiVersion":"v1","kind":"List","items":[
+  {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"default"}}]}
+`
+	objs, err := Decode("dump.json", strings.NewReader(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("decoded %d objects, want the Service and the Pod", len(objs))
+	}
+	broken := strings.Replace(input, `"items":[`, `"items":[,`, 1)
+	if _, err := Decode("dump.json", strings.NewReader(broken)); err == nil || !strings.HasPrefix(err.Error(), "dump.json:2: invalid character ','") {
+		t.Errorf("broken second value: err = %v, want it at dump.json:2", err)
+	}
+	badType := strings.Replace(input, `"metadata":{"name":"p"`, `"spec":{"containers":3},"metadata":{"name":"p"`, 1)
+	if _, err := Decode("dump.json", strings.NewReader(badType)); err == nil || !strings.HasPrefix(err.Error(), "dump.json:2: item 0 of List") {
+		t.Errorf("bad second value: err = %v, want it at dump.json:2", err)
+	}
+}
+
+func TestLoadPathsDefaultsNamespacesAndDeduplicates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	svc := "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: [{port: 80}]}\n"
+	node := "apiVersion: v1\nkind: Node\nmetadata: {name: node-1}\n"
+	a := write("a.yaml", svc+"---\n"+node)
+	objs, err := LoadPaths([]string{a, a, dir}, nil, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 2 {
+		t.Fatalf("loaded %d objects, want 2: the same file given three times counts once", len(objs))
+	}
+	for _, o := range objs {
+		m, _ := meta.Accessor(o)
+		want := "shop"
+		if _, isNode := o.(*corev1.Node); isNode {
+			want = ""
+		}
+		if m.GetNamespace() != want {
+			t.Errorf("%s %s: namespace %q, want %q", kindName(o), m.GetName(), m.GetNamespace(), want)
+		}
+	}
+	b := write("b.yaml", strings.Replace(svc, "port: 80", "port: 81", 1))
+	_, err = LoadPaths([]string{a, b}, nil, "shop")
+	if err == nil || err.Error() != "service shop/web is given twice, differently, in "+a+" and "+b+"; pass one copy" {
+		t.Errorf("conflicting copies: err = %v", err)
 	}
 }

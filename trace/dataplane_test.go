@@ -24,7 +24,7 @@ import (
 // input loads a scenario's Service into a trace.Input with a node view.
 func input(t *testing.T, bundle, svc string, d *trace.DataplaneInput) trace.Input {
 	t.Helper()
-	objs, err := source.LoadPaths([]string{filepath.Join(scenario.Dir(), bundle)}, nil)
+	objs, err := source.LoadPaths([]string{filepath.Join(scenario.Dir(), bundle)}, nil, "default")
 	if err != nil {
 		t.Fatal(err)
 	}

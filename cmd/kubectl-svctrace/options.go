@@ -113,7 +113,7 @@ func (o *options) Complete(args []string) error {
 		o.client = source.Offline(objs)
 	case len(o.filenames) > 0:
 		o.namespace = firstNonEmpty(nsFlag, "default")
-		objs, err := source.LoadPaths(o.filenames, o.streams.In)
+		objs, err := source.LoadPaths(o.filenames, o.streams.In, o.namespace)
 		if err != nil {
 			return err
 		}

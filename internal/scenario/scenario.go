@@ -21,7 +21,7 @@ func Dir() string {
 // Trace loads bundle (a file name in Dir) and traces Service ns/name.
 func Trace(t testing.TB, bundle, ns, name string) *trace.Trace {
 	t.Helper()
-	objs, err := source.LoadPaths([]string{filepath.Join(Dir(), bundle)}, nil)
+	objs, err := source.LoadPaths([]string{filepath.Join(Dir(), bundle)}, nil, ns)
 	if err != nil {
 		t.Fatalf("load %s: %v", bundle, err)
 	}
