@@ -89,6 +89,9 @@ func (o *options) addFlags(cmd *cobra.Command) {
 
 // Complete resolves the Service name, namespace and the client to read with.
 func (o *options) Complete(args []string) error {
+	if err := o.checkFlags(); err != nil {
+		return usageError(err)
+	}
 	if len(args) == 1 {
 		name, err := parseServiceArg(args[0])
 		if err != nil {
@@ -145,6 +148,12 @@ func (o *options) Validate() error {
 	if errs := validation.IsDNS1123Label(o.namespace); len(errs) > 0 {
 		return fmt.Errorf("%q is not a valid namespace: %s", o.namespace, strings.Join(errs, "; "))
 	}
+	return o.checkFlags()
+}
+
+// checkFlags checks the flags alone. Complete runs it before reading any
+// input, so a bad combination is a usage error even when stdin is empty.
+func (o *options) checkFlags() error {
 	switch o.output {
 	case "", "wide", "json", "yaml":
 	default:
@@ -188,6 +197,14 @@ func (o *options) Validate() error {
 	}
 	if o.demo && len(o.filenames) > 0 {
 		return errors.New("--demo and --filename both choose the input: use one")
+	}
+	if o.demo && o.dnsCheck {
+		// The demo's kube-dns address is made up; asking it would send
+		// queries to whatever answers at that address on this network.
+		return errors.New("--dns asks the cluster's DNS Service, and the demo cluster runs nowhere: use --dns-server ADDR with a server you run")
+	}
+	if d := strings.TrimSuffix(o.clusterDomain, "."); len(validation.IsDNS1123Subdomain(d)) > 0 {
+		return fmt.Errorf("bad --cluster-domain %q: use a DNS domain such as cluster.local", o.clusterDomain)
 	}
 	return nil
 }
