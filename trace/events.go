@@ -20,7 +20,7 @@ func eventFindings(in Input, t *Trace) []Finding {
 	sort.SliceStable(events, func(i, j int) bool { return eventTime(&events[i]) > eventTime(&events[j]) })
 	for i := range events {
 		e := &events[i]
-		if e.Type != corev1.EventTypeWarning || e.Reason != sliceFailureReason || seen[e.Reason+e.Message] {
+		if e.Type != corev1.EventTypeWarning || seen[e.Reason+e.Message] {
 			continue
 		}
 		// Events outlive their object: one about an earlier Service of the
@@ -32,6 +32,14 @@ func eventFindings(in Input, t *Trace) []Finding {
 		count := e.Count
 		if e.Series != nil && e.Series.Count > count {
 			count = e.Series.Count
+		}
+		if e.Reason != sliceFailureReason {
+			out = append(out, Finding{
+				ID: ServiceWarningEvent, Severity: SeverityWarning, Subject: "service/" + in.Name,
+				Message: fmt.Sprintf("%s (x%d, last %s%s): %s", e.Reason, max(count, 1), eventTime(e), eventSource(e), e.Message),
+				Hint:    warningHint(e.Reason, in),
+			})
+			continue
 		}
 		hint := "read kube-controller-manager's log around " + eventTime(e) + " for the endpointslice controller's error, and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
 		if strings.Contains(strings.ToLower(e.Message), "node") && strings.Contains(strings.ToLower(e.Message), "not found") {
@@ -50,6 +58,29 @@ func eventFindings(in Input, t *Trace) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// eventSource names the component that recorded e, when the event says.
+func eventSource(e *corev1.Event) string {
+	switch {
+	case e.ReportingController != "":
+		return ", from " + e.ReportingController
+	case e.Source.Component != "":
+		return ", from " + e.Source.Component
+	}
+	return ""
+}
+
+// warningHint points at where the cause of a Service Warning is found.
+func warningHint(reason string, in Input) string {
+	describe := "kubectl describe svc " + in.Name + " -n " + in.Namespace
+	switch {
+	case strings.Contains(reason, "LoadBalancer"):
+		return "the cloud controller manager could not set up the load balancer: read its log and the cloud provider's quota and permissions; " + describe
+	case strings.Contains(reason, "ClusterIP") || strings.Contains(reason, "NodePort") || strings.Contains(reason, "Allocat"):
+		return "the API server's IP/port allocator complained: check --service-cluster-ip-range and --service-node-port-range against the Service; " + describe
+	}
+	return "the reason names the controller that complained; read its log around the event's time and " + describe
 }
 
 // allPublished reports whether every ready selected pod, on an existing

@@ -47,8 +47,10 @@ var scenarioCases = []struct {
 		map[string]string{"TerminatingEndpoints": "10.244.1.11 (web-old)"}},
 	{"terminating-only.yaml", "default", "web", []string{"TerminatingEndpoints/warning"},
 		map[string]string{"TerminatingEndpoints": "only terminating endpoints remain: 10.244.1.11 (web-old)"}},
-	{"local-policy.yaml", "default", "lb", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning"},
-		map[string]string{"NoLocalEndpoints": "traffic entering node node-2 is dropped: it hosts selected pods"}},
+	// The Normal EnsuringLoadBalancer event next to it is no finding.
+	{"local-policy.yaml", "default", "lb", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning", "ServiceWarningEvent/warning"},
+		map[string]string{"NoLocalEndpoints": "traffic entering node node-2 is dropped: it hosts selected pods",
+			"ServiceWarningEvent": `SyncLoadBalancerFailed (x12, last 2026-11-25T09:40:00, from service-controller): Error syncing load balancer: failed to ensure load balancer: quota exceeded for resource "forwarding-rules"`}},
 	{"kinds.yaml", "default", "search", []string{"ExternalNameService/info"}, nil},
 	// The not-ready peer is published on purpose: only its readiness is news.
 	{"publish-not-ready.yaml", "default", "peers", []string{"HeadlessService/info", "PodsNotReady/warning"}, nil},
