@@ -131,13 +131,18 @@ func (tw *textWriter) ports(t *trace.Trace) []section {
 		if p.NodePort != 0 {
 			head += fmt.Sprintf(" (nodePort %d)", p.NodePort)
 		}
-		head += fmt.Sprintf("   %d/%d ready", p.ReadyEndpoints(), len(p.Endpoints))
+		if len(p.Endpoints) > 0 || unreadReason(t, "list", "endpointslices.discovery.k8s.io") == "" {
+			head += fmt.Sprintf("   %d/%d ready", p.ReadyEndpoints(), len(p.Endpoints))
+		}
 		var items []string
 		for _, e := range p.Endpoints {
 			items = append(items, tw.endpoint(e))
 		}
 		if len(items) == 0 {
 			items = []string{tw.p.paint(ansiRed, "no endpoints published for this port")}
+			if why := unreadReason(t, "list", "endpointslices.discovery.k8s.io"); why != "" {
+				items = []string{tw.p.paint(ansiYellow, "EndpointSlices not read ("+why+")")}
+			}
 		}
 		out = append(out, section{head, branches(items)})
 	}
@@ -183,11 +188,18 @@ func (tw *textWriter) pods(t *trace.Trace) []section {
 		items = append(items, s)
 	}
 	head := fmt.Sprintf("pods matching %s: %d, %d ready", trace.SelectorString(t.Service.Selector), len(t.Pods), ready)
+	if why := unreadReason(t, "list", "pods"); why != "" && len(t.Pods) == 0 {
+		// An empty list here means "unknown", not "none".
+		head = fmt.Sprintf("pods matching %s: %s", trace.SelectorString(t.Service.Selector), tw.p.paint(ansiYellow, "not read ("+why+")"))
+	}
 	return []section{{head, branches(items)}}
 }
 
 func (tw *textWriter) nodes(t *trace.Trace) []section {
 	if len(t.Nodes) == 0 {
+		if why := unreadReason(t, "get", "nodes"); why != "" {
+			return []section{{head: "nodes: " + tw.p.paint(ansiYellow, "not read ("+why+")")}}
+		}
 		return nil
 	}
 	var parts []string
@@ -202,6 +214,20 @@ func (tw *textWriter) nodes(t *trace.Trace) []section {
 		parts = append(parts, fmt.Sprintf("%s %s %s", tw.p.ok(n.Ready && !n.Missing), n.Name, state))
 	}
 	return []section{{head: "nodes: " + strings.Join(parts, ", ")}}
+}
+
+// unreadReason says why the source could not verb resource, or "" when it
+// could.
+func unreadReason(t *trace.Trace, verb, resource string) string {
+	for _, g := range t.Unchecked {
+		if g.Verb == verb && g.Resource == resource {
+			if g.Forbidden {
+				return "forbidden"
+			}
+			return g.Reason
+		}
+	}
+	return ""
 }
 
 func (tw *textWriter) findings(fs []trace.Finding) {

@@ -24,6 +24,15 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 	if in.Dataplane == nil {
 		in.Dataplane = &DataplaneInput{}
 	}
+	d := in.Dataplane
+	if d.IPTables == nil && d.NFT == nil && d.IPVS == nil && in.unread(slicesResource) {
+		// Rules generated from endpoints nobody could read would show a
+		// REJECT that is not there.
+		v := resolveNode(in, t)
+		t.Dataplane = append(t.Dataplane, DataplaneHop{Node: v.name, Mode: "iptables", Walks: []PacketWalk{}, Chains: []ChainListing{},
+			Note: "the EndpointSlices could not be read, so the rules kube-proxy should write are unknown; pass a node's --iptables-save (or --nft, --ipvs) to walk its real rules"})
+		return nil
+	}
 	var out []Finding
 	for _, vw := range views(in, resolveNode(in, t)) {
 		hop, fs, err := vw.hop(in, vw.v)
