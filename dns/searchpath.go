@@ -109,9 +109,18 @@ func (p SearchPlan) miss(msg string) Result {
 	return Result{
 		ID: DNSSearchPathMiss, Severity: SeverityError, Subject: p.Query,
 		Message: msg,
-		Hint: fmt.Sprintf("use %q (or the absolute %q) from pods in other namespaces; check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf",
-			p.short, p.fqdn),
+		Hint:    p.missHint(),
 	}
+}
+
+func (p SearchPlan) missHint() string {
+	check := "check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf"
+	if p.short == p.fqdn {
+		// The search list does not reach svc.<zone>: only the absolute name
+		// is safe from this pod.
+		return fmt.Sprintf("use the absolute name %q: this pod's search list does not reach the Service's namespace; %s", p.fqdn, check)
+	}
+	return fmt.Sprintf("use %q (or the absolute %q); %s", p.short, p.fqdn, check)
 }
 
 func (p SearchPlan) stepNames() string {

@@ -139,11 +139,11 @@ func TestPlanSearch(t *testing.T) {
 		{"short name from another namespace misses", inNS("prod"), "hostnames", -1, []Result{{
 			ID: DNSSearchPathMiss, Severity: SeverityError, Subject: "hostnames",
 			Message: `querying "hostnames" tries [hostnames.prod.svc.cluster.local. hostnames.svc.cluster.local. hostnames.cluster.local. hostnames.]; none of them is a name of service default/hostnames (hostnames.default.svc.cluster.local.)`,
-			Hint:    `use "hostnames.default" (or the absolute "hostnames.default.svc.cluster.local.") from pods in other namespaces; check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf`,
+			Hint:    `use "hostnames.default" (or the absolute "hostnames.default.svc.cluster.local."); check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf`,
 		}}},
 		{"wrong namespace", inNS("prod"), "hostnames.staging", -1, []Result{{ID: DNSSearchPathMiss}}},
 		{"custom search list without svc.zone suggests the FQDN", noSvcSearch, "hostnames.default", -1, []Result{{
-			ID: DNSSearchPathMiss, Hint: `use "hostnames.default.svc.cluster.local." (or the absolute "hostnames.default.svc.cluster.local.") from pods in other namespaces; check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf`,
+			ID: DNSSearchPathMiss, Hint: `use the absolute name "hostnames.default.svc.cluster.local.": this pod's search list does not reach the Service's namespace; check the pod's search list with kubectl exec POD -- cat /etc/resolv.conf`,
 		}}},
 	}
 	for _, tt := range tests {

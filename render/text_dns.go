@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -50,6 +51,11 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 		}
 		items = append(items, fmt.Sprintf("from pod %s, %q (ndots:%d) tries %s: %s",
 			sp.Pod, sp.Query, sp.Ndots, strings.Join(sp.Tries, " "), res))
+		for _, f := range sp.Forms {
+			if f.Query != sp.Query {
+				items = append(items, tw.searchForm(f))
+			}
+		}
 	}
 	var wrapped []string
 	for _, it := range items {
@@ -62,4 +68,14 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 // Service's own name and its SRV names.
 func isEndpointName(name string) bool {
 	return !strings.HasPrefix(name, "_") && strings.Count(name, ".") > 5
+}
+
+// searchForm says in one line how another spelling of the name fares: each
+// miss before the answer is a query the pod's resolver waits for.
+func (tw *textWriter) searchForm(f trace.SearchForm) string {
+	i := slices.Index(f.Tries, f.Resolves)
+	if f.Resolves == "" || i < 0 {
+		return fmt.Sprintf("%q: %s (%d names tried)", f.Query, tw.p.paint(ansiYellow, "does not reach the Service"), len(f.Tries))
+	}
+	return fmt.Sprintf("%q resolves as %s on try %d of %d", f.Query, f.Resolves, i+1, len(f.Tries))
 }

@@ -126,4 +126,15 @@ type SearchPath struct {
 	Query       string   `json:"query"`
 	Tries       []string `json:"tries"`
 	Resolves    string   `json:"resolves,omitempty"`
+	// Forms is the same for each way of writing the name: short, with the
+	// namespace, with .svc, and fully qualified.
+	Forms []SearchForm `json:"forms"`
+}
+
+// SearchForm is what the pod's resolver makes of one way of writing the
+// Service's name.
+type SearchForm struct {
+	Query    string   `json:"query"`
+	Tries    []string `json:"tries"`
+	Resolves string   `json:"resolves,omitempty"`
 }

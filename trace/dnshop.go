@@ -159,11 +159,22 @@ func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) 
 	plan := dns.PlanSearch(rc, query, e)
 	sp := &SearchPath{Pod: in.FromPod.Namespace + "/" + in.FromPod.Name, Nameservers: rc.Nameservers,
 		Searches: rc.Searches, Ndots: rc.Ndots(), Query: query}
-	for _, s := range plan.Steps {
-		sp.Tries = append(sp.Tries, s.Name)
-	}
-	if plan.Match >= 0 {
-		sp.Resolves = plan.Steps[plan.Match].Name
+	primary := searchForm(plan)
+	sp.Tries, sp.Resolves = primary.Tries, primary.Resolves
+	svc := in.Name + "." + in.Namespace
+	for _, q := range []string{in.Name, svc, svc + ".svc", svc + ".svc." + e.Zone} {
+		sp.Forms = append(sp.Forms, searchForm(dns.PlanSearch(rc, q, e)))
 	}
 	return sp, plan.Results(), true
+}
+
+func searchForm(plan dns.SearchPlan) SearchForm {
+	f := SearchForm{Query: plan.Query, Tries: []string{}}
+	for _, s := range plan.Steps {
+		f.Tries = append(f.Tries, s.Name)
+	}
+	if plan.Match >= 0 {
+		f.Resolves = plan.Steps[plan.Match].Name
+	}
+	return f
 }

@@ -98,6 +98,7 @@ func TestCommandLine(t *testing.T) {
 		{"demo has no DNS to ask", []string{"--demo", "--dns"}, nil, ExitUsage, "", "the demo cluster runs nowhere: use --dns-server ADDR"},
 		{"bad cluster domain", []string{"--demo", "--cluster-domain", "bad domain!"}, nil, ExitUsage, "", `bad --cluster-domain "bad domain!"`},
 		{"stdin clash is a usage error before stdin is read", []string{"web", "-f", "-", "--iptables-save", "-"}, nil, ExitUsage, "", "only one of -f, --iptables-save"},
+		{"search path of every spelling", []string{"--demo", "--from", "pod/hostnames-6f8b9c7d54-9qwlm"}, nil, ExitOK, "hostnames.default.svc.cluster.local. on try 3 of 4", ""},
 		{"version", []string{"version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"--version", []string{"--version"}, nil, ExitOK, "kubectl-svctrace ", ""},
 		{"help names the plugin", []string{"--help"}, nil, ExitOK, "kubectl svctrace SERVICE", ""},

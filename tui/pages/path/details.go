@@ -2,6 +2,7 @@ package path
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,6 +40,16 @@ func details(h *trace.Trace, n *node) []string {
 		d.add("ndots", fmt.Sprint(sp.Ndots))
 		d.add("tries", strings.Join(sp.Tries, " → "))
 		d.add("resolves", orDash(sp.Resolves))
+		for _, f := range sp.Forms {
+			if f.Query == sp.Query {
+				continue
+			}
+			got := "does not reach the Service"
+			if i := slices.Index(f.Tries, f.Resolves); f.Resolves != "" && i >= 0 {
+				got = fmt.Sprintf("try %d of %d", i+1, len(f.Tries))
+			}
+			d.add(f.Query, got)
+		}
 	case kindPort:
 		portFacts(&d, h, n.port)
 	case kindSlice:
