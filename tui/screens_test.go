@@ -99,6 +99,9 @@ func TestScreens(t *testing.T) {
 		{"walk-without-dataplane", keys("tab", "tab", "tab"), withoutDataplane, ""},
 		{"path-not-found", nil, notFoundTrace, ""},
 		{"findings-not-found", keys("tab"), notFoundTrace, ""},
+		// ClientIP affinity with three endpoints: the affinity rules are
+		// sticky, the random ones share the fresh clients.
+		{"chains-affinity", keys("tab", "tab", "j", "j", "j", "j"), func(tb testing.TB) *trace.Trace { return stickyTrace(tb, 3) }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -287,7 +287,13 @@ func (p *Page) detail() string {
 		c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
 		if r.rule >= 0 {
 			rl := c.Rules[r.rule]
-			text := fmt.Sprintf("line %d: %s", rl.Line, rl.Text)
+			// The sticky mark leads: the rule's text is long and the
+			// pane short.
+			var sticky string
+			if p.flow.Share(c.Name, rl.Text).Sticky {
+				sticky = ", sticky (only for clients already pinned by ClientIP affinity)"
+			}
+			text := fmt.Sprintf("line %d%s: %s", rl.Line, sticky, rl.Text)
 			if rl.Drift != "" {
 				text += "  [drift " + rl.Drift + "]"
 			}
@@ -331,8 +337,8 @@ func (s source) Row(i, width int, selected bool) string {
 		return line
 	}
 	rl := c.Rules[r.rule]
-	share, ok := p.flow.Share(c.Name, rl.Text)
-	line := rules.Line(p.Styles, rl, share, ok, false, width-1)
+	sh := p.flow.Share(c.Name, rl.Text)
+	line := rules.Line(p.Styles, rl, sh, false, width-1)
 	if selected {
 		return p.Styles.Selected.Render(cursor + common.Plain(line))
 	}
