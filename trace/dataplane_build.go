@@ -34,13 +34,17 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		return nil
 	}
 	var out []Finding
-	for _, vw := range views(in, resolveNode(in, t)) {
+	base := resolveNode(in, t)
+	for i, vw := range views(in, base) {
 		hop, fs, err := vw.hop(in, vw.v)
 		if err != nil {
 			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + vw.v.name,
 				Message: "could not follow the Service through the node's rules: " + err.Error(),
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
+		}
+		if in.Dataplane.EveryEntry {
+			hop.Walks = append(hop.Walks, otherEntryWalks(in, base, i)...)
 		}
 		finishHop(hop, vw.v, in.Dataplane.Port, t)
 		t.Dataplane = append(t.Dataplane, *hop)
@@ -50,6 +54,29 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		out = append(out, conntrackFindings(in, t)...)
 	}
 	return out
+}
+
+// otherEntryWalks are the walks of the i-th view from the entries other
+// than base's, each with a source fitting it. Their findings repeat the
+// first walk's drift and are dropped.
+func otherEntryWalks(in Input, base nodeView, i int) []PacketWalk {
+	var walks []PacketWalk
+	for _, entry := range []string{"pod", "node", "external"} {
+		if entry == base.from {
+			continue
+		}
+		v := base
+		v.from = entry
+		v.src = defaultSource(v, in)
+		vws := views(in, v)
+		if i >= len(vws) {
+			continue
+		}
+		if hop, _, err := vws[i].hop(in, vws[i].v); err == nil {
+			walks = append(walks, hop.Walks...)
+		}
+	}
+	return walks
 }
 
 // view is one dataplane hop to build: a mode's builder and whose view.

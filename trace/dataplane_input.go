@@ -27,6 +27,9 @@ type DataplaneInput struct {
 	FromIP netip.Addr
 	// Port limits the walks to one Service port (name or number).
 	Port string
+	// EveryEntry adds walks from the other entries (pod, node, external)
+	// after those from From, so a reader can choose the packet.
+	EveryEntry bool
 
 	IPTables     *iptables.Dump
 	IPTablesName string

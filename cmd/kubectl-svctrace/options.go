@@ -259,6 +259,8 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 	}
 	// Each trace gets its own copy: the dumps were read once, in Complete.
 	dp := *o.nodeView
+	// In the terminal UI the reader picks the packet, so walk them all.
+	dp.EveryEntry = o.tui && o.deps.isTerminal(o.streams.Out)
 	in.Dataplane = &dp
 	return trace.Build(*in), nil
 }
