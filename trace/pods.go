@@ -32,9 +32,37 @@ func podHops(pods []corev1.Pod) []PodHop {
 		if !h.Ready {
 			h.Reason = notReadyReason(p)
 		}
+		for _, c := range p.Status.Conditions {
+			h.Conditions = append(h.Conditions, PodCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason})
+		}
+		h.ContainerPorts = containerPorts(p)
 		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// containerPorts lists the ports of the containers and of the native
+// sidecars (init containers that keep running), which Services reach too.
+func containerPorts(p *corev1.Pod) []ContainerPort {
+	var out []ContainerPort
+	add := func(c corev1.Container) {
+		for _, cp := range c.Ports {
+			proto := cp.Protocol
+			if proto == "" {
+				proto = corev1.ProtocolTCP
+			}
+			out = append(out, ContainerPort{Container: c.Name, Name: cp.Name, Port: cp.ContainerPort, Protocol: string(proto)})
+		}
+	}
+	for _, c := range p.Spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			add(c)
+		}
+	}
+	for _, c := range p.Spec.Containers {
+		add(c)
+	}
 	return out
 }
 

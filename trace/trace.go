@@ -84,6 +84,26 @@ type PodHop struct {
 	// Reason says why the pod is not ready, naming the container.
 	Reason      string `json:"reason,omitempty"`
 	Terminating bool   `json:"terminating,omitempty"`
+	// Conditions are the pod's status conditions (Ready, ContainersReady, ...).
+	Conditions []PodCondition `json:"conditions,omitempty"`
+	// ContainerPorts are the ports its containers (and native sidecars)
+	// declare: what a targetPort is resolved against.
+	ContainerPorts []ContainerPort `json:"containerPorts,omitempty"`
+}
+
+// PodCondition is one status condition of a pod.
+type PodCondition struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ContainerPort is one port a container declares.
+type ContainerPort struct {
+	Container string `json:"container"`
+	Name      string `json:"name,omitempty"`
+	Port      int32  `json:"port"`
+	Protocol  string `json:"protocol"`
 }
 
 // NodeHop is one node that hosts selected pods or endpoints.

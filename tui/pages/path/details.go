@@ -167,4 +167,22 @@ func podFacts(d *facts, h *trace.Trace, i int) {
 		}
 	}
 	d.add("labels", orDash(trace.SelectorString(p.Labels)))
+	var conds []string
+	for _, c := range p.Conditions {
+		s := c.Type + "=" + c.Status
+		if c.Reason != "" {
+			s += " (" + c.Reason + ")"
+		}
+		conds = append(conds, s)
+	}
+	d.add("conditions", orDash(strings.Join(conds, ", ")))
+	var ports []string
+	for _, cp := range p.ContainerPorts {
+		s := fmt.Sprintf("%s %d/%s", cp.Container, cp.Port, cp.Protocol)
+		if cp.Name != "" {
+			s = fmt.Sprintf("%s %s=%d/%s", cp.Container, cp.Name, cp.Port, cp.Protocol)
+		}
+		ports = append(ports, s)
+	}
+	d.add("declared ports", orDash(strings.Join(ports, ", ")))
 }
