@@ -18,7 +18,8 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	}
 	hop := &DataplaneHop{Node: v.name, Mode: "ipvs", Source: d.IPVSName}
 	var findings []Finding
-	for _, f := range driftUnlessUnread(in, func() []ipvs.Finding { return ipvs.Drift(exp, *d.IPVS) }) {
+	drift := driftUnlessUnread(in, func() []ipvs.Finding { return ipvs.Drift(exp, *d.IPVS) })
+	for _, f := range drift {
 		findings = append(findings, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "ipvs/" + f.Subject,
 			Message: diffMessage(f.Message, f.Expected, f.Actual), Hint: dataplaneHint(f.ID, in.Name)})
 	}
@@ -44,5 +45,6 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 			hop.Chains = append(hop.Chains, l)
 		}
 	}
+	hop.Chains = markIPVSDrift(hop.Chains, drift)
 	return hop, findings, nil
 }

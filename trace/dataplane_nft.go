@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,7 +31,8 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	hop := &DataplaneHop{Node: v.name, Mode: "nftables", Source: d.NFTName}
 	table := d.NFT.KubeProxy(family)
 	var findings []Finding
-	for _, diff := range driftUnlessUnread(in, func() []nftables.Difference { return nftables.Drift(exp, table) }) {
+	diffs := driftUnlessUnread(in, func() []nftables.Difference { return nftables.Drift(exp, table) })
+	for _, diff := range diffs {
 		findings = append(findings, Finding{ID: diff.ID, Severity: severityOf(diff.ID), Subject: "nftables/" + diff.Subject,
 			Message: diffMessage(diff.Message, diff.Expected, diff.Actual), Hint: dataplaneHint(diff.ID, in.Name)})
 	}
@@ -84,7 +86,13 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 				l := ChainListing{Table: string(family) + " kube-proxy", Name: ec.Name, Rules: []RuleLine{}}
 				if c := table.Chain(ec.Name); c != nil {
 					for _, r := range c.Rules {
-						l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: r.Text()})
+						text := r.Text()
+						if r.Handle != 0 {
+							// JSON listings have no line numbers; the handle
+							// is how nft -a names the rule.
+							text += " # handle " + strconv.Itoa(r.Handle)
+						}
+						l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: text})
 					}
 				} else {
 					l.Drift = "NFTServiceMissing"
@@ -93,6 +101,7 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 			}
 		}
 	}
+	hop.Chains = markNFTDrift(hop.Chains, diffs, string(family)+" kube-proxy")
 	return hop, findings, nil
 }
 
