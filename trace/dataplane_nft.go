@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,7 +70,13 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 					w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
 				}
 			}
-			out.Path = strings.Join(append(serviceChainsOnly(out.Chains), verdictText(out)), " → ")
+			path := serviceChainsOnly(out.Chains)
+			if n := len(out.Chains); n > 0 && (o.Kind == nftables.OutcomeReject || o.Kind == nftables.OutcomeDrop) && !slices.Contains(path, out.Chains[n-1]) {
+				// The chain that refused the packet says why (no endpoints,
+				// firewall, unknown cluster IP).
+				path = append(path, out.Chains[n-1])
+			}
+			out.Path = strings.Join(append(path, verdictText(out)), " → ")
 			if o.Kind == nftables.OutcomeNoMatch {
 				// Left untranslated (e.g. a numgen value without a map
 				// element): judgeOutcomes explains an ACCEPT whose Path is

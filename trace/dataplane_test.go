@@ -253,6 +253,12 @@ func TestNFTMapHole(t *testing.T) {
 	if got := ids(tr.Findings, "dataplane"); !slices.Contains(got, "NFTEndpointMissing") {
 		t.Errorf("dataplane findings %v, want NFTEndpointMissing", got)
 	}
+	// The rejecting chain is part of the path: it says why.
+	for _, o := range tr.Dataplane[0].Walks[0].Outcomes {
+		if o.Verdict == "REJECT" && !strings.Contains(o.Path, "cluster-ips-check → REJECT") {
+			t.Errorf("REJECT path %q does not name the chain that rejected", o.Path)
+		}
+	}
 }
 
 func compactJSON(t *testing.T, b []byte) string {
