@@ -16,7 +16,7 @@ import (
 
 // DumpPaths names a node's dataplane dumps; "-" reads stdin.
 type DumpPaths struct {
-	IPTablesSave, NFT, IPVS, Conntrack string
+	IPTablesSave, NFT, IPVS, IPVSAddrs, Conntrack string
 }
 
 // DumpKind names what a dump holds.
@@ -27,6 +27,7 @@ const (
 	IPTablesSave DumpKind = "--iptables-save"
 	NFTJSON      DumpKind = "--nft"
 	IPVSList     DumpKind = "--ipvs"
+	IPVSAddrs    DumpKind = "--ipvs-addrs"
 	Conntrack    DumpKind = "--conntrack"
 )
 
@@ -36,7 +37,7 @@ func LoadDumps(p DumpPaths, stdin io.Reader, d *trace.DataplaneInput) error {
 	for _, f := range []struct {
 		kind DumpKind
 		path string
-	}{{IPTablesSave, p.IPTablesSave}, {NFTJSON, p.NFT}, {IPVSList, p.IPVS}, {Conntrack, p.Conntrack}} {
+	}{{IPTablesSave, p.IPTablesSave}, {NFTJSON, p.NFT}, {IPVSList, p.IPVS}, {IPVSAddrs, p.IPVSAddrs}, {Conntrack, p.Conntrack}} {
 		if f.path == "" {
 			continue
 		}
@@ -76,6 +77,12 @@ func ParseDump(kind DumpKind, name string, b []byte, d *trace.DataplaneInput) er
 			return fmt.Errorf("%s: %w (expected the output of ipvsadm -Ln or ipvsadm-save -n)", name, err)
 		}
 		d.IPVS, d.IPVSName = &t, name
+	case IPVSAddrs:
+		bound, err := ipvs.ParseBound(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w (expected the output of ip addr show dev kube-ipvs0)", name, err)
+		}
+		d.IPVSBound, d.IPVSBoundName = bound, name
 	case Conntrack:
 		entries, err := conntrack.Parse(b)
 		if err != nil {
@@ -107,6 +114,7 @@ var dumpCommand = map[DumpKind]string{
 	IPTablesSave: "iptables-save",
 	NFTJSON:      "nft -j list ruleset",
 	IPVSList:     "ipvsadm -Ln",
+	IPVSAddrs:    "ip addr show dev kube-ipvs0",
 	Conntrack:    "conntrack -L",
 }
 

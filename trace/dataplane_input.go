@@ -39,7 +39,11 @@ type DataplaneInput struct {
 	NFTName         string
 	IPVS            *ipvs.Table
 	IPVSName        string
-	Conntrack       []conntrack.Entry
+	// IPVSBound are kube-ipvs0's addresses; IPVSBoundName is set when they
+	// were given.
+	IPVSBound     []netip.Addr
+	IPVSBoundName string
+	Conntrack     []conntrack.Entry
 	// ConntrackName is set when a conntrack dump was given (it may be empty).
 	ConntrackName string
 }

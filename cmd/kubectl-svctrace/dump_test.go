@@ -99,3 +99,37 @@ func TestRealClusterDump(t *testing.T) {
 		})
 	}
 }
+
+// kube-proxy's IPVS mode only balances packets to addresses bound to
+// kube-ipvs0; one missing there is an error and its walk goes nowhere.
+func TestIPVSBoundAddresses(t *testing.T) {
+	bound, err := os.ReadFile(dumpPath("web.kube-ipvs0.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unbound := filepath.Join(t.TempDir(), "kube-ipvs0.txt")
+	if err := os.WriteFile(unbound, []byte(strings.Replace(string(bound), "10.96.0.20/32", "10.96.0.21/32", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		addrs string
+		bound bool
+	}{{dumpPath("web.kube-ipvs0.txt"), true}, {unbound, false}} {
+		r := runWith(t, nil, false, nil, "-f", scenarioPath("healthy.yaml"), "web",
+			"--ipvs", dumpPath("web.ipvs.txt"), "--ipvs-addrs", tc.addrs, "-o", "json")
+		var doc traceDoc
+		if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+			t.Fatalf("%s: %v\n%s", tc.addrs, err, r.errOut)
+		}
+		notBound := false
+		for _, f := range doc.Findings {
+			notBound = notBound || f.ID == "IPVSAddressNotBound"
+		}
+		if notBound == tc.bound {
+			t.Errorf("%s: IPVSAddressNotBound reported %t, want %t", tc.addrs, notBound, !tc.bound)
+		}
+		if v := doc.Dataplane[0].Walks[0].Outcomes[0].Verdict; tc.bound == (v != "DNAT") {
+			t.Errorf("%s: first outcome %s", tc.addrs, v)
+		}
+	}
+}

@@ -79,6 +79,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
 	f.StringVar(&o.dumps.NFT, "nft", "", "a node's nft -j list ruleset output (FILE or -) for kube-proxy's nftables mode")
 	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's ipvsadm -Ln or ipvsadm-save -n output (FILE or -) for kube-proxy's IPVS mode")
+	f.StringVar(&o.dumps.IPVSAddrs, "ipvs-addrs", "", "with --ipvs: the node's ip addr show dev kube-ipvs0 output (FILE or -), to check the Service addresses are bound")
 	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's conntrack -L output (FILE or -) to find flows stuck on gone endpoints")
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
 	f.StringVar(&o.port, "port", "", "walk only this Service port (name or number)")
@@ -163,7 +164,7 @@ func (o *options) checkFlags() error {
 		return fmt.Errorf("unknown --from %q: use pod/NAME, node, external or an IP address", o.from)
 	}
 	stdinUsers := 0
-	for _, p := range []string{o.dumps.IPTablesSave, o.dumps.NFT, o.dumps.IPVS, o.dumps.Conntrack} {
+	for _, p := range []string{o.dumps.IPTablesSave, o.dumps.NFT, o.dumps.IPVS, o.dumps.IPVSAddrs, o.dumps.Conntrack} {
 		if p == "-" {
 			stdinUsers++
 		}
@@ -172,7 +173,7 @@ func (o *options) checkFlags() error {
 		stdinUsers++
 	}
 	if stdinUsers > 1 {
-		return errors.New("only one of -f, --iptables-save, --nft, --ipvs and --conntrack can read stdin (-)")
+		return errors.New("only one of -f, --iptables-save, --nft, --ipvs, --ipvs-addrs and --conntrack can read stdin (-)")
 	}
 	if stdinUsers > 0 && o.tui {
 		return errors.New("-i needs the terminal on stdin: write the dump to a file and pass its name instead of -")
@@ -197,6 +198,9 @@ func (o *options) checkFlags() error {
 	}
 	if o.demo && len(o.filenames) > 0 {
 		return errors.New("--demo and --filename both choose the input: use one")
+	}
+	if o.dumps.IPVSAddrs != "" && o.dumps.IPVS == "" {
+		return errors.New("--ipvs-addrs checks the addresses of the IPVS virtual servers: give the node's --ipvs dump too")
 	}
 	if o.demo && o.dnsCheck {
 		// The demo's kube-dns address is made up; asking it would send
