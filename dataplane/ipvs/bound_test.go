@@ -33,8 +33,8 @@ func TestParseBound(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"2: eth0: <UP>\n    inet 172.18.0.2/16 scope global eth0\n": "no kube-ipvs0 in the listing",
-		"5: kube-ipvs0: <NOARP>\n    inet 10.96.0/32 scope global\n":  `line 2: "10.96.0/32" is not an address/prefix`,
+		"2: eth0: <UP>\n    inet 172.18.0.2/16 scope global eth0\n":  "no kube-ipvs0 in the listing",
+		"5: kube-ipvs0: <NOARP>\n    inet 10.96.0/32 scope global\n": `line 2: "10.96.0/32" is not an address/prefix`,
 	} {
 		if _, err := ParseBound([]byte(in)); err == nil || err.Error() != want {
 			t.Errorf("ParseBound(%q) error %v, want %q", in, err, want)
