@@ -44,7 +44,7 @@ type model struct {
 	// a reload runs triggers one more reload when it ends.
 	loading, pending bool
 	// jumpedFrom is the screen a finding was opened from, so esc on Path
-	// goes back to it; -1 when there is nowhere to go back to.
+	// or Chains goes back to it; -1 when there is nowhere to go back to.
 	jumpedFrom int
 }
 
@@ -177,6 +177,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case common.UpdateMsg:
 		return m, tea.Batch(m.startReload(), m.waitForUpdate())
+	case findings.OpenMsg:
+		return m, m.open(msg.Finding)
 	case common.JumpMsg:
 		m.jumpedFrom, m.active = m.active, screenPath
 		return m, m.pages[screenPath].Update(msg)
@@ -200,6 +202,22 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return m, m.pages[m.active].Update(msg)
 }
+
+// open shows what a finding is about: a dataplane rule or chain on
+// Chains, anything else on Path.
+func (m *model) open(f trace.Finding) tea.Cmd {
+	if !chains.IsDataplane(f.Subject) {
+		m.jumpedFrom, m.active = m.active, screenPath
+		return m.pages[screenPath].Update(common.JumpMsg{Subject: f.Subject})
+	}
+	m.jumpedFrom, m.active = m.active, screenChains
+	if !m.chainsPage().Jump(f) {
+		m.status = f.Subject + " is in no chain listed for the Service"
+	}
+	return nil
+}
+
+func (m *model) chainsPage() *chains.Page { return m.pages[screenChains].(*chains.Page) }
 
 // eachRune handles keys typed faster than the terminal is read, which
 // arrive as one message ("nnn"), as the separate presses they were.
@@ -263,13 +281,26 @@ func (m *model) globalKey(k tea.KeyMsg) (tea.Cmd, bool) {
 		m.active, m.jumpedFrom = (m.active+len(m.pages)-1)%len(m.pages), -1
 	case key.Matches(k, km.Refresh):
 		return m.startReload(), true
-	case key.Matches(k, km.Back) && m.active == screenPath && m.jumpedFrom >= 0 && !m.pages[screenPath].(*path.Page).Filtered():
+	case key.Matches(k, km.Back) && m.jumpedFrom >= 0 && m.backFromJump():
 		m.active, m.jumpedFrom = m.jumpedFrom, -1
 	default:
 		return nil, false
 	}
 	m.status = ""
 	return nil, true
+}
+
+// backFromJump reports whether esc on the screen a finding opened goes
+// back to the findings, rather than clearing a filter or retracing the
+// jumps followed since.
+func (m *model) backFromJump() bool {
+	switch m.active {
+	case screenPath:
+		return !m.pages[screenPath].(*path.Page).Filtered()
+	case screenChains:
+		return !m.chainsPage().Retraces()
+	}
+	return false
 }
 
 // View draws the frame, whose body always has Height-2 lines, or a single

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -15,11 +16,11 @@ import (
 )
 
 // scenarioTrace traces Service name of the objects in the repository's
-// testdata file, as `kubectl svctrace name -f file` does, after edit (when
-// set) changed the objects; dump, when set, is node-1's iptables-save.
-func scenarioTrace(tb testing.TB, file, name string, edit func([]runtime.Object), dump []byte) *trace.Trace {
+// testdata file, as `kubectl svctrace name -f file` does with the dumps,
+// after edit (when set) changed the objects.
+func scenarioTrace(tb testing.TB, file, name string, edit func([]runtime.Object), dumps source.DumpPaths) *trace.Trace {
 	tb.Helper()
-	objs, err := source.LoadPaths([]string{filepath.Join("..", "testdata", file)}, nil, "default")
+	objs, err := source.LoadPaths([]string{testdata(file)}, nil, "default")
 	if err != nil {
 		tb.Fatalf("load %s: %v", file, err)
 	}
@@ -31,10 +32,8 @@ func scenarioTrace(tb testing.TB, file, name string, edit func([]runtime.Object)
 		tb.Fatalf("fetch %s: %v", name, err)
 	}
 	in.Dataplane = &trace.DataplaneInput{}
-	if dump != nil {
-		if err := source.ParseDump(source.IPTablesSave, "node-1.iptables-save", dump, in.Dataplane); err != nil {
-			tb.Fatal(err)
-		}
+	if err := source.LoadDumps(dumps, nil, in.Dataplane); err != nil {
+		tb.Fatal(err)
 	}
 	return trace.Build(*in)
 }
@@ -60,15 +59,25 @@ func stickyTrace(tb testing.TB, n int) *trace.Trace {
 				s.Endpoints[i].Conditions.Ready, s.Endpoints[i].Conditions.Serving = &ready, &ready
 			}
 		}
-	}, nil)
+	}, source.DumpPaths{})
 }
 
-// readTestdata reads a file of the repository's testdata.
-func readTestdata(tb testing.TB, name string) []byte {
+// testdata is the path of a file of the repository's testdata.
+func testdata(name string) string { return filepath.Join("..", "testdata", name) }
+
+// editedDump is a copy of a testdata dump, in a temporary directory, with
+// line n (from 1) replaced by edit's answer.
+func editedDump(tb testing.TB, name string, n int, edit func(string) string) string {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+	b, err := os.ReadFile(testdata(name))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return b
+	lines := strings.Split(string(b), "\n")
+	lines[n-1] = edit(lines[n-1])
+	out := filepath.Join(tb.TempDir(), filepath.Base(name))
+	if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return out
 }

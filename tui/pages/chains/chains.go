@@ -5,6 +5,7 @@ package chains
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -134,7 +135,32 @@ func (p *Page) apply() {
 		p.list.SetSource(source{p})
 		return
 	}
-	ch := p.choices[p.choice]
+	var walks []trace.PacketWalk
+	p.chains, walks = p.shown(p.choices[p.choice], p.chains)
+	p.flow = rules.FlowOf(walks...)
+	hop := p.hop()
+	for _, ci := range p.chains {
+		c := hop.Chains[ci]
+		head := p.list.Match(c.Name)
+		start := len(p.rows)
+		p.rows = append(p.rows, row{int32(ci), -1})
+		for ri, r := range c.Rules {
+			if head || p.list.Match(r.Text) {
+				p.rows = append(p.rows, row{int32(ci), int32(ri)})
+			}
+		}
+		if !head && len(p.rows) == start+1 {
+			p.rows = p.rows[:start]
+		}
+	}
+	p.list.SetSource(source{p})
+}
+
+// shown appends to idx the indices of the chains view ch lists: those its
+// port's walk passes and the drifted ones, which may be missing from the
+// dump or unreachable and so met by no walk. It returns them with the
+// walk whose shares the view shows.
+func (p *Page) shown(ch choice, idx []int) ([]int, []trace.PacketWalk) {
 	hop := p.hops.Dataplane[ch.hop]
 	wanted := map[string]bool{}
 	var walks []trace.PacketWalk
@@ -154,27 +180,12 @@ func (p *Page) apply() {
 			}
 		}
 	}
-	p.flow = rules.FlowOf(walks...)
 	for i, c := range hop.Chains {
-		if len(wanted) == 0 || wanted[c.Name] {
-			p.chains = append(p.chains, i)
+		if len(wanted) == 0 || wanted[c.Name] || c.Drift != "" {
+			idx = append(idx, i)
 		}
 	}
-	for _, ci := range p.chains {
-		c := hop.Chains[ci]
-		head := p.list.Match(c.Name)
-		start := len(p.rows)
-		p.rows = append(p.rows, row{int32(ci), -1})
-		for ri, r := range c.Rules {
-			if head || p.list.Match(r.Text) {
-				p.rows = append(p.rows, row{int32(ci), int32(ri)})
-			}
-		}
-		if !head && len(p.rows) == start+1 {
-			p.rows = p.rows[:start]
-		}
-	}
-	p.list.SetSource(source{p})
+	return idx, walks
 }
 
 // SetSize implements common.Page: a header line, the rows, and a pane
@@ -227,6 +238,10 @@ func (p *Page) followJump() {
 		}
 	}
 }
+
+// Retraces reports whether esc has something to do here: clear a filter
+// or go back along the jumps followed.
+func (p *Page) Retraces() bool { return p.list.Active() || len(p.back) > 0 }
 
 // goBack returns to the rule the last jump was followed from.
 func (p *Page) goBack() {
@@ -287,13 +302,19 @@ func (p *Page) detail() string {
 		c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
 		if r.rule >= 0 {
 			rl := c.Rules[r.rule]
-			// The sticky mark leads: the rule's text is long and the
-			// pane short.
-			var sticky string
-			if p.flow.Share(c.Name, rl.Text).Sticky {
-				sticky = ", sticky (only for clients already pinned by ClientIP affinity)"
+			// Generated rules have no line; the sticky mark leads the
+			// text, which is long while the pane is short.
+			var head []string
+			if rl.Line > 0 {
+				head = append(head, fmt.Sprintf("line %d", rl.Line))
 			}
-			text := fmt.Sprintf("line %d%s: %s", rl.Line, sticky, rl.Text)
+			if p.flow.Share(c.Name, rl.Text).Sticky {
+				head = append(head, "sticky (only for clients already pinned by ClientIP affinity)")
+			}
+			text := rl.Text
+			if len(head) > 0 {
+				text = strings.Join(head, ", ") + ": " + text
+			}
 			if rl.Drift != "" {
 				text += "  [drift " + rl.Drift + "]"
 			}

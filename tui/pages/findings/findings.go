@@ -1,5 +1,6 @@
 // Package findings is the screen that lists every finding with its
-// severity, subject and hint; enter jumps to the subject on the Path screen.
+// severity, subject and hint; enter opens the finding's subject where it
+// is shown: the Path screen, or Chains for the dataplane's.
 package findings
 
 import (
@@ -90,6 +91,9 @@ func (p *Page) detailHeight() int {
 	return min(p.Height, max(4, min(9, p.Height/2), p.Height-len(p.shown)-1))
 }
 
+// OpenMsg asks the frame to show the subject of a finding.
+type OpenMsg struct{ Finding trace.Finding }
+
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	if p.list.Update(msg) {
@@ -97,7 +101,7 @@ func (p *Page) Update(msg tea.Msg) tea.Cmd {
 	}
 	if k, ok := msg.(tea.KeyMsg); ok && key.Matches(k, p.KeyMap.Enter) {
 		if f, ok := p.Selected(); ok {
-			return common.JumpCmd(f.Subject)
+			return func() tea.Msg { return OpenMsg{Finding: f} }
 		}
 	}
 	return nil
