@@ -347,17 +347,6 @@ func TestUpdateDuringReloadReloadsAgain(t *testing.T) {
 	}
 }
 
-func TestRunRefusesNonTerminal(t *testing.T) {
-	var out strings.Builder
-	err := Run(t.Context(), Config{Trace: demoTrace(t), Out: &out})
-	if !IsNotTerminal(err) {
-		t.Fatalf("Run to a buffer: %v, want NotTerminalError", err)
-	}
-	if out.Len() != 0 {
-		t.Errorf("Run wrote %q before refusing", out.String())
-	}
-}
-
 // TestSizes checks every screen fills the terminal exactly and never
 // draws past its width, from tiny to wide.
 func TestSizes(t *testing.T) {

@@ -24,19 +24,37 @@ type Config struct {
 	// Updates, when set, signals that the cluster changed; the UI then
 	// calls Reload and swaps the data in place, keeping the cursor.
 	Updates <-chan struct{}
-	// In and Out are the terminal; Out must be one (see NotTerminalError).
+	// In and Out are the terminal; both must be one (see NotTerminalError).
+	// A nil In is standard input, for which the UI opens the controlling
+	// terminal when standard input is redirected.
 	In  io.Reader
 	Out io.Writer
 	// NoColor turns every style off, as NO_COLOR asks.
 	NoColor bool
 }
 
-// NotTerminalError is returned by Run when Out is not a terminal; the
-// command should then print the text output instead.
-type NotTerminalError struct{}
+// NotTerminalError is returned by Run when Out or In is not a terminal;
+// the command should then print the text output instead.
+type NotTerminalError struct {
+	// Stream is the one that is not a terminal: "stdout" (also when
+	// empty) or "stdin".
+	Stream string
+}
 
-func (NotTerminalError) Error() string {
-	return "interactive mode needs a terminal on standard output; drop -i/--tui to print the trace, or use -o json"
+func (e NotTerminalError) Error() string {
+	return "interactive mode needs a terminal on " + e.stream() + "; drop -i/--tui to print the trace, or use -o json"
+}
+
+// Notice is the line to print when falling back to the text output.
+func (e NotTerminalError) Notice() string {
+	return e.stream() + " is not a terminal; printing the trace instead of opening the UI"
+}
+
+func (e NotTerminalError) stream() string {
+	if e.Stream == "" {
+		return "stdout"
+	}
+	return e.Stream
 }
 
 // IsNotTerminal reports whether err says the UI could not start for lack
@@ -47,11 +65,11 @@ func IsNotTerminal(err error) bool {
 }
 
 // Run shows the UI until the user quits or ctx ends. It returns
-// NotTerminalError without touching Out when Out is not a terminal.
+// NotTerminalError without touching Out when Out or In is not a terminal:
+// keys could not be read from a file or /dev/null.
 func Run(ctx context.Context, cfg Config) error {
-	f, ok := cfg.Out.(interface{ Fd() uintptr })
-	if !ok || !term.IsTerminal(f.Fd()) {
-		return NotTerminalError{}
+	if err := terminals(cfg.In, cfg.Out, term.IsTerminal); err != nil {
+		return err
 	}
 	opts := []tea.ProgramOption{
 		tea.WithContext(ctx),
@@ -70,6 +88,22 @@ func Run(ctx context.Context, cfg Config) error {
 		return ctx.Err()
 	}
 	return fmt.Errorf("terminal ui: %w", err)
+}
+
+// terminals checks that out, and in unless nil, are terminals, output
+// first: without one there is nothing to draw on.
+func terminals(in io.Reader, out io.Writer, isTerminal func(fd uintptr) bool) error {
+	isTerm := func(x any) bool {
+		f, ok := x.(interface{ Fd() uintptr })
+		return ok && isTerminal(f.Fd())
+	}
+	if !isTerm(out) {
+		return NotTerminalError{Stream: "stdout"}
+	}
+	if in != nil && !isTerm(in) {
+		return NotTerminalError{Stream: "stdin"}
+	}
+	return nil
 }
 
 // NewModel returns the UI as a bubbletea model, for tests and embedding.
