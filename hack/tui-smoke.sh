@@ -79,5 +79,15 @@ done <<<"$EXPECT"
 
 tmux send-keys -t "$session" q
 wait_for 'exited with status 0' || fail "q did not quit cleanly"
+
+# With stdin not a terminal the UI cannot read keys: the plain trace is
+# printed to the terminal instead, after a notice naming stdin.
+tmux kill-session -t "$session"
+tmux new-session -d -x 80 -y 24 -s "$session" \
+	"$bin --demo -i </dev/null; echo \"[kubectl-svctrace exited with status \$?]\"; sleep 600"
+wait_for 'exited with status 0' || fail "-i with stdin from /dev/null did not fall back to the text output"
+all=$(tmux capture-pane -p -S - -t "$session")
+grep -q 'stdin is not a terminal' <<<"$all" || fail "the fallback notice does not name stdin"
+grep -q 'PodsNotReady' <<<"$all" || fail "the fallback did not print the trace"
 echo "tui-smoke: ok"
 echo "$final"

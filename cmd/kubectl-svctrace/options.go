@@ -229,10 +229,11 @@ func (o *options) Run(ctx context.Context) error {
 		if err == nil && trace.HasErrors(t.Findings) {
 			return &exitError{code: ExitFindings}
 		}
-		if !tui.IsNotTerminal(err) {
+		var nt tui.NotTerminalError
+		if !errors.As(err, &nt) {
 			return err
 		}
-		fmt.Fprintln(o.streams.ErrOut, "svctrace: stdout is not a terminal; printing the trace instead of opening the UI")
+		fmt.Fprintln(o.streams.ErrOut, "svctrace: "+nt.Notice())
 	}
 	if err := o.render(t); err != nil {
 		return err
@@ -264,7 +265,7 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 	// Each trace gets its own copy: the dumps were read once, in Complete.
 	dp := *o.nodeView
 	// In the terminal UI the reader picks the packet, so walk them all.
-	dp.EveryEntry = o.tui && o.deps.isTerminal(o.streams.Out)
+	dp.EveryEntry = o.tui && o.deps.isTerminal(o.streams.Out) && o.deps.isTerminal(o.streams.In)
 	in.Dataplane = &dp
 	return trace.Build(*in), nil
 }
