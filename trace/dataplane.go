@@ -59,6 +59,13 @@ type Outcome struct {
 	Masquerade bool     `json:"masquerade,omitempty"`
 	// Note explains a branch that was assumed, e.g. an affinity hit.
 	Note string `json:"note,omitempty"`
+	// Affinity is "sticky" for the path of a client ClientIP affinity has
+	// already pinned (an alternative to the fresh paths, not a share of
+	// them), "fresh" for a client not pinned yet, empty without affinity.
+	Affinity string `json:"affinity,omitempty"`
+	// Assumptions are the matches the walk could not evaluate and took one
+	// side of; outcomes with different assumptions are alternatives.
+	Assumptions []string `json:"assumptions,omitempty"`
 	// NotEndpoint is set when the DNAT target is not a current endpoint of
 	// the Service: traffic goes somewhere it should not.
 	NotEndpoint bool `json:"notEndpoint,omitempty"`

@@ -129,7 +129,8 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 	var prev []iptables.Step
 	for i, o := range res.Outcomes {
 		out := Outcome{Verdict: string(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
-			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; ")}
+			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; "),
+			Affinity: o.Affinity, Assumptions: o.Assumptions}
 		switch o.Affinity {
 		case "sticky":
 			out.Note = "for a client already pinned to this endpoint (ClientIP affinity)"

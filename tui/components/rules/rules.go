@@ -66,13 +66,13 @@ func FlowOf(walks ...trace.PacketWalk) Flow {
 // one such outcome per endpoint, each of probability 1 (see
 // trace.PacketWalk.Outcomes). They are alternatives to the fresh path, not
 // shares of the traffic.
-func Pinned(o trace.Outcome) bool { return strings.Contains(o.Note, "already pinned") }
+func Pinned(o trace.Outcome) bool { return o.Affinity == "sticky" }
 
 // reach is the chance of entering each chain over outcomes that should add
 // up to 1. When they add up to more, some rest on opposite assumptions
 // (both sides of a match the walk could not evaluate), and adding those
 // would count a packet twice: the chances are then added within each set
-// of assumptions (an outcome's Note), outcomes resting on none counting in
+// of assumptions (an outcome's Assumptions), outcomes resting on none counting in
 // every set, and the largest is kept. A set whose note could not tell its
 // alternatives apart still adds up to more than 1; it is scaled down to 1,
 // weighing them alike.
@@ -83,10 +83,11 @@ func reach(outs []trace.Outcome) map[string]float64 {
 	var shared []trace.Outcome
 	sets := map[string][]trace.Outcome{}
 	for _, o := range outs {
-		if o.Note == "" {
+		if len(o.Assumptions) == 0 {
 			shared = append(shared, o)
 		} else {
-			sets[o.Note] = append(sets[o.Note], o)
+			key := strings.Join(o.Assumptions, "\x00")
+			sets[key] = append(sets[key], o)
 		}
 	}
 	if len(sets) == 0 {

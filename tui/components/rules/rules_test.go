@@ -64,9 +64,21 @@ const (
 	st3 = "-A KUBE-SVC-S -j KUBE-SEP-3"
 )
 
-// out is an outcome through KUBE-SERVICES and chains.
+// out is an outcome through KUBE-SERVICES and chains, with the fields the
+// trace sets along with each note: affinity's, or the note as the one
+// assumption it states.
 func out(p float64, note string, chains ...string) trace.Outcome {
-	return trace.Outcome{Verdict: "DNAT", Probability: p, Note: note, Chains: append([]string{"KUBE-SERVICES"}, chains...)}
+	o := trace.Outcome{Verdict: "DNAT", Probability: p, Note: note, Chains: append([]string{"KUBE-SERVICES"}, chains...)}
+	switch note {
+	case pinned:
+		o.Affinity, o.Assumptions = "sticky", []string{"the client has ClientIP affinity in recent list " + chains[len(chains)-1]}
+	case fresh:
+		o.Affinity = "fresh"
+	case "":
+	default:
+		o.Assumptions = []string{note}
+	}
+	return o
 }
 
 // The notes the trace gives outcomes of a walk through affinity rules.
