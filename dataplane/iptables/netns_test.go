@@ -1,77 +1,18 @@
 package iptables
 
 import (
-	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
 	"math"
 	"net/netip"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
-
-// requireRoot skips the test unless it runs as root with the tools it
-// needs; under CI=true it fails instead, so CI cannot skip it silently.
-func requireRoot(t *testing.T, tools ...string) {
-	t.Helper()
-	why := ""
-	if os.Geteuid() != 0 {
-		why = "needs root for network namespaces"
-	}
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil && why == "" {
-			why = fmt.Sprintf("needs %s in PATH", tool)
-		}
-	}
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true: not skipping)", why)
-	}
-	t.Skip(why)
-}
-
-// newNetns creates a network namespace of the test's own, deleted when the
-// test ends, so the host's rules are never touched.
-func newNetns(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	ns := "svctrace-ipt-" + hex.EncodeToString(b)
-	if out, err := exec.CommandContext(t.Context(), "ip", "netns", "add", ns).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", ns, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", ns, err, out)
-		}
-	})
-	return ns
-}
-
-func inNetns(t *testing.T, ns, stdin string, args ...string) string {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), "ip", append([]string{"netns", "exec", ns}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, errOut.String())
-	}
-	return out.String()
-}
 
 // TestRealIptablesPrintback loads kube-proxy-style rules into real
 // iptables (nft and legacy backends) in a private namespace, parses what
 // iptables-save prints back, and checks walks and drift against it.
 func TestRealIptablesPrintback(t *testing.T) {
-	requireRoot(t, "ip", "iptables-nft-restore", "iptables-legacy-restore")
+	netnstest.Require(t, "ip", "iptables-nft-restore", "iptables-legacy-restore")
 	eps := []string{"10.180.0.1:80", "10.180.0.2:80", "10.180.1.3:80"}
 	svcs := []synthSvc{
 		{portName: "ns1/svc1:p80", clusterIP: "172.30.0.41", port: 80, endpoints: eps},
@@ -82,9 +23,9 @@ func TestRealIptablesPrintback(t *testing.T) {
 	restore := synthDump(svcs)
 	for _, backend := range []string{"nft", "legacy"} {
 		t.Run(backend, func(t *testing.T) {
-			ns := newNetns(t)
-			inNetns(t, ns, restore, "iptables-"+backend+"-restore")
-			save := inNetns(t, ns, "", "iptables-"+backend+"-save", "-c")
+			ns := netnstest.New(t, "ipt")
+			netnstest.Exec(t, ns, restore, "iptables-"+backend+"-restore")
+			save := netnstest.Exec(t, ns, "", "iptables-"+backend+"-save", "-c")
 			actual, err := Parse(save)
 			if err != nil {
 				t.Fatalf("parse iptables-%s-save output: %v\n%s", backend, err, save)

@@ -2,50 +2,16 @@ package nftables
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
 
-// requireRoot skips without root, except under CI=true where the missing
-// privilege is a failure: CI must run these tests.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		if _, err := exec.LookPath("nft"); err == nil {
-			return
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root and the nft binary, and CI=true forbids skipping it")
-	}
-	t.Skip("needs root and the nft binary")
-}
-
-// newNetns creates a private network namespace deleted at cleanup.
-func newNetns(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 4)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	name := "svctrace-nft-" + hex.EncodeToString(b)
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "delete", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns delete %s: %v: %s", name, err, out)
-		}
-	})
-	return name
-}
-
 func TestRealNftables(t *testing.T) {
-	requireRoot(t)
+	netnstest.Require(t, "ip", "nft")
 	tests := []struct {
 		layout string
 		cases  map[Packet]string
@@ -67,7 +33,7 @@ func TestRealNftables(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.layout, func(t *testing.T) {
-			ns := newNetns(t)
+			ns := netnstest.New(t, "nft")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			in, err := os.Open("testdata/" + tt.layout + ".nft")

@@ -1,33 +1,17 @@
 package expected
 
 import (
-	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-)
 
-// requireRoot skips without root, except under CI where the round trip
-// must run.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("the iptables round trip needs root and CI=true forbids skipping it")
-	}
-	t.Skip("needs root to create a network namespace")
-}
+	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
+)
 
 // netns is a network namespace owned by one test.
 type netns struct {
@@ -37,44 +21,12 @@ type netns struct {
 
 func newNetns(t *testing.T) *netns {
 	t.Helper()
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	ns := &netns{t: t, name: "svctrace-gen-" + hex.EncodeToString(b[:])}
-	ns.host("ip", "netns", "add", ns.name)
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "delete", ns.name).CombinedOutput(); err != nil {
-			t.Errorf("delete netns %s: %v: %s", ns.name, err, out)
-		}
-	})
-	return ns
-}
-
-func (ns *netns) host(args ...string) string {
-	ns.t.Helper()
-	return ns.run(nil, args...)
-}
-
-// run executes a command on the host (args starting with "ip netns") or,
-// through "ip netns exec", inside the namespace.
-func (ns *netns) run(stdin []byte, args ...string) string {
-	ns.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		ns.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, errOut.String())
-	}
-	return out.String()
+	return &netns{t: t, name: netnstest.New(t, "gen")}
 }
 
 func (ns *netns) exec(stdin []byte, args ...string) string {
 	ns.t.Helper()
-	return ns.run(stdin, append([]string{"ip", "netns", "exec", ns.name}, args...)...)
+	return netnstest.Exec(ns.t, ns.name, string(stdin), args...)
 }
 
 // tools names the iptables binaries of one family and backend.
@@ -139,7 +91,7 @@ func kubeProxyPart(save string) string {
 // with the system's iptables and checks that iptables-save prints exactly
 // the normalised form.
 func TestRoundTrip(t *testing.T) {
-	requireRoot(t)
+	netnstest.Require(t, "ip")
 	large := upstreamNode()
 	large.NFAcct, large.MasqueradeAll = false, true
 	svcs, slices := largeClusterInput(true)
@@ -175,7 +127,7 @@ func checkRoundTrip(t *testing.T, bin tools, rs *Ruleset, tables ...string) {
 }
 
 func TestRoundTripUpstream(t *testing.T) {
-	requireRoot(t)
+	netnstest.Require(t, "ip")
 	n := upstreamNode()
 	// The namespace's kernel may lack xt_nfacct; the nfacct match is
 	// covered by TestNormalize.
