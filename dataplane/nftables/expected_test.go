@@ -2,11 +2,13 @@ package nftables
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
@@ -141,6 +143,48 @@ func TestExpectedZoneHints(t *testing.T) {
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("node in zone %s: endpoints (-want +got):\n%s", zone, diff)
+		}
+	}
+}
+
+// Two rules of newBaseServiceInfo/ExternalPolicyLocal: a ClusterIP Service
+// with external IPs honours externalTrafficPolicy: Local, and a /0 source
+// range means no firewall at all.
+func TestExpectedExternalPolicyAndZeroRange(t *testing.T) {
+	local := svc("ns", "ext", func(s *corev1Service) {
+		s.Spec.ClusterIP = "172.30.0.9"
+		s.Spec.ExternalIPs = []string{"192.0.2.10"}
+		s.Spec.ExternalTrafficPolicy = "Local"
+	})
+	sl := slice("ns", "ext", "p80", "TCP", 8080, ep{"10.0.1.1", testNode, true}, ep{"10.0.2.1", "other", true})
+	e, err := Expected(local, []*discoveryv1.EndpointSlice{sl}, v137Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range e.Ports[0].Chains {
+		names = append(names, c.Name)
+	}
+	if !slices.Contains(names, LocalChain(e.Ports[0].Name)) {
+		t.Errorf("chains %v lack the local chain that externalTrafficPolicy: Local needs", names)
+	}
+	if got := e.Ports[0].LocalEndpoints; len(got) != 1 || got[0].String() != "10.0.1.1:8080" {
+		t.Errorf("local endpoints %v, want 10.0.1.1:8080", got)
+	}
+
+	open := svc("ns", "lb", func(s *corev1Service) {
+		s.Spec.Type = "LoadBalancer"
+		s.Spec.ClusterIP = "172.30.0.10"
+		s.Spec.LoadBalancerSourceRanges = []string{"203.0.113.0/24", "0.0.0.0/0"}
+		s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "5.6.7.9"}}
+	})
+	e, err = Expected(open, []*discoveryv1.EndpointSlice{slice("ns", "lb", "p80", "TCP", 8080, ep{"10.0.1.1", testNode, true})}, v137Opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, el := range e.Ports[0].Elements {
+		if el.Map == MapFirewallIPs {
+			t.Errorf("firewall element %v written although a source range is 0.0.0.0/0", el.Key)
 		}
 	}
 }

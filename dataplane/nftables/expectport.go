@@ -82,13 +82,24 @@ func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []*end
 		for _, r := range svc.Spec.LoadBalancerSourceRanges {
 			if p, err := netip.ParsePrefix(strings.TrimSpace(r)); err == nil && p.Addr().Is4() == (opts.Family != knftables.IPv6Family) {
 				pl.sourceRanges = append(pl.sourceRanges, p.Masked().String())
+				if p.Bits() == 0 {
+					// A /0 range allows everyone: kube-proxy writes no
+					// firewall at all (IsZeroCIDR in serviceport.go).
+					pl.sourceRanges = nil
+					break
+				}
 			}
 		}
 	}
 	pl.internalLocal = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+	// extAccessible is the port's (ServicePort.ExternallyAccessible: this
+	// family's addresses); externalLocal the Service's
+	// (apiservice.ExternalPolicyLocal, which counts a ClusterIP Service with
+	// external IPs too).
 	extAccessible := pl.nodePort != "" || len(pl.lbIPs) > 0 || len(pl.externalIPs) > 0
-	pl.externalLocal = extAccessible && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal &&
-		(svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
+	svcExternal := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer ||
+		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
+	pl.externalLocal = svcExternal && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 	pl.categorize(all, extAccessible, opts)
 	return pl
 }
