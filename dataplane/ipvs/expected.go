@@ -141,7 +141,8 @@ func addFamily(exp *Expected, svc *corev1.Service, epSlices []*discoveryv1.Endpo
 		}
 	}
 	for _, port := range svc.Spec.Ports {
-		p := newPortPlan(svc, epSlices, node, port, ipv6)
+		accessible := port.NodePort != 0 || len(lbIPs) > 0 || len(externalIPs) > 0
+		p := newPortPlan(svc, epSlices, node, port, ipv6, accessible)
 		p.add(exp, RoleClusterIP, clusterIP, uint16(port.Port), p.internalLocal)
 		for _, a := range externalIPs {
 			p.add(exp, RoleExternalIP, a, uint16(port.Port), p.externalLocal)

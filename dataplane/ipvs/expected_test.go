@@ -131,3 +131,24 @@ func TestExpectedForZoneHints(t *testing.T) {
 		}
 	}
 }
+
+// Whether a port uses cluster endpoints depends on what the port accepts
+// from outside, not on the Service type: a LoadBalancer without node ports
+// or an ingress yet, with internalTrafficPolicy Local, serves only local
+// endpoints, so a node without one has no real servers.
+func TestExpectedForPortAccessibility(t *testing.T) {
+	local := corev1.ServiceInternalTrafficPolicyLocal
+	s := service("web", corev1.ServiceTypeLoadBalancer, []string{"10.96.0.10"}, port("http", corev1.ProtocolTCP, 80, 0))
+	s.Spec.AllocateLoadBalancerNodePorts = ptr(false)
+	s.Spec.InternalTrafficPolicy = &local
+	exp, err := ExpectedFor(s, []*discoveryv1.EndpointSlice{twoNodeSlice("web")}, Node{Name: "node-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(exp.VirtualServers); n != 1 {
+		t.Fatalf("%d virtual servers, want the cluster IP's only", n)
+	}
+	if rs := exp.VirtualServers[0].RealServers; len(rs) != 0 {
+		t.Errorf("real servers %v on a node without local endpoints, want none", rs)
+	}
+}

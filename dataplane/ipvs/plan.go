@@ -21,7 +21,10 @@ type portPlan struct {
 	externalLocal bool
 }
 
-func newPortPlan(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, node Node, port corev1.ServicePort, ipv6 bool) portPlan {
+// newPortPlan plans one port; accessible is ServicePort.ExternallyAccessible
+// for this family: the port has a nodePort, or the Service has load-balancer
+// or external IPs of the family.
+func newPortPlan(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, node Node, port corev1.ServicePort, ipv6, accessible bool) portPlan {
 	p := portPlan{portName: svc.Namespace + "/" + svc.Name}
 	if port.Name != "" {
 		p.portName += ":" + port.Name
@@ -51,8 +54,8 @@ func newPortPlan(svc *corev1.Service, epSlices []*discoveryv1.EndpointSlice, nod
 		(svc.Spec.Type == corev1.ServiceTypeClusterIP && len(svc.Spec.ExternalIPs) > 0)
 	p.externalLocal = externallyAccessible && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 	p.internalLocal = svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
-	usesCluster := !p.internalLocal || externallyAccessible
-	usesLocal := p.internalLocal || p.externalLocal
+	usesCluster := !p.internalLocal || accessible
+	usesLocal := p.internalLocal || (p.externalLocal && accessible)
 
 	p.all = endpoints.ForPort(epSlices, svc, port, ipv6, node.Name)
 	sets := endpoints.Categorize(p.all, endpoints.Policy{UsesCluster: usesCluster, UsesLocal: usesLocal, Node: node.Name, Zone: node.Zone})
