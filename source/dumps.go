@@ -78,11 +78,11 @@ func ParseDump(kind DumpKind, name string, b []byte, d *trace.DataplaneInput) er
 		}
 		d.IPVS, d.IPVSName = &t, name
 	case IPVSAddrs:
-		bound, err := ipvs.ParseBound(b)
+		local, err := ipvs.ParseLocal(b)
 		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of ip addr show dev kube-ipvs0)", name, err)
+			return fmt.Errorf("%s: %w (expected the output of ip addr show on the node)", name, err)
 		}
-		d.IPVSBound, d.IPVSBoundName = bound, name
+		d.IPVSLocal, d.IPVSLocalName = local, name
 	case Conntrack:
 		entries, err := conntrack.Parse(b)
 		if err != nil {
@@ -114,7 +114,7 @@ var dumpCommand = map[DumpKind]string{
 	IPTablesSave: "iptables-save",
 	NFTJSON:      "nft -j list ruleset",
 	IPVSList:     "ipvsadm -Ln",
-	IPVSAddrs:    "ip addr show dev kube-ipvs0",
+	IPVSAddrs:    "ip addr show",
 	Conntrack:    "conntrack -L",
 }
 

@@ -88,6 +88,6 @@ func Catalog() []CatalogEntry {
 		{"IPVSSchedulerMismatch", SeverityWarning, "dataplane", "An IPVS virtual server uses a different scheduler than kube-proxy's."},
 		{"IPVSPersistenceMismatch", SeverityWarning, "dataplane", "An IPVS virtual server's persistence (ClientIP affinity) differs from the Service."},
 		{"IPVSForwardMismatch", SeverityWarning, "dataplane", "An IPVS real server uses a forwarding method other than masquerade."},
-		{"IPVSAddressNotBound", SeverityError, "dataplane", "A Service address kube-proxy binds to kube-ipvs0 is not bound there (from --ipvs-addrs), so the node does not take its packets and IPVS never balances them."},
+		{"IPVSAddressNotBound", SeverityError, "dataplane", "A Service address kube-proxy binds to kube-ipvs0 is no local address of the node (from --ipvs-addrs), so the node routes its packets on and IPVS never balances them."},
 	}
 }

@@ -39,10 +39,10 @@ type DataplaneInput struct {
 	NFTName         string
 	IPVS            *ipvs.Table
 	IPVSName        string
-	// IPVSBound are kube-ipvs0's addresses; IPVSBoundName is set when they
-	// were given.
-	IPVSBound     []netip.Addr
-	IPVSBoundName string
+	// IPVSLocal are the node's local addresses (kube-ipvs0's among them);
+	// IPVSLocalName is set when they were given.
+	IPVSLocal     []netip.Addr
+	IPVSLocalName string
 	Conntrack     []conntrack.Entry
 	// ConntrackName is set when a conntrack dump was given (it may be empty).
 	ConntrackName string

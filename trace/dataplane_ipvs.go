@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
@@ -20,9 +22,9 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	hop := &DataplaneHop{Node: v.name, Mode: "ipvs", Source: d.IPVSName}
 	var findings []Finding
 	drift := driftUnlessUnread(in, func() []ipvs.Finding { return ipvs.Drift(exp, *d.IPVS) })
-	if d.IPVSBoundName != "" {
+	if d.IPVSLocalName != "" {
 		// Needs no endpoints: the addresses come from the Service alone.
-		drift = append(drift, ipvs.BindingDrift(exp, d.IPVSBound)...)
+		drift = append(drift, ipvs.BindingDrift(exp, d.IPVSLocal)...)
 	}
 	for _, f := range drift {
 		findings = append(findings, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "ipvs/" + f.Subject,
@@ -31,9 +33,11 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	for _, p := range servicePackets(in.Service, v, d.Port) {
 		dst, _ := netip.ParseAddr(p.Dest)
 		w := PacketWalk{Packet: p}
-		if d.IPVSBoundName != "" && slices.Contains(exp.Bound, dst) && !slices.Contains(d.IPVSBound, dst) {
-			// Not a local address: the packet is routed on, IPVS never sees it.
-			w.Outcomes = []Outcome{{Verdict: "ACCEPT", Probability: 1, Path: p.Dest + " not bound to " + ipvs.DummyInterface + " → not proxied",
+		if d.IPVSLocalName != "" && p.From != "node" && slices.Contains(exp.Bound, dst) && !slices.Contains(d.IPVSLocal, dst) {
+			// Not a local address: a pod's or outside client's packet is
+			// routed on and IPVS never sees it. The node's own packets
+			// meet IPVS on the way out (LOCAL_OUT) all the same.
+			w.Outcomes = []Outcome{{Verdict: "ACCEPT", Probability: 1, Path: p.Dest + " not local (not on " + ipvs.DummyInterface + ") → not proxied",
 				Note: p.Dest + " is not a local address of the node, so IPVS does not see the packet"}}
 			hop.Walks = append(hop.Walks, w)
 			continue
@@ -46,7 +50,7 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		for _, o := range res.Outcomes {
 			w.Outcomes = append(w.Outcomes, Outcome{Verdict: "DNAT", Target: o.RealServer.Key(), Probability: o.Probability,
 				Path:   fmt.Sprintf("virtual server %s (%s) → %s", vsName, res.VirtualServer.Scheduler, o.RealServer.Key()),
-				Chains: []string{vsName}, Masquerade: o.RealServer.Forward == ipvs.Masquerade, Note: res.Note})
+				Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, v, in.Service, o.RealServer.Address), Note: res.Note})
 		}
 		hop.Walks = append(hop.Walks, w)
 		if res.Found {
@@ -57,22 +61,39 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 			hop.Chains = append(hop.Chains, l)
 		}
 	}
-	if d.IPVSBoundName != "" {
-		hop.Chains = append(hop.Chains, boundListing(exp, d.IPVSBound))
+	if d.IPVSLocalName != "" {
+		hop.Chains = append(hop.Chains, boundListing(exp, d.IPVSLocal))
 	}
 	hop.Chains = markIPVSDrift(hop.Chains, drift)
 	return hop, findings, nil
 }
 
-// boundListing shows which of the Service's addresses kube-ipvs0 holds.
-func boundListing(exp ipvs.Expected, bound []netip.Addr) ChainListing {
+// boundListing shows which of the Service's addresses are local to the node.
+func boundListing(exp ipvs.Expected, local []netip.Addr) ChainListing {
 	l := ChainListing{Name: ipvs.DummyInterface, Rules: []RuleLine{}}
 	for _, a := range exp.Bound {
-		if slices.Contains(bound, a) {
-			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " bound"})
+		if slices.Contains(local, a) {
+			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " local"})
 		} else {
-			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " not bound", Drift: ipvs.AddressNotBound})
+			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " not a local address", Drift: ipvs.AddressNotBound})
 		}
 	}
 	return l
+}
+
+// ipvsMasquerade says whether the iptables rules kube-proxy's IPVS mode
+// writes (writeIptablesRules) mark the packet for masquerade. IPVS's own
+// "Masq" forwarding only rewrites the destination. Marked are hairpin
+// traffic (KUBE-LOOP-BACK), traffic from outside unless
+// externalTrafficPolicy is Local, and cluster IP traffic from outside the
+// cluster CIDR when it is known.
+func ipvsMasquerade(p Packet, v nodeView, svc *corev1.Service, backend netip.Addr) bool {
+	src, err := netip.ParseAddr(p.Source)
+	switch {
+	case err == nil && src == backend:
+		return true
+	case p.From == "external":
+		return svc.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal
+	}
+	return err == nil && v.clusterCIDR.IsValid() && !v.clusterCIDR.Contains(src)
 }

@@ -103,18 +103,18 @@ func TestRealClusterDump(t *testing.T) {
 // kube-proxy's IPVS mode only balances packets to addresses bound to
 // kube-ipvs0; one missing there is an error and its walk goes nowhere.
 func TestIPVSBoundAddresses(t *testing.T) {
-	bound, err := os.ReadFile(dumpPath("web.kube-ipvs0.txt"))
+	bound, err := os.ReadFile(dumpPath("web.ip-addr.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	unbound := filepath.Join(t.TempDir(), "kube-ipvs0.txt")
+	unbound := filepath.Join(t.TempDir(), "ip-addr.txt")
 	if err := os.WriteFile(unbound, []byte(strings.Replace(string(bound), "10.96.0.20/32", "10.96.0.21/32", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		addrs string
 		bound bool
-	}{{dumpPath("web.kube-ipvs0.txt"), true}, {unbound, false}} {
+	}{{dumpPath("web.ip-addr.txt"), true}, {unbound, false}} {
 		r := runWith(t, nil, false, nil, "-f", scenarioPath("healthy.yaml"), "web",
 			"--ipvs", dumpPath("web.ipvs.txt"), "--ipvs-addrs", tc.addrs, "-o", "json")
 		var doc traceDoc
@@ -130,6 +130,19 @@ func TestIPVSBoundAddresses(t *testing.T) {
 		}
 		if v := doc.Dataplane[0].Walks[0].Outcomes[0].Verdict; tc.bound == (v != "DNAT") {
 			t.Errorf("%s: first outcome %s", tc.addrs, v)
+		}
+	}
+}
+
+// IPVS's "Masq" forwarding rewrites only the destination; the source is
+// rewritten by the KUBE-MARK-MASQ rules, which spare traffic from the
+// cluster CIDR.
+func TestIPVSMasquerade(t *testing.T) {
+	for from, want := range map[string]int{"10.244.1.9": 0, "node": 3} {
+		r := runWith(t, nil, false, nil, "-f", scenarioPath("healthy.yaml"), "web", "--ipvs", dumpPath("web.ipvs.txt"),
+			"--cluster-cidr", "10.244.0.0/16", "--from", from)
+		if got := strings.Count(r.out, "MASQUERADE"); got != want {
+			t.Errorf("from %s: %d outcomes say MASQUERADE, want %d:\n%s%s", from, got, want, r.out, r.errOut)
 		}
 	}
 }

@@ -79,7 +79,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
 	f.StringVar(&o.dumps.NFT, "nft", "", "a node's nft -j list ruleset output (FILE or -) for kube-proxy's nftables mode")
 	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's ipvsadm -Ln or ipvsadm-save -n output (FILE or -) for kube-proxy's IPVS mode")
-	f.StringVar(&o.dumps.IPVSAddrs, "ipvs-addrs", "", "with --ipvs: the node's ip addr show dev kube-ipvs0 output (FILE or -), to check the Service addresses are bound")
+	f.StringVar(&o.dumps.IPVSAddrs, "ipvs-addrs", "", "with --ipvs: the node's ip addr show output (FILE or -, all interfaces), to check the Service's addresses are bound to kube-ipvs0 or otherwise local")
 	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's conntrack -L output (FILE or -) to find flows stuck on gone endpoints")
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
 	f.StringVar(&o.port, "port", "", "walk only this Service port (name or number)")

@@ -8,20 +8,21 @@ import (
 )
 
 // AddressNotBound is the finding for an address kube-proxy should have
-// bound to kube-ipvs0 but the node has not: the kernel does not take the
-// packet as local, so IPVS never sees it.
+// bound to kube-ipvs0 that is no local address of the node: the kernel does
+// not take the packet as its own, so IPVS never sees it.
 const AddressNotBound = "IPVSAddressNotBound"
 
-// ParseBound reads the addresses of kube-ipvs0 from `ip addr show dev
-// kube-ipvs0` or `ip -o addr show dev kube-ipvs0` output. The output must
-// name kube-ipvs0, so another interface's listing is not taken for it.
-func ParseBound(b []byte) ([]netip.Addr, error) {
+// ParseLocal reads the node's local addresses from `ip addr show` or `ip -o
+// addr show` output. All interfaces count: kube-proxy binds a Service
+// address to kube-ipvs0 unless another interface already has it, and
+// either way the node takes the packet as its own.
+func ParseLocal(b []byte) ([]netip.Addr, error) {
 	var out []netip.Addr
-	named := false
+	interfaces := 0
 	for i, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if slices.Contains(f, DummyInterface+":") || slices.Contains(f, DummyInterface) {
-			named = true
+		if len(f) >= 2 && strings.HasSuffix(f[0], ":") && isIndex(strings.TrimSuffix(f[0], ":")) {
+			interfaces++
 		}
 		at := slices.IndexFunc(f, func(s string) bool { return s == "inet" || s == "inet6" })
 		if at < 0 || at+1 >= len(f) {
@@ -33,24 +34,36 @@ func ParseBound(b []byte) ([]netip.Addr, error) {
 		}
 		out = append(out, p.Addr())
 	}
-	if !named {
-		return nil, fmt.Errorf("no %s in the listing", DummyInterface)
+	if interfaces == 0 {
+		return nil, fmt.Errorf("no interface in the listing")
 	}
 	return out, nil
 }
 
-// BindingDrift reports the addresses exp binds to kube-ipvs0 that bound
-// lacks. Extra addresses may belong to other Services and are not this
-// Service's drift.
-func BindingDrift(exp Expected, bound []netip.Addr) []Finding {
+func isIndex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// BindingDrift reports the addresses exp binds to kube-ipvs0 that are not
+// among the node's local addresses. Extra addresses may belong to other
+// Services and are not this Service's drift.
+func BindingDrift(exp Expected, local []netip.Addr) []Finding {
 	var out []Finding
 	for _, a := range exp.Bound {
-		if slices.Contains(bound, a) {
+		if slices.Contains(local, a) {
 			continue
 		}
 		out = append(out, Finding{
-			ID: AddressNotBound, Subject: a.String(), Expected: "bound to " + DummyInterface, Actual: "absent",
-			Message: fmt.Sprintf("%s of %s is not bound to %s: the node does not take packets to it as its own, so IPVS never balances them", a, exp.Service, DummyInterface),
+			ID: AddressNotBound, Subject: a.String(), Expected: "bound to " + DummyInterface, Actual: "not a local address",
+			Message: fmt.Sprintf("%s of %s is not bound to %s nor to any other interface: the node routes packets to it on instead of taking them, so IPVS never balances them", a, exp.Service, DummyInterface),
 		})
 	}
 	return out

@@ -18,10 +18,10 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("FWM  7 IPv6 sh (flag-3) persistent 5 mask 64 pe sip ops\n"))
 	f.Add([]byte("5: kube-ipvs0: <NOARP>\n    inet 10.96.0.1/32 scope global kube-ipvs0\n    inet6 fd00::1/128 scope global\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if addrs, err := ParseBound(data); err == nil {
+		if addrs, err := ParseLocal(data); err == nil {
 			for _, a := range addrs {
 				if !a.IsValid() {
-					t.Fatalf("ParseBound returned an invalid address from %q", data)
+					t.Fatalf("ParseLocal returned an invalid address from %q", data)
 				}
 			}
 		}
