@@ -73,7 +73,10 @@ type SearchPlan struct {
 // the same name in the pod's namespace); CheckSearchPath finds out live.
 func PlanSearch(rc ResolvConf, query string, e *Expectation) SearchPlan {
 	p := SearchPlan{Query: query, Ndots: rc.Ndots(), Match: -1, service: e.Service, fqdn: e.FQDN}
-	names := map[string]bool{}
+	// The Service's own name counts even without records: a headless
+	// Service with no ready endpoint answers nothing, but the spelling is
+	// right and the fix lies elsewhere.
+	names := map[string]bool{e.FQDN: true}
 	for _, r := range e.Records {
 		names[r.Name] = true
 	}

@@ -217,3 +217,18 @@ func ids(rs []Result) []ID {
 	}
 	return out
 }
+
+// A headless Service without ready endpoints has no records, yet its name
+// is right: the search path reaches it, and the missing answer is the
+// endpoints' fault, not the spelling's.
+func TestPlanSearchHeadlessWithoutEndpoints(t *testing.T) {
+	e, err := Expect(Input{Service: headless("db", "default")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := ResolvConf{Searches: []string{"default.svc.cluster.local", "svc.cluster.local", "cluster.local"}, Options: []string{"ndots:5"}}
+	p := PlanSearch(rc, "db", e)
+	if p.Match != 0 || len(p.Results()) != 0 {
+		t.Errorf("match %d, results %v; want the first try to name the Service and no DNSSearchPathMiss", p.Match, p.Results())
+	}
+}

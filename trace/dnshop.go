@@ -162,7 +162,7 @@ func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) 
 	primary := searchForm(plan)
 	sp.Tries, sp.Resolves = primary.Tries, primary.Resolves
 	svc := in.Name + "." + in.Namespace
-	for _, q := range []string{in.Name, svc, svc + ".svc", svc + ".svc." + e.Zone} {
+	for _, q := range []string{in.Name, svc, svc + ".svc", svc + ".svc." + e.Zone, svc + ".svc." + e.Zone + "."} {
 		sp.Forms = append(sp.Forms, searchForm(dns.PlanSearch(rc, q, e)))
 	}
 	return sp, plan.Results(), true

@@ -11,7 +11,8 @@ import (
 )
 
 // From a pod in another namespace the short name misses, "web.default"
-// resolves on the second try and the fully qualified forms at once.
+// resolves on the second try; with ndots:5 even the fully qualified name
+// tries the search list first, unless it ends in a dot.
 func TestSearchPathForms(t *testing.T) {
 	in := input(t, "healthy.yaml", "web", nil)
 	in.FromPod = &corev1.Pod{
@@ -31,6 +32,7 @@ func TestSearchPathForms(t *testing.T) {
 			Resolves: "web.default.svc.cluster.local."},
 		{Query: "web.default.svc.cluster.local", Tries: []string{"web.default.svc.cluster.local.shop.svc.cluster.local.", "web.default.svc.cluster.local.svc.cluster.local.", "web.default.svc.cluster.local.cluster.local.", "web.default.svc.cluster.local."},
 			Resolves: "web.default.svc.cluster.local."},
+		{Query: "web.default.svc.cluster.local.", Tries: []string{"web.default.svc.cluster.local."}, Resolves: "web.default.svc.cluster.local."},
 	}
 	if diff := cmp.Diff(want, tr.DNS.SearchPath.Forms); diff != "" {
 		t.Errorf("forms (-want +got):\n%s", diff)
