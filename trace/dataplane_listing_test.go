@@ -58,3 +58,20 @@ func TestMarkIPVSDrift(t *testing.T) {
 		t.Errorf("listings (-want +got):\n%s", diff)
 	}
 }
+
+func TestDecidingChain(t *testing.T) {
+	for _, tc := range []struct {
+		chains []string
+		want   string
+	}{
+		{nil, ""},
+		{[]string{"filter-forward", "cluster-ips-check"}, "cluster-ips-check"},
+		// reject-chain is shared: the chain that sent the packet there says why.
+		{[]string{"filter-forward", "service-endpoints-check", nftables.ChainReject}, "service-endpoints-check"},
+		{[]string{nftables.ChainReject}, nftables.ChainReject},
+	} {
+		if got := decidingChain(tc.chains); got != tc.want {
+			t.Errorf("decidingChain(%v) = %q, want %q", tc.chains, got, tc.want)
+		}
+	}
+}

@@ -71,10 +71,10 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 				}
 			}
 			path := serviceChainsOnly(out.Chains)
-			if n := len(out.Chains); n > 0 && (o.Kind == nftables.OutcomeReject || o.Kind == nftables.OutcomeDrop) && !slices.Contains(path, out.Chains[n-1]) {
-				// The chain that refused the packet says why (no endpoints,
-				// firewall, unknown cluster IP).
-				path = append(path, out.Chains[n-1])
+			if o.Kind == nftables.OutcomeReject || o.Kind == nftables.OutcomeDrop {
+				if c := decidingChain(out.Chains); c != "" && !slices.Contains(path, c) {
+					path = append(path, c)
+				}
 			}
 			out.Path = strings.Join(append(path, verdictText(out)), " → ")
 			if o.Kind == nftables.OutcomeNoMatch {
@@ -110,6 +110,20 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	}
 	hop.Chains = markNFTDrift(hop.Chains, diffs, string(family)+" kube-proxy")
 	return hop, findings, nil
+}
+
+// decidingChain is the chain that refused the packet, which says why (no
+// endpoints, firewall, unknown cluster IP): the last one, or the one that
+// sent it to the shared reject-chain.
+func decidingChain(chains []string) string {
+	n := len(chains)
+	switch {
+	case n == 0:
+		return ""
+	case chains[n-1] == nftables.ChainReject && n > 1:
+		return chains[n-2]
+	}
+	return chains[n-1]
 }
 
 // serviceChainsOnly keeps the per-service nftables chains of a path.
