@@ -77,7 +77,7 @@ func warningHint(reason string, in Input) string {
 	switch {
 	case strings.Contains(reason, "LoadBalancer"):
 		return "the cloud controller manager could not set up the load balancer: read its log and the cloud provider's quota and permissions; " + describe
-	case strings.Contains(reason, "ClusterIP") || strings.Contains(reason, "NodePort") || strings.Contains(reason, "Allocat"):
+	case strings.Contains(reason, "ClusterIP") || strings.Contains(reason, "Port") || strings.Contains(reason, "Allocat") || strings.Contains(reason, "CIDR"):
 		return "the API server's IP/port allocator complained: check --service-cluster-ip-range and --service-node-port-range against the Service; " + describe
 	}
 	return "the reason names the controller that complained; read its log around the event's time and " + describe
