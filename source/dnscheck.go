@@ -19,11 +19,11 @@ func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Inpu
 		return
 	}
 	// Every cluster DNS answers kubernetes.default; a server that does not
-	// is another resolver (a VPN's, a host's), and its NXDOMAINs would
-	// blame the Service for nothing.
+	// is another resolver (a VPN's, a host's) or asked in the wrong domain,
+	// and its failures would blame the Service for nothing.
 	probe := "kubernetes.default.svc." + e.Zone + "."
-	if a, err := r.Query(ctx, probe, dns.TypeA); err == nil && a.Rcode == "NXDOMAIN" {
-		in.DNS = &trace.DNSObservation{Server: server, Err: &trace.NotClusterDNSError{Server: server, Probe: probe}}
+	if a, err := r.Query(ctx, probe, dns.TypeA); err == nil && (a.Rcode == "NXDOMAIN" || a.Rcode == "SERVFAIL" || a.Rcode == "REFUSED") {
+		in.DNS = &trace.DNSObservation{Server: server, Err: &trace.NotClusterDNSError{Server: server, Probe: probe, Rcode: a.Rcode}}
 		return
 	}
 	answers, err := dns.Ask(ctx, r, e.Questions())

@@ -23,9 +23,17 @@ type DNSObservation struct {
 
 // NotClusterDNSError means the server answered but does not serve the
 // cluster's zone: it is not the cluster DNS, or --cluster-domain is wrong.
-type NotClusterDNSError struct{ Server, Probe string }
+type NotClusterDNSError struct {
+	Server, Probe string
+	// Rcode is the answer's: NXDOMAIN, or SERVFAIL/REFUSED (empty means
+	// NXDOMAIN).
+	Rcode string
+}
 
 func (e *NotClusterDNSError) Error() string {
+	if e.Rcode != "" && e.Rcode != "NXDOMAIN" {
+		return fmt.Sprintf("%s answered %s for %s, which every cluster DNS serves: the cluster domain is not the one given, it is not this cluster's DNS, or CoreDNS cannot read the API (see its log)", e.Server, e.Rcode, e.Probe)
+	}
 	return fmt.Sprintf("%s answered NXDOMAIN for %s, which every cluster DNS serves: it is not this cluster's DNS, or the cluster domain is not the one given", e.Server, e.Probe)
 }
 

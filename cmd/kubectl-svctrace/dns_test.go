@@ -8,7 +8,9 @@ import (
 	mdns "github.com/miekg/dns"
 )
 
-// serveDNS answers from records (name → RR texts) on a loopback UDP port.
+// serveDNS answers from records (name → RR texts) on a loopback UDP port;
+// unknown names get NXDOMAIN, or SERVFAIL when records["*"] says so (a
+// CoreDNS asked outside its zone with no upstream, or cut off the API).
 func serveDNS(t *testing.T, records map[string][]string) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -20,7 +22,10 @@ func serveDNS(t *testing.T, records map[string][]string) string {
 		m.SetReply(q)
 		m.Authoritative = true
 		rrs, ok := records[q.Question[0].Name]
-		if !ok {
+		switch {
+		case !ok && len(records["*"]) == 1 && records["*"][0] == "SERVFAIL":
+			m.Rcode = mdns.RcodeServerFailure
+		case !ok:
 			m.Rcode = mdns.RcodeNameError
 		}
 		for _, text := range rrs {
@@ -44,6 +49,9 @@ func TestDNSCheckAgainstServer(t *testing.T) {
 		records map[string][]string
 		code    int
 		want    string
+		// foreign: the server does not answer the API server's name, as
+		// every cluster DNS does.
+		foreign bool
 	}{
 		{"answers match", map[string][]string{
 			name:    {name + " 5 IN A 10.96.0.150"},
@@ -51,17 +59,18 @@ func TestDNSCheckAgainstServer(t *testing.T) {
 			// CoreDNS also answers per-endpoint names of ClusterIP Services.
 			"10-244-1-7." + name: {"10-244-1-7." + name + " 5 IN A 10.244.1.7"},
 			"10-244-2-5." + name: {"10-244-2-5." + name + " 5 IN A 10.244.2.5"},
-		}, ExitOK, "✔ A hostnames.default.svc.cluster.local. → 10.96.0.150"},
-		{"wrong address", map[string][]string{name: {name + " 5 IN A 10.96.0.99"}}, ExitFindings, "DNSAnswerMismatch"},
+		}, ExitOK, "✔ A hostnames.default.svc.cluster.local. → 10.96.0.150", false},
+		{"wrong address", map[string][]string{name: {name + " 5 IN A 10.96.0.99"}}, ExitFindings, "DNSAnswerMismatch", false},
 		// Another resolver (a VPN's) answers NXDOMAIN for every cluster
 		// name: that must not be blamed on the Service.
-		{"not the cluster DNS", map[string][]string{}, ExitOK, "DNSWrongServer"},
+		{"not the cluster DNS", map[string][]string{}, ExitOK, "DNSWrongServer", true},
+		{"wrong cluster domain", map[string][]string{"*": {"SERVFAIL"}}, ExitOK, "answered SERVFAIL for kubernetes.default.svc.cluster.local.", true},
 	}
 	const apiName = "kubernetes.default.svc.cluster.local."
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			// A cluster DNS always serves the API server's Service.
-			if tc.records[apiName] == nil && tc.name != "not the cluster DNS" {
+			if !tc.foreign {
 				tc.records[apiName] = []string{apiName + " 5 IN A 10.96.0.1"}
 			}
 			addr := serveDNS(t, tc.records)
