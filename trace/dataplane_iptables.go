@@ -52,7 +52,7 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		findings, drift = iptablesDrift(want, actual, rs, in.Service.Name)
 	}
 	for _, sp := range rs.Services {
-		if in.Dataplane.Port != "" && in.Dataplane.Port != sp.PortName && in.Dataplane.Port != fmt.Sprint(sp.Port) {
+		if !portSelected(in.Dataplane.Port, sp.PortName, sp.Port, sp.NodePort) {
 			continue
 		}
 		for _, pkt := range packetsFor(sp, v) {

@@ -13,7 +13,7 @@ import (
 func servicePackets(svc *corev1.Service, v nodeView, only string) []Packet {
 	var out []Packet
 	for _, sp := range svc.Spec.Ports {
-		if only != "" && only != sp.Name && only != fmt.Sprint(sp.Port) {
+		if !portSelected(only, sp.Name, int(sp.Port), int(sp.NodePort)) {
 			continue
 		}
 		proto := strings.ToLower(string(protocolOf(sp.Protocol)))
@@ -39,6 +39,12 @@ func servicePackets(svc *corev1.Service, v nodeView, only string) []Packet {
 		}
 	}
 	return out
+}
+
+// portSelected tells whether --port (empty: all) names a Service port by
+// its name, its number or its node port.
+func portSelected(only, name string, port, nodePort int) bool {
+	return only == "" || only == name || only == fmt.Sprint(port) || (nodePort != 0 && only == fmt.Sprint(nodePort))
 }
 
 func diffMessage(msg, expected, actual string) string {

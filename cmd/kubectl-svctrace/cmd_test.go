@@ -87,6 +87,7 @@ func TestCommandLine(t *testing.T) {
 		{"tui refuses a non-terminal", []string{"--demo", "-i"}, nil, ExitOK, "PodsNotReady", "stdout is not a terminal"},
 		{"unknown port", []string{"--demo", "--port", "81"}, nil, ExitUsage, "", "--port 81: service default/hostnames has no such port; its ports: default 80/TCP"},
 		{"named port", []string{"--demo", "--port", "default"}, nil, ExitOK, "DNAT 10.244.1.7:9376", ""},
+		{"node port selects its Service port", []string{"-f", scenarioPath("local-policy.yaml"), "lb", "--from", "external", "--port", "30080"}, nil, ExitOK, "external 203.0.113.50 tcp →", ""},
 		{"bad request timeout", []string{"--demo", "--request-timeout", "abc"}, nil, ExitUsage, "", `bad --request-timeout "abc"`},
 		{"nothing to walk from outside", []string{"--demo", "--from", "external"}, nil, ExitOK, "no packet from outside to walk", ""},
 		{"dual-stack NodePort on an IPv4-only node", []string{"-f", scenarioPath("kinds.yaml"), "sticky", "--from", "external"}, nil, ExitOK, "node node-1 has no IPv6 address to receive", ""},

@@ -373,7 +373,9 @@ func checkPort(svc *corev1.Service, port string) error {
 	}
 	var have []string
 	for _, p := range svc.Spec.Ports {
-		if p.Name == port || strconv.Itoa(int(p.Port)) == port {
+		// A node port names its Service port too: it is what a client
+		// from outside connects to.
+		if p.Name == port || strconv.Itoa(int(p.Port)) == port || (p.NodePort != 0 && strconv.Itoa(int(p.NodePort)) == port) {
 			return nil
 		}
 		have = append(have, strings.TrimPrefix(fmt.Sprintf("%s %d/%s", p.Name, p.Port, p.Protocol), " "))
