@@ -28,6 +28,9 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 		}
 		head := fmt.Sprintf("dataplane %s %s", d.Node, mode)
 		items = append(items, strings.Join(wrap("from "+src, tw.o.Width-6), "\n"))
+		if d.NodeNote != "" {
+			items = append(items, strings.Join(wrap(d.NodeNote, tw.o.Width-6), "\n"))
+		}
 		for _, w := range d.Walks {
 			p := w.Packet
 			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, net.JoinHostPort(p.Dest, strconv.Itoa(int(p.Port))))}

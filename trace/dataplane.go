@@ -18,6 +18,8 @@ type DataplaneHop struct {
 	Chains  []ChainListing `json:"chains"`
 	// Note says why Walks is empty, e.g. no entry point for --from external.
 	Note string `json:"note,omitempty"`
+	// NodeNote says how Node was chosen when no --node named it.
+	NodeNote string `json:"nodeNote,omitempty"`
 }
 
 // PacketWalk is one packet followed through the rules.

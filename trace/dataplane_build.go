@@ -34,7 +34,7 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		return nil
 	}
 	var out []Finding
-	base := resolveNode(in, t)
+	base, nodeNote := pickNode(in, t, resolveNode(in, t))
 	for i, vw := range views(in, base) {
 		hop, fs, err := vw.hop(in, vw.v)
 		if err != nil {
@@ -46,6 +46,7 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		if in.Dataplane.EveryEntry {
 			hop.Walks = append(hop.Walks, otherEntryWalks(in, base, i)...)
 		}
+		hop.NodeNote = nodeNote
 		finishHop(hop, vw.v, in.Dataplane.Port, t)
 		t.Dataplane = append(t.Dataplane, *hop)
 		out = append(out, fs...)

@@ -40,11 +40,17 @@ func input(t *testing.T, bundle, svc string, d *trace.DataplaneInput) trace.Inpu
 // with cluster CIDR 10.244.0.0/16, the way iptables-save prints it back.
 func nodeDump(t *testing.T, in trace.Input) string {
 	t.Helper()
+	return nodeDumpFor(t, in, "node-1", "172.18.0.2")
+}
+
+// nodeDumpFor is nodeDump for another node.
+func nodeDumpFor(t *testing.T, in trace.Input, node, ip string) string {
+	t.Helper()
 	slicePtrs := make([]*discoveryv1.EndpointSlice, len(in.EndpointSlices))
 	for i := range in.EndpointSlices {
 		slicePtrs[i] = &in.EndpointSlices[i]
 	}
-	rs, err := expected.Generate(expected.Node{Name: "node-1", IPs: []string{"172.18.0.2"}, LocalMode: expected.LocalClusterCIDR, LocalValue: "10.244.0.0/16"},
+	rs, err := expected.Generate(expected.Node{Name: node, IPs: []string{ip}, LocalMode: expected.LocalClusterCIDR, LocalValue: "10.244.0.0/16"},
 		[]*corev1.Service{in.Service}, slicePtrs)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -29,6 +30,25 @@ func TestEveryEntryWalks(t *testing.T) {
 	for _, w := range trace.Build(in).Dataplane[0].Walks {
 		if w.Packet.From != "node" {
 			t.Errorf("without EveryEntry a walk from %s", w.Packet.From)
+		}
+	}
+}
+
+// Without --node, a dump is judged against the node whose rules it fits:
+// with externalTrafficPolicy Local, node-1's and node-2's rules differ, and
+// comparing node-2's dump with node-1's rules would report drift that is
+// not there.
+func TestDumpPicksItsNode(t *testing.T) {
+	for _, node := range []struct{ name, ip string }{{"node-1", "172.18.0.2"}, {"node-2", "172.18.0.3"}} {
+		in := input(t, "local-policy.yaml", "lb", nil)
+		in.Dataplane = &trace.DataplaneInput{IPTables: parse(t, nodeDumpFor(t, in, node.name, node.ip)), IPTablesName: node.name + ".save"}
+		tr := trace.Build(in)
+		hop := tr.Dataplane[0]
+		if hop.Node != node.name || !strings.Contains(hop.NodeNote, "node "+node.name+" chosen") {
+			t.Errorf("dump of %s judged as %s's (%q)", node.name, hop.Node, hop.NodeNote)
+		}
+		if got := ids(tr.Findings, "dataplane"); len(got) > 0 {
+			t.Errorf("dump of %s: dataplane findings %v, want none", node.name, got)
 		}
 	}
 }

@@ -1,0 +1,59 @@
+package trace
+
+import (
+	"fmt"
+	"slices"
+)
+
+// pickNode chooses whose dump this is when nobody said (no --node, no
+// client pod): of the nodes hosting the Service's pods or endpoints, the
+// one whose expected rules differ least from the dump. Local traffic
+// policies, topology hints and the node's addresses make those rules
+// differ per node, and judging a dump against another node's rules reports
+// drift that is not there. The note says how the node was chosen.
+func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
+	d := in.Dataplane
+	if d.Node != "" || in.FromPod != nil || (d.IPTables == nil && d.NFT == nil && d.IPVS == nil) {
+		return base, ""
+	}
+	var names []string
+	for _, n := range t.Nodes {
+		if !n.Missing {
+			names = append(names, n.Name)
+		}
+	}
+	if len(names) < 2 {
+		return base, ""
+	}
+	// The first node wins ties: with no per-node rules, every node's
+	// expectation is the same.
+	if i := slices.Index(names, base.name); i > 0 {
+		names[0], names[i] = names[i], names[0]
+	}
+	best, bestCount, next := base, -1, -1
+	for _, name := range names {
+		dp := *d
+		dp.Node = name
+		trial := in
+		trial.Dataplane = &dp
+		v := resolveNode(trial, t)
+		count := 0
+		for _, vw := range views(trial, v) {
+			_, fs, err := vw.hop(trial, vw.v)
+			if err != nil {
+				count += 1000
+			}
+			count += len(fs)
+		}
+		switch {
+		case bestCount < 0 || count < bestCount:
+			next, best, bestCount = bestCount, v, count
+		case next < 0 || count < next:
+			next = count
+		}
+	}
+	if next == bestCount {
+		return best, fmt.Sprintf("node %s assumed: the dump fits all %d nodes of the Service alike; pass --node to name its node", best.name, len(names))
+	}
+	return best, fmt.Sprintf("node %s chosen: of the Service's %d nodes, the dump fits its rules best (%d differences, the next best %d); pass --node to name its node", best.name, len(names), bestCount, next)
+}
