@@ -101,11 +101,46 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 		// nothing to compare against.
 		return nil
 	}
+	hint := fmt.Sprintf("set targetPort to the port the app listens on, or check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", target, pods[0].Name, pods[0].Namespace)
+	if probe := probedPort(&pods[0]); probe != 0 && probe != target {
+		// The readiness probe passing on another port says where the app
+		// listens; a Service aimed elsewhere is refused on every connection.
+		hint = fmt.Sprintf("the pods' readiness probe checks port %d: if the app listens there, set targetPort: %d; else check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", probe, probe, target, pods[0].Name, pods[0].Namespace)
+	}
 	return []Finding{{
 		ID: TargetPortNotExposed, Severity: SeverityWarning, Subject: subject,
 		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s)", label, target, strings.Join(sortedKeys(declared), ", ")),
-		Hint:    fmt.Sprintf("set targetPort to the port the app listens on, or check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", target, pods[0].Name, pods[0].Namespace),
+		Hint:    hint,
 	}}
+}
+
+// probedPort is the port the pod's first HTTP or TCP readiness probe
+// checks, a named one resolved against the container's ports; 0 if none.
+func probedPort(p *corev1.Pod) int32 {
+	for _, c := range servingContainers(p) {
+		pr := c.ReadinessProbe
+		if pr == nil {
+			continue
+		}
+		var port intstr.IntOrString
+		switch {
+		case pr.HTTPGet != nil:
+			port = pr.HTTPGet.Port
+		case pr.TCPSocket != nil:
+			port = pr.TCPSocket.Port
+		default:
+			continue
+		}
+		if port.Type == intstr.Int {
+			return port.IntVal
+		}
+		for _, cp := range c.Ports {
+			if cp.Name == port.StrVal {
+				return cp.ContainerPort
+			}
+		}
+	}
+	return 0
 }
 
 // declaredProtocol returns the protocol of the first container port that

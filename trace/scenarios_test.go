@@ -31,7 +31,7 @@ var scenarioCases = []struct {
 	{"ports.yaml", "default", "udp", []string{"NamedPortNotFound/error", "NoReadyEndpoints/error", "ProtocolMismatch/error"},
 		map[string]string{"ProtocolMismatch": "another protocol: web-0 (TCP)"}},
 	{"ports.yaml", "default", "numeric", []string{"TargetPortNotExposed/warning"},
-		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP)"}},
+		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP); the pods' readiness probe checks port 8080: if the app listens there, set targetPort: 8080"}},
 	{"ports.yaml", "default", "perpod", nil, nil},
 	{"ports.yaml", "default", "stale", []string{"EndpointsNotMatchingPods/warning"},
 		map[string]string{"EndpointsNotMatchingPods": "10.244.1.21:8080 (pod pp-1 has http=9090)"}},
