@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -379,3 +380,29 @@ func lipglossWidth(s string) int { return lipgloss.Width(s) }
 
 // TraceMsgFor is the message a finished reload sends.
 func TraceMsgFor(t *trace.Trace) tea.Msg { return common.TraceMsg{Trace: t} }
+
+// A live update that removes the selected endpoint (its pod deleted) puts
+// the cursor on a neighbouring endpoint, not on whatever row took its place.
+func TestCursorMovesToNeighbourWhenItsRowGoes(t *testing.T) {
+	m := testModel(t, Config{})
+	p := pathPage(m)
+	var gone string
+	for range 40 {
+		press(m, keys("j")...)
+		if k := p.SelectedKey(); strings.Contains(k, "/ep/10.244.2.5:") {
+			gone = k
+			break
+		}
+	}
+	if gone == "" {
+		t.Fatal("no row for endpoint 10.244.2.5")
+	}
+	next := fullTrace(t)
+	for i := range next.Ports {
+		next.Ports[i].Endpoints = slices.DeleteFunc(next.Ports[i].Endpoints, func(e trace.EndpointHop) bool { return e.Address == "10.244.2.5" })
+	}
+	p.SetTrace(next)
+	if got := p.SelectedKey(); !strings.Contains(got, "/ep/") || got == gone {
+		t.Errorf("cursor on %q after its endpoint went, want a neighbouring endpoint", got)
+	}
+}

@@ -47,16 +47,48 @@ func (p *Page) Bindings() []key.Binding {
 	return []key.Binding{km.Up, km.Down, km.Left, km.Right, km.Enter, km.Filter}
 }
 
-// SetTrace rebuilds the tree and puts the cursor back on the same key.
+// SetTrace rebuilds the tree and puts the cursor back on the same key, or,
+// when that item is gone (a deleted pod, a vanished endpoint), on its
+// nearest neighbour that is still there, a sibling first.
 func (p *Page) SetTrace(h *trace.Trace) {
 	cur := p.Selected()
+	fallback := p.neighbours()
 	p.hops = h
 	p.root = build(h)
 	p.restoreExpanded(p.root)
 	p.refresh()
-	if cur != nil {
-		p.selectKey(cur.key)
+	if cur == nil || p.selectKey(cur.key) {
+		return
 	}
+	for _, k := range fallback {
+		if p.selectKey(k) {
+			return
+		}
+	}
+}
+
+// neighbours lists the keys of the rows around the cursor, nearest first,
+// the selected row's siblings before the others.
+func (p *Page) neighbours() []string {
+	cur := p.Selected()
+	if cur == nil {
+		return nil
+	}
+	at := p.list.Cursor()
+	var siblings, others []string
+	for d := 1; d < len(p.rows); d++ {
+		for _, i := range []int{at + d, at - d} {
+			if i < 0 || i >= len(p.rows) {
+				continue
+			}
+			if n := p.rows[i]; n.parent == cur.parent {
+				siblings = append(siblings, n.key)
+			} else {
+				others = append(others, n.key)
+			}
+		}
+	}
+	return append(siblings, others...)
 }
 
 // restoreExpanded applies the branches the user opened or closed.
