@@ -382,24 +382,25 @@ func lipglossWidth(s string) int { return lipgloss.Width(s) }
 func TraceMsgFor(t *trace.Trace) tea.Msg { return common.TraceMsg{Trace: t} }
 
 // A live update that removes the selected endpoint (its pod deleted) puts
-// the cursor on a neighbouring endpoint, not on whatever row took its place.
+// the cursor on a neighbouring endpoint, not on whatever row took its place:
+// the last endpoint of its slice is followed by the pods' row.
 func TestCursorMovesToNeighbourWhenItsRowGoes(t *testing.T) {
 	m := testModel(t, Config{})
 	p := pathPage(m)
 	var gone string
 	for range 40 {
 		press(m, keys("j")...)
-		if k := p.SelectedKey(); strings.Contains(k, "/ep/10.244.2.5:") {
+		if k := p.SelectedKey(); strings.Contains(k, "/ep/10.244.2.6:") {
 			gone = k
 			break
 		}
 	}
 	if gone == "" {
-		t.Fatal("no row for endpoint 10.244.2.5")
+		t.Fatal("no row for endpoint 10.244.2.6")
 	}
 	next := fullTrace(t)
 	for i := range next.Ports {
-		next.Ports[i].Endpoints = slices.DeleteFunc(next.Ports[i].Endpoints, func(e trace.EndpointHop) bool { return e.Address == "10.244.2.5" })
+		next.Ports[i].Endpoints = slices.DeleteFunc(next.Ports[i].Endpoints, func(e trace.EndpointHop) bool { return e.Address == "10.244.2.6" })
 	}
 	p.SetTrace(next)
 	if got := p.SelectedKey(); !strings.Contains(got, "/ep/") || got == gone {
