@@ -41,7 +41,7 @@ func Catalog() []CatalogEntry {
 		{HeadlessService, SeverityInfo, "service", "clusterIP: None: DNS answers with the ready endpoint addresses and kube-proxy programs nothing."},
 		{SessionAffinityEnabled, SeverityInfo, "service", "sessionAffinity: ClientIP pins each client to one endpoint for the timeout."},
 		{AccessDenied, SeverityWarning, "service", "An API read was forbidden; the trace continues without that data and names what it could not check."},
-		{ServiceWarningEvent, SeverityWarning, "service", "Another Warning event was recorded on the Service (e.g. SyncLoadBalancerFailed from the cloud controller); its reason, count and message are shown."},
+		{ServiceWarningEvent, SeverityWarning, "service", "Another Warning event was recorded on the Service (e.g. SyncLoadBalancerFailed from the cloud controller); its reason, count and message are shown. Info for what the API server's allocator repaired itself (ClusterIPNotAllocated, PortNotAllocated)."},
 		{NoPodsMatchSelector, SeverityError, "selector", "No pod in the namespace carries every label of the selector; the nearest-miss pods and the differing label are shown."},
 		{PodsNotReady, SeverityWarning, "selector", "Some selected pods are not Ready; the container and the reason are named."},
 		{NoReadyEndpoints, SeverityError, "endpoints", "No EndpointSlice of the Service holds a ready endpoint, so connections are refused."},

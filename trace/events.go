@@ -34,11 +34,18 @@ func eventFindings(in Input, t *Trace) []Finding {
 			count = e.Series.Count
 		}
 		if e.Reason != sliceFailureReason {
-			out = append(out, Finding{
+			f := Finding{
 				ID: ServiceWarningEvent, Severity: SeverityWarning, Subject: "service/" + in.Name,
 				Message: fmt.Sprintf("%s (x%d, last %s%s): %s", e.Reason, max(count, 1), eventTime(e), eventSource(e), e.Message),
 				Hint:    warningHint(e.Reason, in),
-			})
+			}
+			if selfRepaired(e.Reason) {
+				// The allocator's repair loop found the address or port
+				// unrecorded and recorded it: nothing is broken now.
+				f.Severity = SeverityInfo
+				f.Hint = "the API server's allocator repaired it; if it keeps coming back, something else rewrites the Service's clusterIP or ports: " + "kubectl describe svc " + in.Name + " -n " + in.Namespace
+			}
+			out = append(out, f)
 			continue
 		}
 		hint := "read kube-controller-manager's log around " + eventTime(e) + " for the endpointslice controller's error, and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
@@ -58,6 +65,13 @@ func eventFindings(in Input, t *Trace) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// selfRepaired tells the allocator repair loop's reasons for something it
+// fixes on the spot (pkg/registry/core/service/ipallocator and portallocator
+// controllers): the event records history, not a broken Service.
+func selfRepaired(reason string) bool {
+	return reason == "ClusterIPNotAllocated" || reason == "PortNotAllocated"
 }
 
 // eventSource names the component that recorded e, when the event says.

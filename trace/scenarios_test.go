@@ -57,8 +57,8 @@ var scenarioCases = []struct {
 	{"kinds.yaml", "default", "db", []string{"HeadlessService/info"}, nil},
 	{"kinds.yaml", "default", "sticky", []string{"NoReadyEndpoints/warning", "PodsNotReady/warning", "SessionAffinityEnabled/info"},
 		map[string]string{"SessionAffinityEnabled": "for 600s"}},
-	{"kinds.yaml", "default", "internal", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning"},
-		map[string]string{"NoLocalEndpoints": "internalTrafficPolicy: Local"}},
+	{"kinds.yaml", "default", "internal", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning", "ServiceWarningEvent/info"},
+		map[string]string{"NoLocalEndpoints": "internalTrafficPolicy: Local", "ServiceWarningEvent": "ClusterIPNotAllocated (x1, last 2026-11-25T09:00:00, from ipallocator-repair-controller)"}},
 }
 
 func TestScenarioFindings(t *testing.T) {
