@@ -86,6 +86,9 @@ func parseServiceSpec(a *saveArgs, vs *VirtualServer, opt string) error {
 		if err != nil {
 			return err
 		}
+		if vs.FWMark != 0 || vs.Protocol != "" {
+			return errServiceTwice
+		}
 		vs.Protocol = map[byte]Protocol{'t': TCP, 'u': UDP, 's': SCTP}[strings.TrimLeft(opt, "-")[0]]
 		vs.Address, vs.Port, vs.IPv6 = addr, port, addr.Is6()
 	case "-f", "--fwmark-service":
@@ -95,6 +98,9 @@ func parseServiceSpec(a *saveArgs, vs *VirtualServer, opt string) error {
 		}
 		if err != nil || mark == 0 {
 			return fmt.Errorf("firewall mark for %s is not a positive number", opt)
+		}
+		if vs.FWMark != 0 || vs.Protocol != "" {
+			return errServiceTwice
 		}
 		vs.FWMark = uint32(mark)
 	case "-6", "--ipv6":
@@ -106,6 +112,10 @@ func parseServiceSpec(a *saveArgs, vs *VirtualServer, opt string) error {
 }
 
 var errUnknownOption = errors.New("unknown option")
+
+// errServiceTwice: ipvsadm takes one of -t, -u, --sctp-service and -f per
+// line; a line with two names no single virtual server.
+var errServiceTwice = errors.New("more than one of -t, -u, --sctp-service and -f")
 
 func parseSaveService(f []string) (VirtualServer, error) {
 	var vs VirtualServer

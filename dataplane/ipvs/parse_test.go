@@ -91,6 +91,7 @@ func TestParseErrors(t *testing.T) {
 		{"save missing value", "-A -t 10.0.0.1:80 -s\n", 1, "needs a value"},
 		{"save duplicate", "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.1:80 -s rr\n", 2, "added twice"},
 		{"save no selector", "-A -s rr\n", 1, "has no -t"},
+		{"save two selectors", "-A -t 10.0.0.1:80 -s rr\n-A -f 2 -u 0.0.0.0:0\n", 2, "more than one of -t, -u, --sctp-service and -f"},
 		{"save bad mask", "-A -t 10.0.0.1:80 -s rr -p 60 -M 255.0.255.0\n", 1, "not contiguous"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
