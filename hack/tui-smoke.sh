@@ -10,7 +10,15 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-command -v tmux >/dev/null || { echo "tui-smoke: tmux not found; install it (apt-get install tmux)" >&2; exit 2; }
+if ! command -v tmux >/dev/null; then
+	# Like every tier: skipped on a laptop without it, a failure under CI.
+	if [ "${CI:-}" = "true" ]; then
+		echo "tui-smoke: tmux not found (CI=true: not skipping); install it (apt-get install tmux)" >&2
+		exit 2
+	fi
+	echo "tui-smoke: SKIP: tmux not found; install it (apt-get install tmux)" >&2
+	exit 0
+fi
 
 # The demo's two ready endpoints; the walk sends each a share of packets.
 EXPECT=${EXPECT:-'DNAT 10\.244\.1\.7:9376 .*[0-9]+\.[0-9]%
