@@ -23,7 +23,11 @@ fail=0
 for t in "${targets[@]}"; do
 	IFS='|' read -r pkg bench metric limit label <<<"$t"
 	go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime 5x "$pkg" >"$out"
-	best=$(awk -v m="$metric" '/^Benchmark/ { for (i = 2; i < NF; i++) if ($(i+1) == m) print $i }' "$out" | sort -g | head -1)
+	# Each (sub-)benchmark's best run, then the slowest of those: a pattern
+	# matching several screens must hold for every one of them.
+	best=$(awk -v m="$metric" '/^Benchmark/ {
+		for (i = 2; i < NF; i++) if ($(i+1) == m && (!($1 in min) || $i < min[$1])) min[$1] = $i
+	} END { for (b in min) print min[b] }' "$out" | sort -g | tail -1)
 	if [ -z "$best" ]; then
 		echo "FAIL  $label: no $metric reported by $bench in $pkg"
 		fail=1
