@@ -89,7 +89,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 }
 
 // Complete resolves the Service name, namespace and the client to read with.
-func (o *options) Complete(args []string) error {
+func (o *options) Complete(ctx context.Context, args []string) error {
 	if err := o.checkFlags(); err != nil {
 		return usageError(err)
 	}
@@ -117,7 +117,7 @@ func (o *options) Complete(args []string) error {
 		o.client = source.Offline(objs)
 	case len(o.filenames) > 0:
 		o.namespace = firstNonEmpty(nsFlag, "default")
-		objs, err := source.LoadPaths(o.filenames, o.streams.In, o.namespace)
+		objs, err := source.LoadPaths(o.filenames, interruptible{ctx, o.streams.In}, o.namespace)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (o *options) checkFlags() error {
 // error findings map to exit code 3.
 func (o *options) Run(ctx context.Context) error {
 	var err error
-	if o.nodeView, err = o.dataplane(); err != nil {
+	if o.nodeView, err = o.dataplane(ctx); err != nil {
 		return err
 	}
 	t, err := o.trace(ctx)
@@ -342,7 +342,7 @@ func isEntry(from string) bool {
 }
 
 // dataplane turns the node flags and dumps into the trace's node view.
-func (o *options) dataplane() (*trace.DataplaneInput, error) {
+func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) {
 	d := &trace.DataplaneInput{Node: o.node, Port: o.port}
 	if o.clusterCIDR != "" {
 		d.ClusterCIDR = netip.MustParsePrefix(o.clusterCIDR) // checked by Validate
@@ -355,7 +355,7 @@ func (o *options) dataplane() (*trace.DataplaneInput, error) {
 	case o.from != "":
 		d.FromIP = netip.MustParseAddr(o.from) // checked by Validate
 	}
-	if err := source.LoadDumps(o.dumps, o.streams.In, d); err != nil {
+	if err := source.LoadDumps(o.dumps, interruptible{ctx, o.streams.In}, d); err != nil {
 		return nil, err
 	}
 	if o.demo && o.dumps == (source.DumpPaths{}) {

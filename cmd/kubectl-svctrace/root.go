@@ -77,7 +77,7 @@ func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 		ValidArgsFunction: o.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.demoModeSet = cmd.Flags().Changed("demo-proxy-mode")
-			if err := o.Complete(args); err != nil {
+			if err := o.Complete(cmd.Context(), args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
