@@ -72,9 +72,9 @@ func Verify(ctx context.Context, r Resolver, e *Expectation) ([]Result, error) {
 
 func unreachableResult(ue *UnreachableError) Result {
 	return Result{
-		ID: DNSServerUnreachable, Severity: SeverityError, Subject: ue.Server,
-		Message: fmt.Sprintf("DNS server %s unreachable from here: %v", ue.Server, ue.Err),
-		Hint: "cluster IPs are usually only reachable inside the cluster; run the check from the node agent or a debug pod: " +
+		ID: DNSServerUnreachable, Severity: SeverityWarning, Subject: ue.Server,
+		Message: ue.Error(),
+		Hint: "cluster IPs are usually only reachable inside the cluster; ask from a debug pod: " +
 			debugPodCommand(ue.Server, ue.Question.Name),
 	}
 }

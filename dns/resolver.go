@@ -179,9 +179,7 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("DNS server %s unreachable from here (query %s: %v); "+
-		"cluster IPs are usually only reachable from inside the cluster: run the check from the node agent or a debug pod, "+
-		"e.g. %s", e.Server, e.Question, e.Err, debugPodCommand(e.Server, e.Question.Name))
+	return fmt.Sprintf("DNS server %s unreachable from here (query %s: %v)", e.Server, e.Question, e.Err)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -105,8 +105,3 @@ func terminals(in io.Reader, out io.Writer, isTerminal func(fd uintptr) bool) er
 	}
 	return nil
 }
-
-// NewModel returns the UI as a bubbletea model, for tests and embedding.
-func NewModel(cfg Config) tea.Model {
-	return newModel(context.Background(), cfg)
-}

@@ -1,8 +1,6 @@
 package common
 
 import (
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -17,8 +15,3 @@ type UpdateMsg struct{}
 
 // JumpMsg asks the Path screen to select the item a finding is about.
 type JumpMsg struct{ Subject string }
-
-// JumpCmd returns a command that emits a JumpMsg for subject.
-func JumpCmd(subject string) tea.Cmd {
-	return func() tea.Msg { return JumpMsg{Subject: subject} }
-}
