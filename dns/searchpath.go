@@ -157,8 +157,12 @@ func CheckSearchPath(ctx context.Context, r Resolver, p SearchPlan, t RecordType
 		if s.Matches {
 			return nil, nil
 		}
-		return []Result{p.miss(fmt.Sprintf("querying %q resolves as %s (%s) before reaching %s, so the pod talks to something other than service %s",
-			p.Query, s.Name, values(a.Records), p.Steps[p.Match].Name, p.service))}, nil
+		miss := p.miss(fmt.Sprintf("querying %q resolves as %s %s before reaching %s, so the pod talks to something other than service %s",
+			p.Query, s.Name, values(a.Records), p.Steps[p.Match].Name, p.service))
+		// A shorter spelling would be shadowed the same way: only the
+		// absolute name skips the search list.
+		miss.Hint = fmt.Sprintf("use the absolute name %q (the final dot skips the search list), or take the domain of %s out of the pod's search list (dnsConfig); check it with kubectl exec POD -- cat /etc/resolv.conf", p.fqdn, s.Name)
+		return []Result{miss}, nil
 	}
 	return nil, nil
 }

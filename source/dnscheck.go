@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/svctrace/kubectl-svctrace/dns"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -28,4 +30,14 @@ func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Inpu
 	}
 	answers, err := dns.Ask(ctx, r, e.Questions())
 	in.DNS = &trace.DNSObservation{Server: server, Answers: answers, Err: err}
+	if plan, ok := trace.SearchPlan(*in); ok && err == nil {
+		// Walk the pod's search path as its resolver would: a name of
+		// another Service answering before this one's shows only live.
+		qtype := dns.TypeA
+		if fam := in.Service.Spec.IPFamilies; len(fam) > 0 && fam[0] == corev1.IPv6Protocol {
+			qtype = dns.TypeAAAA
+		}
+		rs, err := dns.CheckSearchPath(ctx, r, plan, qtype)
+		in.DNS.SearchPath, in.DNS.SearchPathWalked = rs, err == nil
+	}
 }

@@ -19,6 +19,10 @@ type DNSObservation struct {
 	Answers []*dns.Answer
 	// Err is set when the check stopped, typically a *dns.UnreachableError.
 	Err error
+	// SearchPath holds what walking the --from pod's search path against
+	// the server found (dns.CheckSearchPath), when SearchPathWalked.
+	SearchPath       []dns.Result
+	SearchPathWalked bool
 }
 
 // NotClusterDNSError means the server answered but does not serve the
@@ -85,6 +89,10 @@ func dnsHop(in Input, t *Trace) []Finding {
 		plan, rs, ok := searchPath(in, e)
 		if ok {
 			hop.SearchPath = plan
+			if in.DNS != nil && in.DNS.SearchPathWalked {
+				// Asked live: a foreign name answering first shows only there.
+				rs = in.DNS.SearchPath
+			}
 			results = append(results, rs...)
 		}
 	}
@@ -149,20 +157,45 @@ func recordValue(r dns.Record) string {
 	return r.Value
 }
 
-// searchPath explains how the --from pod's resolver reaches the Service's
-// short name (or name.namespace from another namespace).
-func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) {
+// SearchPlan is what the --from pod's resolver does with the name the pod
+// would use for the Service: the short name, or name.namespace from another
+// namespace. ok is false without a pod or a usable resolver configuration.
+func SearchPlan(in Input) (plan dns.SearchPlan, ok bool) {
+	if in.FromPod == nil || in.Service == nil {
+		return dns.SearchPlan{}, false
+	}
+	e, err := DNSExpectation(in)
+	if err != nil {
+		return dns.SearchPlan{}, false
+	}
+	rc, query, err := podResolver(in)
+	if err != nil {
+		return dns.SearchPlan{}, false
+	}
+	return dns.PlanSearch(rc, query, e), true
+}
+
+// podResolver is the --from pod's resolver configuration and the name it
+// would ask for the Service.
+func podResolver(in Input) (dns.ResolvConf, string, error) {
 	var clusterDNS []string
 	if in.KubeDNS != nil && in.KubeDNS.Spec.ClusterIP != "" && in.KubeDNS.Spec.ClusterIP != corev1.ClusterIPNone {
 		clusterDNS = []string{in.KubeDNS.Spec.ClusterIP}
 	}
 	rc, err := dns.PodResolvConf(dns.PodDNS{Pod: in.FromPod, ClusterDomain: in.ClusterDomain, ClusterDNS: clusterDNS})
-	if err != nil {
-		return nil, nil, false
-	}
 	query := in.Name
 	if in.FromPod.Namespace != in.Namespace {
 		query = in.Name + "." + in.Namespace
+	}
+	return rc, query, err
+}
+
+// searchPath explains how the --from pod's resolver reaches the Service's
+// short name (or name.namespace from another namespace).
+func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) {
+	rc, query, err := podResolver(in)
+	if err != nil {
+		return nil, nil, false
 	}
 	plan := dns.PlanSearch(rc, query, e)
 	sp := &SearchPath{Pod: in.FromPod.Namespace + "/" + in.FromPod.Name, Nameservers: rc.Nameservers,

@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,6 +82,51 @@ func TestDNSCheckAgainstServer(t *testing.T) {
 			}
 			if !strings.Contains(r.out, "DNS via "+addr) {
 				t.Errorf("output does not name the server %s", addr)
+			}
+		})
+	}
+}
+
+// With --from pod and a live server, the pod's search path is walked as its
+// resolver would: a name in an earlier search domain that answers (a
+// wildcard record in a corporate domain) wins over the Service's name.
+func TestSearchPathWalkedLive(t *testing.T) {
+	client := filepath.Join(t.TempDir(), "client.yaml")
+	if err := os.WriteFile(client, []byte(`apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: shop}
+spec:
+  containers: [{name: c, image: busybox}]
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: [10.96.0.10]
+    searches: [corp.example, svc.cluster.local]
+    options: [{name: ndots, value: "5"}]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const svcName = "web.default.svc.cluster.local."
+	for _, tc := range []struct {
+		name     string
+		wildcard bool
+		want     string
+	}{
+		{"the Service's name answers first", false, ""},
+		{"a corporate wildcard answers first", true, `resolves as web.default.corp.example. [10.1.2.3] before reaching web.default.svc.cluster.local.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			records := map[string][]string{
+				"kubernetes.default.svc.cluster.local.": {"kubernetes.default.svc.cluster.local. 5 IN A 10.96.0.1"},
+				svcName:                                 {svcName + " 5 IN A 10.96.0.20"},
+			}
+			if tc.wildcard {
+				records["web.default.corp.example."] = []string{"web.default.corp.example. 5 IN A 10.1.2.3"}
+			}
+			addr := serveDNS(t, records)
+			r := runWith(t, nil, false, nil, "-f", scenarioPath("healthy.yaml"), "-f", client, "web", "--from", "pod/shop/client", "--dns-server", addr)
+			missed := strings.Contains(r.out, "DNSSearchPathMiss")
+			if missed != (tc.want != "") || (tc.want != "" && !strings.Contains(strings.Join(strings.Fields(r.out), " "), tc.want)) {
+				t.Errorf("DNSSearchPathMiss %t, want %t with %q:\n%s%s", missed, tc.want != "", tc.want, r.out, r.errOut)
 			}
 		})
 	}
