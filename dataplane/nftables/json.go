@@ -66,6 +66,34 @@ func decodeError(data []byte, err error) error {
 	return fmt.Errorf("nft JSON: line %d, column %d: %w (expected the output of `nft -j list ruleset`)", line, col, err)
 }
 
+// unmarshalObject decodes one nftables object, naming a mistyped field
+// plainly rather than by the Go struct it was meant for.
+func unmarshalObject(raw json.RawMessage, v any) error {
+	err := json.Unmarshal(raw, v)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		// Field is the Go path ("jsonHeader.name"); the JSON key is its end.
+		field := typ.Field[strings.LastIndex(typ.Field, ".")+1:]
+		return fmt.Errorf("field %q is a JSON %s, where nft writes a %s", field, typ.Value, jsonKind(typ.Type.Kind().String()))
+	}
+	return err
+}
+
+// jsonKind names a Go kind the way JSON does.
+func jsonKind(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "list"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	}
+	return "number"
+}
+
 type jsonParser struct {
 	rs  *Ruleset
 	dec *jsonDecoder
@@ -120,7 +148,7 @@ func (h jsonHeader) check(needTable bool) error {
 
 func (p *jsonParser) tableObj(raw json.RawMessage) error {
 	var h jsonHeader
-	if err := json.Unmarshal(raw, &h); err != nil {
+	if err := unmarshalObject(raw, &h); err != nil {
 		return err
 	}
 	if err := h.check(false); err != nil {
@@ -140,7 +168,7 @@ func (p *jsonParser) chainObj(raw json.RawMessage) error {
 		Prio   json.Number `json:"prio"`
 		Policy string      `json:"policy"`
 	}
-	if err := json.Unmarshal(raw, &c); err != nil {
+	if err := unmarshalObject(raw, &c); err != nil {
 		return err
 	}
 	if err := c.check(true); err != nil {
@@ -177,7 +205,7 @@ func (p *jsonParser) ruleObj(raw json.RawMessage) error {
 		Comment string            `json:"comment"`
 		Expr    []json.RawMessage `json:"expr"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	if err := unmarshalObject(raw, &r); err != nil {
 		return err
 	}
 	if r.Family == "" || r.Table == "" || r.Chain == "" {
@@ -208,7 +236,7 @@ func (p *jsonParser) setObj(raw json.RawMessage, isMap bool) error {
 		Flags json.RawMessage   `json:"flags"`
 		Elem  []json.RawMessage `json:"elem"`
 	}
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := unmarshalObject(raw, &s); err != nil {
 		return err
 	}
 	if err := s.check(true); err != nil {

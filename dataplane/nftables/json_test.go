@@ -49,6 +49,7 @@ func TestParseJSONErrors(t *testing.T) {
 		{"broken json names line and column", "{\"nftables\": [\n  {\"table\": {}},\n  }\n]}", "nft JSON: line 3, column 3: invalid character '}'"},
 		{"not json", "<html>", "nft JSON: line 1, column 1: invalid character '<'"},
 		{"no nftables key", `{"foo": []}`, `no "nftables" array`},
+		{"mistyped field", `{"nftables":[{"chain":{"family":"ip","table":"t","name":5}}]}`, `nftables[0]: chain: field "name" is a JSON number, where nft writes a string`},
 		{"table without name", `{"nftables":[{"table":{"family":"ip"}}]}`, "nftables[0]: table: missing family, table or name"},
 		{"rule before chain", `{"nftables":[{"rule":{"family":"ip","table":"t","chain":"c","handle":4,"expr":[]}}]}`, `chain "c" was not listed before its rules`},
 		{"bad priority", `{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","hook":"input","type":"filter","prio":"x"}}]}`, "nftables[0]: chain"},
