@@ -262,7 +262,8 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 		}
 		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
 	}
-	// Each trace gets its own copy: the dumps were read once, in Complete.
+	// Each trace gets its own copy: the dumps were read once, at the start
+	// of Run, and a reload in the terminal UI traces again.
 	dp := *o.nodeView
 	// In the terminal UI the reader picks the packet, so walk them all.
 	dp.EveryEntry = o.tui && o.deps.isTerminal(o.streams.Out) && o.deps.isTerminal(o.streams.In)

@@ -58,9 +58,16 @@ const example = `  # Trace Service hostnames in the current namespace
 func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 	o := newOptions(streams, d)
 	cmd := &cobra.Command{
-		Use:     "svctrace SERVICE",
-		Short:   "Trace why a Kubernetes Service does or does not work",
-		Long:    "Follows a Service from its definition through its selector, pods and EndpointSlices,\nand reports each problem with a hint to fix it.",
+		Use:   "svctrace SERVICE",
+		Short: "Trace why a Kubernetes Service does or does not work",
+		Long: `Follows a Service the way a resolver and a packet do: the DNS names CoreDNS
+should answer (and does, with --dns), its selector, pods and readiness, the
+EndpointSlices port by port, and the kube-proxy rules on a node (iptables,
+nftables or IPVS; generated, or read from a dump) with a packet walked through
+them to each endpoint. Every problem found ends in a hint to fix it.
+
+Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
+3 error findings.`,
 		Example: example,
 		Version: versionString(),
 		Annotations: map[string]string{
