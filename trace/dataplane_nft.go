@@ -39,77 +39,106 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	}
 	entry := map[string]nftables.Entry{"pod": nftables.EntryPod, "node": nftables.EntryNode, "external": nftables.EntryExternal}
 	for _, p := range servicePackets(in.Service, v, d.Port) {
-		dst, _ := netip.ParseAddr(p.Dest)
+		dst, err := netip.ParseAddr(p.Dest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("walk nftables: destination %q: %w", p.Dest, err)
+		}
 		outs, err := nftables.Walk(d.NFT, nftables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port), Entry: entry[p.From]}, nftables.WalkOptions{LocalAddrs: v.ips})
 		if err != nil {
 			return nil, nil, fmt.Errorf("walk nftables %s: %w", p.Dest, err)
 		}
-		w := PacketWalk{Packet: p}
-		seen := map[string]bool{}
-		for i, o := range outs {
-			out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
-			if o.Kind == nftables.OutcomeDNAT {
-				out.Target = o.Target.String()
-			}
-			// The steps are the rules that fired; the path forks at the
-			// numgen rule, after which only this outcome's share goes on.
-			branch, reach := 0, 1.0
-			for _, s := range o.Steps {
-				if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
-					out.Chains = append(out.Chains, s.Chain)
-				}
-				if strings.Contains(s.Note, "numgen") {
-					branch, reach = i+1, o.Probability
-				}
-				if strings.HasSuffix(s.Note, "rule skipped") && out.Note == "" {
-					out.Note = s.Chain + ": " + s.Note
-				}
-				key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
-				if !seen[key] {
-					seen[key] = true
-					w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
-				}
-			}
-			path := serviceChainsOnly(out.Chains)
-			if o.Kind == nftables.OutcomeReject || o.Kind == nftables.OutcomeDrop {
-				if c := decidingChain(out.Chains); c != "" && !slices.Contains(path, c) {
-					path = append(path, c)
-				}
-			}
-			out.Path = strings.Join(append(path, verdictText(out)), " → ")
-			if o.Kind == nftables.OutcomeNoMatch {
-				// Left untranslated (e.g. a numgen value without a map
-				// element): judgeOutcomes explains an ACCEPT whose Path is
-				// "ACCEPT".
-				out.Verdict, out.Path = "ACCEPT", "ACCEPT"
-			}
-			w.Outcomes = append(w.Outcomes, out)
-		}
-		hop.Walks = append(hop.Walks, w)
+		hop.Walks = append(hop.Walks, nftWalk(p, outs))
 	}
 	if table != nil {
-		for _, p := range exp.Ports {
-			for _, ec := range p.Chains {
-				l := ChainListing{Table: string(family) + " kube-proxy", Name: ec.Name, Rules: []RuleLine{}}
-				if c := table.Chain(ec.Name); c != nil {
-					for _, r := range c.Rules {
-						text := r.Text()
-						if r.Handle != 0 {
-							// JSON listings have no line numbers; the handle
-							// is how nft -a names the rule.
-							text += " # handle " + strconv.Itoa(r.Handle)
-						}
-						l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: text})
-					}
-				} else {
-					l.Drift = "NFTServiceMissing"
-				}
-				hop.Chains = append(hop.Chains, l)
-			}
-		}
+		hop.Chains = nftListings(exp, table, string(family)+" kube-proxy")
 	}
 	hop.Chains = markNFTDrift(hop.Chains, diffs, string(family)+" kube-proxy")
 	return hop, findings, nil
+}
+
+// nftWalk turns the walk's outcomes into the trace's: the steps are the
+// rules that fired, shared up to the numgen rule where the path forks and
+// only each outcome's share goes on.
+func nftWalk(p Packet, outs []nftables.Outcome) PacketWalk {
+	w := PacketWalk{Packet: p}
+	seen := map[string]bool{}
+	for i, o := range outs {
+		out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
+		if o.Kind == nftables.OutcomeDNAT {
+			out.Target = o.Target.String()
+		}
+		branch, reach := 0, 1.0
+		for _, s := range o.Steps {
+			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
+				out.Chains = append(out.Chains, s.Chain)
+			}
+			if strings.Contains(s.Note, "numgen") {
+				branch, reach = i+1, o.Probability
+			}
+			if strings.HasSuffix(s.Note, "rule skipped") && out.Note == "" {
+				out.Note = s.Chain + ": " + s.Note
+			}
+			key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
+			if !seen[key] {
+				seen[key] = true
+				w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
+			}
+		}
+		out.Path = nftPath(o.Kind, out)
+		if o.Kind == nftables.OutcomeNoMatch {
+			// Left untranslated (e.g. a numgen value without a map
+			// element): judgeOutcomes explains an ACCEPT whose Path is
+			// "ACCEPT".
+			out.Verdict, out.Path = "ACCEPT", "ACCEPT"
+		}
+		w.Outcomes = append(w.Outcomes, out)
+	}
+	return w
+}
+
+// nftPath is the per-service chains of an outcome, the chain that refused
+// it if it was refused, and its verdict.
+func nftPath(kind nftables.OutcomeKind, out Outcome) string {
+	path := serviceChainsOnly(out.Chains)
+	if kind == nftables.OutcomeReject || kind == nftables.OutcomeDrop {
+		if c := decidingChain(out.Chains); c != "" && !slices.Contains(path, c) {
+			path = append(path, c)
+		}
+	}
+	return strings.Join(append(path, verdictText(out)), " → ")
+}
+
+// nftListings lists the chains kube-proxy writes for the Service as the
+// node has them; a missing one is marked.
+func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName string) []ChainListing {
+	var out []ChainListing
+	for _, p := range exp.Ports {
+		for _, ec := range p.Chains {
+			l := ChainListing{Table: tableName, Name: ec.Name, Rules: []RuleLine{}}
+			c := table.Chain(ec.Name)
+			if c == nil {
+				l.Drift = "NFTServiceMissing"
+			}
+			for _, r := range chainRules(c) {
+				text := r.Text()
+				if r.Handle != 0 {
+					// JSON listings have no line numbers; the handle is how
+					// nft -a names the rule.
+					text += " # handle " + strconv.Itoa(r.Handle)
+				}
+				l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: text})
+			}
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func chainRules(c *nftables.Chain) []*nftables.Rule {
+	if c == nil {
+		return nil
+	}
+	return c.Rules
 }
 
 // decidingChain is the chain that refused the packet, which says why (no
