@@ -24,32 +24,9 @@ func details(h *trace.Trace, n *node) []string {
 		d.add("server", orDash(h.DNS.Server))
 		d.add("checks", fmt.Sprint(len(h.DNS.Checks)))
 	case kindDNSCheck:
-		c := h.DNS.Checks[n.ref]
-		d.add("name", c.Name+" "+c.Type)
-		d.add("expected", answer(c.Expected))
-		if c.Queried {
-			d.add("answered", answer(c.Answered))
-		} else {
-			d.add("answered", "not queried (offline)")
-		}
+		dnsCheckFacts(&d, h.DNS.Checks[n.ref])
 	case kindSearchPath:
-		sp := h.DNS.SearchPath
-		d.add("pod", sp.Pod)
-		d.add("nameservers", strings.Join(sp.Nameservers, ","))
-		d.add("search", strings.Join(sp.Searches, " "))
-		d.add("ndots", fmt.Sprint(sp.Ndots))
-		d.add("tries", strings.Join(sp.Tries, " → "))
-		d.add("resolves", orDash(sp.Resolves))
-		for _, f := range sp.Forms {
-			if f.Query == sp.Query {
-				continue
-			}
-			got := "does not reach the Service"
-			if i := slices.Index(f.Tries, f.Resolves); f.Resolves != "" && i >= 0 {
-				got = fmt.Sprintf("try %d of %d", i+1, len(f.Tries))
-			}
-			d.add(f.Query, got)
-		}
+		searchPathFacts(&d, h.DNS.SearchPath)
 	case kindPort:
 		portFacts(&d, h, n.port)
 	case kindSlice:
@@ -61,30 +38,67 @@ func details(h *trace.Trace, n *node) []string {
 			d.add("endpoints", fmt.Sprintf("%d, %d ready", s.Endpoints, s.Ready))
 		}
 	case kindEndpoint:
-		e := h.Ports[n.port].Endpoints[n.ref]
-		d.add("address", fmt.Sprintf("%s:%d", e.Address, e.Port))
-		d.add("conditions", fmt.Sprintf("ready=%t serving=%t terminating=%t", e.Ready, e.Serving, e.Terminating))
-		d.add("pod", orDash(e.Pod))
-		d.add("node", orDash(e.Node)+"  zone "+orDash(e.Zone))
-		if e.Hostname != "" {
-			d.add("hostname", e.Hostname)
-		}
-		d.add("slice", e.Slice)
+		endpointFacts(&d, h.Ports[n.port].Endpoints[n.ref])
 	case kindPod:
 		podFacts(&d, h, n.ref)
 	case kindNode:
-		nd := h.Nodes[n.ref]
-		d.add("node", nd.Name)
-		d.add("ready", fmt.Sprintf("%t", nd.Ready))
-		if nd.Missing {
-			d.add("missing", "named by a pod or endpoint but not found")
-		}
-		d.add("internalIP", orDash(nd.InternalIP))
-		d.add("zone", orDash(nd.Zone))
+		nodeFacts(&d, h.Nodes[n.ref])
 	default:
 		d.add("", n.label)
 	}
 	return d
+}
+
+func dnsCheckFacts(d *facts, c trace.DNSCheck) {
+	d.add("name", c.Name+" "+c.Type)
+	d.add("expected", answer(c.Expected))
+	if c.Queried {
+		d.add("answered", answer(c.Answered))
+	} else {
+		d.add("answered", "not queried (offline)")
+	}
+}
+
+// searchPathFacts shows the pod's resolver, the names it tries for the
+// Service, and on which try each other spelling resolves.
+func searchPathFacts(d *facts, sp *trace.SearchPath) {
+	d.add("pod", sp.Pod)
+	d.add("nameservers", strings.Join(sp.Nameservers, ","))
+	d.add("search", strings.Join(sp.Searches, " "))
+	d.add("ndots", fmt.Sprint(sp.Ndots))
+	d.add("tries", strings.Join(sp.Tries, " → "))
+	d.add("resolves", orDash(sp.Resolves))
+	for _, f := range sp.Forms {
+		if f.Query == sp.Query {
+			continue
+		}
+		got := "does not reach the Service"
+		if i := slices.Index(f.Tries, f.Resolves); f.Resolves != "" && i >= 0 {
+			got = fmt.Sprintf("try %d of %d", i+1, len(f.Tries))
+		}
+		d.add(f.Query, got)
+	}
+}
+
+func endpointFacts(d *facts, e trace.EndpointHop) {
+	d.add("address", fmt.Sprintf("%s:%d", e.Address, e.Port))
+	d.add("conditions", fmt.Sprintf("ready=%t serving=%t terminating=%t", e.Ready, e.Serving, e.Terminating))
+	d.add("pod", orDash(e.Pod))
+	d.add("node", orDash(e.Node)+"  zone "+orDash(e.Zone))
+	if e.Hostname != "" {
+		d.add("hostname", e.Hostname)
+	}
+	d.add("slice", e.Slice)
+}
+
+func nodeFacts(d *facts, nd trace.NodeHop) {
+	d.add("node", nd.Name)
+	d.add("ready", fmt.Sprintf("%t", nd.Ready))
+	if nd.Missing {
+		d.add("missing", "named by a pod or endpoint but not found")
+	}
+	d.add("internalIP", orDash(nd.InternalIP))
+	d.add("zone", orDash(nd.Zone))
 }
 
 type facts []string
