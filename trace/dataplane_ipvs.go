@@ -53,19 +53,35 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 				Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, v, in.Service, o.RealServer.Address), Note: res.Note})
 		}
 		hop.Walks = append(hop.Walks, w)
-		if res.Found {
-			l := ChainListing{Name: vsName, Rules: []RuleLine{{Text: fmt.Sprintf("virtual server %s scheduler %s", vsName, res.VirtualServer.Scheduler)}}}
-			for _, rsv := range res.VirtualServer.RealServers {
-				l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward)})
-			}
-			hop.Chains = append(hop.Chains, l)
-		}
 	}
+	hop.Chains = ipvsListings(exp, *d.IPVS)
 	if d.IPVSLocalName != "" {
 		hop.Chains = append(hop.Chains, boundListing(exp, d.IPVSLocal))
 	}
 	hop.Chains = markIPVSDrift(hop.Chains, drift)
 	return hop, findings, nil
+}
+
+// ipvsListings lists, for each virtual server kube-proxy should have made
+// for the Service, the node's one with its real servers; one the node lacks
+// is listed empty, for its drift mark.
+func ipvsListings(exp ipvs.Expected, t ipvs.Table) []ChainListing {
+	var out []ChainListing
+	for _, want := range exp.VirtualServers {
+		name := want.Key()
+		if slices.ContainsFunc(out, func(l ChainListing) bool { return l.Name == name }) {
+			continue
+		}
+		l := ChainListing{Name: name, Rules: []RuleLine{}}
+		if got, ok := t.Lookup(want.Protocol, want.Address, want.Port); ok {
+			l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("virtual server %s scheduler %s", got.Key(), got.Scheduler)})
+			for _, rsv := range got.RealServers {
+				l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward)})
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // boundListing shows which of the Service's addresses are local to the node.

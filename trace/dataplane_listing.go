@@ -76,6 +76,9 @@ func markIPVSDrift(chains []ChainListing, findings []ipvs.Finding) []ChainListin
 		return nil
 	}
 	for _, f := range findings {
+		if f.ID == ipvs.AddressNotBound {
+			continue // boundListing marks its line
+		}
 		vs, rs, isRS := strings.Cut(f.Subject, " -> ")
 		c := find(vs)
 		if c == nil {

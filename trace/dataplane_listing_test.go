@@ -46,6 +46,8 @@ func TestMarkIPVSDrift(t *testing.T) {
 		{ID: ipvs.RealServerMissing, Subject: "10.96.0.20:80/TCP -> 10.244.1.12:8080", Expected: "weight 1"},
 		{ID: ipvs.SchedulerMismatch, Subject: "10.96.0.20:80/TCP"},
 		{ID: ipvs.VirtualServerMissing, Subject: "172.18.0.2:30080/TCP"},
+		// Marked on the kube-ipvs0 listing by boundListing: no chain here.
+		{ID: ipvs.AddressNotBound, Subject: "10.96.0.20"},
 	}
 	got := markIPVSDrift(chains, findings)
 	want := []ChainListing{{Name: "10.96.0.20:80/TCP", Drift: ipvs.SchedulerMismatch, Rules: []RuleLine{

@@ -146,3 +146,32 @@ func TestIPVSMasquerade(t *testing.T) {
 		}
 	}
 }
+
+// The virtual server listing does not depend on the walk: with the Service
+// address not local, the walk stops short, yet the node's real servers are
+// listed as they are (the stale one as stale, not as missing).
+func TestIPVSListingWithoutWalk(t *testing.T) {
+	addrs, err := os.ReadFile(dumpPath("web.ip-addr.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.Split(string(addrs), "\n") {
+		if !strings.Contains(l, "10.96.0.20/") {
+			kept = append(kept, l)
+		}
+	}
+	unbound := filepath.Join(t.TempDir(), "ip-addr.txt")
+	if err := os.WriteFile(unbound, []byte(strings.Join(kept, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runWith(t, nil, false, nil, "-f", scenarioPath("healthy.yaml"), "web", "--ipvs", dumpPath("web.ipvs.txt"), "--ipvs-addrs", unbound, "-o", "wide")
+	for _, want := range []string{"-> 10.244.1.99:8080 weight 1 Masq", "not a local address"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("wide output lacks %q:\n%s", want, r.out)
+		}
+	}
+	if strings.Contains(r.out, "missing: -> 10.244.1.99") {
+		t.Errorf("the stale real server is listed as missing:\n%s", r.out)
+	}
+}
