@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"io"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -150,7 +152,7 @@ func (tw *textWriter) ports(t *trace.Trace) []section {
 }
 
 func (tw *textWriter) endpoint(e trace.EndpointHop) string {
-	addr := fmt.Sprintf("%-21s", fmt.Sprintf("%s:%d", e.Address, e.Port))
+	addr := fmt.Sprintf("%-21s", net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port))))
 	pod := e.Pod
 	if pod == "" {
 		pod = "(no pod)"

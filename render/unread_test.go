@@ -53,3 +53,17 @@ func TestTextSaysWhatWasNotRead(t *testing.T) {
 		t.Errorf("unread data printed as empty:\n%s", b.String())
 	}
 }
+
+// An IPv6 endpoint is written [address]:port, as every tool that reads it
+// back expects.
+func TestTextBracketsIPv6Endpoints(t *testing.T) {
+	tr := scenario.Trace(t, "healthy.yaml", "default", "web")
+	tr.Ports[0].Endpoints[0].Address = "fd00:244::7"
+	var b bytes.Buffer
+	if err := render.Text(&b, tr, render.TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[fd00:244::7]:8080"; !strings.Contains(b.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, b.String())
+	}
+}
