@@ -84,6 +84,9 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 	if err := r.pods(ctx, f.Client, ns); err != nil {
 		return nil, err
 	}
+	if err := r.podEvents(ctx, f.Client, ns); err != nil {
+		return nil, err
+	}
 	extra := []string{f.Node}
 	if r.in.FromPod != nil {
 		extra = append(extra, r.in.FromPod.Spec.NodeName)
@@ -151,6 +154,26 @@ func (r *reader) events(ctx context.Context, c kubernetes.Interface, ns, name st
 	r.mu.Lock()
 	r.in.Events = keep
 	r.mu.Unlock()
+	return nil
+}
+
+// podEvents reads the namespace's Warning events about pods in one request
+// (a request per pod would grow with the Service), when pods were selected;
+// the trace keeps those of the selected pods.
+func (r *reader) podEvents(ctx context.Context, c kubernetes.Interface, ns string) error {
+	if len(r.in.Pods) == 0 {
+		return nil
+	}
+	sel := fields.Set{"involvedObject.kind": "Pod", "type": corev1.EventTypeWarning}.String()
+	list, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		return r.gap("list", "events", ns, err)
+	}
+	for _, e := range list.Items {
+		if e.InvolvedObject.Kind == "Pod" && e.Type == corev1.EventTypeWarning {
+			r.in.PodEvents = append(r.in.PodEvents, e)
+		}
+	}
 	return nil
 }
 

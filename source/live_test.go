@@ -65,6 +65,7 @@ func TestRequestsDoNotGrowWithCluster(t *testing.T) {
 		`get services ns="default" name=web`,
 		`get services ns="kube-system" name=kube-dns`,
 		`list endpointslices ns="default" labels="kubernetes.io/service-name=web" fields=""`,
+		`list events ns="default" labels="" fields="involvedObject.kind=Pod,type=Warning"`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Service,involvedObject.name=web"`,
 		`list pods ns="default" labels="app=web" fields=""`,
 	}

@@ -23,7 +23,7 @@ func Build(in Input) *Trace {
 	}
 	t.Found = true
 	t.Service = serviceHop(in.Service)
-	t.Pods = podHops(in.Pods)
+	t.Pods = podHops(in.Pods, in.PodEvents)
 	t.Nodes = nodeHops(in.Nodes, in.MissingNodes)
 	t.Slices = sliceHops(in.EndpointSlices)
 	t.Ports = portHops(in.Service, in.EndpointSlices, in.Pods)

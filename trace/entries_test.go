@@ -52,3 +52,23 @@ func TestDumpPicksItsNode(t *testing.T) {
 		}
 	}
 }
+
+// A selected pod carries its own Warning events, newest first; Normal ones
+// and other pods' stay out.
+func TestPodEvents(t *testing.T) {
+	in := input(t, "not-ready.yaml", "web", nil)
+	tr := trace.Build(in)
+	for _, p := range tr.Pods {
+		switch p.Name {
+		case "web-crash":
+			want := []trace.PodEvent{{Reason: "BackOff", Message: "Back-off restarting failed container app in pod web-crash_default", Count: 31, Last: "2026-11-25T09:10:00"}}
+			if diff := cmp.Diff(want, p.Events); diff != "" {
+				t.Errorf("web-crash events (-want +got):\n%s", diff)
+			}
+		default:
+			if len(p.Events) != 0 {
+				t.Errorf("%s has events %v, want none", p.Name, p.Events)
+			}
+		}
+	}
+}

@@ -24,6 +24,9 @@ type Input struct {
 	MissingNodes []string
 	// Events are the events whose involved object is the Service.
 	Events []corev1.Event
+	// PodEvents are Warning events about pods of the namespace; the trace
+	// keeps the selected pods' ones.
+	PodEvents []corev1.Event
 
 	// NearMissPods are the namespace's pods, read only when the selector
 	// matched nothing, to explain the miss.

@@ -8,7 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-func podHops(pods []corev1.Pod) []PodHop {
+// maxPodEvents bounds the events kept per pod: the newest say what is wrong.
+const maxPodEvents = 5
+
+func podHops(pods []corev1.Pod, events []corev1.Event) []PodHop {
 	var out []PodHop
 	for i := range pods {
 		p := &pods[i]
@@ -36,9 +39,34 @@ func podHops(pods []corev1.Pod) []PodHop {
 			h.Conditions = append(h.Conditions, PodCondition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason})
 		}
 		h.ContainerPorts = containerPorts(p)
+		h.Events = podEvents(p, events)
 		out = append(out, h)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// podEvents are p's Warning events, newest first: those naming it, and
+// naming this pod rather than an earlier one of the same name.
+func podEvents(p *corev1.Pod, events []corev1.Event) []PodEvent {
+	var mine []*corev1.Event
+	for i := range events {
+		e := &events[i]
+		o := e.InvolvedObject
+		if o.Kind != "Pod" || o.Name != p.Name || e.Type != corev1.EventTypeWarning || (o.UID != "" && p.UID != "" && o.UID != p.UID) {
+			continue
+		}
+		mine = append(mine, e)
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return eventTime(mine[i]) > eventTime(mine[j]) })
+	var out []PodEvent
+	for _, e := range mine[:min(len(mine), maxPodEvents)] {
+		count := e.Count
+		if e.Series != nil && e.Series.Count > count {
+			count = e.Series.Count
+		}
+		out = append(out, PodEvent{Reason: e.Reason, Message: e.Message, Count: max(count, 1), Last: eventTime(e)})
+	}
 	return out
 }
 

@@ -89,6 +89,16 @@ type PodHop struct {
 	// ContainerPorts are the ports its containers (and native sidecars)
 	// declare: what a targetPort is resolved against.
 	ContainerPorts []ContainerPort `json:"containerPorts,omitempty"`
+	// Events are the pod's latest Warning events, newest first.
+	Events []PodEvent `json:"events,omitempty"`
+}
+
+// PodEvent is one Warning event about a pod, e.g. a failing probe.
+type PodEvent struct {
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+	Count   int32  `json:"count"`
+	Last    string `json:"last"`
 }
 
 // PodCondition is one status condition of a pod.
