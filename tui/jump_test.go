@@ -55,9 +55,9 @@ func TestFindingOpensItsRule(t *testing.T) {
 		status   string
 	}{
 		{"DNAT target on the node's line 79", dnatMismatch, "DNATTargetMismatch", screenChains,
-			"      79 ✘ DNATTargetMismatch -A KUBE-SEP-O5WZPWJXWTGE55GX -p tcp", ""},
+			"      79 ✘ DNATTargetMismatch ███░░░░░░░  33.3% -A KUBE-SEP-O5WZPWJXWTGE55GX -p tcp", ""},
 		{"stale endpoint chain's quoted line", fullTraceWithStale, "StaleEndpointChain", screenChains, "      74 -A " + sep3, ""},
-		{"stale IPVS real server", webIPVS, "IPVSStaleRealServer", screenChains, "       - ✘ IPVSStaleRealServer -> 10.244.1.99:8080", ""},
+		{"stale IPVS real server", webIPVS, "IPVSStaleRealServer", screenChains, "       - ✘ IPVSStaleRealServer ███░░░░░░░  33.3% -> 10.244.1.99:8080", ""},
 		{"missing IPVS real server", webIPVS, "IPVSRealServerMissing", screenChains, "       - ✘ IPVSRealServerMissing missing: -> 10.244.1.12:8080", ""},
 		{"conntrack entry: the rules for its VIP", webIPVS, "StaleConntrackEntry", screenChains, "       - virtual server 10.96.0.20:80/TCP", ""},
 		{"chain missing from the dump", withMissingChain, "EndpointChainMissing", screenChains, "✘ drift EndpointChainMissing nat KUBE-SEP-MISSING", ""},

@@ -27,15 +27,16 @@ func TestChainsEscReturnsFromJump(t *testing.T) {
 	}
 }
 
-// TestChainsViewKeys checks [ and ] switch views while ← and → do not,
+// TestChainsViewKeys checks [ and ] switch views (one per packet walked,
+// and one for the IPv6 rules without a walk) while ← and → do not,
 // and that the footer offers them only with more than one view.
 func TestChainsViewKeys(t *testing.T) {
 	m := testModel(t, Config{})
 	press(m, keys("tab", "tab")...)
 	view := func() string { return strings.SplitN(m.View(), "\n", 3)[1] }
 	tests := []struct{ key, want string }{
-		{"l", "view 1/2"}, {"h", "view 1/2"},
-		{"]", "view 2/2"}, {"]", "view 1/2"}, {"[", "view 2/2"},
+		{"l", "view 1/3"}, {"h", "view 1/3"},
+		{"]", "view 2/3"}, {"]", "view 3/3"}, {"]", "view 1/3"}, {"[", "view 3/3"},
 	}
 	for _, tt := range tests {
 		press(m, keys(tt.key)...)
@@ -51,10 +52,12 @@ func TestChainsViewKeys(t *testing.T) {
 		return b.String()
 	}
 	if got := keysShown(); !strings.Contains(got, "[ ] ") {
-		t.Errorf("two views but the keys offered are %q", got)
+		t.Errorf("three views but the keys offered are %q", got)
 	}
+	// One node and one packet.
 	one := fullTrace(t)
 	one.Dataplane = one.Dataplane[:1]
+	one.Dataplane[0].Walks = one.Dataplane[0].Walks[:1]
 	press(m, TraceMsgFor(one))
 	if got := keysShown(); strings.Contains(got, "[") {
 		t.Errorf("one view but the keys offered are %q", got)

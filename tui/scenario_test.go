@@ -20,6 +20,19 @@ import (
 // after edit (when set) changed the objects.
 func scenarioTrace(tb testing.TB, file, name string, edit func([]runtime.Object), dumps source.DumpPaths) *trace.Trace {
 	tb.Helper()
+	return scenarioTraceOf(tb, file, name, edit, dumps, false)
+}
+
+// everyEntryTrace is scenarioTrace as the command builds it for the UI:
+// with walks from every entry (pod, node, external), so that the reader
+// chooses the packet.
+func everyEntryTrace(tb testing.TB, file, name string, dumps source.DumpPaths) *trace.Trace {
+	tb.Helper()
+	return scenarioTraceOf(tb, file, name, nil, dumps, true)
+}
+
+func scenarioTraceOf(tb testing.TB, file, name string, edit func([]runtime.Object), dumps source.DumpPaths, every bool) *trace.Trace {
+	tb.Helper()
 	objs, err := source.LoadPaths([]string{testdata(file)}, nil, "default")
 	if err != nil {
 		tb.Fatalf("load %s: %v", file, err)
@@ -31,7 +44,7 @@ func scenarioTrace(tb testing.TB, file, name string, edit func([]runtime.Object)
 	if err != nil {
 		tb.Fatalf("fetch %s: %v", name, err)
 	}
-	in.Dataplane = &trace.DataplaneInput{}
+	in.Dataplane = &trace.DataplaneInput{EveryEntry: every}
 	if err := source.LoadDumps(dumps, nil, in.Dataplane); err != nil {
 		tb.Fatal(err)
 	}

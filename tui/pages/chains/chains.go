@@ -4,9 +4,6 @@
 package chains
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -15,12 +12,6 @@ import (
 	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
-
-// choice is one node and Service port; port "" means every chain of the node.
-type choice struct {
-	hop  int
-	port string
-}
 
 // row points at a chain header (rule -1) or one of its rules; rows are
 // indices so a 200,000-rule listing costs two ints a line until drawn.
@@ -80,11 +71,15 @@ func (p *Page) Bindings() []key.Binding {
 	return append(out, km.Filter)
 }
 
-// SetTrace implements common.Page, keeping the node, port and row.
+// SetTrace implements common.Page, keeping the node, port, packet and
+// the selected chain or rule, found again by what it is: a live update
+// or r may add or drop chains above it.
 func (p *Page) SetTrace(h *trace.Trace) {
 	var prev choice
+	var at item
 	if p.choice < len(p.choices) {
 		prev = p.choices[p.choice]
+		at = p.itemAt(p.list.Cursor())
 	}
 	cursor := p.list.Cursor()
 	p.hops = h
@@ -97,34 +92,30 @@ func (p *Page) SetTrace(h *trace.Trace) {
 	}
 	p.apply()
 	p.list.SetCursor(cursor)
-}
-
-func choices(dp []trace.DataplaneHop) []choice {
-	var out []choice
-	for i, d := range dp {
-		var ports []string
-		for _, w := range d.Walks {
-			if !contains(ports, w.Packet.ServicePort) {
-				ports = append(ports, w.Packet.ServicePort)
-			}
-		}
-		if len(ports) == 0 {
-			ports = []string{""}
-		}
-		for _, port := range ports {
-			out = append(out, choice{hop: i, port: port})
+	for i := range p.rows {
+		if p.itemAt(i) == at {
+			p.list.SetCursor(i)
+			break
 		}
 	}
-	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// item is what a row shows, independent of where it is listed.
+type item struct {
+	table, chain, rule string
+	header             bool
+}
+
+func (p *Page) itemAt(i int) item {
+	if i < 0 || i >= len(p.rows) {
+		return item{}
 	}
-	return false
+	r := p.rows[i]
+	c := p.hop().Chains[r.chain]
+	if r.rule < 0 {
+		return item{table: c.Table, chain: c.Name, header: true}
+	}
+	return item{table: c.Table, chain: c.Name, rule: c.Rules[r.rule].Text}
 }
 
 // apply selects the chains of the current choice and the rows that pass
@@ -135,10 +126,12 @@ func (p *Page) apply() {
 		p.list.SetSource(source{p})
 		return
 	}
-	var walks []trace.PacketWalk
-	p.chains, walks = p.shown(p.choices[p.choice], p.chains)
-	p.flow = rules.FlowOf(walks...)
+	ch := p.choices[p.choice]
+	p.chains = p.shown(ch, p.chains)
 	hop := p.hop()
+	if ch.walk >= 0 {
+		p.flow = rules.FlowOf(hop.Walks[ch.walk])
+	}
 	for _, ci := range p.chains {
 		c := hop.Chains[ci]
 		head := p.list.Match(c.Name)
@@ -156,48 +149,21 @@ func (p *Page) apply() {
 	p.list.SetSource(source{p})
 }
 
-// shown appends to idx the indices of the chains view ch lists: those its
-// port's walk passes and the drifted ones, which may be missing from the
-// dump or unreachable and so met by no walk. It returns them with the
-// walk whose shares the view shows.
-func (p *Page) shown(ch choice, idx []int) ([]int, []trace.PacketWalk) {
-	hop := p.hops.Dataplane[ch.hop]
-	wanted := map[string]bool{}
-	var walks []trace.PacketWalk
-	for _, w := range hop.Walks {
-		if w.Packet.ServicePort != ch.port {
-			continue
-		}
-		if len(walks) == 0 {
-			walks = append(walks, w)
-		}
-		for _, s := range w.Steps {
-			wanted[s.Chain] = true
-		}
-		for _, o := range w.Outcomes {
-			for _, c := range o.Chains {
-				wanted[c] = true
-			}
-		}
-	}
-	for i, c := range hop.Chains {
-		if len(wanted) == 0 || wanted[c.Name] || c.Drift != "" {
-			idx = append(idx, i)
-		}
-	}
-	return idx, walks
-}
+// headerHeight is the node line and the packet line.
+const headerHeight = 2
 
-// SetSize implements common.Page: a header line, the rows, and a pane
-// with the selected rule in full.
+// SetSize implements common.Page: the header, the rows, and a pane with
+// the selected rule in full.
 func (p *Page) SetSize(width, height int) {
 	p.Common.SetSize(width, height)
-	p.list.SetSize(width, height-1-p.detailHeight())
+	p.list.SetSize(width, height-headerHeight-p.detailHeight())
 }
 
 // detailHeight is a fifth of the screen, at least two lines when the
 // header leaves them.
-func (p *Page) detailHeight() int { return max(0, min(p.Height-1, max(2, min(5, p.Height/5)))) }
+func (p *Page) detailHeight() int {
+	return max(0, min(p.Height-headerHeight, max(2, min(5, p.Height/5))))
+}
 
 // Update implements common.Page.
 func (p *Page) Update(msg tea.Msg) tea.Cmd {
@@ -264,104 +230,4 @@ func (p *Page) choose(i int) {
 	p.choice = i
 	p.apply()
 	p.list.SetCursor(0)
-}
-
-// View implements common.Page.
-func (p *Page) View() string {
-	if len(p.choices) == 0 {
-		return common.Fit([]string{"", "  no dataplane rules in this trace",
-			p.Styles.Dim.Render("  they come from a node's ruleset dump or from the rules kube-proxy should write")}, p.Width, p.Height)
-	}
-	if len(p.chains) == 0 {
-		hop := p.hops.Dataplane[p.choices[p.choice].hop]
-		return common.Fit([]string{p.header(), "", fmt.Sprintf("  no chains listed for node %s (%s)", hop.Node, hop.Source)}, p.Width, p.Height)
-	}
-	dh := p.detailHeight()
-	return common.Stack(common.Block{View: p.header(), Height: min(1, p.Height)},
-		common.Block{View: p.list.View(), Height: p.Height - 1 - dh},
-		common.Block{View: p.detail(), Height: dh})
-}
-
-func (p *Page) header() string {
-	ch := p.choices[p.choice]
-	hop := p.hops.Dataplane[ch.hop]
-	s := fmt.Sprintf("node %s · %s · %s", hop.Node, hop.Mode, hop.Source)
-	if ch.port != "" {
-		s += " · port " + ch.port
-	}
-	if len(p.choices) > 1 {
-		s += p.Styles.Dim.Render(fmt.Sprintf("   [/] view %d/%d", p.choice+1, len(p.choices)))
-	}
-	return common.Truncate(p.Styles.Bold.Render(s), p.Width)
-}
-
-func (p *Page) detail() string {
-	var lines []string
-	if i := p.list.Cursor(); i >= 0 {
-		r := p.rows[i]
-		c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
-		if r.rule >= 0 {
-			rl := c.Rules[r.rule]
-			// Generated rules have no line; the sticky mark leads the
-			// text, which is long while the pane is short.
-			var head []string
-			if rl.Line > 0 {
-				head = append(head, fmt.Sprintf("line %d", rl.Line))
-			}
-			if p.flow.Share(c.Name, rl.Text).Sticky {
-				head = append(head, "sticky (only for clients already pinned by ClientIP affinity)")
-			}
-			text := rl.Text
-			if len(head) > 0 {
-				text = strings.Join(head, ", ") + ": " + text
-			}
-			if rl.Drift != "" {
-				text += "  [drift " + rl.Drift + "]"
-			}
-			lines = append(lines, common.Wrap(text, p.Width)...)
-		} else {
-			name := c.Name
-			if c.Table != "" {
-				name = c.Table + " " + c.Name
-			}
-			text := fmt.Sprintf("chain %s: %s", name, rules.RuleCount(len(c.Rules)))
-			if c.Drift != "" {
-				text += "  [drift " + c.Drift + "]"
-			}
-			lines = append(lines, common.Wrap(text, p.Width)...)
-		}
-	}
-	return p.Styles.Pane(lines, p.Width, p.detailHeight())
-}
-
-type source struct{ p *Page }
-
-func (s source) Len() int { return len(s.p.rows) }
-
-func (s source) Row(i, width int, selected bool) string {
-	p := s.p
-	if width <= 0 {
-		// The cursor column alone would be one too many.
-		return ""
-	}
-	r := p.rows[i]
-	c := p.hops.Dataplane[p.choices[p.choice].hop].Chains[r.chain]
-	cursor := " "
-	if selected {
-		cursor = "›"
-	}
-	if r.rule < 0 {
-		line := cursor + rules.Header(p.Styles, c, p.flow, width-1)
-		if selected {
-			return p.Styles.Selected.Render(common.Plain(line))
-		}
-		return line
-	}
-	rl := c.Rules[r.rule]
-	sh := p.flow.Share(c.Name, rl.Text)
-	line := rules.Line(p.Styles, rl, sh, false, width-1)
-	if selected {
-		return p.Styles.Selected.Render(cursor + common.Plain(line))
-	}
-	return cursor + line
 }

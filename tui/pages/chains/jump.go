@@ -120,7 +120,7 @@ func (p *Page) Jump(f trace.Finding) bool {
 	var idx []int
 	for n := range p.choices {
 		ci := (p.choice + n) % len(p.choices)
-		idx, _ = p.shown(p.choices[ci], idx[:0])
+		idx = p.shown(p.choices[ci], idx[:0])
 		chains := p.hops.Dataplane[p.choices[ci].hop].Chains
 		for _, i := range idx {
 			for r := -1; r < len(chains[i].Rules); r++ {

@@ -179,7 +179,7 @@ func (p *Page) chain(d trace.DataplaneHop, s trace.WalkStep, height int) []strin
 	h := max(1, height-len(lines))
 	first := max(0, min(cur-h/2, len(c.Rules)-h))
 	for i := first; i < len(c.Rules) && i < first+h; i++ {
-		sh := p.flow.Share(c.Name, c.Rules[i].Text)
+		sh := p.flow.Share(c, c.Rules[i].Text)
 		lines = append(lines, rules.Line(p.Styles, c.Rules[i], sh, i == cur, p.Width))
 	}
 	return lines
