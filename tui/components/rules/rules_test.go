@@ -102,3 +102,19 @@ func TestRuleCount(t *testing.T) {
 		})
 	}
 }
+
+func TestPacketLabel(t *testing.T) {
+	for _, tt := range []struct {
+		pk   trace.Packet
+		want string
+	}{
+		{trace.Packet{From: "pod", Source: "10.244.1.9", Dest: "10.96.0.150", Port: 80, Protocol: "tcp", ServicePort: "default/hostnames"},
+			"from pod 10.244.1.9 → 10.96.0.150:80/tcp (default/hostnames)"},
+		{trace.Packet{From: "node", Source: "fd00::2", Dest: "fd00:10:96::50", Port: 443, Protocol: "tcp"},
+			"from node fd00::2 → [fd00:10:96::50]:443/tcp"},
+	} {
+		if got := PacketLabel(tt.pk); got != tt.want {
+			t.Errorf("PacketLabel = %q, want %q", got, tt.want)
+		}
+	}
+}

@@ -79,3 +79,18 @@ func TestReadyMarks(t *testing.T) {
 		})
 	}
 }
+
+// TestEndpointLabel: an IPv6 endpoint's address is bracketed, so its port
+// does not read as the address's last group.
+func TestEndpointLabel(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{"10.244.1.7", "10.244.1.7:9376"},
+		{"fd00:10:244::7", "[fd00:10:244::7]:9376"},
+	} {
+		root := &node{}
+		endpointNode(root, &trace.Trace{}, 0, 0, trace.EndpointHop{Address: tt.addr, Port: 9376, Ready: true})
+		if got := root.children[0].label; len(got) < len(tt.want) || got[:len(tt.want)] != tt.want {
+			t.Errorf("label %q, want it to start with %q", got, tt.want)
+		}
+	}
+}

@@ -14,7 +14,7 @@ import (
 func (p *Page) stepperView() string {
 	w, _ := p.walk()
 	d := p.hops.Dataplane[p.cur.hop]
-	lines := []string{common.Truncate(p.Styles.Bold.Render(fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), packetLabel(w.Packet))), p.Width)}
+	lines := []string{common.Truncate(p.Styles.Bold.Render(fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), rules.PacketLabel(w.Packet))), p.Width)}
 	if p.step >= len(w.Steps) {
 		lines = append(lines, p.Styles.PaneTitle.Render(fmt.Sprintf("Final distribution after %d steps: %s", len(w.Steps), plural(len(w.Outcomes), "outcome"))))
 		lines = append(lines, p.outcomes(w)...)

@@ -194,15 +194,7 @@ func (p *Page) pickerLabel(r ref) string {
 		return fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), note)
 	}
 	w := d.Walks[r.walk]
-	return fmt.Sprintf("%s %s  %s  %s", d.Node, modeLabel(d), packetLabel(w.Packet), plural(len(w.Outcomes), "outcome"))
-}
-
-func packetLabel(pk trace.Packet) string {
-	s := fmt.Sprintf("from %s %s → %s:%d/%s", pk.From, pk.Source, pk.Dest, pk.Port, pk.Protocol)
-	if pk.ServicePort != "" {
-		s += " (" + pk.ServicePort + ")"
-	}
-	return s
+	return fmt.Sprintf("%s %s  %s  %s", d.Node, modeLabel(d), rules.PacketLabel(w.Packet), plural(len(w.Outcomes), "outcome"))
 }
 
 type source struct{ p *Page }
