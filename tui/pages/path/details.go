@@ -201,4 +201,7 @@ func podFacts(d *facts, h *trace.Trace, i int) {
 		ports = append(ports, s)
 	}
 	d.add("declared ports", orDash(strings.Join(ports, ", ")))
+	for _, e := range p.Events {
+		d.add("event", fmt.Sprintf("%s x%d, last %s: %s", e.Reason, e.Count, e.Last, e.Message))
+	}
 }
