@@ -407,3 +407,25 @@ func TestCursorMovesToNeighbourWhenItsRowGoes(t *testing.T) {
 		t.Errorf("cursor on %q after its endpoint went, want a neighbouring endpoint", got)
 	}
 }
+
+// In a short terminal the final distribution is a window: it says how many
+// lines lie below, ↓/j scrolls to the last outcome, ↑/k scrolls back and,
+// at the top, steps back as elsewhere.
+func TestDistributionScrolls(t *testing.T) {
+	m := testModel(t, Config{})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 8})
+	press(m, keys("tab", "tab", "tab", "enter", "G")...)
+	if !strings.Contains(m.View(), "more lines: ↓/j scrolls") {
+		t.Fatalf("cut distribution does not say so:\n%s", m.View())
+	}
+	press(m, keys("j", "j", "j", "j", "j", "j", "j", "j", "j", "j")...)
+	outs := demoDataplane()[0].Walks[0].Outcomes
+	if v := m.View(); strings.Contains(v, "more lines") || !strings.Contains(v, outs[len(outs)-1].Target) {
+		t.Errorf("scrolled to the end, the last outcome is not in view:\n%s", v)
+	}
+	_, last := walkPage(m).Stepping()
+	press(m, keys("k", "k", "k", "k", "k", "k", "k", "k", "k", "k", "k")...)
+	if _, step := walkPage(m).Stepping(); step != last-1 {
+		t.Errorf("k at the top of the distribution: step %d, want %d", step, last-1)
+	}
+}

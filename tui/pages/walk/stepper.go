@@ -17,8 +17,7 @@ func (p *Page) stepperView() string {
 	lines := []string{common.Truncate(p.Styles.Bold.Render(fmt.Sprintf("%s %s  %s", d.Node, modeLabel(d), rules.PacketLabel(w.Packet))), p.Width)}
 	if p.step >= len(w.Steps) {
 		lines = append(lines, p.Styles.PaneTitle.Render(fmt.Sprintf("Final distribution after %d steps: %s", len(w.Steps), plural(len(w.Outcomes), "outcome"))))
-		lines = append(lines, p.outcomes(w)...)
-		return common.Fit(lines, p.Width, p.Height)
+		return common.Fit(append(lines, p.distribution(w, p.Height-len(lines))...), p.Width, p.Height)
 	}
 	s := w.Steps[p.step]
 	status := fmt.Sprintf("step %d/%d  ", p.step+1, len(w.Steps))
@@ -31,6 +30,35 @@ func (p *Page) stepperView() string {
 	lines = append(lines, p.trail(w, trailH)...)
 	lines = append(lines, p.chain(d, s, rest-trailH)...)
 	return common.Fit(lines, p.Width, p.Height)
+}
+
+// distribution is the window of the outcomes' lines that fits height,
+// from the scroll position, saying how many more lie below.
+func (p *Page) distribution(w trace.PacketWalk, height int) []string {
+	all := p.outcomes(w)
+	if height <= 0 {
+		return nil
+	}
+	if len(all) <= height {
+		return all
+	}
+	// The last line of the window says what is left, until the last
+	// outcome line is in view.
+	top := min(p.scroll, maxScroll(len(all), height))
+	end := top + height - 1
+	if end >= len(all) {
+		return all[top:]
+	}
+	more := p.Styles.Dim.Render(fmt.Sprintf("  … %d more lines: ↓/j scrolls", len(all)-end))
+	return append(all[top:end:end], more)
+}
+
+// maxScroll is the furthest the distribution scrolls: its last line in view.
+func maxScroll(lines, height int) int {
+	if lines <= height {
+		return 0
+	}
+	return lines - height + 1
 }
 
 // modeLabel is the proxy mode, with the family when it is not the usual one.

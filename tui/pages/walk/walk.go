@@ -29,6 +29,7 @@ type Page struct {
 	stepping bool
 	cur      ref
 	step     int // len(Steps) means the final distribution
+	scroll   int // first line of the final distribution shown
 	flow     rules.Flow
 }
 
@@ -114,7 +115,7 @@ func (p *Page) Open(i int) {
 	}
 	p.cur = r
 	w, _ := p.walk()
-	p.stepping, p.step, p.flow = true, 0, rules.FlowOf(w)
+	p.stepping, p.step, p.scroll, p.flow = true, 0, 0, rules.FlowOf(w)
 }
 
 // SetSize implements common.Page.
@@ -146,6 +147,10 @@ func (p *Page) updateStepper(msg tea.Msg) {
 	}
 	last := len(w.Steps)
 	km := p.KeyMap
+	if p.step == last && p.scrollDistribution(msg) {
+		return
+	}
+	p.scroll = 0
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		switch {
@@ -168,6 +173,30 @@ func (p *Page) updateStepper(msg tea.Msg) {
 			p.step = max(p.step-1, 0)
 		}
 	}
+}
+
+// scrollDistribution moves the final distribution a line with ↓/j and
+// ↑/k (and the wheel), which elsewhere step; ↑ at its top steps back.
+func (p *Page) scrollDistribution(msg tea.Msg) bool {
+	down, up := false, false
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		down, up = key.Matches(msg, p.KeyMap.Down), key.Matches(msg, p.KeyMap.Up)
+	case tea.MouseMsg:
+		down, up = msg.Button == tea.MouseButtonWheelDown, msg.Button == tea.MouseButtonWheelUp
+	}
+	switch {
+	case down:
+		if w, ok := p.walk(); ok {
+			// Two lines above the distribution: the packet and its title.
+			p.scroll = min(p.scroll+1, maxScroll(len(p.outcomes(w)), p.Height-2))
+		}
+		return true
+	case up && p.scroll > 0:
+		p.scroll--
+		return true
+	}
+	return false
 }
 
 // View implements common.Page.
