@@ -429,3 +429,30 @@ func TestDistributionScrolls(t *testing.T) {
 		t.Errorf("k at the top of the distribution: step %d, want %d", step, last-1)
 	}
 }
+
+// A reload that adds a walk above the selected one keeps the cursor on the
+// same packet, not on the same row.
+func TestWalkPickerKeepsItsPacket(t *testing.T) {
+	withWalks := func(froms ...string) *trace.Trace {
+		tr := fullTrace(t)
+		base := tr.Dataplane[0].Walks[0]
+		tr.Dataplane[0].Walks = nil
+		for _, from := range froms {
+			w := base
+			w.Packet.From = from
+			tr.Dataplane[0].Walks = append(tr.Dataplane[0].Walks, w)
+		}
+		return tr
+	}
+	m := testModel(t, Config{Trace: withWalks("pod", "node")})
+	press(m, keys("tab", "tab", "tab", "j")...)
+	walkPage(m).SetTrace(withWalks("external", "pod", "node"))
+	for _, l := range strings.Split(m.View(), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "›") && !strings.Contains(l, "from node") {
+			t.Errorf("cursor on %q after the reload, want the walk from node", l)
+		}
+	}
+	if !strings.Contains(m.View(), "›") {
+		t.Errorf("no cursor row:\n%s", m.View())
+	}
+}

@@ -59,6 +59,15 @@ func (p *Page) Bindings() []key.Binding {
 // SetTrace implements common.Page. A walk being stepped stays open at the
 // same step when the reloaded trace still has it.
 func (p *Page) SetTrace(h *trace.Trace) {
+	// The picker's row and the open walk are kept by node, mode and packet,
+	// not by position: a reload may add or drop walks above them.
+	var selected, open string
+	if c := p.picker.Cursor(); p.hops != nil && c >= 0 && c < len(p.shown) {
+		selected = p.walkKey(p.refs[p.shown[c]])
+	}
+	if p.hops != nil && p.stepping {
+		open = p.walkKey(p.cur)
+	}
 	p.hops = h
 	p.refs = p.refs[:0]
 	for hi, d := range h.Dataplane {
@@ -73,6 +82,18 @@ func (p *Page) SetTrace(h *trace.Trace) {
 		}
 	}
 	p.apply()
+	for i, ri := range p.shown {
+		if selected != "" && p.walkKey(p.refs[ri]) == selected {
+			p.picker.SetCursor(i)
+			break
+		}
+	}
+	for _, r := range p.refs {
+		if open != "" && p.walkKey(r) == open {
+			p.cur = r
+			break
+		}
+	}
 	if p.stepping {
 		if w, ok := p.walk(); ok {
 			p.step = min(p.step, len(w.Steps))
@@ -211,6 +232,18 @@ func (p *Page) View() string {
 	head := p.Styles.Bold.Render("Choose a packet to walk") + p.Styles.Dim.Render("  (enter starts, then n/space steps)")
 	return common.Stack(common.Block{View: common.Truncate(head, p.Width), Height: min(1, p.Height)},
 		common.Block{View: p.picker.View(), Height: p.Height - 1})
+}
+
+// walkKey names a walk across reloads: its node, mode and packet.
+func (p *Page) walkKey(r ref) string {
+	if r.hop >= len(p.hops.Dataplane) {
+		return ""
+	}
+	d := p.hops.Dataplane[r.hop]
+	if r.walk < 0 || r.walk >= len(d.Walks) {
+		return d.Node + " " + modeLabel(d)
+	}
+	return d.Node + " " + modeLabel(d) + " " + rules.PacketLabel(d.Walks[r.walk].Packet)
 }
 
 func (p *Page) pickerLabel(r ref) string {
