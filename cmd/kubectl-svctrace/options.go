@@ -82,7 +82,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dumps.IPVSAddrs, "ipvs-addrs", "", "with --ipvs: the node's ip addr show output (FILE or -, all interfaces), to check the Service's addresses are bound to kube-ipvs0 or otherwise local")
 	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's conntrack -L output (FILE or -) to find flows stuck on gone endpoints")
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
-	f.StringVar(&o.port, "port", "", "walk only this Service port (name or number)")
+	f.StringVar(&o.port, "port", "", "walk only this Service port (its name, number or node port)")
 	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
 	o.configFlags.AddFlags(cmd.PersistentFlags())
