@@ -95,6 +95,9 @@ type ChainListing struct {
 	Rules []RuleLine `json:"rules"`
 	// Drift is a finding ID when the chain differs from what is expected.
 	Drift string `json:"drift,omitempty"`
+	// ServicePort is the Service port the chain serves, as packets name it
+	// ("ns/name:port"); empty for chains every port shares.
+	ServicePort string `json:"servicePort,omitempty"`
 }
 
 // RuleLine is one rule with its line in the dump (0 for generated rules).

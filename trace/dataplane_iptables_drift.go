@@ -56,10 +56,14 @@ var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPO
 func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]string) []ChainListing {
 	ids := map[string]bool{}
 	var own []string
+	portOf := map[string]string{}
 	for _, sp := range rs.Services {
 		ids[sp.ID] = true
 		ids[strings.TrimSuffix(sp.ID, ":")+":"] = true
 		own = append(own, sp.OwnChains()...)
+		for _, c := range sp.OwnChains() {
+			portOf[c] = sp.ID
+		}
 	}
 	var out []ChainListing
 	queue := []string{}
@@ -85,6 +89,9 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 	}
 	queue = append(queue, own...)
 	out = append(out, serviceChainListings(d, queue, drift)...)
+	for i := range out {
+		out[i].ServicePort = portOf[out[i].Name]
+	}
 	return out
 }
 

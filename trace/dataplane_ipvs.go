@@ -72,7 +72,7 @@ func ipvsListings(exp ipvs.Expected, t ipvs.Table) []ChainListing {
 		if slices.ContainsFunc(out, func(l ChainListing) bool { return l.Name == name }) {
 			continue
 		}
-		l := ChainListing{Name: name, Rules: []RuleLine{}}
+		l := ChainListing{Name: name, Rules: []RuleLine{}, ServicePort: want.PortName}
 		if got, ok := t.Lookup(want.Protocol, want.Address, want.Port); ok {
 			l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("virtual server %s scheduler %s", got.Key(), got.Scheduler)})
 			for _, rsv := range got.RealServers {

@@ -114,7 +114,10 @@ func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName
 	var out []ChainListing
 	for _, p := range exp.Ports {
 		for _, ec := range p.Chains {
-			l := ChainListing{Table: tableName, Name: ec.Name, Rules: []RuleLine{}}
+			l := ChainListing{Table: tableName, Name: ec.Name, Rules: []RuleLine{}, ServicePort: p.Name.Namespace + "/" + p.Name.Name}
+			if p.Name.Port != "" {
+				l.ServicePort += ":" + p.Name.Port
+			}
 			c := table.Chain(ec.Name)
 			if c == nil {
 				l.Drift = "NFTServiceMissing"

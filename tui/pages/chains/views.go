@@ -106,11 +106,16 @@ func namesAnyPort(c trace.ChainListing, walks []trace.PacketWalk) bool {
 	return false
 }
 
-// namesPort reports whether the chain's name or rules name the packet's
-// Service port the way each proxy writes it: iptables comments
+// namesPort reports whether the chain serves the packet's Service port:
+// by the trace's word when it has one, else by its name or rules naming it
+// the way each proxy writes it: iptables comments
 // "ns/svc:port", nftables chain names "ns/svc/tcp/port", and IPVS virtual
 // servers "VIP:port/TCP".
 func namesPort(c trace.ChainListing, pk trace.Packet) bool {
+	if c.ServicePort != "" && pk.ServicePort != "" {
+		// The trace says which port the chain serves: no guessing.
+		return c.ServicePort == pk.ServicePort
+	}
 	var forms []string
 	if pk.ServicePort != "" {
 		forms = append(forms, pk.ServicePort)
