@@ -164,7 +164,7 @@ func TestClientVerify(t *testing.T) {
 		"_http._tcp.web.default.svc.cluster.local. 5 IN SRV 0 100 80 web.default.svc.cluster.local.",
 	)
 	e := mustExpect(t, Input{Service: service("web", "default", []string{"10.96.0.20"}, svcPort("http", tcp, 80))})
-	got, err := Verify(context.Background(), &Client{Server: s.addr}, e)
+	got, err := verify(context.Background(), &Client{Server: s.addr}, e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package dns
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,22 +54,9 @@ func Ask(ctx context.Context, r Resolver, qs []Question) ([]*Answer, error) {
 	return out, nil
 }
 
-// Verify asks r every question of e and compares the answers. An unreachable
-// server is a DNSServerUnreachable result, not an error; the error is for
-// anything else that stopped the check (a cancelled ctx, a malformed reply).
-func Verify(ctx context.Context, r Resolver, e *Expectation) ([]Result, error) {
-	answers, err := Ask(ctx, r, e.Questions())
-	var ue *UnreachableError
-	if errors.As(err, &ue) {
-		return []Result{unreachableResult(ue)}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("check DNS for service %s: %w", e.Service, err)
-	}
-	return Compare(e, answers), nil
-}
-
-func unreachableResult(ue *UnreachableError) Result {
+// UnreachableResult is the DNSServerUnreachable result for a server that
+// sent no reply: what failed, and how to ask from inside the cluster.
+func UnreachableResult(ue *UnreachableError) Result {
 	return Result{
 		ID: DNSServerUnreachable, Severity: SeverityWarning, Subject: ue.Server,
 		Message: ue.Error(),

@@ -137,7 +137,7 @@ func (p SearchPlan) stepNames() string {
 // CheckSearchPath walks p against r like the pod's resolver: each step in
 // order until one answers records of type t (or a CNAME). It reports
 // DNSSearchPathMiss when an earlier, foreign name answers first or no step
-// names the Service; a Service name that does not answer is left to Verify.
+// names the Service; a Service name that does not answer is left to Compare.
 func CheckSearchPath(ctx context.Context, r Resolver, p SearchPlan, t RecordType) ([]Result, error) {
 	if p.Match < 0 {
 		return p.Results(), nil
@@ -146,7 +146,7 @@ func CheckSearchPath(ctx context.Context, r Resolver, p SearchPlan, t RecordType
 		a, err := r.Query(ctx, s.Name, t)
 		var ue *UnreachableError
 		if errors.As(err, &ue) {
-			return []Result{unreachableResult(ue)}, nil
+			return []Result{UnreachableResult(ue)}, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("walk search path for %q: %w", p.Query, err)

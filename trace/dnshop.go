@@ -75,8 +75,7 @@ func dnsHop(in Input, t *Trace) []Finding {
 			results = append(results, dns.Result{ID: DNSWrongServer, Severity: dns.SeverityWarning, Subject: obs.Server,
 				Message: wrong.Error(), Hint: "point --dns-server at the cluster DNS (kubectl -n kube-system get svc kube-dns) from a node or debug pod, or set --cluster-domain"})
 		case errors.As(obs.Err, &ue):
-			results = append(results, dns.Result{ID: dns.DNSServerUnreachable, Severity: dns.SeverityWarning,
-				Subject: obs.Server, Message: ue.Error(), Hint: "the cluster DNS is usually reachable only inside the cluster: ask it from a debug pod, kubectl run dnscheck -it --rm --restart=Never --image=busybox:1.36 -- nslookup " + e.FQDN})
+			results = append(results, dns.UnreachableResult(ue))
 		case obs.Err != nil:
 			results = append(results, dns.Result{ID: dns.DNSServerUnreachable, Severity: dns.SeverityWarning,
 				Subject: obs.Server, Message: "DNS check stopped: " + obs.Err.Error(), Hint: "retry with a longer --request-timeout, or check from a debug pod"})
