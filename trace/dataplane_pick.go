@@ -3,6 +3,8 @@ package trace
 import (
 	"fmt"
 	"slices"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // pickNode chooses whose dump this is when nobody said (no --node, no
@@ -13,7 +15,7 @@ import (
 // drift that is not there. The note says how the node was chosen.
 func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
 	d := in.Dataplane
-	if d.Node != "" || in.FromPod != nil || (d.IPTables == nil && d.NFT == nil && d.IPVS == nil) {
+	if d.Node != "" || in.FromPod != nil || (d.IPTables == nil && d.NFT == nil && d.IPVS == nil) || !rulesVaryByNode(in) {
 		return base, ""
 	}
 	var names []string
@@ -56,4 +58,24 @@ func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
 		return best, fmt.Sprintf("node %s assumed: the dump fits all %d nodes of the Service alike; pass --node to name its node", best.name, len(names))
 	}
 	return best, fmt.Sprintf("node %s chosen: of the Service's %d nodes, the dump fits its rules best (%d differences, the next best %d); pass --node to name its node", best.name, len(names), bestCount, next)
+}
+
+// rulesVaryByNode tells whether kube-proxy writes different rules for the
+// Service on different nodes: only Local traffic policies and topology
+// hints make them differ. Otherwise every node's expectation is the same
+// and trying each would only repeat the work.
+func rulesVaryByNode(in Input) bool {
+	s := in.Service.Spec
+	if s.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal ||
+		(s.InternalTrafficPolicy != nil && *s.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal) {
+		return true
+	}
+	for _, sl := range in.EndpointSlices {
+		for _, e := range sl.Endpoints {
+			if e.Hints != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

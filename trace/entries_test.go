@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -70,5 +71,17 @@ func TestPodEvents(t *testing.T) {
 				t.Errorf("%s has events %v, want none", p.Name, p.Events)
 			}
 		}
+	}
+}
+
+// With nothing node-specific in the Service, every node's rules are the
+// same: the first node is used and no note pretends a choice was made.
+func TestDumpNodeNotPickedWithoutLocalRules(t *testing.T) {
+	in := input(t, "local-policy.yaml", "lb", nil)
+	in.Service.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
+	in.Dataplane = &trace.DataplaneInput{IPTables: parse(t, nodeDumpFor(t, in, "node-2", "172.18.0.3")), IPTablesName: "node-2.save"}
+	hop := trace.Build(in).Dataplane[0]
+	if hop.NodeNote != "" {
+		t.Errorf("node note %q for a Service whose rules are the same on every node", hop.NodeNote)
 	}
 }
