@@ -60,8 +60,8 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 	for _, sp := range rs.Services {
 		ids[sp.ID] = true
 		ids[strings.TrimSuffix(sp.ID, ":")+":"] = true
-		own = append(own, sp.OwnChains()...)
 		for _, c := range sp.OwnChains() {
+			own = append(own, c)
 			portOf[c] = sp.ID
 		}
 	}

@@ -63,14 +63,8 @@ func describe(rs *Ruleset) string {
 		}
 		fmt.Fprintf(&b, " noEndpoints=%t noLocalInternal=%t noLocalExternal=%t\n",
 			sp.NoEndpoints(), sp.NoLocalInternal, sp.NoLocalExternal)
-		c := sp.Chains
-		for _, ch := range []struct {
-			name string
-			used bool
-		}{{c.Cluster, c.UsesCluster}, {c.Local, c.UsesLocal}, {c.External, c.UsesExternal}, {c.Firewall, c.UsesFirewall}} {
-			if ch.used {
-				fmt.Fprintf(&b, "  chain %s\n", ch.name)
-			}
+		for _, name := range sp.ServiceChains() {
+			fmt.Fprintf(&b, "  chain %s\n", name)
 		}
 		writeEndpoints(&b, "cluster", sp.ClusterEndpoints)
 		writeEndpoints(&b, "local", sp.LocalEndpoints)

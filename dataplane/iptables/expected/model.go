@@ -238,6 +238,15 @@ func (sp *ServicePort) String() string {
 // OwnChains lists the nat chains kube-proxy writes for this port alone:
 // the service chains it uses, then one endpoint chain per reachable endpoint.
 func (sp *ServicePort) OwnChains() []string {
+	out := sp.ServiceChains()
+	for _, e := range sp.Reachable {
+		out = append(out, e.Chain)
+	}
+	return out
+}
+
+// ServiceChains are the port's KUBE-SVC/SVL/EXT/FW chains kube-proxy writes.
+func (sp *ServicePort) ServiceChains() []string {
 	var out []string
 	c := sp.Chains
 	for _, ch := range []struct {
@@ -247,9 +256,6 @@ func (sp *ServicePort) OwnChains() []string {
 		if ch.used {
 			out = append(out, ch.name)
 		}
-	}
-	for _, e := range sp.Reachable {
-		out = append(out, e.Chain)
 	}
 	return out
 }
