@@ -1,0 +1,66 @@
+package dataplane
+
+import "net/netip"
+
+// DiffKind names a kind of difference between the rules kube-proxy should
+// have written and a node's; it is the stable ID of the finding the trace
+// reports for it (trace.Catalog).
+type DiffKind string
+
+// Diff is one way a node's dataplane differs from what kube-proxy should
+// have programmed, with its place precise enough to show it in a listing
+// or to repair it.
+type Diff struct {
+	Kind  DiffKind
+	Where Locator
+	// Expected is what belongs at Where, in the mode's own syntax (a rule,
+	// a map element's value, a real server's weight); empty when nothing
+	// should be there.
+	Expected string
+	// ExpectedLine is Expected's line in the expected rendering (iptables),
+	// 0 elsewhere.
+	ExpectedLine int
+	// Actual is what the node has at Where; empty when it has nothing.
+	Actual string
+	// Detail is the mode's explanation for a reader. It is display text
+	// only: nothing parses it.
+	Detail string
+}
+
+// Locator is a place in a node's dataplane. Which fields are set depends
+// on Mode; unset fields are zero.
+type Locator struct {
+	Mode Mode `json:"mode"`
+	// Family is the IP family: IPv4 or IPv6 (iptables, IPVS), ip or ip6
+	// (nftables).
+	Family string `json:"family,omitempty"`
+	// Table is the iptables table (nat, filter) or the nftables table
+	// (kube-proxy).
+	Table string `json:"table,omitempty"`
+	// Chain is the iptables or nftables chain; for IPVS the virtual server
+	// as its listing names it ("10.96.0.10:53/UDP", "FWM:5").
+	Chain string `json:"chain,omitempty"`
+	// Line is the rule's line in the node's dump (iptables-save, a text nft
+	// listing); 0 for a rule the node lacks.
+	Line int `json:"line,omitempty"`
+	// Handle is the nftables rule handle.
+	Handle int `json:"handle,omitempty"`
+	// Set is an nftables set or map, Element the key of one of its
+	// elements, one string per concatenated field.
+	Set     string   `json:"set,omitempty"`
+	Element []string `json:"element,omitempty"`
+	// Protocol, Service and FWMark name an IPVS virtual server or the
+	// service address of a conntrack flow.
+	Protocol string         `json:"protocol,omitempty"`
+	Service  netip.AddrPort `json:"service,omitzero"`
+	FWMark   uint32         `json:"fwmark,omitempty"`
+	// Endpoint is a DNAT target, an IPVS real server, or the backend of a
+	// conntrack flow.
+	Endpoint netip.AddrPort `json:"endpoint,omitzero"`
+	// Address is an address to bind to kube-ipvs0, or the client of a
+	// conntrack flow.
+	Address netip.Addr `json:"address,omitzero"`
+}
+
+// IsZero reports whether the locator names no place.
+func (l Locator) IsZero() bool { return l.Mode == "" }

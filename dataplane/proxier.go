@@ -1,0 +1,76 @@
+package dataplane
+
+import (
+	"io"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+)
+
+// Proxier is one proxy mode: how kube-proxy in that mode turns API objects
+// into a node's dataplane, and how to read, judge and walk what a node
+// holds. Want is the mode's expected state, Got the state read from a node
+// (or made from Want, for a node in sync). The trace holds one adapter over
+// it for every mode; `--serve` programs Materialize(Expect(...)) through a
+// kernel package and repairs the Diffs of Drift.
+//
+// Expect is given the objects of every Service it should cover: one
+// Service for a trace, all of them for a node to serve. Drift judges only
+// what want covers, so a one-Service expectation does not call every other
+// Service's rules stale.
+type Proxier[Want, Got any] interface {
+	Mode() Mode
+	// Expect computes what the mode programs on node for objs.
+	Expect(node Node, objs Objects) (Want, error)
+	// Materialize is the state a node in sync with want holds, in the form
+	// Read returns: walked when no dump was given, and what --serve writes.
+	Materialize(want Want) (Got, error)
+	// Read parses a dump of the node's state (iptables-save, nft -j list
+	// ruleset, ipvsadm-save -n).
+	Read(r io.Reader) (Got, error)
+	// Drift lists how got differs from want, in a stable order.
+	Drift(want Want, got Got) []Diff
+	// Walk follows p through got, on the node want was computed for.
+	Walk(want Want, got Got, p Packet) (Walk, error)
+	// Listings are the chains of got that concern want's Services, in the
+	// order a packet meets them, each line marked with the diff at its
+	// place.
+	Listings(want Want, got Got, diffs []Diff) []Listing
+}
+
+// Objects are the API objects a mode's expectation is computed from.
+type Objects struct {
+	Services []*corev1.Service
+	Slices   []*discoveryv1.EndpointSlice
+}
+
+// Node is what a mode must know of the node whose rules it computes: its
+// name, zone and addresses, and kube-proxy's flags there.
+type Node struct {
+	Name string
+	Zone string
+	// IPs are the node's addresses, the destinations of its NodePorts.
+	IPs []netip.Addr
+	// Family is the IP family of the proxier (kube-proxy runs one per
+	// family): IPv4 or IPv6.
+	Family corev1.IPFamily
+	// Local are the node's local addresses where they were read (IPVS
+	// binds Service addresses to kube-ipvs0); nil when unknown.
+	Local []netip.Addr
+	Flags ProxyFlags
+}
+
+// ProxyFlags are the kube-proxy flags that shape its rules.
+type ProxyFlags struct {
+	// ClusterCIDR is --cluster-cidr, the ClusterCIDR local-traffic
+	// detector; invalid when none.
+	ClusterCIDR netip.Prefix
+	// InterfacePrefix and Bridge are the InterfaceNamePrefix and
+	// BridgeInterface local-traffic detectors.
+	InterfacePrefix, Bridge string
+	// MasqueradeAll is --masquerade-all.
+	MasqueradeAll bool
+	// NFAcct is set when kube-proxy counts packets with nfacct.
+	NFAcct bool
+}
