@@ -57,6 +57,7 @@ const example = `  # Trace Service hostnames in the current namespace
 // NewCmdSvctrace builds the root command; it holds no global state.
 func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 	o := newOptions(streams, d)
+	var snap *snapshotOptions
 	cmd := &cobra.Command{
 		Use:   "svctrace SERVICE",
 		Short: "Trace why a Kubernetes Service does or does not work",
@@ -83,6 +84,9 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 		SilenceErrors:     true,
 		ValidArgsFunction: o.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if snap.requested(cmd) {
+				return snap.run(cmd.Context(), cmd, streams.Out)
+			}
 			o.demoModeSet = cmd.Flags().Changed("demo-proxy-mode")
 			if err := o.Complete(cmd.Context(), args); err != nil {
 				return err
@@ -98,6 +102,7 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	o.addFlags(cmd)
+	snap = addSnapshotFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	cmd.AddCommand(newCmdVersion())
 	return cmd
