@@ -2,12 +2,12 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 
-	"sigs.k8s.io/yaml"
-
+	"github.com/svctrace/kubectl-svctrace/termsafe"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -52,21 +52,15 @@ func NewDocument(t *trace.Trace) Document {
 }
 
 // JSON writes t as indented JSON.
+// Control characters are escaped as \uXXXX, including those the encoder
+// leaves raw (DEL, C1), so the document is lossless and safe on a terminal.
 func JSON(w io.Writer, t *trace.Trace) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(NewDocument(t)); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
-	return nil
-}
-
-// YAML writes t as YAML with the same field names as JSON.
-func YAML(w io.Writer, t *trace.Trace) error {
-	b, err := yaml.Marshal(NewDocument(t))
-	if err != nil {
-		return fmt.Errorf("write yaml: %w", err)
-	}
-	_, err = w.Write(b)
+	_, err := w.Write(termsafe.Quoted(b.Bytes()))
 	return err
 }

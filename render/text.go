@@ -7,11 +7,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/termsafe"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // Text writes t as a tree of hops followed by the findings and their hints.
+// Every string of t is escaped first (termsafe): most come from the cluster
+// or a dump, and must not reach the terminal as control sequences.
 func Text(w io.Writer, t *trace.Trace, o TextOptions) error {
+	t = termsafe.Copy(t)
 	if o.Width <= 0 {
 		o.Width = 80
 	}

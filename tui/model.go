@@ -49,6 +49,7 @@ type model struct {
 }
 
 func newModel(ctx context.Context, cfg Config) *model {
+	cfg = escaped(cfg)
 	t := cfg.Trace
 	if t == nil {
 		t = &trace.Trace{}

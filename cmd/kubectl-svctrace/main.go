@@ -13,6 +13,8 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
+
+	"github.com/svctrace/kubectl-svctrace/termsafe"
 )
 
 func main() {
@@ -41,7 +43,8 @@ func run(ctx context.Context, args []string, streams genericiooptions.IOStreams)
 }
 
 // exitCode prints err (unless it only carries a code) and returns the
-// process exit code for it.
+// process exit code for it. The message is escaped: it can quote a dump or
+// what the API server said, which must not drive the terminal.
 func exitCode(err error, errOut io.Writer) int {
 	var ex *exitError
 	switch {
@@ -49,11 +52,11 @@ func exitCode(err error, errOut io.Writer) int {
 		return ExitOK
 	case errors.As(err, &ex):
 		if ex.err != nil {
-			fmt.Fprintf(errOut, "error: %v\n", ex.err)
+			fmt.Fprintf(errOut, "error: %s\n", termsafe.String(ex.err.Error()))
 		}
 		return ex.code
 	default:
-		fmt.Fprintf(errOut, "error: %v\n", err)
+		fmt.Fprintf(errOut, "error: %s\n", termsafe.String(err.Error()))
 		return ExitFailed
 	}
 }
