@@ -9,8 +9,11 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/vishvananda/netns"
 )
 
 // Require skips the test unless it runs as root with the tools it needs;
@@ -68,4 +71,32 @@ func Exec(t testing.TB, ns, stdin string, args ...string) string {
 		t.Fatalf("ip netns exec %s %s: %v: %s", ns, strings.Join(args, " "), err, errOut.String())
 	}
 	return out.String()
+}
+
+// Do runs fn on an OS thread switched into ns, so that sockets it opens
+// and programs it starts (os/exec forks from the calling thread) live in
+// ns. The thread returns to its namespace afterwards.
+func Do(t testing.TB, ns string, fn func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatalf("current network namespace: %v", err)
+	}
+	defer orig.Close()
+	target, err := netns.GetFromName(ns)
+	if err != nil {
+		t.Fatalf("open network namespace %s: %v", ns, err)
+	}
+	defer target.Close()
+	if err := netns.Set(target); err != nil {
+		t.Fatalf("enter network namespace %s: %v", ns, err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic("cannot return to the original network namespace: " + err.Error())
+		}
+	}()
+	fn()
 }

@@ -1,0 +1,78 @@
+package iptables
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
+
+// ref names a chain in a table.
+type ref struct{ table, chain string }
+
+// Desired is the complete state the programmer wants in the kernel, built
+// from the same generator the trace judges kube-proxy with.
+type Desired struct {
+	family corev1.IPFamily
+	// order lists the chains of each table as the restore input declares
+	// them; rules holds each chain's rule specs (restore-input text after
+	// "-A CHAIN "), in order.
+	order []ref
+	rules map[ref][]string
+	// jumps are the rules in built-in chains, ensured one by one; ensured
+	// are chains created outside the restore input (canaries).
+	jumps   []expected.Rule
+	ensured []ref
+	// Ruleset is the generator's output before renaming.
+	Ruleset *expected.Ruleset
+}
+
+var tables = []string{expected.TableFilter, expected.TableNAT}
+
+// Build renames the generator's rule set into layout l.
+func Build(rs *expected.Ruleset, l Layout) *Desired {
+	d := &Desired{family: rs.Family, rules: make(map[ref][]string, len(rs.NATChains)+len(rs.FilterChains)), Ruleset: rs}
+	add := func(table string, chains []string, rules []expected.Rule) {
+		for _, c := range chains {
+			r := ref{table, l.Chain(c)}
+			if _, ok := d.rules[r]; !ok {
+				d.order = append(d.order, r)
+				d.rules[r] = nil
+			}
+		}
+		for _, rule := range rules {
+			r := ref{table, l.Chain(rule.Chain)}
+			d.rules[r] = append(d.rules[r], l.Spec(rule.Spec))
+		}
+	}
+	add(expected.TableFilter, rs.FilterChains, rs.Filter)
+	add(expected.TableNAT, rs.NATChains, rs.NAT)
+	for _, j := range rs.Jumps {
+		d.jumps = append(d.jumps, expected.Rule{Table: j.Table, Chain: j.Chain, Spec: l.Spec(j.Spec)})
+	}
+	for _, c := range rs.EnsuredChains {
+		r := ref{c.Table, l.Chain(c.Chain)}
+		if _, declared := d.rules[r]; !declared {
+			d.ensured = append(d.ensured, r)
+		}
+	}
+	return d
+}
+
+// Chains returns the number of chains the restore input declares.
+func (d *Desired) Chains() int { return len(d.order) }
+
+// normalized returns the rules of chain r as iptables-save prints them.
+func (d *Desired) normalized(r ref) ([]string, error) {
+	specs := d.rules[r]
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		line, err := expected.Normalize(d.family, expected.Rule{Table: r.table, Chain: r.chain, Spec: s})
+		if err != nil {
+			return nil, fmt.Errorf("normalize a rule of %s/%s: %w", r.table, r.chain, err)
+		}
+		out[i] = line
+	}
+	return out, nil
+}

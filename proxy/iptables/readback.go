@@ -1,0 +1,140 @@
+package iptables
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
+
+// actual is what iptables-save shows of the owned chains.
+type actual struct {
+	// rules holds each owned chain's rules as iptables-save prints them
+	// (normalized again, so that a kernel and the test fake compare alike).
+	rules map[ref][]string
+	order []ref
+	// refs are rules in chains not owned that jump to owned chains, as
+	// "-A CHAIN …" lines.
+	refs map[string][]string
+}
+
+// read saves each table and keeps the owned chains. The whole table is
+// read because iptables-save cannot select chains, but only owned lines
+// are normalized.
+func (p *Programmer) read(ctx context.Context, family corev1.IPFamily, tabs []string) (*actual, error) {
+	a := &actual{rules: map[ref][]string{}, refs: map[string][]string{}}
+	for _, t := range tabs {
+		out, err := p.ipt.Save(ctx, t, false)
+		if err != nil {
+			return nil, fmt.Errorf("read back table %s: %w", t, err)
+		}
+		p.parse(a, family, t, string(out))
+	}
+	return a, nil
+}
+
+func (p *Programmer) parse(a *actual, family corev1.IPFamily, table, save string) {
+	for _, line := range strings.Split(save, "\n") {
+		switch {
+		case strings.HasPrefix(line, ":"):
+			name, _, _ := strings.Cut(line[1:], " ")
+			if p.layout.owns(name) {
+				r := ref{table, name}
+				a.order = append(a.order, r)
+				a.rules[r] = []string{}
+			}
+		case strings.HasPrefix(line, "-A "):
+			name, spec, _ := strings.Cut(line[3:], " ")
+			if p.layout.owns(name) {
+				r := ref{table, name}
+				a.rules[r] = append(a.rules[r], normalize(family, table, name, spec))
+			} else if p.jumpsToOwned(spec) {
+				a.refs[table] = append(a.refs[table], line)
+			}
+		}
+	}
+}
+
+func normalize(family corev1.IPFamily, table, chain, spec string) string {
+	line, err := expected.Normalize(family, expected.Rule{Table: table, Chain: chain, Spec: spec})
+	if err != nil {
+		return "-A " + chain + " " + spec
+	}
+	return line
+}
+
+func (p *Programmer) jumpsToOwned(spec string) bool {
+	f := strings.Fields(spec)
+	for i := 0; i+1 < len(f); i++ {
+		if (f[i] == "-j" || f[i] == "-g") && p.layout.owns(f[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// repair plans the rewrite of every owned chain that differs from d and
+// the deletion of owned chains d does not have.
+func (p *Programmer) repair(pl *plan, d *Desired, a *actual, repairs map[string]int) error {
+	for _, r := range d.order {
+		have, ok := a.rules[r]
+		if !ok {
+			if p.last != nil {
+				repairs[RepairChainMissing]++
+			}
+			pl.rewrite(r, d.rules[r])
+			continue
+		}
+		want, err := d.normalized(r)
+		if err != nil {
+			return err
+		}
+		if !slices.Equal(have, want) {
+			repairs[RepairRulesDiffer]++
+			pl.rewrite(r, d.rules[r])
+		}
+	}
+	for _, r := range a.order {
+		if _, ok := d.rules[r]; ok || slices.Contains(d.ensured, r) {
+			continue
+		}
+		repairs[RepairChainStale]++
+		pl.remove(r)
+	}
+	return nil
+}
+
+// Cleanup removes every owned chain and every rule elsewhere that jumps to
+// one, in one transaction per table, and nothing else. With dryRun it only
+// returns the input it would write.
+func (p *Programmer) Cleanup(ctx context.Context, dryRun bool) (Result, error) {
+	tabs := []string{expected.TableFilter, expected.TableNAT, expected.TableMangle}
+	res := Result{Full: true}
+	a, err := p.read(ctx, corev1.IPv4Protocol, tabs)
+	if err != nil {
+		return res, err
+	}
+	pl := newPlan()
+	for _, t := range tabs {
+		for _, line := range a.refs[t] {
+			pl.lines[t] = append(pl.lines[t], "-D "+line[3:])
+		}
+	}
+	for _, r := range a.order {
+		pl.remove(r)
+	}
+	res.Input = string(pl.input(tabs))
+	for _, t := range tabs {
+		res.Deleted += len(pl.del[t])
+		res.Lines += len(pl.lines[t])
+	}
+	if dryRun || pl.empty() {
+		return res, nil
+	}
+	p.last = nil
+	return res, p.ipt.Restore(ctx, []byte(res.Input))
+}
