@@ -89,5 +89,11 @@ func Catalog() []CatalogEntry {
 		{"IPVSPersistenceMismatch", SeverityWarning, "dataplane", "An IPVS virtual server's persistence (ClientIP affinity) differs from the Service."},
 		{"IPVSForwardMismatch", SeverityWarning, "dataplane", "An IPVS real server uses a forwarding method other than masquerade."},
 		{"IPVSAddressNotBound", SeverityError, "dataplane", "A Service address kube-proxy binds to kube-ipvs0 is no local address of the node (from --ipvs-addrs), so the node routes its packets on and IPVS never balances them."},
+		{"NodeAgentNotRun", SeverityWarning, "node", "--node N without a dump could not read the node through its agent pod: missing rights (the hint names the role to bind), a namespace whose Pod Security refuses privileged pods, an image that cannot be pulled; the trace goes on with the rules kube-proxy should write."},
+		{"KubeProxyNotRunning", SeverityError, "node", "kube-proxy answers neither /healthz (10256) nor /metrics (10249) on the node, so nothing keeps its rules up to date."},
+		{"KubeProxyUnhealthy", SeverityError, "node", "kube-proxy's /healthz on the node answers an error: its last sync is too old or failed."},
+		{"KubeProxyHung", SeverityError, "node", "kube-proxy's last rule sync is much older than the last change it queued (kubeproxy_sync_proxy_rules_last_* metrics): it is stuck."},
+		{"KubeProxyRestoreFailures", SeverityWarning, "node", "kube-proxy counted failed iptables-restore (or nft) runs on the node."},
+		{"MixedIPTablesBackends", SeverityError, "node", "The node holds kube-proxy rules in both iptables backends (legacy and nf_tables); one set is stale (kubernetes/kubernetes#107965)."},
 	}
 }

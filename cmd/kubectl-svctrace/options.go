@@ -56,6 +56,8 @@ type options struct {
 	// nodeView holds the node flags and parsed dumps, read once by Run so
 	// that a refresh does not read them again.
 	nodeView *trace.DataplaneInput
+	// agent reads a node through an agent pod (agent.go).
+	agent agentOptions
 }
 
 func newOptions(streams genericiooptions.IOStreams, d deps) *options {
@@ -85,6 +87,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.port, "port", "", "walk only this Service port (its name, number or node port)")
 	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
+	o.agent.addFlags(f)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 }
 
@@ -224,6 +227,9 @@ func (o *options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := o.saveBundle(ctx); err != nil {
+		return err
+	}
 	if o.tui {
 		err := o.runTUI(ctx, t)
 		if err == nil && trace.HasErrors(t.Findings) {
@@ -268,7 +274,9 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 	// In the terminal UI the reader picks the packet, so walk them all.
 	dp.EveryEntry = o.tui && o.deps.isTerminal(o.streams.Out) && o.deps.isTerminal(o.streams.In)
 	in.Dataplane = &dp
-	return trace.Build(*in), nil
+	t := trace.Build(*in)
+	o.agent.addFindings(t)
+	return t, nil
 }
 
 // runTUI opens the terminal UI; in live mode it follows the Service's
@@ -357,6 +365,9 @@ func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) 
 		d.FromIP = netip.MustParseAddr(o.from) // checked by Validate
 	}
 	if err := source.LoadDumps(o.dumps, interruptible{ctx, o.streams.In}, d); err != nil {
+		return nil, err
+	}
+	if err := o.readNode(ctx, d); err != nil {
 		return nil, err
 	}
 	if o.demo && o.dumps == (source.DumpPaths{}) {

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+
+	"github.com/svctrace/kubectl-svctrace/snapshot"
+)
+
+// saveBundle writes --save DIR: objects.yaml with the API objects a trace
+// of the Service reads, and nodes/NODE.snapshot for every node snapshot,
+// so that `kubectl svctrace SVC -f DIR [--node NODE]` traces it offline.
+func (o *options) saveBundle(ctx context.Context) error {
+	dir := o.agent.save
+	if dir == "" {
+		return nil
+	}
+	if !o.live() {
+		return usageError(fmt.Errorf("--save writes what a live trace read: drop -f/--demo"))
+	}
+	objs, err := o.bundleObjects(ctx)
+	if err != nil {
+		return fmt.Errorf("--save %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "nodes"), 0o755); err != nil {
+		return fmt.Errorf("--save: %w", err)
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "items": objs}
+	b, err := yaml.Marshal(list)
+	if err != nil {
+		return fmt.Errorf("--save: encode objects: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "objects.yaml"), b, 0o644); err != nil {
+		return fmt.Errorf("--save: %w", err)
+	}
+	for node, s := range o.agent.snapshots {
+		f, err := os.Create(filepath.Join(dir, "nodes", node+".snapshot"))
+		if err != nil {
+			return fmt.Errorf("--save: %w", err)
+		}
+		err = snapshot.Encode(f, s)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("--save: %w", err)
+		}
+	}
+	return nil
+}
+
+// bundleObjects lists what a trace reads: the namespace's Services,
+// EndpointSlices, pods and events, the nodes, and cluster DNS's Service
+// and EndpointSlices.
+func (o *options) bundleObjects(ctx context.Context) ([]runtime.Object, error) {
+	c, ns, all := o.client, o.namespace, metav1.ListOptions{}
+	var out []runtime.Object
+	svcs, err := c.CoreV1().Services(ns).List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	for i := range svcs.Items {
+		out = append(out, typed(&svcs.Items[i], "v1", "Service"))
+	}
+	slices, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	if ns != "kube-system" {
+		if dns, err := c.CoreV1().Services("kube-system").Get(ctx, "kube-dns", metav1.GetOptions{}); err == nil {
+			out = append(out, typed(dns, "v1", "Service"))
+		}
+		sel := metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=kube-dns"}
+		if dnsSlices, err := c.DiscoveryV1().EndpointSlices("kube-system").List(ctx, sel); err == nil {
+			slices.Items = append(slices.Items, dnsSlices.Items...)
+		}
+	}
+	for i := range slices.Items {
+		out = append(out, typed(&slices.Items[i], "discovery.k8s.io/v1", "EndpointSlice"))
+	}
+	pods, err := c.CoreV1().Pods(ns).List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	for i := range pods.Items {
+		out = append(out, typed(&pods.Items[i], "v1", "Pod"))
+	}
+	nodes, err := c.CoreV1().Nodes().List(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	for i := range nodes.Items {
+		out = append(out, typed(&nodes.Items[i], "v1", "Node"))
+	}
+	// Events only add detail: a user who may not list them still saves.
+	if events, err := c.CoreV1().Events(ns).List(ctx, all); err == nil {
+		for i := range events.Items {
+			out = append(out, typed(&events.Items[i], "v1", "Event"))
+		}
+	}
+	return out, nil
+}
+
+// typed sets the kind a clientset leaves empty, so the YAML reads back.
+func typed(obj runtime.Object, apiVersion, kind string) runtime.Object {
+	obj.GetObjectKind().SetGroupVersionKind(schema.FromAPIVersionAndKind(apiVersion, kind))
+	return obj
+}
