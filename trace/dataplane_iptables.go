@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
@@ -102,7 +103,7 @@ func packetsFor(sp *expected.ServicePort, v nodeView) []Packet {
 	return out
 }
 
-var entries = map[string]iptables.Entry{"pod": iptables.EntryPod, "node": iptables.EntryNode, "external": iptables.EntryExternal}
+var entries = map[string]dataplane.Entry{"pod": dataplane.EntryPod, "node": dataplane.EntryNode, "external": dataplane.EntryExternal}
 
 func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 	dst, err := netip.ParseAddr(p.Dest)

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/knftables"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
@@ -37,7 +38,7 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		findings = append(findings, Finding{ID: diff.ID, Severity: severityOf(diff.ID), Subject: "nftables/" + diff.Subject,
 			Message: diffMessage(diff.Message, diff.Expected, diff.Actual), Hint: dataplaneHint(diff.ID, in.Name)})
 	}
-	entry := map[string]nftables.Entry{"pod": nftables.EntryPod, "node": nftables.EntryNode, "external": nftables.EntryExternal}
+	entry := map[string]dataplane.Entry{"pod": dataplane.EntryPod, "node": dataplane.EntryNode, "external": dataplane.EntryExternal}
 	for _, p := range servicePackets(in.Service, v, d.Port) {
 		dst, err := netip.ParseAddr(p.Dest)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // benchServices and benchEndpoints size the synthetic cluster: 10,000
@@ -70,7 +72,7 @@ func BenchmarkWalk(b *testing.B) {
 	n := Node{LocalAddrs: []netip.Addr{netip.MustParseAddr("192.168.0.2")}}
 	b.ReportAllocs()
 	for b.Loop() {
-		res, err := Walk(d, p, EntryPod, n)
+		res, err := Walk(d, p, dataplane.EntryPod, n)
 		if err != nil || len(res.Outcomes) != benchEndpoints {
 			b.Fatalf("%v: %d outcomes", err, len(res.Outcomes))
 		}

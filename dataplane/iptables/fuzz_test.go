@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // FuzzParse checks that no input makes Parse, Walk or Drift panic, and that
@@ -34,7 +36,7 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		p := Packet{Proto: "tcp", Src: netip.MustParseAddr("10.0.0.5"), Dst: netip.MustParseAddr("172.30.0.41"), DstPort: 80}
-		_, _ = Walk(d, p, EntryPod, Node{})
+		_, _ = Walk(d, p, dataplane.EntryPod, Node{})
 		_ = Drift(d, d, Service{PortNames: []string{"ns1/svc1:p80"}})
 	})
 }

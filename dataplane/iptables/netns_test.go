@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
 
@@ -33,7 +34,7 @@ func TestRealIptablesPrintback(t *testing.T) {
 			for _, s := range svcs[:3] {
 				checkThirds(t, actual, s)
 			}
-			res, err := Walk(actual, pkt("tcp", "10.0.0.5", "172.30.0.42", 80), EntryPod, node)
+			res, err := Walk(actual, pkt("tcp", "10.0.0.5", "172.30.0.42", 80), dataplane.EntryPod, node)
 			if err != nil || len(res.Outcomes) != 1 || res.Outcomes[0].Verdict != VerdictReject {
 				t.Errorf("service without endpoints: want one REJECT, got %v\n%s", err, res)
 			}
@@ -55,7 +56,7 @@ func TestRealIptablesPrintback(t *testing.T) {
 func checkThirds(t *testing.T, d *Dump, s synthSvc) {
 	t.Helper()
 	p := pkt("tcp", "10.0.0.5", s.clusterIP, uint16(s.port))
-	res, err := Walk(d, p, EntryPod, node)
+	res, err := Walk(d, p, dataplane.EntryPod, node)
 	if err != nil {
 		t.Fatal(err)
 	}

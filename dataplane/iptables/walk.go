@@ -4,34 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
-
-// Entry says where a packet enters the node, which decides the hooks it
-// traverses.
-type Entry int
-
-const (
-	// EntryPod is a packet from a pod on this node: PREROUTING, then FORWARD
-	// (or INPUT when the destination is a node address), then POSTROUTING.
-	EntryPod Entry = iota
-	// EntryNode is a packet the node itself sends: OUTPUT, then POSTROUTING.
-	EntryNode
-	// EntryExternal is a packet from outside the node to a node IP,
-	// NodePort, external IP or LoadBalancer IP: same hooks as EntryPod.
-	EntryExternal
-)
-
-func (e Entry) String() string {
-	switch e {
-	case EntryPod:
-		return "pod"
-	case EntryNode:
-		return "node"
-	case EntryExternal:
-		return "external"
-	}
-	return fmt.Sprintf("Entry(%d)", int(e))
-}
 
 // Packet is the first packet of a connection.
 type Packet struct {
@@ -165,7 +140,7 @@ func (o Outcome) Steps() []Step {
 // Result is the set of outcomes of a walk.
 type Result struct {
 	Packet   Packet
-	Entry    Entry
+	Entry    dataplane.Entry
 	Outcomes []Outcome
 }
 
@@ -185,7 +160,7 @@ var ErrLoop = errors.New("rule walk loops")
 
 // Walk follows p through d as netfilter would and returns every outcome.
 // It errors only on rulesets that loop or fork without bound.
-func Walk(d *Dump, p Packet, entry Entry, node Node) (Result, error) {
+func Walk(d *Dump, p Packet, entry dataplane.Entry, node Node) (Result, error) {
 	w := &walker{d: d, node: node}
 	start := &branch{pkt: p, prob: 1, decisive: -1}
 	if start.pkt.CTState == "" {

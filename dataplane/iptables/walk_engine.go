@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // branch is one possible history of the packet.
@@ -93,9 +95,9 @@ type hook struct{ table, chain string }
 // sees the first packet before filter, so filter rules see the DNATed
 // destination; with no endpoints there is no DNAT and kube-proxy's filter
 // rules match the ClusterIP itself.
-func (w *walker) pipeline(b *branch, entry Entry) ([]*branch, error) {
+func (w *walker) pipeline(b *branch, entry dataplane.Entry) ([]*branch, error) {
 	pre := []hook{{"raw", "PREROUTING"}, {"mangle", "PREROUTING"}, {"nat", "PREROUTING"}}
-	if entry == EntryNode {
+	if entry == dataplane.EntryNode {
 		pre = []hook{{"raw", "OUTPUT"}, {"mangle", "OUTPUT"}, {"nat", "OUTPUT"}, {"filter", "OUTPUT"}}
 	}
 	live, done, err := w.stage([]*branch{b}, pre)
@@ -105,14 +107,14 @@ func (w *walker) pipeline(b *branch, entry Entry) ([]*branch, error) {
 	post := []hook{{"mangle", "POSTROUTING"}, {"nat", "POSTROUTING"}}
 	var fwd, local []*branch
 	for _, x := range live {
-		if entry != EntryNode && w.isLocal(x.pkt.Dst) == yes {
+		if entry != dataplane.EntryNode && w.isLocal(x.pkt.Dst) == yes {
 			local = append(local, x)
 		} else {
 			fwd = append(fwd, x)
 		}
 	}
 	rest := post
-	if entry != EntryNode {
+	if entry != dataplane.EntryNode {
 		rest = append([]hook{{"mangle", "FORWARD"}, {"filter", "FORWARD"}}, post...)
 	}
 	fwd, d1, err := w.stage(fwd, rest)

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/internal/golden"
 )
 
@@ -67,11 +69,11 @@ func TestWalk(t *testing.T) {
 		name  string
 		dump  string
 		p     Packet
-		entry Entry
+		entry dataplane.Entry
 		node  Node
 		want  []wantOutcome
 	}{{
-		name: "pod-to-clusterip", dump: "kube-proxy-nft.save", entry: EntryPod, node: node,
+		name: "pod-to-clusterip", dump: "kube-proxy-nft.save", entry: dataplane.EntryPod, node: node,
 		p: pkt("tcp", "10.0.0.5", "172.30.0.41", 80),
 		want: []wantOutcome{
 			{VerdictDNAT, "10.180.0.1:80", 1.0 / 3, false},
@@ -79,7 +81,7 @@ func TestWalk(t *testing.T) {
 			{VerdictDNAT, "10.180.1.3:80", 1.0 / 3, false},
 		},
 	}, {
-		name: "node-to-clusterip", dump: "kube-proxy-legacy.save", entry: EntryNode, node: node,
+		name: "node-to-clusterip", dump: "kube-proxy-legacy.save", entry: dataplane.EntryNode, node: node,
 		p: pkt("tcp", "192.168.0.2", "172.30.0.41", 80),
 		want: []wantOutcome{
 			{VerdictDNAT, "10.180.0.1:80", 1.0 / 3, true},
@@ -87,7 +89,7 @@ func TestWalk(t *testing.T) {
 			{VerdictDNAT, "10.180.1.3:80", 1.0 / 3, true},
 		},
 	}, {
-		name: "external-nodeport", dump: "kube-proxy-nft.save", entry: EntryExternal, node: node,
+		name: "external-nodeport", dump: "kube-proxy-nft.save", entry: dataplane.EntryExternal, node: node,
 		p: pkt("tcp", "203.0.113.9", "192.168.0.2", 3001),
 		want: []wantOutcome{
 			{VerdictDNAT, "10.180.0.1:80", 1.0 / 3, true},
@@ -95,15 +97,15 @@ func TestWalk(t *testing.T) {
 			{VerdictDNAT, "10.180.1.3:80", 1.0 / 3, true},
 		},
 	}, {
-		name: "pod-to-service-without-endpoints", dump: "kube-proxy-nft.save", entry: EntryPod, node: node,
+		name: "pod-to-service-without-endpoints", dump: "kube-proxy-nft.save", entry: dataplane.EntryPod, node: node,
 		p:    pkt("tcp", "10.0.0.5", "172.30.0.42", 80),
 		want: []wantOutcome{{VerdictReject, "", 1, false}},
 	}, {
-		name: "external-nodeport-without-endpoints", dump: "kube-proxy-legacy.save", entry: EntryExternal, node: node,
+		name: "external-nodeport-without-endpoints", dump: "kube-proxy-legacy.save", entry: dataplane.EntryExternal, node: node,
 		p:    pkt("tcp", "203.0.113.9", "192.168.0.2", 3002),
 		want: []wantOutcome{{VerdictReject, "", 1, false}},
 	}, {
-		name: "pod-to-clusterip-with-affinity", dump: "kube-proxy-nft.save", entry: EntryPod, node: node,
+		name: "pod-to-clusterip-with-affinity", dump: "kube-proxy-nft.save", entry: dataplane.EntryPod, node: node,
 		p: pkt("tcp", "10.0.0.5", "172.30.0.43", 80),
 		want: []wantOutcome{
 			{VerdictDNAT, "10.180.0.4:80", 1, false},
@@ -112,11 +114,11 @@ func TestWalk(t *testing.T) {
 			{VerdictDNAT, "10.180.0.5:80", 0.5, false},
 		},
 	}, {
-		name: "not-a-service", dump: "kube-proxy-nft.save", entry: EntryPod, node: node,
+		name: "not-a-service", dump: "kube-proxy-nft.save", entry: dataplane.EntryPod, node: node,
 		p:    pkt("udp", "10.0.0.5", "8.8.8.8", 53),
 		want: []wantOutcome{{VerdictAccept, "", 1, false}},
 	}, {
-		name: "nodeport-without-node-addresses", dump: "kube-proxy-nft.save", entry: EntryExternal,
+		name: "nodeport-without-node-addresses", dump: "kube-proxy-nft.save", entry: dataplane.EntryExternal,
 		p: pkt("tcp", "203.0.113.9", "192.168.0.2", 3001),
 		want: []wantOutcome{
 			{VerdictDNAT, "10.180.0.1:80", 1.0 / 3, true},
@@ -163,7 +165,7 @@ COMMIT
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Walk(d, pkt("udp", "10.244.0.9", "10.96.0.10", 53), EntryPod, node)
+	res, err := Walk(d, pkt("udp", "10.244.0.9", "10.96.0.10", 53), dataplane.EntryPod, node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ COMMIT
 
 func TestWalkMarkAndMasquerade(t *testing.T) {
 	d := mustParseFile(t, "kube-proxy-nft.save")
-	res, err := Walk(d, pkt("tcp", "192.168.0.2", "172.30.0.41", 80), EntryNode, node)
+	res, err := Walk(d, pkt("tcp", "192.168.0.2", "172.30.0.41", 80), dataplane.EntryNode, node)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +209,7 @@ func TestWalkLoops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Walk(d, pkt("tcp", "10.0.0.1", "10.0.0.2", 80), EntryPod, node)
+			_, err = Walk(d, pkt("tcp", "10.0.0.1", "10.0.0.2", 80), dataplane.EntryPod, node)
 			if !errors.Is(err, ErrLoop) {
 				t.Fatalf("want ErrLoop, got %v", err)
 			}
@@ -240,7 +242,7 @@ COMMIT
 		{"10.0.0.66", "10.0.0.2", VerdictReject},
 	}
 	for _, tc := range tests {
-		res, err := Walk(d, pkt("tcp", tc.src, tc.dst, 80), EntryPod, node)
+		res, err := Walk(d, pkt("tcp", tc.src, tc.dst, 80), dataplane.EntryPod, node)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +268,7 @@ func TestWalkExponentialJumps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Walk(d, pkt("tcp", "10.0.0.1", "127.0.0.1", 80), EntryPod, node); !errors.Is(err, ErrLoop) {
+	if _, err := Walk(d, pkt("tcp", "10.0.0.1", "127.0.0.1", 80), dataplane.EntryPod, node); !errors.Is(err, ErrLoop) {
 		t.Fatalf("want ErrLoop, got %v", err)
 	}
 }
@@ -281,7 +283,7 @@ func TestWalkLoadBalancerSourceRanges(t *testing.T) {
 		{"198.51.100.7", VerdictDrop}, // outside: no DNAT, filter drops the LB IP
 	}
 	for _, tc := range tests {
-		res, err := Walk(d, pkt("tcp", tc.src, "5.6.7.8", 80), EntryExternal, node)
+		res, err := Walk(d, pkt("tcp", tc.src, "5.6.7.8", 80), dataplane.EntryExternal, node)
 		if err != nil {
 			t.Fatal(err)
 		}

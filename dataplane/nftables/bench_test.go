@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // bigRulesetJSON builds nft JSON for n services in the v1.37 layout, each
@@ -64,7 +66,7 @@ func BenchmarkWalk10kServices(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	pkt := testPacket("tcp", "10.99.0.1", "172.16.39.15", 80, EntryPod)
+	pkt := testPacket("tcp", "10.99.0.1", "172.16.39.15", 80, dataplane.EntryPod)
 	outs, err := Walk(rs, pkt, WalkOptions{})
 	if err != nil || len(outs) != 3 {
 		b.Fatalf("walk: %v %v", outs, err)
@@ -79,7 +81,7 @@ func BenchmarkWalk10kServices(b *testing.B) {
 
 func BenchmarkWalkFixture(b *testing.B) {
 	rs := loadJSON(b, "v137.json")
-	pkt := testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod)
+	pkt := testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Walk(rs, pkt, nodeOpts); err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // branch is one result of a map lookup: the element's value (nil when no
@@ -159,7 +161,7 @@ func (w *walker) eval(s *state, e Expr) ([]string, bool) {
 		local := false
 		switch e.Flags[0] {
 		case "saddr":
-			local = s.pkt.Entry == EntryNode || w.isLocal(s.pkt.Src)
+			local = s.pkt.Entry == dataplane.EntryNode || w.isLocal(s.pkt.Src)
 		case "daddr":
 			local = w.isLocal(s.pkt.Dst)
 		}

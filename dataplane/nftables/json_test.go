@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 func TestParseJSONFixture(t *testing.T) {
@@ -97,6 +99,6 @@ func FuzzParseJSON(f *testing.F) {
 				_ = ChainTargets(tb, c.Name)
 			}
 		}
-		_, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), WalkOptions{})
+		_, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod), WalkOptions{})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
 
@@ -17,18 +18,18 @@ func TestRealNftables(t *testing.T) {
 		cases  map[Packet]string
 	}{
 		{"v137", map[Packet]string{
-			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod):      "dnat 10.180.0.1:80 p=1.000",
-			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod):      "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
-			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode):  "dnat 10.180.0.7:53 masquerade p=0.333; dnat 10.180.0.8:53 masquerade p=0.333; dnat 10.180.0.9:53 masquerade p=0.333",
-			testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod):      "dnat 10.180.0.3:80 p=1.000",
-			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod):      "reject p=1.000",
-			testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal): "drop p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, dataplane.EntryPod):      "dnat 10.180.0.1:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod):      "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
+			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, dataplane.EntryNode):  "dnat 10.180.0.7:53 masquerade p=0.333; dnat 10.180.0.8:53 masquerade p=0.333; dnat 10.180.0.9:53 masquerade p=0.333",
+			testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, dataplane.EntryPod):      "dnat 10.180.0.3:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, dataplane.EntryPod):      "reject p=1.000",
+			testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, dataplane.EntryExternal): "drop p=1.000",
 		}},
 		{"legacy", map[Packet]string{
-			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod):     "dnat 10.180.0.1:80 p=1.000",
-			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod):     "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
-			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode): "dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333",
-			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod):     "reject p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, dataplane.EntryPod):     "dnat 10.180.0.1:80 p=1.000",
+			testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod):     "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500",
+			testPacket("udp", "192.168.0.2", "172.30.0.47", 53, dataplane.EntryNode): "dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333",
+			testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, dataplane.EntryPod):     "reject p=1.000",
 		}},
 	}
 	for _, tt := range tests {

@@ -8,17 +8,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/knftables"
-)
 
-// Entry says where a packet enters the node, which decides the netfilter
-// hooks it passes: prerouting then forward/input for pods and external
-// clients, output for processes in the node's own network namespace.
-type Entry string
-
-const (
-	EntryPod      Entry = "pod"
-	EntryNode     Entry = "node"
-	EntryExternal Entry = "external"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // Packet is the first packet of a new connection.
@@ -27,7 +18,7 @@ type Packet struct {
 	Src     netip.Addr
 	Dst     netip.Addr
 	DstPort uint16
-	Entry   Entry
+	Entry   dataplane.Entry
 }
 
 // WalkOptions describe the node the ruleset was read from.
@@ -103,7 +94,7 @@ func Walk(rs *Ruleset, pkt Packet, opts WalkOptions) ([]Outcome, error) {
 		w.family = knftables.IPv6Family
 	}
 	states := []*state{{pkt: pkt, prob: 1}}
-	if pkt.Entry == EntryNode {
+	if pkt.Entry == dataplane.EntryNode {
 		states = w.hook(w.hook(states, knftables.OutputHook), knftables.PostroutingHook)
 	} else {
 		states = w.hook(states, knftables.PreroutingHook)
@@ -134,9 +125,9 @@ func (p Packet) validate() error {
 		return fmt.Errorf("packet has no destination address")
 	}
 	switch p.Entry {
-	case EntryPod, EntryNode, EntryExternal:
+	case dataplane.EntryPod, dataplane.EntryNode, dataplane.EntryExternal:
 	default:
-		return fmt.Errorf("packet entry %q: use pod, node or external", p.Entry)
+		return fmt.Errorf("packet entry %v: use pod, node or external", p.Entry)
 	}
 	return nil
 }

@@ -5,9 +5,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
-func testPacket(proto, src, dst string, port uint16, entry Entry) Packet {
+func testPacket(proto, src, dst string, port uint16, entry dataplane.Entry) Packet {
 	return Packet{Proto: proto, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), DstPort: port, Entry: entry}
 }
 
@@ -27,37 +29,37 @@ func TestWalk(t *testing.T) {
 		pkt           Packet
 		want          string
 	}{
-		{"single endpoint direct dnat", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "dnat 10.180.0.1:80 p=1.000"},
-		{"two endpoints numgen map", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"single endpoint direct dnat", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 80, dataplane.EntryPod), "dnat 10.180.0.1:80 p=1.000"},
+		{"two endpoints numgen map", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
 		// The node's own address is outside the cluster CIDR: masqueraded.
-		{"three endpoints from the node", "v137.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
+		{"three endpoints from the node", "v137.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, dataplane.EntryNode),
 			"dnat 10.180.0.7:53 masquerade p=0.333; dnat 10.180.0.8:53 masquerade p=0.333; dnat 10.180.0.9:53 masquerade p=0.333"},
 		// A pod reaching itself through its Service is in hairpin-connections.
-		{"hairpin masquerades", "v137.json", testPacket("tcp", "10.180.0.1", "172.30.0.41", 80, EntryPod), "dnat 10.180.0.1:80 masquerade p=1.000"},
-		{"udp packet to tcp service port", "v137.json", testPacket("udp", "10.0.1.5", "172.30.0.41", 80, EntryPod), "reject p=1.000"},
-		{"no endpoints rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
-		{"undefined port of a cluster IP rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 81, EntryPod), "reject p=1.000"},
-		{"unallocated cluster IP drops", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.9.9", 80, EntryPod), "drop p=1.000"},
-		{"not a service", "v137.json", testPacket("tcp", "10.0.1.5", "8.8.8.8", 443, EntryPod), "no-match p=1.000"},
-		{"affinity endpoint chain", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), "dnat 10.180.0.3:80 p=1.000"},
-		{"source range allows", "v137.json", testPacket("tcp", "203.0.113.9", "5.6.7.8", 80, EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
-		{"source range drops", "v137.json", testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, EntryExternal), "drop p=1.000"},
-		{"nodeport", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3002, EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
-		{"local policy without local endpoint drops external", "v137.json", testPacket("tcp", "198.51.100.1", "1.2.3.4", 80, EntryExternal), "drop p=1.000"},
-		{"local policy short-circuits pods", "v137.json", testPacket("tcp", "10.0.1.5", "1.2.3.4", 80, EntryPod), "dnat 10.180.0.2:80 p=1.000"},
-		{"local policy nodeport without local endpoint", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3001, EntryExternal), "drop p=1.000"},
-		{"legacy endpoint chains", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
-		{"legacy three endpoints", "legacy.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, EntryNode),
+		{"hairpin masquerades", "v137.json", testPacket("tcp", "10.180.0.1", "172.30.0.41", 80, dataplane.EntryPod), "dnat 10.180.0.1:80 masquerade p=1.000"},
+		{"udp packet to tcp service port", "v137.json", testPacket("udp", "10.0.1.5", "172.30.0.41", 80, dataplane.EntryPod), "reject p=1.000"},
+		{"no endpoints rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, dataplane.EntryPod), "reject p=1.000"},
+		{"undefined port of a cluster IP rejects", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.41", 81, dataplane.EntryPod), "reject p=1.000"},
+		{"unallocated cluster IP drops", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.9.9", 80, dataplane.EntryPod), "drop p=1.000"},
+		{"not a service", "v137.json", testPacket("tcp", "10.0.1.5", "8.8.8.8", 443, dataplane.EntryPod), "no-match p=1.000"},
+		{"affinity endpoint chain", "v137.json", testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, dataplane.EntryPod), "dnat 10.180.0.3:80 p=1.000"},
+		{"source range allows", "v137.json", testPacket("tcp", "203.0.113.9", "5.6.7.8", 80, dataplane.EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
+		{"source range drops", "v137.json", testPacket("tcp", "198.51.100.1", "5.6.7.8", 80, dataplane.EntryExternal), "drop p=1.000"},
+		{"nodeport", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3002, dataplane.EntryExternal), "dnat 10.180.0.3:80 masquerade p=1.000"},
+		{"local policy without local endpoint drops external", "v137.json", testPacket("tcp", "198.51.100.1", "1.2.3.4", 80, dataplane.EntryExternal), "drop p=1.000"},
+		{"local policy short-circuits pods", "v137.json", testPacket("tcp", "10.0.1.5", "1.2.3.4", 80, dataplane.EntryPod), "dnat 10.180.0.2:80 p=1.000"},
+		{"local policy nodeport without local endpoint", "v137.json", testPacket("tcp", "198.51.100.1", "192.168.0.2", 3001, dataplane.EntryExternal), "drop p=1.000"},
+		{"legacy endpoint chains", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod), "dnat 10.180.0.4:80 p=0.500; dnat 10.180.0.5:80 p=0.500"},
+		{"legacy three endpoints", "legacy.json", testPacket("udp", "192.168.0.2", "172.30.0.47", 53, dataplane.EntryNode),
 			"dnat 10.180.0.7:53 p=0.333; dnat 10.180.0.8:53 p=0.333; dnat 10.180.0.9:53 p=0.333"},
-		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, EntryExternal), "dnat 10.180.0.4:80 masquerade p=0.500; dnat 10.180.0.5:80 masquerade p=0.500"},
-		{"legacy no endpoints", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod), "reject p=1.000"},
+		{"legacy external IP", "legacy.json", testPacket("tcp", "198.51.100.1", "192.168.99.33", 80, dataplane.EntryExternal), "dnat 10.180.0.4:80 masquerade p=0.500; dnat 10.180.0.5:80 masquerade p=0.500"},
+		{"legacy no endpoints", "legacy.json", testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, dataplane.EntryPod), "reject p=1.000"},
 		// A numgen value without a map element skips the rule; the packet
 		// goes on untranslated and meets whatever follows.
-		{"numgen map hole leaves packets untranslated", "hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+		{"numgen map hole leaves packets untranslated", "hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod),
 			"dnat 10.180.0.4:80 p=0.500; no-match p=0.500"},
-		{"numgen map hole then cluster IP check rejects", "v137 hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+		{"numgen map hole then cluster IP check rejects", "v137 hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod),
 			"dnat 10.180.0.4:80 p=0.500; reject p=0.500"},
-		{"numgen vmap hole then cluster IP check rejects", "legacy hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
+		{"numgen vmap hole then cluster IP check rejects", "legacy hole", testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod),
 			"dnat 10.180.0.4:80 p=0.500; reject p=0.500"},
 	}
 	sets := map[string]*Ruleset{
@@ -91,13 +93,13 @@ func TestWalkAffinityPinned(t *testing.T) {
 	rs := loadJSON(t, "v137.json")
 	set := rs.KubeProxy("ip").Set("affinity-GTK6MW7G-ns5/svc5/tcp/p80__10.180.0.3/80")
 	set.Elements = append(set.Elements, set.Elements...) // still empty: source not pinned
-	outs, _ := Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), nodeOpts)
+	outs, _ := Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, dataplane.EntryPod), nodeOpts)
 	if got := outs[0].Steps[4].Rule; !strings.HasPrefix(got, "numgen random mod 1 vmap") {
 		t.Errorf("unpinned source should take the numgen rule, took %q", got)
 	}
 	set.Elements = append(set.Elements, elementKey("10.0.1.5"))
 	set.index = nil
-	outs, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, EntryPod), nodeOpts)
+	outs, _ = Walk(rs, testPacket("tcp", "10.0.1.5", "172.30.0.45", 80, dataplane.EntryPod), nodeOpts)
 	if got := outs[0].Steps[4].Rule; !strings.Contains(got, "ip saddr @affinity-") {
 		t.Errorf("pinned source should take the affinity rule, took %q", got)
 	}
@@ -107,8 +109,8 @@ func TestWalkSteps(t *testing.T) {
 	rs := loadJSON(t, "v137.json")
 	var b strings.Builder
 	for _, p := range []Packet{
-		testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod),
-		testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, EntryPod),
+		testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod),
+		testPacket("tcp", "10.0.1.5", "172.30.0.46", 80, dataplane.EntryPod),
 	} {
 		outs, err := Walk(rs, p, nodeOpts)
 		if err != nil {
@@ -132,9 +134,9 @@ func TestWalkSteps(t *testing.T) {
 func TestWalkInvalidPacket(t *testing.T) {
 	rs := loadJSON(t, "v137.json")
 	for _, p := range []Packet{
-		{Proto: "icmp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: EntryPod},
-		{Proto: "tcp", Entry: EntryPod},
-		{Proto: "tcp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: "router"},
+		{Proto: "icmp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: dataplane.EntryPod},
+		{Proto: "tcp", Entry: dataplane.EntryPod},
+		{Proto: "tcp", Dst: netip.MustParseAddr("1.2.3.4"), Entry: dataplane.Entry(9)},
 	} {
 		if _, err := Walk(rs, p, nodeOpts); err == nil {
 			t.Errorf("packet %+v: want an error", p)
@@ -153,7 +155,7 @@ const holeRuleset = `{"nftables":[
 const svc4Chain = "service-LAUZTJTB-ns4/svc4/tcp/p80"
 
 func TestWalkHoleSteps(t *testing.T) {
-	outs, err := Walk(parseJSONString(t, holeRuleset), testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, EntryPod), nodeOpts)
+	outs, err := Walk(parseJSONString(t, holeRuleset), testPacket("tcp", "10.0.1.5", "172.30.0.44", 80, dataplane.EntryPod), nodeOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
