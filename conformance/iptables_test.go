@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	"github.com/svctrace/kubectl-svctrace/harness"
@@ -37,7 +38,7 @@ func TestIPTables(t *testing.T) {
 		t.Run(fx.name, func(t *testing.T) {
 			dp := trace.DataplaneInput{IPTables: dump, IPTablesName: "iptables-save"}
 			for _, from := range []string{"pod", "external"} {
-				dp.From = from
+				dp.From = entry(from)
 				in, tr := traceOf(ctx, t, c, fx.name, dp)
 				if from == "pod" {
 					if fs := dataplaneFindings(tr); len(fs) > 0 {
@@ -62,7 +63,7 @@ func TestIPTables(t *testing.T) {
 			[]string{"-t", "nat", "-F", victim.Chain},
 			[]string{"-t", "nat", "-X", victim.Chain})
 		in, tr := traceOf(ctx, t, c, "three", trace.DataplaneInput{IPTables: dump, IPTablesName: "iptables-save"})
-		if !hasFinding(tr, string(iptables.EndpointChainMissing)) {
+		if !hasFinding(tr, iptables.EndpointChainMissing) {
 			t.Errorf("after deleting %s (%s): no %s finding; dataplane findings:\n%s",
 				victim.Chain, victim.Address, iptables.EndpointChainMissing, strings.Join(dataplaneFindings(tr), "\n"))
 		}

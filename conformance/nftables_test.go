@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/knftables"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	"github.com/svctrace/kubectl-svctrace/harness"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -72,7 +73,7 @@ func nftProblems(ctx context.Context, t *testing.T, c *harness.Cluster, rs *nfta
 	var out []string
 	for _, fx := range fxs {
 		for _, from := range []string{"pod", "external"} {
-			in, tr := traceOf(ctx, t, c, fx.name, trace.DataplaneInput{NFT: rs, NFTName: "nft", From: from})
+			in, tr := traceOf(ctx, t, c, fx.name, trace.DataplaneInput{NFT: rs, NFTName: "nft", From: entry(from)})
 			if from == "pod" {
 				for _, f := range dataplaneFindings(tr) {
 					out = append(out, fx.name+": drift: "+f)

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	"github.com/svctrace/kubectl-svctrace/harness"

@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/harness"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -50,13 +51,22 @@ func dataplaneFindings(tr *trace.Trace) []string {
 	return out
 }
 
-func hasFinding(tr *trace.Trace, id string) bool {
+func hasFinding[K ~string](tr *trace.Trace, id K) bool {
 	for _, f := range tr.Findings {
-		if f.ID == id {
+		if f.ID == string(id) {
 			return true
 		}
 	}
 	return false
+}
+
+// entry is the entry --from names (pod, node or external).
+func entry(from string) dataplane.Entry {
+	e, err := dataplane.ParseEntry(from)
+	if err != nil {
+		panic(err)
+	}
+	return e
 }
 
 // walkKey names one packet walk: the service port, where the packet
@@ -80,7 +90,7 @@ func outcomes(tr *trace.Trace) map[walkKey]map[string]float64 {
 		for _, o := range w.Outcomes {
 			target := o.Target
 			if target == "" {
-				target = o.Verdict
+				target = string(o.Verdict)
 			}
 			if strings.Contains(o.Note, "already pinned") {
 				target = "sticky " + target
@@ -92,19 +102,19 @@ func outcomes(tr *trace.Trace) map[walkKey]map[string]float64 {
 	return out
 }
 
-func walks(tr *trace.Trace) map[walkKey]trace.PacketWalk {
-	out := map[walkKey]trace.PacketWalk{}
+func walks(tr *trace.Trace) map[walkKey]dataplane.Walk {
+	out := map[walkKey]dataplane.Walk{}
 	for _, hop := range tr.Dataplane {
 		for _, w := range hop.Walks {
 			p := w.Packet
-			out[walkKey{p.ServicePort, p.From, net.JoinHostPort(p.Dest, strconv.Itoa(int(p.Port)))}] = w
+			out[walkKey{p.ServicePort, p.From.String(), p.DestString()}] = w
 		}
 	}
 	return out
 }
 
 // describe lists a walk's outcomes with their paths and notes, for messages.
-func describe(w trace.PacketWalk) string {
+func describe(w dataplane.Walk) string {
 	var b strings.Builder
 	for _, o := range w.Outcomes {
 		fmt.Fprintf(&b, "\n\t%s %s p=%.4f via %s", o.Verdict, o.Target, o.Probability, o.Path)

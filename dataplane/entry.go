@@ -21,9 +21,10 @@ const (
 // policy keeps its source).
 type Entry uint8
 
-// The entries. EntryPod is the zero value: most clients are pods.
+// The entries. The zero value is no entry: a caller that has not chosen
+// one, which the modes' walks refuse.
 const (
-	EntryPod Entry = iota
+	EntryPod Entry = iota + 1
 	EntryNode
 	EntryExternal
 )
@@ -33,9 +34,12 @@ var Entries = []Entry{EntryPod, EntryNode, EntryExternal}
 
 var entryNames = [...]string{EntryPod: "pod", EntryNode: "node", EntryExternal: "external"}
 
+// Valid reports whether e is one of the entries.
+func (e Entry) Valid() bool { return e >= EntryPod && int(e) < len(entryNames) }
+
 // String is the entry as --from and the JSON output spell it.
 func (e Entry) String() string {
-	if int(e) < len(entryNames) {
+	if e.Valid() {
 		return entryNames[e]
 	}
 	return fmt.Sprintf("Entry(%d)", uint8(e))
@@ -43,9 +47,9 @@ func (e Entry) String() string {
 
 // ParseEntry reads an entry as --from spells it.
 func ParseEntry(s string) (Entry, error) {
-	for i, n := range entryNames {
-		if n == s {
-			return Entry(i), nil
+	for _, e := range Entries {
+		if entryNames[e] == s {
+			return e, nil
 		}
 	}
 	return 0, fmt.Errorf("unknown entry %q: want pod, node or external", s)
@@ -53,7 +57,7 @@ func ParseEntry(s string) (Entry, error) {
 
 // MarshalText writes the entry as its name.
 func (e Entry) MarshalText() ([]byte, error) {
-	if int(e) >= len(entryNames) {
+	if !e.Valid() {
 		return nil, fmt.Errorf("marshal entry: %v is not pod, node or external", e)
 	}
 	return []byte(e.String()), nil

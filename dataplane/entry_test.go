@@ -19,8 +19,10 @@ func TestEntryText(t *testing.T) {
 	if _, err := ParseEntry("outside"); err == nil {
 		t.Error("ParseEntry(outside) succeeded")
 	}
-	if _, err := json.Marshal(Entry(7)); err == nil {
-		t.Error("Entry(7) marshalled")
+	for _, bad := range []Entry{0, 7} {
+		if _, err := json.Marshal(bad); err == nil {
+			t.Errorf("Entry(%d) marshalled", bad)
+		}
 	}
 }
 

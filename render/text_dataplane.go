@@ -2,10 +2,9 @@ package render
 
 import (
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -33,7 +32,7 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 		}
 		for _, w := range d.Walks {
 			p := w.Packet
-			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, net.JoinHostPort(p.Dest, strconv.Itoa(int(p.Port))))}
+			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, p.DestString())}
 			for _, o := range w.Outcomes {
 				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint)
 				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)
@@ -63,18 +62,18 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 }
 
 // chainItems lists the Service's chains with dump line numbers (-o wide).
-func (tw *textWriter) chainItems(chains []trace.ChainListing) []string {
+func (tw *textWriter) chainItems(chains []dataplane.Listing) []string {
 	var items []string
 	for _, c := range chains {
 		head := strings.TrimSpace(c.Table + " " + c.Name)
 		if c.Drift != "" {
-			head += " " + tw.p.paint(ansiRed, c.Drift)
+			head += " " + tw.p.paint(ansiRed, string(c.Drift))
 		}
 		var rules []string
 		for _, r := range c.Rules {
 			line := fmt.Sprintf("%4d  %s", r.Line, r.Text)
 			if r.Drift != "" {
-				line = tw.p.paint(ansiRed, line+"  ← "+r.Drift)
+				line = tw.p.paint(ansiRed, line+"  ← "+string(r.Drift))
 			}
 			rules = append(rules, line)
 		}

@@ -2,11 +2,11 @@ package trace
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // DataplaneNotChecked is reported when the rules could not be generated or
@@ -29,7 +29,7 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		// Rules generated from endpoints nobody could read would show a
 		// REJECT that is not there.
 		v := resolveNode(in, t)
-		t.Dataplane = append(t.Dataplane, DataplaneHop{Node: v.name, Mode: "iptables", Walks: []PacketWalk{}, Chains: []ChainListing{},
+		t.Dataplane = append(t.Dataplane, DataplaneHop{Node: v.name, Mode: "iptables", Walks: []dataplane.Walk{}, Chains: []dataplane.Listing{},
 			Note: "the EndpointSlices could not be read, so the rules kube-proxy should write are unknown; pass a node's --iptables-save (or --nft, --ipvs) to walk its real rules"})
 		return nil
 	}
@@ -60,9 +60,9 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 // otherEntryWalks are the walks of the i-th view from the entries other
 // than base's, each with a source fitting it. Their findings repeat the
 // first walk's drift and are dropped.
-func otherEntryWalks(in Input, base nodeView, i int) []PacketWalk {
-	var walks []PacketWalk
-	for _, entry := range []string{"pod", "node", "external"} {
+func otherEntryWalks(in Input, base nodeView, i int) []dataplane.Walk {
+	var walks []dataplane.Walk
+	for _, entry := range dataplane.Entries {
 		if entry == base.from {
 			continue
 		}
@@ -117,11 +117,11 @@ func finishHop(hop *DataplaneHop, v nodeView, port string, t *Trace) {
 		hop.Node = "(unknown node)"
 	}
 	if hop.Walks == nil {
-		hop.Walks = []PacketWalk{}
+		hop.Walks = []dataplane.Walk{}
 		hop.Note = noWalkNote(v, port, t)
 	}
 	if hop.Chains == nil {
-		hop.Chains = []ChainListing{}
+		hop.Chains = []dataplane.Listing{}
 	}
 	judgeOutcomes(hop, t)
 }
@@ -129,13 +129,13 @@ func finishHop(hop *DataplaneHop, v nodeView, port string, t *Trace) {
 // noWalkNote explains an empty list of walks.
 func noWalkNote(v nodeView, port string, t *Trace) string {
 	switch {
-	case v.from == "external" && len(v.ips) == 0 && hasNodePort(t):
+	case v.from == dataplane.EntryExternal && len(v.ips) == 0 && hasNodePort(t):
 		family := ""
 		if v.family == corev1.IPv6Protocol {
 			family = "IPv6 "
 		}
 		return fmt.Sprintf("no packet from outside to walk: node %s has no %saddress to receive the NodePort on", v.name, family)
-	case v.from == "external":
+	case v.from == dataplane.EntryExternal:
 		return "no packet from outside to walk: the Service has no NodePort, LoadBalancer IP or external IP"
 	case port != "":
 		return "no Service port named or numbered " + port
@@ -179,11 +179,10 @@ func judgeOutcomes(hop *DataplaneHop, t *Trace) {
 		for j := range w.Outcomes {
 			o := &w.Outcomes[j]
 			switch {
-			case o.Verdict == "DNAT" && !current[o.Target]:
+			case o.Verdict == dataplane.VerdictDNAT && !current[o.Target]:
 				o.NotEndpoint = true
-			case o.Verdict == "ACCEPT" && o.Path == "ACCEPT":
-				o.Path = fmt.Sprintf("no rule translates it: the packet goes to %s unchanged and the connection fails",
-					net.JoinHostPort(w.Packet.Dest, strconv.Itoa(int(w.Packet.Port))))
+			case o.Untranslated:
+				o.Path = fmt.Sprintf("no rule translates it: the packet goes to %s unchanged and the connection fails", w.Packet.DestString())
 			}
 		}
 	}

@@ -9,6 +9,14 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 )
 
+func joinAddrPorts(list []netip.AddrPort) string {
+	s := make([]string, len(list))
+	for i, a := range list {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
+}
+
 // conntrackFindings flags flows still DNATed to endpoints that are gone.
 // kube-proxy clears UDP flows of removed endpoints itself and leaves TCP
 // to time out, so a TCP flow counts as stale only when its backend is no
@@ -38,12 +46,13 @@ func conntrackFindings(in Input, t *Trace) []Finding {
 	}
 	var out []Finding
 	for _, f := range conntrack.FindStale(in.Dataplane.Conntrack, vips) {
-		// The package's message ends with the command that removes just
-		// this flow; it belongs in the hint.
-		msg, command, _ := strings.Cut(f.Message, "; delete it with ")
+		now := "no entry: the service has no endpoints"
+		if len(f.Endpoints) > 0 {
+			now = "its endpoints now: " + joinAddrPorts(f.Endpoints)
+		}
+		where := f.Where
 		out = append(out, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "conntrack/" + f.Subject,
-			Message: msg + "; " + strings.Replace(f.Expected, "reply from one of ", "its endpoints now: ", 1),
-			Hint:    "delete only this stale flow on the node: " + command})
+			Message: f.Message + "; " + now, Hint: "delete only this stale flow on the node: " + f.Command, Where: &where})
 	}
 	return out
 }

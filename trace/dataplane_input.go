@@ -3,6 +3,7 @@ package trace
 import (
 	"net/netip"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
@@ -21,8 +22,10 @@ type DataplaneInput struct {
 	// invalid means: infer it from the iptables dump, else none.
 	ClusterCIDR netip.Prefix
 
-	// From is pod, node or external; empty means pod.
-	From string
+	// From is where the packet enters; zero places it by FromIP (a node
+	// address enters from the node, one outside the cluster CIDR from
+	// outside, anything else from a pod).
+	From dataplane.Entry
 	// FromIP is the packet's source; invalid picks one that fits From.
 	FromIP netip.Addr
 	// Port limits the walks to one Service port (name or number).

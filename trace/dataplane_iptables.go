@@ -48,15 +48,15 @@ func iptablesHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		actual, hop.Source, hop.SavedAt = in.Dataplane.IPTables, in.Dataplane.IPTablesName, in.Dataplane.IPTablesSavedAt
 	}
 	var findings []Finding
-	drift := map[string]string{} // "chain/line" → finding ID
+	var drift map[ruleKey]dataplane.DiffKind
 	if actual != want && !in.unread(slicesResource) {
-		findings, drift = iptablesDrift(want, actual, rs, in.Service.Name)
+		findings, drift = iptablesDrift(want, actual, rs, in.Service.Name, v.family)
 	}
 	for _, sp := range rs.Services {
 		if !portSelected(in.Dataplane.Port, sp.PortName, sp.Port, sp.NodePort) {
 			continue
 		}
-		for _, pkt := range packetsFor(sp, v) {
+		for _, pkt := range packets(generatedTargets(sp), v) {
 			w, err := walkIPTables(actual, pkt, v)
 			if err != nil {
 				return nil, nil, err
@@ -76,52 +76,19 @@ func slicePtrs(s []discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice {
 	return out
 }
 
-// packetsFor chooses the packets to walk for one Service port: to the
-// ClusterIP from pods and the node, to NodePorts, external and LB IPs from
-// outside; only the chosen entry's packets when --from was given.
-func packetsFor(sp *expected.ServicePort, v nodeView) []Packet {
-	proto := strings.ToLower(string(sp.Protocol))
-	label := sp.ID
-	var out []Packet
-	add := func(from, dst string, port int) {
-		if v.from != from || dst == "" || port == 0 {
-			return
-		}
-		out = append(out, Packet{Protocol: proto, Source: v.src.String(), Dest: dst, Port: int32(port), From: from, ServicePort: label})
-	}
-	add("pod", sp.ClusterIP, sp.Port)
-	add("node", sp.ClusterIP, sp.Port)
-	if len(v.ips) > 0 {
-		add("external", v.ips[0].String(), sp.NodePort)
-	}
-	for _, ip := range sp.ExternalIPs {
-		add("external", ip, sp.Port)
-	}
-	for _, ip := range sp.LoadBalancerIPs {
-		add("external", ip, sp.Port)
-	}
-	return out
-}
-
-var entries = map[string]dataplane.Entry{"pod": dataplane.EntryPod, "node": dataplane.EntryNode, "external": dataplane.EntryExternal}
-
-func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
-	dst, err := netip.ParseAddr(p.Dest)
-	if err != nil {
-		return PacketWalk{}, fmt.Errorf("walk to %q: %w", p.Dest, err)
-	}
-	pkt := iptables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port)}
+func walkIPTables(d *iptables.Dump, p dataplane.Packet, v nodeView) (dataplane.Walk, error) {
+	pkt := iptables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port}
 	local := v.ips
 	if len(local) == 0 {
 		// With no node known, only loopback is local: a ClusterIP or pod
 		// IP never is, so the walk need not fork on "addrtype LOCAL".
 		local = []netip.Addr{netip.IPv6Loopback()}
 	}
-	res, err := iptables.Walk(d, pkt, entries[p.From], iptables.Node{LocalAddrs: local})
+	res, err := iptables.Walk(d, pkt, p.From, iptables.Node{LocalAddrs: local})
 	if err != nil {
-		return PacketWalk{}, fmt.Errorf("walk %s: %w", pkt, err)
+		return dataplane.Walk{}, fmt.Errorf("walk %s: %w", pkt, err)
 	}
-	w := PacketWalk{Packet: p}
+	w := dataplane.Walk{Packet: p}
 	paths := make([][]iptables.Step, len(res.Outcomes))
 	for i, o := range res.Outcomes {
 		paths[i] = o.Steps()
@@ -129,13 +96,13 @@ func walkIPTables(d *iptables.Dump, p Packet, v nodeView) (PacketWalk, error) {
 	fork := forkPoint(paths)
 	var prev []iptables.Step
 	for i, o := range res.Outcomes {
-		out := Outcome{Verdict: string(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
+		out := dataplane.Outcome{Verdict: dataplane.Verdict(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
 			Path: o.ChainPath(), Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; "),
-			Affinity: o.Affinity, Assumptions: o.Assumptions}
-		switch o.Affinity {
-		case "sticky":
+			Affinity: dataplane.Affinity(o.Affinity), Assumptions: o.Assumptions, Untranslated: o.Verdict == iptables.VerdictAccept && o.ChainPath() == "ACCEPT"}
+		switch out.Affinity {
+		case dataplane.AffinitySticky:
 			out.Note = "for a client already pinned to this endpoint (ClientIP affinity)"
-		case "fresh":
+		case dataplane.AffinityFresh:
 			out.Note = "for a client not pinned yet"
 		}
 		steps := paths[i]
@@ -180,8 +147,11 @@ func commonPrefix(a, b []iptables.Step) int {
 	return n
 }
 
-func walkStep(s iptables.Step, branch int) WalkStep {
-	ws := WalkStep{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note, Branch: branch}
+func walkStep(s iptables.Step, branch int) dataplane.Step {
+	ws := dataplane.Step{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note, Branch: branch}
+	if s.Result == iptables.Policy {
+		ws.Kind = dataplane.StepPolicy
+	}
 	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched || s.Result == iptables.Policy
 	if s.Rule != nil {
 		ws.Rule = s.Rule.Text

@@ -2,48 +2,60 @@ package trace
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
+// ruleKey is a rule's place in a listing: its table, chain and dump line
+// (0 for a chain the node lacks).
+type ruleKey struct {
+	table, chain string
+	line         int
+}
+
 // iptablesDrift compares the generated rules with the node's dump for the
 // Service's ports. It returns findings and, for marking the listing, the
-// finding ID of every differing actual line keyed "table/chain/line".
-func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName string) ([]Finding, map[string]string) {
+// finding ID of every differing actual line.
+func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName string, family corev1.IPFamily) ([]Finding, map[ruleKey]dataplane.DiffKind) {
 	var svc iptables.Service
 	for _, sp := range rs.Services {
 		svc.PortNames = append(svc.PortNames, sp.ID)
 		svc.Chains = append(svc.Chains, sp.OwnChains()...)
 	}
-	marks := map[string]string{}
+	marks := map[ruleKey]dataplane.DiffKind{}
 	var out []Finding
 	shares := map[string]int{} // chain → index in out of its ProbabilityMismatch
 	for _, d := range iptables.Drift(want, actual, svc) {
-		id := string(d.ID)
-		msg := d.Message
-		if d.Expected != nil {
-			msg += fmt.Sprintf("; expected: %s", d.Expected.Text)
+		d.Where.Family = string(family)
+		msg := d.Detail
+		if d.Expected != "" {
+			msg += fmt.Sprintf("; expected: %s", d.Expected)
 		}
-		if d.Actual != nil {
-			marks[fmt.Sprintf("%s/%s/%d", d.Table, d.Chain, d.Actual.Line)] = id
-			msg += fmt.Sprintf("; node has (line %d): %s", d.Actual.Line, d.Actual.Text)
-		} else {
-			marks[d.Table+"/"+d.Chain+"/missing"] = id
+		// A missing chain is marked on its empty listing (line 0).
+		marks[ruleKey{d.Where.Table, d.Where.Chain, d.Where.Line}] = d.Kind
+		if d.Actual != "" {
+			msg += fmt.Sprintf("; node has (line %d): %s", d.Where.Line, d.Actual)
 		}
-		if d.ID == iptables.ProbabilityMismatch {
+		if d.Kind == iptables.ProbabilityMismatch {
 			// One chain's shares change together: one finding says so.
-			if i, ok := shares[d.Chain]; ok {
-				out[i].Message += "; " + d.Message
+			if i, ok := shares[d.Where.Chain]; ok {
+				out[i].Message += "; " + d.Detail
 				continue
 			}
-			shares[d.Chain] = len(out)
-			msg = d.Message
+			shares[d.Where.Chain] = len(out)
+			msg = d.Detail
 		}
-		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: "iptables/" + d.Table + "/" + d.Chain, Message: msg, Hint: dataplaneHint(id, svcName)})
+		where := d.Where
+		out = append(out, Finding{ID: string(d.Kind), Severity: severityOf(string(d.Kind)), Subject: "iptables/" + d.Where.Table + "/" + d.Where.Chain,
+			Message: msg, Hint: dataplaneHint(string(d.Kind), svcName), Where: &where})
 	}
 	return out, marks
 }
@@ -53,7 +65,7 @@ var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPO
 
 // iptablesChains lists, from d, the Service's rules of the shared chains and
 // every per-service chain reachable from them, in walk order.
-func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]string) []ChainListing {
+func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[ruleKey]dataplane.DiffKind) []dataplane.Listing {
 	ids := map[string]bool{}
 	var own []string
 	portOf := map[string]string{}
@@ -65,7 +77,7 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 			portOf[c] = sp.ID
 		}
 	}
-	var out []ChainListing
+	var out []dataplane.Listing
 	queue := []string{}
 	for _, table := range []string{"nat", "filter"} {
 		for _, name := range topChains {
@@ -73,7 +85,7 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 			if c == nil {
 				continue
 			}
-			l := ChainListing{Table: table, Name: name}
+			l := dataplane.Listing{Table: table, Name: name}
 			for _, r := range c.Rules {
 				if ids[commentService(r.Comment())] {
 					l.Rules = append(l.Rules, ruleLine(r, drift))
@@ -98,8 +110,8 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[string]str
 // serviceChainListings lists nat chains named in queue and those they jump
 // to, breadth first, once each; expected chains absent from d are listed
 // empty with their drift ID.
-func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]string) []ChainListing {
-	var out []ChainListing
+func serviceChainListings(d *iptables.Dump, queue []string, drift map[ruleKey]dataplane.DiffKind) []dataplane.Listing {
+	var out []dataplane.Listing
 	seen := map[string]bool{}
 	for len(queue) > 0 {
 		name := queue[0]
@@ -110,10 +122,10 @@ func serviceChainListings(d *iptables.Dump, queue []string, drift map[string]str
 		seen[name] = true
 		c := d.Chain("nat", name)
 		if c == nil {
-			out = append(out, ChainListing{Table: "nat", Name: name, Rules: []RuleLine{}, Drift: drift["nat/"+name+"/missing"]})
+			out = append(out, dataplane.Listing{Table: "nat", Name: name, Rules: []dataplane.RuleLine{}, Drift: drift[ruleKey{"nat", name, 0}]})
 			continue
 		}
-		l := ChainListing{Table: "nat", Name: name}
+		l := dataplane.Listing{Table: "nat", Name: name}
 		for _, r := range c.Rules {
 			l.Rules = append(l.Rules, ruleLine(r, drift))
 			if expected.IsServiceChain(r.Target.Name) {
@@ -143,8 +155,17 @@ func commentService(comment string) string {
 	return first
 }
 
-func ruleLine(r *iptables.Rule, drift map[string]string) RuleLine {
-	return RuleLine{Line: r.Line, Text: r.Text, Drift: drift[fmt.Sprintf("%s/%s/%d", r.Table, r.Chain, r.Line)]}
+// ruleLine lists r with its drift mark and its place: the Service address
+// a rule for one matches, the endpoint a DNAT rule sends to.
+func ruleLine(r *iptables.Rule, drift map[ruleKey]dataplane.DiffKind) dataplane.RuleLine {
+	at := dataplane.Locator{Mode: dataplane.ModeIPTables, Table: r.Table, Chain: r.Chain, Line: r.Line}
+	if d := r.Destination; d.IsSet() && !d.Negated && d.Prefix.IsSingleIP() {
+		at.Address = d.Prefix.Addr()
+	}
+	if r.Target.Name == "DNAT" {
+		at.Endpoint, _ = netip.ParseAddrPort(r.Target.ToDestination)
+	}
+	return dataplane.RuleLine{Line: r.Line, Text: r.Text, Drift: drift[ruleKey{r.Table, r.Chain, r.Line}], Where: at}
 }
 
 // severityOf is the catalog's severity for id; every emitted ID is in the

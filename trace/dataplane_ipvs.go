@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
@@ -20,35 +21,31 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 		return nil, nil, err
 	}
 	hop := &DataplaneHop{Node: v.name, Mode: "ipvs", Source: d.IPVSName}
-	var findings []Finding
-	drift := driftUnlessUnread(in, func() []ipvs.Finding { return ipvs.Drift(exp, *d.IPVS) })
+	drift := driftUnlessUnread(in, func() []dataplane.Diff { return ipvs.Drift(exp, *d.IPVS) })
 	if d.IPVSLocalName != "" {
 		// Needs no endpoints: the addresses come from the Service alone.
 		drift = append(drift, ipvs.BindingDrift(exp, d.IPVSLocal)...)
 	}
-	for _, f := range drift {
-		findings = append(findings, Finding{ID: f.ID, Severity: severityOf(f.ID), Subject: "ipvs/" + f.Subject,
-			Message: diffMessage(f.Message, f.Expected, f.Actual), Hint: dataplaneHint(f.ID, in.Name)})
-	}
+	findings := diffFindings(drift, "ipvs/", ipvs.Place, in.Name)
 	for _, p := range servicePackets(in.Service, v, d.Port) {
-		dst, _ := netip.ParseAddr(p.Dest)
-		w := PacketWalk{Packet: p}
-		if d.IPVSLocalName != "" && p.From != "node" && slices.Contains(exp.Bound, dst) && !slices.Contains(d.IPVSLocal, dst) {
+		dst := p.Dest
+		w := dataplane.Walk{Packet: p}
+		if d.IPVSLocalName != "" && p.From != dataplane.EntryNode && slices.Contains(exp.Bound, dst) && !slices.Contains(d.IPVSLocal, dst) {
 			// Not a local address: a pod's or outside client's packet is
 			// routed on and IPVS never sees it. The node's own packets
 			// meet IPVS on the way out (LOCAL_OUT) all the same.
-			w.Outcomes = []Outcome{{Verdict: "ACCEPT", Probability: 1, Path: p.Dest + " not local (not on " + ipvs.DummyInterface + ") → not proxied",
-				Note: p.Dest + " is not a local address of the node, so IPVS does not see the packet"}}
+			w.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: dst.String() + " not local (not on " + ipvs.DummyInterface + ") → not proxied",
+				Note: dst.String() + " is not a local address of the node, so IPVS does not see the packet"}}
 			hop.Walks = append(hop.Walks, w)
 			continue
 		}
-		res := ipvs.Walk(*d.IPVS, ipvs.Protocol(strings.ToUpper(p.Protocol)), dst, uint16(p.Port))
+		res := ipvs.Walk(*d.IPVS, ipvs.Protocol(strings.ToUpper(p.Protocol)), dst, p.Port)
 		if !res.Found {
-			w.Outcomes = []Outcome{{Verdict: "ACCEPT", Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + p.Dest}}
+			w.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + dst.String()}}
 		}
 		vsName := res.VirtualServer.Key()
 		for _, o := range res.Outcomes {
-			w.Outcomes = append(w.Outcomes, Outcome{Verdict: "DNAT", Target: o.RealServer.Key(), Probability: o.Probability,
+			w.Outcomes = append(w.Outcomes, dataplane.Outcome{Verdict: dataplane.VerdictDNAT, Target: o.RealServer.Key(), Probability: o.Probability,
 				Path:   fmt.Sprintf("virtual server %s (%s) → %s", vsName, res.VirtualServer.Scheduler, o.RealServer.Key()),
 				Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, v, in.Service, o.RealServer.Address), Note: res.Note})
 		}
@@ -65,18 +62,20 @@ func ipvsHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 // ipvsListings lists, for each virtual server kube-proxy should have made
 // for the Service, the node's one with its real servers; one the node lacks
 // is listed empty, for its drift mark.
-func ipvsListings(exp ipvs.Expected, t ipvs.Table) []ChainListing {
-	var out []ChainListing
+func ipvsListings(exp ipvs.Expected, t ipvs.Table) []dataplane.Listing {
+	var out []dataplane.Listing
 	for _, want := range exp.VirtualServers {
 		name := want.Key()
-		if slices.ContainsFunc(out, func(l ChainListing) bool { return l.Name == name }) {
+		if slices.ContainsFunc(out, func(l dataplane.Listing) bool { return l.Name == name }) {
 			continue
 		}
-		l := ChainListing{Name: name, Rules: []RuleLine{}, ServicePort: want.PortName}
+		l := dataplane.Listing{Name: name, Rules: []dataplane.RuleLine{}, ServicePort: want.PortName, Kind: dataplane.ListingVirtualServer, Where: ipvs.At(want.VirtualServer, nil)}
 		if got, ok := t.Lookup(want.Protocol, want.Address, want.Port); ok {
-			l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("virtual server %s scheduler %s", got.Key(), got.Scheduler)})
+			l.Rules = append(l.Rules, dataplane.RuleLine{Text: fmt.Sprintf("virtual server %s scheduler %s", got.Key(), got.Scheduler),
+				Kind: dataplane.LineHeading, Where: ipvs.At(got, nil)})
 			for _, rsv := range got.RealServers {
-				l.Rules = append(l.Rules, RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward)})
+				l.Rules = append(l.Rules, dataplane.RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward),
+					Kind: dataplane.LineMember, Where: ipvs.At(got, &rsv)})
 			}
 		}
 		out = append(out, l)
@@ -85,13 +84,13 @@ func ipvsListings(exp ipvs.Expected, t ipvs.Table) []ChainListing {
 }
 
 // boundListing shows which of the Service's addresses are local to the node.
-func boundListing(exp ipvs.Expected, local []netip.Addr) ChainListing {
-	l := ChainListing{Name: ipvs.DummyInterface, Rules: []RuleLine{}}
+func boundListing(exp ipvs.Expected, local []netip.Addr) dataplane.Listing {
+	l := dataplane.Listing{Name: ipvs.DummyInterface, Rules: []dataplane.RuleLine{}, Kind: dataplane.ListingAddresses}
 	for _, a := range exp.Bound {
 		if slices.Contains(local, a) {
-			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " local"})
+			l.Rules = append(l.Rules, dataplane.RuleLine{Text: "inet " + a.String() + " local", Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Address: a}})
 		} else {
-			l.Rules = append(l.Rules, RuleLine{Text: "inet " + a.String() + " not a local address", Drift: ipvs.AddressNotBound})
+			l.Rules = append(l.Rules, dataplane.RuleLine{Text: "inet " + a.String() + " not a local address", Drift: ipvs.AddressNotBound, Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Address: a}})
 		}
 	}
 	return l
@@ -103,13 +102,12 @@ func boundListing(exp ipvs.Expected, local []netip.Addr) ChainListing {
 // traffic (KUBE-LOOP-BACK), traffic from outside unless
 // externalTrafficPolicy is Local, and cluster IP traffic from outside the
 // cluster CIDR when it is known.
-func ipvsMasquerade(p Packet, v nodeView, svc *corev1.Service, backend netip.Addr) bool {
-	src, err := netip.ParseAddr(p.Source)
+func ipvsMasquerade(p dataplane.Packet, v nodeView, svc *corev1.Service, backend netip.Addr) bool {
 	switch {
-	case err == nil && src == backend:
+	case p.Source == backend:
 		return true
-	case p.From == "external":
+	case p.From == dataplane.EntryExternal:
 		return svc.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal
 	}
-	return err == nil && v.clusterCIDR.IsValid() && !v.clusterCIDR.Contains(src)
+	return p.Source.IsValid() && v.clusterCIDR.IsValid() && !v.clusterCIDR.Contains(p.Source)
 }

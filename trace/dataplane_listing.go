@@ -5,16 +5,29 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
+
+// diffFindings reports a mode's differences as findings: the subject is
+// the mode's name of the place, prefixed with the mode.
+func diffFindings(diffs []dataplane.Diff, prefix string, place func(dataplane.Locator) string, svc string) []Finding {
+	var out []Finding
+	for _, d := range diffs {
+		id, where := string(d.Kind), d.Where
+		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: prefix + place(d.Where),
+			Message: diffMessage(d.Detail, d.Expected, d.Actual), Hint: dataplaneHint(id, svc), Where: &where})
+	}
+	return out
+}
 
 // markNFTDrift marks the nftables chain listings with the differences, so a
 // reader sees the stale DNAT target or the missing one where it belongs.
 // Element differences, which belong to no service chain, get a listing of
 // their own.
-func markNFTDrift(chains []ChainListing, diffs []nftables.Difference, table string) []ChainListing {
-	find := func(name string) *ChainListing {
+func markNFTDrift(chains []dataplane.Listing, diffs []dataplane.Diff, table string) []dataplane.Listing {
+	find := func(name string) *dataplane.Listing {
 		for i := range chains {
 			if chains[i].Name == name {
 				return &chains[i]
@@ -22,42 +35,39 @@ func markNFTDrift(chains []ChainListing, diffs []nftables.Difference, table stri
 		}
 		return nil
 	}
-	var elements []RuleLine
+	var elements []dataplane.RuleLine
 	for _, d := range diffs {
+		id, at := d.Kind, d.Where
 		switch {
-		case strings.HasPrefix(d.Actual, "dnat target of "):
-			if c := find(strings.TrimPrefix(d.Actual, "dnat target of ")); c != nil {
-				markTarget(c, d.Subject, d.ID)
+		case at.Endpoint.IsValid() && d.Kind == nftables.NFTEndpointStale:
+			if c := find(at.Chain); c != nil {
+				markTarget(c, at.Endpoint, id)
 			}
-		case strings.HasPrefix(d.Expected, "dnat target of "):
-			if c := find(strings.TrimPrefix(d.Expected, "dnat target of ")); c != nil {
-				c.Rules = append(c.Rules, RuleLine{Text: "missing: dnat to " + d.Subject, Drift: d.ID})
+		case at.Endpoint.IsValid():
+			if c := find(at.Chain); c != nil {
+				c.Rules = append(c.Rules, dataplane.RuleLine{Text: "missing: dnat to " + at.Endpoint.String(), Drift: id, Kind: dataplane.LineMissing, Where: at})
 			}
-		case find(d.Subject) != nil:
-			if c := find(d.Subject); c.Drift == "" {
-				c.Drift = d.ID
+		case at.Set == "" && find(at.Chain) != nil:
+			if c := find(at.Chain); c.Drift == "" {
+				c.Drift = id
 			}
 		default:
-			elements = append(elements, RuleLine{Text: d.Subject + ": " + diffMessage(d.Message, d.Expected, d.Actual), Drift: d.ID})
+			elements = append(elements, dataplane.RuleLine{Text: nftables.Place(at) + ": " + diffMessage(d.Detail, d.Expected, d.Actual), Drift: id, Where: at})
 		}
 	}
 	if len(elements) > 0 {
-		chains = append(chains, ChainListing{Table: table, Name: "(set and map elements)", Rules: elements, Drift: elements[0].Drift})
+		chains = append(chains, dataplane.Listing{Table: table, Name: "(set and map elements)", Rules: elements, Drift: elements[0].Drift, Kind: dataplane.ListingElements})
 	}
 	return chains
 }
 
 // markTarget marks the rules of c that DNAT to the endpoint ep, written
 // "ip:port" in a plain dnat and "ip . port" in a numgen map.
-func markTarget(c *ChainListing, ep, id string) {
-	ap, err := netip.ParseAddrPort(ep)
-	if err != nil {
-		return
-	}
-	forms := []string{ap.String(), ap.Addr().String() + " . " + strconv.Itoa(int(ap.Port()))}
+func markTarget(c *dataplane.Listing, ep netip.AddrPort, id dataplane.DiffKind) {
+	forms := []string{ep.String(), ep.Addr().String() + " . " + strconv.Itoa(int(ep.Port()))}
 	for i, r := range c.Rules {
 		for _, f := range forms {
-			if strings.Contains(r.Text, f) && c.Rules[i].Drift == "" {
+			if (r.Where.Endpoint == ep || strings.Contains(r.Text, f)) && c.Rules[i].Drift == "" {
 				c.Rules[i].Drift = id
 			}
 		}
@@ -66,8 +76,8 @@ func markTarget(c *ChainListing, ep, id string) {
 
 // markIPVSDrift marks the virtual server listings with the IPVS differences
 // and lists the virtual servers and real servers that should be there.
-func markIPVSDrift(chains []ChainListing, findings []ipvs.Finding) []ChainListing {
-	find := func(name string) *ChainListing {
+func markIPVSDrift(chains []dataplane.Listing, diffs []dataplane.Diff) []dataplane.Listing {
+	find := func(name string) *dataplane.Listing {
 		for i := range chains {
 			if chains[i].Name == name {
 				return &chains[i]
@@ -75,33 +85,33 @@ func markIPVSDrift(chains []ChainListing, findings []ipvs.Finding) []ChainListin
 		}
 		return nil
 	}
-	for _, f := range findings {
-		if f.ID == ipvs.AddressNotBound {
+	for _, d := range diffs {
+		if d.Kind == ipvs.AddressNotBound {
 			continue // boundListing marks its line
 		}
-		vs, rs, isRS := strings.Cut(f.Subject, " -> ")
+		id, vs, rs := d.Kind, d.Where.Chain, d.Where.Endpoint
 		c := find(vs)
 		if c == nil {
-			chains = append(chains, ChainListing{Name: vs, Rules: []RuleLine{}, Drift: f.ID})
+			chains = append(chains, dataplane.Listing{Name: vs, Rules: []dataplane.RuleLine{}, Drift: id, Kind: dataplane.ListingVirtualServer, Where: d.Where})
 			c = &chains[len(chains)-1]
-			if f.ID == ipvs.VirtualServerMissing {
+			if d.Kind == ipvs.VirtualServerMissing {
 				continue
 			}
 		}
-		if !isRS {
+		if !rs.IsValid() {
 			if c.Drift == "" {
-				c.Drift = f.ID
+				c.Drift = id
 			}
 			continue
 		}
 		marked := false
 		for i, r := range c.Rules {
-			if strings.HasPrefix(r.Text, "-> "+rs+" ") {
-				c.Rules[i].Drift, marked = f.ID, true
+			if r.Kind == dataplane.LineMember && r.Where.Endpoint == rs {
+				c.Rules[i].Drift, marked = id, true
 			}
 		}
 		if !marked {
-			c.Rules = append(c.Rules, RuleLine{Text: "missing: -> " + rs + " (" + f.Expected + ")", Drift: f.ID})
+			c.Rules = append(c.Rules, dataplane.RuleLine{Text: "missing: -> " + rs.String() + " (" + d.Expected + ")", Drift: id, Kind: dataplane.LineMissing, Where: d.Where})
 		}
 	}
 	return chains

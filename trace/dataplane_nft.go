@@ -2,7 +2,6 @@ package trace
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,19 +31,10 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 	}
 	hop := &DataplaneHop{Node: v.name, Mode: "nftables", Source: d.NFTName}
 	table := d.NFT.KubeProxy(family)
-	var findings []Finding
-	diffs := driftUnlessUnread(in, func() []nftables.Difference { return nftables.Drift(exp, table) })
-	for _, diff := range diffs {
-		findings = append(findings, Finding{ID: diff.ID, Severity: severityOf(diff.ID), Subject: "nftables/" + diff.Subject,
-			Message: diffMessage(diff.Message, diff.Expected, diff.Actual), Hint: dataplaneHint(diff.ID, in.Name)})
-	}
-	entry := map[string]dataplane.Entry{"pod": dataplane.EntryPod, "node": dataplane.EntryNode, "external": dataplane.EntryExternal}
+	diffs := driftUnlessUnread(in, func() []dataplane.Diff { return nftables.Drift(exp, table) })
+	findings := diffFindings(diffs, "nftables/", nftables.Place, in.Name)
 	for _, p := range servicePackets(in.Service, v, d.Port) {
-		dst, err := netip.ParseAddr(p.Dest)
-		if err != nil {
-			return nil, nil, fmt.Errorf("walk nftables: destination %q: %w", p.Dest, err)
-		}
-		outs, err := nftables.Walk(d.NFT, nftables.Packet{Proto: p.Protocol, Src: v.src, Dst: dst, DstPort: uint16(p.Port), Entry: entry[p.From]}, nftables.WalkOptions{LocalAddrs: v.ips})
+		outs, err := nftables.Walk(d.NFT, nftables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port, Entry: p.From}, nftables.WalkOptions{LocalAddrs: v.ips})
 		if err != nil {
 			return nil, nil, fmt.Errorf("walk nftables %s: %w", p.Dest, err)
 		}
@@ -60,11 +50,11 @@ func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
 // nftWalk turns the walk's outcomes into the trace's: the steps are the
 // rules that fired, shared up to the numgen rule where the path forks and
 // only each outcome's share goes on.
-func nftWalk(p Packet, outs []nftables.Outcome) PacketWalk {
-	w := PacketWalk{Packet: p}
+func nftWalk(p dataplane.Packet, outs []nftables.Outcome) dataplane.Walk {
+	w := dataplane.Walk{Packet: p}
 	seen := map[string]bool{}
 	for i, o := range outs {
-		out := Outcome{Verdict: strings.ToUpper(string(o.Kind)), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
+		out := dataplane.Outcome{Verdict: dataplane.Verdict(strings.ToUpper(string(o.Kind))), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
 		if o.Kind == nftables.OutcomeDNAT {
 			out.Target = o.Target.String()
 		}
@@ -73,24 +63,27 @@ func nftWalk(p Packet, outs []nftables.Outcome) PacketWalk {
 			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain {
 				out.Chains = append(out.Chains, s.Chain)
 			}
-			if strings.Contains(s.Note, "numgen") {
+			if s.Numgen {
 				branch, reach = i+1, o.Probability
 			}
-			if strings.HasSuffix(s.Note, "rule skipped") && out.Note == "" {
+			if s.Skipped && out.Note == "" {
 				out.Note = s.Chain + ": " + s.Note
 			}
 			key := fmt.Sprintf("%d/%s/%d", branch, s.Chain, s.Position)
 			if !seen[key] {
 				seen[key] = true
-				w.Steps = append(w.Steps, WalkStep{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch})
+				step := dataplane.Step{Table: s.Table, Chain: s.Chain, Line: s.Line, Rule: s.Rule, Matched: true, Note: s.Note, Probability: reach, Branch: branch, Handle: s.Handle}
+				if s.Numgen {
+					step.Kind = dataplane.StepFork
+				}
+				w.Steps = append(w.Steps, step)
 			}
 		}
 		out.Path = nftPath(o.Kind, out)
 		if o.Kind == nftables.OutcomeNoMatch {
 			// Left untranslated (e.g. a numgen value without a map
-			// element): judgeOutcomes explains an ACCEPT whose Path is
-			// "ACCEPT".
-			out.Verdict, out.Path = "ACCEPT", "ACCEPT"
+			// element): judgeOutcomes explains an untranslated packet.
+			out.Verdict, out.Path, out.Untranslated = dataplane.VerdictAccept, "ACCEPT", true
 		}
 		w.Outcomes = append(w.Outcomes, out)
 	}
@@ -99,7 +92,7 @@ func nftWalk(p Packet, outs []nftables.Outcome) PacketWalk {
 
 // nftPath is the per-service chains of an outcome, the chain that refused
 // it if it was refused, and its verdict.
-func nftPath(kind nftables.OutcomeKind, out Outcome) string {
+func nftPath(kind nftables.OutcomeKind, out dataplane.Outcome) string {
 	path := serviceChainsOnly(out.Chains)
 	if kind == nftables.OutcomeReject || kind == nftables.OutcomeDrop {
 		if c := decidingChain(out.Chains); c != "" && !slices.Contains(path, c) {
@@ -111,11 +104,11 @@ func nftPath(kind nftables.OutcomeKind, out Outcome) string {
 
 // nftListings lists the chains kube-proxy writes for the Service as the
 // node has them; a missing one is marked.
-func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName string) []ChainListing {
-	var out []ChainListing
+func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName string) []dataplane.Listing {
+	var out []dataplane.Listing
 	for _, p := range exp.Ports {
 		for _, ec := range p.Chains {
-			l := ChainListing{Table: tableName, Name: ec.Name, Rules: []RuleLine{}, ServicePort: p.Name.Namespace + "/" + p.Name.Name}
+			l := dataplane.Listing{Table: tableName, Name: ec.Name, Rules: []dataplane.RuleLine{}, ServicePort: p.Name.Namespace + "/" + p.Name.Name}
 			if p.Name.Port != "" {
 				l.ServicePort += ":" + p.Name.Port
 			}
@@ -130,7 +123,9 @@ func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName
 					// nft -a names the rule.
 					text += " # handle " + strconv.Itoa(r.Handle)
 				}
-				l.Rules = append(l.Rules, RuleLine{Line: r.Line, Text: text})
+				at := dataplane.Locator{Mode: dataplane.ModeNFTables, Family: string(table.Family), Table: table.Name, Chain: ec.Name, Line: r.Line, Handle: r.Handle}
+				at.Endpoint, _ = r.DNATTarget()
+				l.Rules = append(l.Rules, dataplane.RuleLine{Line: r.Line, Text: text, Where: at})
 			}
 			out = append(out, l)
 		}
@@ -170,9 +165,9 @@ func serviceChainsOnly(chains []string) []string {
 	return out
 }
 
-func verdictText(o Outcome) string {
+func verdictText(o dataplane.Outcome) string {
 	if o.Target != "" {
-		return o.Verdict + " " + o.Target
+		return string(o.Verdict) + " " + o.Target
 	}
-	return o.Verdict
+	return string(o.Verdict)
 }

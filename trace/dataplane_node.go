@@ -4,6 +4,8 @@ import (
 	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // nodeView resolves whose view the dataplane hop shows and that node's facts.
@@ -15,7 +17,7 @@ type nodeView struct {
 	// where there is one (cluster CIDR, masquerade-all, nfacct, family).
 	proxy       proxySettings
 	clusterCIDR netip.Prefix
-	from        string
+	from        dataplane.Entry
 	src         netip.Addr
 	// family is the IP family of the iptables proxier whose view this is.
 	family corev1.IPFamily
@@ -37,10 +39,10 @@ func (v nodeView) forFamily(f corev1.IPFamily, in Input) nodeView {
 	v.ips = ips
 	if v.src.Is4() {
 		v.src = netip.MustParseAddr("fd00::fffe")
-		if v.from == "node" && len(ips) > 0 {
+		if v.from == dataplane.EntryNode && len(ips) > 0 {
 			v.src = ips[0]
 		}
-		if v.from == "external" {
+		if v.from == dataplane.EntryExternal {
 			v.src = netip.MustParseAddr("2001:db8::50")
 		}
 		if in.FromPod != nil {
@@ -63,8 +65,8 @@ func resolveNode(in Input, t *Trace) nodeView {
 	if v.name == "" && in.FromPod != nil {
 		// The client's own node is the one whose rules it meets.
 		v.name = in.FromPod.Spec.NodeName
-		if in.FromPod.Spec.HostNetwork && v.from == "pod" {
-			v.from = "node"
+		if in.FromPod.Spec.HostNetwork && v.from == dataplane.EntryPod {
+			v.from = dataplane.EntryNode
 		}
 	}
 	if v.name == "" && len(t.Nodes) > 0 {
@@ -84,7 +86,7 @@ func resolveNode(in Input, t *Trace) nodeView {
 	if !v.clusterCIDR.IsValid() {
 		v.clusterCIDR = v.proxy.clusterCIDR
 	}
-	if v.from == "" {
+	if v.from == 0 {
 		v.from = entryFor(v)
 	}
 	if !v.src.IsValid() {
@@ -112,11 +114,11 @@ func nodeAddrs(n *corev1.Node) []netip.Addr {
 // no endpoint is mistaken for the client (hairpin).
 func defaultSource(v nodeView, in Input) netip.Addr {
 	switch v.from {
-	case "node":
+	case dataplane.EntryNode:
 		if len(v.ips) > 0 {
 			return v.ips[0]
 		}
-	case "external":
+	case dataplane.EntryExternal:
 		return netip.MustParseAddr("203.0.113.50")
 	}
 	if in.FromPod != nil {
@@ -143,17 +145,17 @@ func lastAddr(p netip.Prefix) netip.Addr {
 
 // entryFor places a bare --from IP: a node address enters from the node, an
 // address outside the cluster CIDR from outside, anything else from a pod.
-func entryFor(v nodeView) string {
+func entryFor(v nodeView) dataplane.Entry {
 	if !v.src.IsValid() {
-		return "pod"
+		return dataplane.EntryPod
 	}
 	for _, ip := range v.ips {
 		if ip == v.src {
-			return "node"
+			return dataplane.EntryNode
 		}
 	}
 	if v.clusterCIDR.IsValid() && !v.clusterCIDR.Contains(v.src) {
-		return "external"
+		return dataplane.EntryExternal
 	}
-	return "pod"
+	return dataplane.EntryPod
 }

@@ -2,41 +2,73 @@ package trace
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
-// servicePackets are the packets to walk for each port when no generated
-// iptables model names them: ClusterIP for pods and nodes, NodePort and
-// external addresses from outside.
-func servicePackets(svc *corev1.Service, v nodeView, only string) []Packet {
-	var out []Packet
+// portTargets are the addresses a Service port is reached on: what the
+// packets to walk are built from.
+type portTargets struct {
+	// label names the port as kube-proxy's comments do ("ns/name:port").
+	label                    string
+	protocol                 string
+	clusterIP                string
+	port, nodePort           int
+	externalIPs, balancerIPs []string
+}
+
+// packets chooses the packets to walk for one Service port: to the
+// ClusterIP from pods and the node, to NodePorts, external and LB IPs from
+// outside; only the chosen entry's packets.
+func packets(pt portTargets, v nodeView) []dataplane.Packet {
+	var out []dataplane.Packet
+	add := func(from dataplane.Entry, dst string, port int) {
+		ip, err := netip.ParseAddr(dst)
+		if v.from != from || err != nil || port == 0 {
+			return
+		}
+		out = append(out, dataplane.Packet{Protocol: pt.protocol, Source: v.src, Dest: ip, Port: uint16(port), From: from, ServicePort: pt.label})
+	}
+	add(dataplane.EntryPod, pt.clusterIP, pt.port)
+	add(dataplane.EntryNode, pt.clusterIP, pt.port)
+	if len(v.ips) > 0 {
+		add(dataplane.EntryExternal, v.ips[0].String(), pt.nodePort)
+	}
+	for _, ip := range pt.externalIPs {
+		add(dataplane.EntryExternal, ip, pt.port)
+	}
+	for _, ip := range pt.balancerIPs {
+		add(dataplane.EntryExternal, ip, pt.port)
+	}
+	return out
+}
+
+// generatedTargets are the targets of a port of the generated iptables
+// rules, which hold the addresses of the proxier's IP family.
+func generatedTargets(sp *expected.ServicePort) portTargets {
+	return portTargets{label: sp.ID, protocol: strings.ToLower(string(sp.Protocol)), clusterIP: sp.ClusterIP,
+		port: sp.Port, nodePort: sp.NodePort, externalIPs: sp.ExternalIPs, balancerIPs: sp.LoadBalancerIPs}
+}
+
+// serviceTargets are the targets of the Service's ports selected by only
+// (empty: all), from its primary cluster IP.
+func serviceTargets(svc *corev1.Service, only string) []portTargets {
+	var out []portTargets
 	for _, sp := range svc.Spec.Ports {
 		if !portSelected(only, sp.Name, int(sp.Port), int(sp.NodePort)) {
 			continue
 		}
-		proto := strings.ToLower(string(protocolOf(sp.Protocol)))
-		label := svc.Namespace + "/" + svc.Name
-		if sp.Name != "" {
-			label += ":" + sp.Name
-		}
-		add := func(from, dst string, port int32) {
-			if v.from == from && dst != "" && dst != corev1.ClusterIPNone && port != 0 {
-				out = append(out, Packet{Protocol: proto, Source: v.src.String(), Dest: dst, Port: port, From: from, ServicePort: label})
-			}
-		}
-		add("pod", svc.Spec.ClusterIP, sp.Port)
-		add("node", svc.Spec.ClusterIP, sp.Port)
-		if len(v.ips) > 0 {
-			add("external", v.ips[0].String(), sp.NodePort)
-		}
-		for _, ip := range svc.Spec.ExternalIPs {
-			add("external", ip, sp.Port)
-		}
+		pt := portTargets{label: expected.PortName(svc.Namespace, svc.Name, sp.Name), protocol: strings.ToLower(string(protocolOf(sp.Protocol))),
+			clusterIP: svc.Spec.ClusterIP, port: int(sp.Port), nodePort: int(sp.NodePort), externalIPs: svc.Spec.ExternalIPs}
 		for _, ing := range svc.Status.LoadBalancer.Ingress {
-			add("external", ing.IP, sp.Port)
+			pt.balancerIPs = append(pt.balancerIPs, ing.IP)
 		}
+		out = append(out, pt)
 	}
 	return out
 }
@@ -64,4 +96,14 @@ func driftUnlessUnread[T any](in Input, drift func() []T) []T {
 		return nil
 	}
 	return drift()
+}
+
+// servicePackets are the packets to walk for each port selected by only
+// when no generated iptables model names them.
+func servicePackets(svc *corev1.Service, v nodeView, only string) []dataplane.Packet {
+	var out []dataplane.Packet
+	for _, pt := range serviceTargets(svc, only) {
+		out = append(out, packets(pt, v)...)
+	}
+	return out
 }

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	"github.com/svctrace/kubectl-svctrace/demo"
@@ -76,10 +77,10 @@ type share struct {
 	Percent         int
 }
 
-func shares(w trace.PacketWalk) []share {
+func shares(w dataplane.Walk) []share {
 	var out []share
 	for _, o := range w.Outcomes {
-		out = append(out, share{o.Verdict, o.Target, int(o.Probability*1000+0.5) / 10})
+		out = append(out, share{string(o.Verdict), o.Target, int(o.Probability*1000+0.5) / 10})
 	}
 	slices.SortFunc(out, func(a, b share) int { return strings.Compare(a.Target, b.Target) })
 	return out
@@ -179,10 +180,10 @@ func TestNoEndpointsRejects(t *testing.T) {
 }
 
 func TestExternalWalksReachLoadBalancer(t *testing.T) {
-	tr := trace.Build(input(t, "local-policy.yaml", "lb", &trace.DataplaneInput{From: "external", Node: "node-1"}))
+	tr := trace.Build(input(t, "local-policy.yaml", "lb", &trace.DataplaneInput{From: dataplane.EntryExternal, Node: "node-1"}))
 	var dests []string
 	for _, w := range tr.Dataplane[0].Walks {
-		dests = append(dests, w.Packet.Dest+" "+shares(w)[0].Target)
+		dests = append(dests, w.Packet.Dest.String()+" "+shares(w)[0].Target)
 	}
 	// externalTrafficPolicy Local: node-1's only local ready endpoint takes
 	// all outside traffic, through the NodePort and the LoadBalancer IP.

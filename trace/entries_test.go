@@ -7,29 +7,30 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // The terminal UI lets the reader pick the packet: with EveryEntry the hop
 // walks from pods, the node and outside, the asked-for entry first.
 func TestEveryEntryWalks(t *testing.T) {
-	in := input(t, "local-policy.yaml", "lb", &trace.DataplaneInput{From: "node", EveryEntry: true})
+	in := input(t, "local-policy.yaml", "lb", &trace.DataplaneInput{From: dataplane.EntryNode, EveryEntry: true})
 	tr := trace.Build(in)
 	if len(tr.Dataplane) == 0 {
 		t.Fatal("no dataplane hop")
 	}
 	var froms []string
 	for _, w := range tr.Dataplane[0].Walks {
-		if len(froms) == 0 || froms[len(froms)-1] != w.Packet.From {
-			froms = append(froms, w.Packet.From)
+		if len(froms) == 0 || froms[len(froms)-1] != w.Packet.From.String() {
+			froms = append(froms, w.Packet.From.String())
 		}
 	}
 	if diff := cmp.Diff([]string{"node", "pod", "external"}, froms); diff != "" {
 		t.Errorf("walk entries in order (-want +got):\n%s", diff)
 	}
-	in.Dataplane = &trace.DataplaneInput{From: "node"}
+	in.Dataplane = &trace.DataplaneInput{From: dataplane.EntryNode}
 	for _, w := range trace.Build(in).Dataplane[0].Walks {
-		if w.Packet.From != "node" {
+		if w.Packet.From != dataplane.EntryNode {
 			t.Errorf("without EveryEntry a walk from %s", w.Packet.From)
 		}
 	}

@@ -1,6 +1,10 @@
 package trace
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
 
 // Severity ranks a finding. Only errors make the command exit non-zero.
 type Severity string
@@ -30,6 +34,9 @@ type Finding struct {
 	Subject  string   `json:"subject"`
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint"`
+	// Where is the place in a node's dataplane a dataplane finding is
+	// about; nil for findings about API objects or DNS.
+	Where *dataplane.Locator `json:"where,omitempty"`
 }
 
 // SortFindings orders findings by severity, then ID, then subject, so output

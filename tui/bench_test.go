@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -43,7 +44,7 @@ func bigTrace(tb testing.TB, n, rules int) *trace.Trace {
 	services := &dp.Chains[2]
 	services.Rules = nil
 	for i := range rules {
-		services.Rules = append(services.Rules, trace.RuleLine{Line: 1000 + i,
+		services.Rules = append(services.Rules, dataplane.RuleLine{Line: 1000 + i,
 			Text: fmt.Sprintf(`-A KUBE-SERVICES -d 10.96.%d.%d/32 -p tcp -m comment --comment "ns%d/svc%d:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-%016d`, i/256%256, i%256, i/100, i, i)})
 	}
 	return t

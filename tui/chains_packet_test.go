@@ -7,8 +7,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/source"
-	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
 
@@ -30,7 +30,7 @@ func TestChainsSharesPerPacket(t *testing.T) {
 	fw := 0
 	for i, w := range hop.Walks {
 		lines := strings.Split(m.View(), "\n")
-		if want := rules.PacketLabel(trace.Packet{From: w.Packet.From, Source: w.Packet.Source, Dest: w.Packet.Dest, Port: w.Packet.Port, Protocol: w.Packet.Protocol}); !strings.Contains(lines[2], want) {
+		if want := rules.PacketLabel(dataplane.Packet{From: w.Packet.From, Source: w.Packet.Source, Dest: w.Packet.Dest, Port: w.Packet.Port, Protocol: w.Packet.Protocol}); !strings.Contains(lines[2], want) {
 			t.Errorf("view %d names %q, want the packet %q", i+1, strings.TrimSpace(lines[2]), want)
 		}
 		entered := map[string]bool{}

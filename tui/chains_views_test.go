@@ -1,12 +1,14 @@
 package tui
 
 import (
-	tea "github.com/charmbracelet/bubbletea"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -53,8 +55,8 @@ func TestChainsListsDriftedRules(t *testing.T) {
 func TestChainsDriftStaysWithItsPort(t *testing.T) {
 	tr := stickyTrace(t, 1)
 	hop := &tr.Dataplane[0]
-	hop.Chains = append(hop.Chains, trace.ChainListing{Table: "nat", Name: "KUBE-SEP-STALEHTTPS", Drift: "StaleEndpointChain",
-		Rules: []trace.RuleLine{{Text: `-A KUBE-SEP-STALEHTTPS -p tcp -m comment --comment "default/sticky:https" -m tcp -j DNAT --to-destination 10.244.9.9:8443`}}})
+	hop.Chains = append(hop.Chains, dataplane.Listing{Table: "nat", Name: "KUBE-SEP-STALEHTTPS", Drift: "StaleEndpointChain",
+		Rules: []dataplane.RuleLine{{Text: `-A KUBE-SEP-STALEHTTPS -p tcp -m comment --comment "default/sticky:https" -m tcp -j DNAT --to-destination 10.244.9.9:8443`}}})
 	m := testModel(t, Config{Trace: tr})
 	press(m, tea.WindowSizeMsg{Width: 200, Height: 60})
 	press(m, keys("tab", "tab")...)
@@ -84,8 +86,8 @@ func TestChainsCursorKeepsItsRule(t *testing.T) {
 	press(m, keys("tab", "tab", "G", "k")...)
 	before := selectedRow(m.View())
 	grown := fullTrace(t)
-	grown.Dataplane[0].Chains = append([]trace.ChainListing{{Table: "nat", Name: "KUBE-SVC-NEWCHAIN", Drift: "StaleServiceChain",
-		Rules: []trace.RuleLine{{Line: 1, Text: "-A KUBE-SVC-NEWCHAIN -j KUBE-SEP-NEW"}}}}, grown.Dataplane[0].Chains...)
+	grown.Dataplane[0].Chains = append([]dataplane.Listing{{Table: "nat", Name: "KUBE-SVC-NEWCHAIN", Drift: "StaleServiceChain",
+		Rules: []dataplane.RuleLine{{Line: 1, Text: "-A KUBE-SVC-NEWCHAIN -j KUBE-SEP-NEW"}}}}, grown.Dataplane[0].Chains...)
 	press(m, TraceMsgFor(grown))
 	if after := selectedRow(m.View()); after != before {
 		t.Errorf("selected %q after the reload, was %q", after, before)

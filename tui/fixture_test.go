@@ -3,8 +3,10 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"testing"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/demo"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -79,7 +81,7 @@ func demoDNS() *trace.DNSHop {
 func demoDataplane() []trace.DataplaneHop {
 	chains := demoChains()
 	return []trace.DataplaneHop{{Node: "node-1", Mode: "iptables", Source: "node-1.iptables-save", Chains: chains,
-		Walks: []trace.PacketWalk{
+		Walks: []dataplane.Walk{
 			walkFrom(chains, "pod", "10.244.1.9", "PREROUTING", 8, false),
 			walkFrom(chains, "node", "192.168.49.2", "OUTPUT", 12, true),
 		}},
@@ -89,22 +91,22 @@ func demoDataplane() []trace.DataplaneHop {
 	}
 }
 
-func demoChains() []trace.ChainListing {
+func demoChains() []dataplane.Listing {
 	comment := `-m comment --comment "default/hostnames:default`
-	sep := func(name, ip string, line int, drift string) trace.ChainListing {
-		return trace.ChainListing{Table: "nat", Name: name, Drift: drift, Rules: []trace.RuleLine{
+	sep := func(name, ip string, line int, drift dataplane.DiffKind) dataplane.Listing {
+		return dataplane.Listing{Table: "nat", Name: name, Drift: drift, Rules: []dataplane.RuleLine{
 			{Line: line, Text: fmt.Sprintf(`-A %s -s %s/32 %s" -j KUBE-MARK-MASQ`, name, ip, comment)},
 			{Line: line + 1, Text: fmt.Sprintf(`-A %s -p tcp %s" -m tcp -j DNAT --to-destination %s:9376`, name, comment, ip)},
 		}}
 	}
-	return []trace.ChainListing{
-		{Table: "nat", Name: "PREROUTING", Rules: []trace.RuleLine{
+	return []dataplane.Listing{
+		{Table: "nat", Name: "PREROUTING", Rules: []dataplane.RuleLine{
 			{Line: 8, Text: `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`}}},
-		{Table: "nat", Name: "OUTPUT", Rules: []trace.RuleLine{
+		{Table: "nat", Name: "OUTPUT", Rules: []dataplane.RuleLine{
 			{Line: 12, Text: `-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`}}},
-		{Table: "nat", Name: "KUBE-SERVICES", Rules: []trace.RuleLine{
+		{Table: "nat", Name: "KUBE-SERVICES", Rules: []dataplane.RuleLine{
 			{Line: 41, Text: `-A KUBE-SERVICES -d 10.96.0.150/32 -p tcp ` + comment + ` cluster IP" -m tcp --dport 80 -j ` + svcChain}}},
-		{Table: "nat", Name: svcChain, Rules: []trace.RuleLine{
+		{Table: "nat", Name: svcChain, Rules: []dataplane.RuleLine{
 			{Line: 60, Text: `-A ` + svcChain + ` ! -s 10.244.0.0/16 -d 10.96.0.150/32 -p tcp ` + comment + ` cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ`},
 			{Line: 61, Text: `-A ` + svcChain + ` ` + comment + ` -> 10.244.1.7:9376" -m statistic --mode random --probability 0.33333333349 -j ` + sep1},
 			{Line: 62, Text: `-A ` + svcChain + ` ` + comment + ` -> 10.244.2.5:9376" -m statistic --mode random --probability 0.50000000000 -j ` + sep2},
@@ -116,12 +118,20 @@ func demoChains() []trace.ChainListing {
 	}
 }
 
+func mustEntry(from string) dataplane.Entry {
+	e, err := dataplane.ParseEntry(from)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
 // walkFrom walks a packet as trace does: the steps all outcomes share
 // (Branch 0), then each outcome's own remainder (Branch i+1). The random
 // rules fork the walk, so 61 is matched on branch 1 and not on branch 2.
-func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine int, masq bool) trace.PacketWalk {
+func walkFrom(chains []dataplane.Listing, from, src, entry string, entryLine int, masq bool) dataplane.Walk {
 	third := 1.0 / 3
-	steps := []trace.WalkStep{
+	steps := []dataplane.Step{
 		{Table: "nat", Chain: entry, Line: entryLine, Matched: true, Probability: 1},
 		{Table: "nat", Chain: "KUBE-SERVICES", Line: 41, Matched: true, Probability: 1},
 		{Table: "nat", Chain: svcChain, Line: 60, Matched: masq, Probability: 1},
@@ -140,8 +150,8 @@ func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine in
 	for i := range steps {
 		steps[i].Rule = ruleText(chains, steps[i].Chain, steps[i].Line)
 	}
-	out := func(target, sep, share string) trace.Outcome {
-		return trace.Outcome{Verdict: "DNAT", Target: target, Probability: third, Masquerade: masq,
+	out := func(target, sep, share string) dataplane.Outcome {
+		return dataplane.Outcome{Verdict: "DNAT", Target: target, Probability: third, Masquerade: masq,
 			Path:   "KUBE-SERVICES → " + svcChain + " → " + sep + " (" + share + ") → DNAT " + target,
 			Chains: []string{"KUBE-SERVICES", svcChain, sep}}
 	}
@@ -149,9 +159,9 @@ func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine in
 	// not an endpoint of the Service.
 	stale := out("10.244.2.6:9376", sep3, "33.3%")
 	stale.NotEndpoint = true
-	return trace.PacketWalk{
-		Packet: trace.Packet{Protocol: "tcp", Source: src, Dest: "10.96.0.150", Port: 80, From: from, ServicePort: "default"},
-		Outcomes: []trace.Outcome{
+	return dataplane.Walk{
+		Packet: dataplane.Packet{Protocol: "tcp", Source: netip.MustParseAddr(src), Dest: netip.MustParseAddr("10.96.0.150"), Port: 80, From: mustEntry(from), ServicePort: "default"},
+		Outcomes: []dataplane.Outcome{
 			out("10.244.1.7:9376", sep1, "33.3%"), out("10.244.2.5:9376", sep2, "33.3%"), stale,
 		},
 		Steps: steps,
@@ -159,7 +169,7 @@ func walkFrom(chains []trace.ChainListing, from, src, entry string, entryLine in
 }
 
 // ruleText looks a rule up in the fixture so steps quote it exactly.
-func ruleText(chains []trace.ChainListing, chain string, line int) string {
+func ruleText(chains []dataplane.Listing, chain string, line int) string {
 	for _, c := range chains {
 		if c.Name != chain {
 			continue

@@ -7,6 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -32,10 +33,12 @@ func webIPVS(tb testing.TB) *trace.Trace {
 func withMissingChain(tb testing.TB) *trace.Trace {
 	t := fullTrace(tb)
 	hop := &t.Dataplane[0]
-	hop.Chains = append(hop.Chains, trace.ChainListing{Table: "nat", Name: "KUBE-SEP-MISSING", Drift: "EndpointChainMissing", Rules: []trace.RuleLine{}})
+	hop.Chains = append(hop.Chains, dataplane.Listing{Table: "nat", Name: "KUBE-SEP-MISSING", Drift: "EndpointChainMissing", Rules: []dataplane.RuleLine{}})
 	t.Findings = append(t.Findings,
-		trace.Finding{ID: "EndpointChainMissing", Severity: trace.SeverityError, Subject: "iptables/nat/KUBE-SEP-MISSING", Message: "chain missing"},
-		trace.Finding{ID: "ServiceChainMissing", Severity: trace.SeverityError, Subject: "iptables/nat/KUBE-SVC-NOWHERE", Message: "chain nowhere"})
+		trace.Finding{ID: "EndpointChainMissing", Severity: trace.SeverityError, Subject: "iptables/nat/KUBE-SEP-MISSING", Message: "chain missing",
+			Where: &dataplane.Locator{Mode: dataplane.ModeIPTables, Table: "nat", Chain: "KUBE-SEP-MISSING"}},
+		trace.Finding{ID: "ServiceChainMissing", Severity: trace.SeverityError, Subject: "iptables/nat/KUBE-SVC-NOWHERE", Message: "chain nowhere",
+			Where: &dataplane.Locator{Mode: dataplane.ModeIPTables, Table: "nat", Chain: "KUBE-SVC-NOWHERE"}})
 	return t
 }
 
@@ -91,7 +94,8 @@ func TestFindingOpensItsRule(t *testing.T) {
 func fullTraceWithStale(tb testing.TB) *trace.Trace {
 	t := fullTrace(tb)
 	t.Findings = append(t.Findings, trace.Finding{ID: "StaleEndpointChain", Severity: trace.SeverityWarning,
-		Subject: "iptables/nat/" + sep3, Message: "stale endpoint chain; node has (line 74): -A " + sep3})
+		Subject: "iptables/nat/" + sep3, Message: "stale endpoint chain; node has (line 74): -A " + sep3,
+		Where: &dataplane.Locator{Mode: dataplane.ModeIPTables, Table: "nat", Chain: sep3, Line: 74}})
 	return t
 }
 

@@ -207,7 +207,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // open shows what a finding is about: a dataplane rule or chain on
 // Chains, anything else on Path.
 func (m *model) open(f trace.Finding) tea.Cmd {
-	if !chains.IsDataplane(f.Subject) {
+	if !chains.IsDataplane(f) {
 		m.jumpedFrom, m.active = m.active, screenPath
 		return m.pages[screenPath].Update(common.JumpMsg{Subject: f.Subject})
 	}

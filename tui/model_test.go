@@ -439,7 +439,7 @@ func TestWalkPickerKeepsItsPacket(t *testing.T) {
 		tr.Dataplane[0].Walks = nil
 		for _, from := range froms {
 			w := base
-			w.Packet.From = from
+			w.Packet.From = mustEntry(from)
 			tr.Dataplane[0].Walks = append(tr.Dataplane[0].Walks, w)
 		}
 		return tr

@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/demo"
 	"github.com/svctrace/kubectl-svctrace/dns"
 	"github.com/svctrace/kubectl-svctrace/render"
@@ -358,9 +359,9 @@ func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) 
 	}
 	switch {
 	case o.from == "node" || o.from == "external":
-		d.From = o.from
+		d.From, _ = dataplane.ParseEntry(o.from) // checked by Validate
 	case o.fromPod() != "":
-		d.From = "pod" // the source address is the pod's IP
+		d.From = dataplane.EntryPod // the source address is the pod's IP
 	case o.from != "":
 		d.FromIP = netip.MustParseAddr(o.from) // checked by Validate
 	}

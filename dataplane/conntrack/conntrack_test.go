@@ -124,7 +124,7 @@ func TestFindStale(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
 			for _, f := range FindStale(entries, tc.vips) {
-				fmt.Fprintf(&b, "%s | %s\n  expected: %s\n  actual:   %s\n  %s\n", f.ID, f.Subject, f.Expected, f.Actual, f.Message)
+				fmt.Fprintf(&b, "%s | %s\n  expected: %s\n  actual:   %s\n  %s; delete it with %s\n", f.ID, f.Subject, f.Expected, f.Actual, f.Message, f.Command)
 			}
 			checkGolden(t, "stale-"+tc.name+".golden", b.String())
 		})

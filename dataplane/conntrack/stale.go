@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // StaleEntryID is the finding ID for a conntrack entry pinned to a backend
@@ -27,8 +29,15 @@ type Finding struct {
 	Subject  string // "udp 10.96.0.10:53 from 10.244.0.5:41234"
 	Expected string
 	Actual   string
-	Message  string
-	Entry    Entry
+	// Message says what is wrong; Command is the conntrack command that
+	// deletes just this entry.
+	Message string
+	Command string
+	// Where is the flow: its protocol, Service address, backend and client.
+	Where dataplane.Locator
+	// Endpoints are the VIP's current endpoints.
+	Endpoints []netip.AddrPort
+	Entry     Entry
 }
 
 // FindStale returns the entries whose original destination is a Service VIP
@@ -69,18 +78,23 @@ func staleFinding(e Entry, v ServiceVIP, backend netip.AddrPort) Finding {
 		Expected: "no entry: the service has no endpoints",
 		Actual:   "reply from " + backend.String(),
 		Entry:    e,
+		Where: dataplane.Locator{Mode: dataplane.ModeConntrack, Protocol: e.Protocol, Service: v.VIP,
+			Endpoint: backend, Address: client.Addr()},
+		Endpoints: v.Endpoints,
 	}
 	if len(v.Endpoints) > 0 {
 		f.Expected = "reply from one of " + joinAddrPorts(v.Endpoints)
 	}
 	if !e.DNATed() {
 		f.Actual = "not translated (reply from the VIP itself)"
-		f.Message = fmt.Sprintf("conntrack entry (line %d) for %s was made when %s had no endpoints and was never translated; its packets go nowhere until it expires in %s; delete it with conntrack -D -p %s --orig-dst %s --orig-port-dst %d",
-			e.Line, f.Subject, v.Service, expiry(e.Timeout), e.Protocol, v.VIP.Addr(), v.VIP.Port())
+		f.Message = fmt.Sprintf("conntrack entry (line %d) for %s was made when %s had no endpoints and was never translated; its packets go nowhere until it expires in %s",
+			e.Line, f.Subject, v.Service, expiry(e.Timeout))
+		f.Command = fmt.Sprintf("conntrack -D -p %s --orig-dst %s --orig-port-dst %d", e.Protocol, v.VIP.Addr(), v.VIP.Port())
 		return f
 	}
-	f.Message = fmt.Sprintf("conntrack entry (line %d) for %s still sends to %s, which is no longer an endpoint of %s; its packets are lost until it expires in %s; delete it with conntrack -D -p %s --orig-dst %s --reply-src %s",
-		e.Line, f.Subject, backend, v.Service, expiry(e.Timeout), e.Protocol, v.VIP.Addr(), backend.Addr())
+	f.Message = fmt.Sprintf("conntrack entry (line %d) for %s still sends to %s, which is no longer an endpoint of %s; its packets are lost until it expires in %s",
+		e.Line, f.Subject, backend, v.Service, expiry(e.Timeout))
+	f.Command = fmt.Sprintf("conntrack -D -p %s --orig-dst %s --reply-src %s", e.Protocol, v.VIP.Addr(), backend.Addr())
 	return f
 }
 

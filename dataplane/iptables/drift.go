@@ -4,75 +4,48 @@ import (
 	"fmt"
 	"math"
 	"strings"
-)
 
-// DiffID names a kind of difference between expected and actual rules.
-type DiffID string
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
 
 // The kinds of differences Drift reports.
 const (
 	// KubeServicesEntryMissing: another rule of a top-level chain for the
 	// Service is missing (KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES, filter
 	// KUBE-SERVICES, ...).
-	KubeServicesEntryMissing DiffID = "KubeServicesEntryMissing"
+	KubeServicesEntryMissing dataplane.DiffKind = "KubeServicesEntryMissing"
 	// ServiceChainMissing: the Service's nat KUBE-SERVICES entry or a
 	// KUBE-SVC/SVL/EXT/FW chain is not there.
-	ServiceChainMissing DiffID = "ServiceChainMissing"
+	ServiceChainMissing dataplane.DiffKind = "ServiceChainMissing"
 	// EndpointChainMissing: no KUBE-SEP chain for a ready endpoint.
-	EndpointChainMissing DiffID = "EndpointChainMissing"
+	EndpointChainMissing dataplane.DiffKind = "EndpointChainMissing"
 	// StaleEndpointChain: a KUBE-SEP chain, or a rule sending traffic to
 	// one, for an endpoint that is not (or no longer) ready.
-	StaleEndpointChain DiffID = "StaleEndpointChain"
+	StaleEndpointChain dataplane.DiffKind = "StaleEndpointChain"
 	// ProbabilityMismatch: an endpoint gets a different share of traffic.
-	ProbabilityMismatch DiffID = "ProbabilityMismatch"
+	ProbabilityMismatch dataplane.DiffKind = "ProbabilityMismatch"
 	// DNATTargetMismatch: an endpoint chain DNATs somewhere else.
-	DNATTargetMismatch DiffID = "DNATTargetMismatch"
+	DNATTargetMismatch dataplane.DiffKind = "DNATTargetMismatch"
 	// NoEndpointsRejectRule: the filter REJECT (or DROP) rule for a Service
 	// without (local) endpoints is missing.
-	NoEndpointsRejectRule DiffID = "NoEndpointsRejectRule"
+	NoEndpointsRejectRule dataplane.DiffKind = "NoEndpointsRejectRule"
 	// ServiceRuleMissing: another rule of a service or endpoint chain is
 	// missing (masquerade, hairpin, affinity, ...).
-	ServiceRuleMissing DiffID = "ServiceRuleMissing"
+	ServiceRuleMissing dataplane.DiffKind = "ServiceRuleMissing"
 	// StaleServiceRule: the node has a rule for the Service that kube-proxy
 	// would not write now (e.g. a REJECT although endpoints exist).
-	StaleServiceRule DiffID = "StaleServiceRule"
+	StaleServiceRule dataplane.DiffKind = "StaleServiceRule"
 	// StaleServiceChain: the node has a KUBE-SVC/SVL/EXT/FW chain for the
 	// Service that kube-proxy would not write now.
-	StaleServiceChain DiffID = "StaleServiceChain"
+	StaleServiceChain dataplane.DiffKind = "StaleServiceChain"
 	// StaleProxyRules: the node has rules for a Service for which nothing
 	// is expected: left behind by a stopped kube-proxy or one now running
 	// in another mode.
-	StaleProxyRules DiffID = "StaleProxyRules"
+	StaleProxyRules dataplane.DiffKind = "StaleProxyRules"
 	// ServicePortalsJumpMissing: nat PREROUTING and OUTPUT do not jump to
 	// KUBE-SERVICES, so none of the Service rules are reached.
-	ServicePortalsJumpMissing DiffID = "ServicePortalsJumpMissing"
+	ServicePortalsJumpMissing dataplane.DiffKind = "ServicePortalsJumpMissing"
 )
-
-// LineRef points at one line of a dump.
-type LineRef struct {
-	Line int
-	Text string
-}
-
-// Difference is one way the actual rules differ from the expected ones.
-type Difference struct {
-	ID           DiffID
-	Table, Chain string
-	// Expected and Actual are nil when the line is absent on that side.
-	Expected, Actual *LineRef
-	Message          string
-}
-
-func (d Difference) String() string {
-	s := fmt.Sprintf("%s %s %s: %s", d.ID, d.Table, d.Chain, d.Message)
-	if d.Expected != nil {
-		s += fmt.Sprintf("\n  expected line %d: %s", d.Expected.Line, d.Expected.Text)
-	}
-	if d.Actual != nil {
-		s += fmt.Sprintf("\n  actual line %d: %s", d.Actual.Line, d.Actual.Text)
-	}
-	return s
-}
 
 // Service identifies the Service whose rules Drift compares.
 type Service struct {
@@ -96,7 +69,7 @@ const probTolerance = 1e-4
 // output (actual). Differences of comments, match order, address spelling,
 // probability precision and, for endpoint chains, chain hashes (old
 // kube-proxy releases hashed "ns/name:" port names) are tolerated.
-func Drift(expected, actual *Dump, svc Service) []Difference {
+func Drift(expected, actual *Dump, svc Service) []dataplane.Diff {
 	exp := collectScope(expected, svc, nil)
 	act := collectScope(actual, svc, exp.chainNames())
 	dc := &driftCmp{exp: exp, act: act}
@@ -117,38 +90,38 @@ type driftCmp struct {
 	rename map[string]string
 	// claimed marks actual chains some expected chain maps to.
 	claimed map[string]bool
-	out     []Difference
+	out     []dataplane.Diff
 }
 
-func (dc *driftCmp) add(id DiffID, table, chain string, e, a *Rule, format string, args ...any) {
-	dc.out = append(dc.out, Difference{ID: id, Table: table, Chain: chain,
-		Expected: ref(e), Actual: ref(a), Message: fmt.Sprintf(format, args...)})
-}
-
-func ref(r *Rule) *LineRef {
-	if r == nil {
-		return nil
+func (dc *driftCmp) add(kind dataplane.DiffKind, table, chain string, e, a *Rule, format string, args ...any) {
+	d := dataplane.Diff{Kind: kind, Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Table: table, Chain: chain},
+		Detail: fmt.Sprintf(format, args...)}
+	if e != nil {
+		d.Expected, d.ExpectedLine = e.Text, e.Line
 	}
-	return &LineRef{Line: r.Line, Text: r.Text}
+	if a != nil {
+		d.Actual, d.Where.Line = a.Text, a.Line
+	}
+	dc.out = append(dc.out, d)
 }
 
-func chainRef(c *Chain) *LineRef {
-	return &LineRef{Line: c.Line, Text: ":" + c.Name + " " + c.Policy}
-}
-
-func (dc *driftCmp) addChain(id DiffID, c *Chain, expectedSide bool, format string, args ...any) {
-	d := Difference{ID: id, Table: c.Table, Chain: c.Name, Message: fmt.Sprintf(format, args...)}
+// addChain reports a whole chain, by its declaration line on the side
+// that has it.
+func (dc *driftCmp) addChain(kind dataplane.DiffKind, c *Chain, expectedSide bool, format string, args ...any) {
+	d := dataplane.Diff{Kind: kind, Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Table: c.Table, Chain: c.Name},
+		Detail: fmt.Sprintf(format, args...)}
+	decl := ":" + c.Name + " " + c.Policy
 	if expectedSide {
-		d.Expected = chainRef(c)
+		d.Expected, d.ExpectedLine = decl, c.Line
 	} else {
-		d.Actual = chainRef(c)
+		d.Actual, d.Where.Line = decl, c.Line
 	}
 	dc.out = append(dc.out, d)
 }
 
 // leftovers reports everything the node has for a Service nothing is
 // expected for.
-func (dc *driftCmp) leftovers() []Difference {
+func (dc *driftCmp) leftovers() []dataplane.Diff {
 	for _, r := range dc.act.top {
 		dc.add(StaleProxyRules, r.Table, r.Chain, nil, r, "rule for a Service kube-proxy should have no rules for; left by a stopped kube-proxy or one in another mode")
 	}

@@ -1,6 +1,10 @@
 package iptables
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
 
 // compareServiceChains compares each KUBE-SVC/SVL/EXT/FW chain.
 func (dc *driftCmp) compareServiceChains() {
@@ -116,7 +120,7 @@ func (dc *driftCmp) compareEndpointChains() {
 	}
 	reported := map[string]bool{}
 	for _, d := range dc.out {
-		if d.ID == StaleEndpointChain && d.Actual != nil {
+		if d.Kind == StaleEndpointChain && d.Where.Line != 0 {
 			reported[targetOfLine(dc.act, d)] = true
 		}
 	}
@@ -128,13 +132,13 @@ func (dc *driftCmp) compareEndpointChains() {
 }
 
 // targetOfLine returns the target of the actual rule a difference names.
-func targetOfLine(s *scope, d Difference) string {
-	c := s.has[d.Chain]
+func targetOfLine(s *scope, d dataplane.Diff) string {
+	c := s.has[d.Where.Chain]
 	if c == nil {
 		return ""
 	}
 	for _, r := range c.Rules {
-		if r.Line == d.Actual.Line {
+		if r.Line == d.Where.Line {
 			return r.Target.Name
 		}
 	}

@@ -1,12 +1,15 @@
 package iptables
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 func readText(t *testing.T, name string) string {
@@ -42,10 +45,16 @@ func mustParse(t *testing.T, text string) *Dump {
 	return d
 }
 
-func renderDiffs(diffs []Difference) string {
+func renderDiffs(diffs []dataplane.Diff) string {
 	var b strings.Builder
 	for _, d := range diffs {
-		b.WriteString(d.String() + "\n")
+		fmt.Fprintf(&b, "%s %s %s: %s\n", d.Kind, d.Where.Table, d.Where.Chain, d.Detail)
+		if d.Expected != "" {
+			fmt.Fprintf(&b, "  expected line %d: %s\n", d.ExpectedLine, d.Expected)
+		}
+		if d.Actual != "" {
+			fmt.Fprintf(&b, "  actual line %d: %s\n", d.Where.Line, d.Actual)
+		}
 	}
 	return b.String()
 }
@@ -60,7 +69,7 @@ func TestDrift(t *testing.T) {
 		expected string
 		actual   string
 		svc      Service
-		want     []DiffID
+		want     []dataplane.DiffKind
 	}{
 		{name: "in-sync", expected: restore, actual: save, svc: svc1},
 		{name: "in-sync-legacy", expected: restore, actual: legacy, svc: svc1},
@@ -70,14 +79,14 @@ func TestDrift(t *testing.T) {
 			actual: strings.Replace(save, "0.33333333349", "0.33332999982", 1)},
 		{name: "kube-services-entry-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, `"ns1/svc1:p80 cluster IP" -m tcp --dport 80 -j KUBE-SVC`),
-			want:   []DiffID{ServiceChainMissing}},
+			want:   []dataplane.DiffKind{ServiceChainMissing}},
 		{name: "service-chain-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, "-A KUBE-SVC-XPGD46QRK7WJZT7O", ":KUBE-SVC-XPGD46QRK7WJZT7O"),
-			want:   []DiffID{ServiceChainMissing}},
+			want:   []dataplane.DiffKind{ServiceChainMissing}},
 		{name: "endpoint-chain-missing", expected: restore, svc: svc1,
 			actual: strings.Replace(dropLines(save, "KUBE-SEP-LFURT5X5BWLIR343"),
 				"-m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-LXVODXWDISEETFEF", "-j KUBE-SEP-LXVODXWDISEETFEF", 1),
-			want: []DiffID{ProbabilityMismatch, EndpointChainMissing}},
+			want: []dataplane.DiffKind{ProbabilityMismatch, EndpointChainMissing}},
 		{name: "stale-endpoint", expected: restore, svc: svc1,
 			actual: strings.Replace(strings.Replace(save,
 				":KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]\n", ":KUBE-SEP-SXIVWICOYRO3J4NJ - [0:0]\n:KUBE-SEP-STALE0000000000 - [0:0]\n", 1),
@@ -85,38 +94,38 @@ func TestDrift(t *testing.T) {
 				"[0:0] -A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment \"ns1/svc1:p80 -> 10.180.1.3:80\" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-LFURT5X5BWLIR343\n"+
 					"[0:0] -A KUBE-SVC-XPGD46QRK7WJZT7O -m comment --comment \"ns1/svc1:p80 -> 10.180.9.9:80\" -j KUBE-SEP-STALE0000000000\n"+
 					"[0:0] -A KUBE-SEP-STALE0000000000 -p tcp -m comment --comment \"ns1/svc1:p80\" -m tcp -j DNAT --to-destination 10.180.9.9:80", 1),
-			want: []DiffID{ProbabilityMismatch, StaleEndpointChain}},
+			want: []dataplane.DiffKind{ProbabilityMismatch, StaleEndpointChain}},
 		{name: "probability-mismatch", expected: restore, svc: svc1,
 			actual: strings.Replace(save, "0.50000000000 -j KUBE-SEP-LXVODXWDISEETFEF", "0.25000000000 -j KUBE-SEP-LXVODXWDISEETFEF", 1),
-			want:   []DiffID{ProbabilityMismatch, ProbabilityMismatch}},
+			want:   []dataplane.DiffKind{ProbabilityMismatch, ProbabilityMismatch}},
 		{name: "dnat-target-mismatch", expected: restore, svc: svc1,
 			actual: strings.Replace(save, "--to-destination 10.180.0.2:80", "--to-destination 10.180.0.2:8080", 1),
-			want:   []DiffID{DNATTargetMismatch}},
+			want:   []dataplane.DiffKind{DNATTargetMismatch}},
 		{name: "no-endpoints-reject-missing", expected: restore, svc: Service{PortNames: []string{"ns2/svc2:p80"}},
 			actual: dropLines(save, `-d 172.30.0.42/32 -p tcp -m comment --comment "ns2/svc2:p80 has no endpoints"`),
-			want:   []DiffID{NoEndpointsRejectRule}},
+			want:   []dataplane.DiffKind{NoEndpointsRejectRule}},
 		{name: "reject-although-endpoints", expected: restore, svc: svc1,
 			actual: strings.Replace(save, "ns2/svc2:p80 has no endpoints\" -m tcp --dport 80", "ns1/svc1:p80 has no endpoints\" -m tcp --dport 80", 1),
-			want:   []DiffID{StaleServiceRule}},
+			want:   []dataplane.DiffKind{StaleServiceRule}},
 		{name: "stopped-proxy", expected: dropLines(restore, "ns1/svc1", "XPGD46QRK7WJZT7O", "SXIVWICOYRO3J4NJ", "LXVODXWDISEETFEF", "LFURT5X5BWLIR343"),
 			actual: save, svc: svc1,
-			want: []DiffID{StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules}},
+			want: []dataplane.DiffKind{StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules, StaleProxyRules}},
 		{name: "portal-jump-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, "-A PREROUTING -m comment"),
-			want:   []DiffID{ServicePortalsJumpMissing}},
+			want:   []dataplane.DiffKind{ServicePortalsJumpMissing}},
 		{name: "jump-to-endpoint-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, "-j KUBE-SEP-SXIVWICOYRO3J4NJ"),
-			want:   []DiffID{EndpointChainMissing, ProbabilityMismatch, ProbabilityMismatch}},
+			want:   []dataplane.DiffKind{EndpointChainMissing, ProbabilityMismatch, ProbabilityMismatch}},
 		{name: "masquerade-rule-missing", expected: restore, svc: svc1,
 			actual: dropLines(save, "-A KUBE-SVC-XPGD46QRK7WJZT7O ! -s 10.0.0.0/8"),
-			want:   []DiffID{ServiceRuleMissing}},
+			want:   []dataplane.DiffKind{ServiceRuleMissing}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			diffs := Drift(mustParse(t, tc.expected), mustParse(t, tc.actual), tc.svc)
-			var got []DiffID
+			var got []dataplane.DiffKind
 			for _, d := range diffs {
-				got = append(got, d.ID)
+				got = append(got, d.Kind)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("difference IDs (-want +got):\n%s\n%s", diff, renderDiffs(diffs))

@@ -5,12 +5,14 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // AddressNotBound is the finding for an address kube-proxy should have
 // bound to kube-ipvs0 that is no local address of the node: the kernel does
 // not take the packet as its own, so IPVS never sees it.
-const AddressNotBound = "IPVSAddressNotBound"
+const AddressNotBound dataplane.DiffKind = "IPVSAddressNotBound"
 
 // ParseLocal reads the node's local addresses from `ip addr show` or `ip -o
 // addr show` output. All interfaces count: kube-proxy binds a Service
@@ -55,15 +57,15 @@ func isIndex(s string) bool {
 // BindingDrift reports the addresses exp binds to kube-ipvs0 that are not
 // among the node's local addresses. Extra addresses may belong to other
 // Services and are not this Service's drift.
-func BindingDrift(exp Expected, local []netip.Addr) []Finding {
-	var out []Finding
+func BindingDrift(exp Expected, local []netip.Addr) []dataplane.Diff {
+	var out []dataplane.Diff
 	for _, a := range exp.Bound {
 		if slices.Contains(local, a) {
 			continue
 		}
-		out = append(out, Finding{
-			ID: AddressNotBound, Subject: a.String(), Expected: "bound to " + DummyInterface, Actual: "not a local address",
-			Message: fmt.Sprintf("%s of %s is not bound to %s nor to any other interface: the node routes packets to it on instead of taking them, so IPVS never balances them", a, exp.Service, DummyInterface),
+		out = append(out, dataplane.Diff{
+			Kind: AddressNotBound, Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Address: a}, Expected: "bound to " + DummyInterface, Actual: "not a local address",
+			Detail: fmt.Sprintf("%s of %s is not bound to %s nor to any other interface: the node routes packets to it on instead of taking them, so IPVS never balances them", a, exp.Service, DummyInterface),
 		})
 	}
 	return out

@@ -49,7 +49,7 @@ func TestParseLocal(t *testing.T) {
 func TestBindingDrift(t *testing.T) {
 	exp := Expected{Service: "default/web", Bound: []netip.Addr{netip.MustParseAddr("10.96.0.20"), netip.MustParseAddr("203.0.113.5")}}
 	got := BindingDrift(exp, []netip.Addr{netip.MustParseAddr("10.96.0.20"), netip.MustParseAddr("10.96.0.1")})
-	if len(got) != 1 || got[0].ID != AddressNotBound || got[0].Subject != "203.0.113.5" {
+	if len(got) != 1 || got[0].Kind != AddressNotBound || Place(got[0].Where) != "203.0.113.5" {
 		t.Errorf("drift %+v, want only 203.0.113.5 not bound", got)
 	}
 }

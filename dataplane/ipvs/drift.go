@@ -2,27 +2,48 @@ package ipvs
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
-// Finding IDs reported by Drift.
+// Kinds of difference Drift reports.
 const (
-	VirtualServerMissing = "IPVSVirtualServerMissing"
-	RealServerMissing    = "IPVSRealServerMissing"
-	StaleRealServer      = "IPVSStaleRealServer"
-	WeightMismatch       = "IPVSWeightMismatch"
-	SchedulerMismatch    = "IPVSSchedulerMismatch"
-	PersistenceMismatch  = "IPVSPersistenceMismatch"
-	ForwardMismatch      = "IPVSForwardMismatch"
+	VirtualServerMissing dataplane.DiffKind = "IPVSVirtualServerMissing"
+	RealServerMissing    dataplane.DiffKind = "IPVSRealServerMissing"
+	StaleRealServer      dataplane.DiffKind = "IPVSStaleRealServer"
+	WeightMismatch       dataplane.DiffKind = "IPVSWeightMismatch"
+	SchedulerMismatch    dataplane.DiffKind = "IPVSSchedulerMismatch"
+	PersistenceMismatch  dataplane.DiffKind = "IPVSPersistenceMismatch"
+	ForwardMismatch      dataplane.DiffKind = "IPVSForwardMismatch"
 )
 
-// Finding is one difference between expected and actual IPVS state.
-type Finding struct {
-	ID       string
-	Subject  string // virtual server key, or "VS -> real server"
-	Expected string
-	Actual   string
-	Message  string
+// At locates a virtual server, or with rs one of its real servers.
+func At(vs VirtualServer, rs *RealServer) dataplane.Locator {
+	l := dataplane.Locator{Mode: dataplane.ModeIPVS, Family: "IPv4", Chain: vs.Key(), Protocol: string(vs.Protocol), FWMark: vs.FWMark}
+	if vs.IPv6 || vs.Address.Is6() {
+		l.Family = "IPv6"
+	}
+	if vs.FWMark == 0 {
+		l.Service = netip.AddrPortFrom(vs.Address, vs.Port)
+	}
+	if rs != nil {
+		l.Endpoint = netip.AddrPortFrom(rs.Address, rs.Port)
+	}
+	return l
+}
+
+// Place names a locator's place as ipvsadm lists it: a virtual server, "VS
+// -> real server", or an address to bind.
+func Place(l dataplane.Locator) string {
+	switch {
+	case l.Address.IsValid():
+		return l.Address.String()
+	case l.Endpoint.IsValid():
+		return l.Chain + " -> " + l.Endpoint.String()
+	}
+	return l.Chain
 }
 
 // Drift compares the state kube-proxy should have programmed for one Service
@@ -33,16 +54,16 @@ type Finding struct {
 // and an unexpected TCP real server of weight 0 is kube-proxy waiting for
 // its connections to end. A UDP or SCTP one is stale, since kube-proxy
 // deletes those at once.
-func Drift(exp Expected, actual Table) []Finding {
-	var out []Finding
+func Drift(exp Expected, actual Table) []dataplane.Diff {
+	var out []dataplane.Diff
 	for _, want := range exp.VirtualServers {
 		got, ok := findVS(actual, want.VirtualServer)
 		if !ok {
-			out = append(out, Finding{
-				ID: VirtualServerMissing, Subject: want.Key(),
+			out = append(out, dataplane.Diff{
+				Kind: VirtualServerMissing, Where: At(want.VirtualServer, nil),
 				Expected: fmt.Sprintf("virtual server for %s %s", want.PortName, want.Role),
 				Actual:   "absent",
-				Message:  fmt.Sprintf("kube-proxy has not programmed %s %s %s: connections to it are not load-balanced; check kube-proxy's log and that it runs in ipvs mode", want.PortName, want.Role, want.Key()),
+				Detail:   fmt.Sprintf("kube-proxy has not programmed %s %s %s: connections to it are not load-balanced; check kube-proxy's log and that it runs in ipvs mode", want.PortName, want.Role, want.Key()),
 			})
 			continue
 		}
@@ -68,25 +89,25 @@ func persistence(v VirtualServer) string {
 	return "persistent " + strconv.FormatUint(uint64(v.Timeout), 10) + "s"
 }
 
-func compareService(want ExpectedVirtualServer, got VirtualServer) []Finding {
-	var out []Finding
+func compareService(want ExpectedVirtualServer, got VirtualServer) []dataplane.Diff {
+	var out []dataplane.Diff
 	if want.Scheduler != got.Scheduler {
-		out = append(out, Finding{
-			ID: SchedulerMismatch, Subject: want.Key(), Expected: want.Scheduler, Actual: got.Scheduler,
-			Message: fmt.Sprintf("%s uses scheduler %q, kube-proxy's is %q: another program edits IPVS, or kube-proxy's --ipvs-scheduler differs from what was assumed", want.Key(), got.Scheduler, want.Scheduler),
+		out = append(out, dataplane.Diff{
+			Kind: SchedulerMismatch, Where: At(want.VirtualServer, nil), Expected: want.Scheduler, Actual: got.Scheduler,
+			Detail: fmt.Sprintf("%s uses scheduler %q, kube-proxy's is %q: another program edits IPVS, or kube-proxy's --ipvs-scheduler differs from what was assumed", want.Key(), got.Scheduler, want.Scheduler),
 		})
 	}
 	if persistence(want.VirtualServer) != persistence(got) {
-		out = append(out, Finding{
-			ID: PersistenceMismatch, Subject: want.Key(), Expected: persistence(want.VirtualServer), Actual: persistence(got),
-			Message: fmt.Sprintf("%s session affinity does not match the Service's sessionAffinity: kube-proxy has not synced the change", want.Key()),
+		out = append(out, dataplane.Diff{
+			Kind: PersistenceMismatch, Where: At(want.VirtualServer, nil), Expected: persistence(want.VirtualServer), Actual: persistence(got),
+			Detail: fmt.Sprintf("%s session affinity does not match the Service's sessionAffinity: kube-proxy has not synced the change", want.Key()),
 		})
 	}
 	return out
 }
 
-func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []Finding {
-	var out []Finding
+func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []dataplane.Diff {
+	var out []dataplane.Diff
 	have := map[string]RealServer{}
 	for _, rs := range got.RealServers {
 		have[rs.Key()] = rs
@@ -94,20 +115,20 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []Finding
 	wanted := map[string]bool{}
 	for _, w := range want.RealServers {
 		wanted[w.Key()] = true
-		subject := want.Key() + " -> " + w.Key()
+		where := At(want.VirtualServer, &w)
 		g, ok := have[w.Key()]
 		switch {
 		case !ok && w.Weight > 0:
-			out = append(out, Finding{
-				ID: RealServerMissing, Subject: subject, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "absent",
-				Message: fmt.Sprintf("endpoint %s of %s is ready but not a real server of %s: it gets no traffic through this path", w.Key(), want.PortName, want.Key()),
+			out = append(out, dataplane.Diff{
+				Kind: RealServerMissing, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "absent",
+				Detail: fmt.Sprintf("endpoint %s of %s is ready but not a real server of %s: it gets no traffic through this path", w.Key(), want.PortName, want.Key()),
 			})
 		case ok && g.Weight != w.Weight:
-			out = append(out, weightFinding(want, subject, w, g))
+			out = append(out, weightFinding(want, where, w, g))
 		case ok && g.Forward != w.Forward:
-			out = append(out, Finding{
-				ID: ForwardMismatch, Subject: subject, Expected: string(w.Forward), Actual: string(g.Forward),
-				Message: fmt.Sprintf("real server %s forwards by %s, kube-proxy uses %s: replies may bypass the node", w.Key(), g.Forward, w.Forward),
+			out = append(out, dataplane.Diff{
+				Kind: ForwardMismatch, Where: where, Expected: string(w.Forward), Actual: string(g.Forward),
+				Detail: fmt.Sprintf("real server %s forwards by %s, kube-proxy uses %s: replies may bypass the node", w.Key(), g.Forward, w.Forward),
 			})
 		}
 	}
@@ -115,15 +136,15 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []Finding
 		if wanted[g.Key()] || (g.Weight == 0 && got.Protocol == TCP) {
 			continue
 		}
-		out = append(out, Finding{
-			ID: StaleRealServer, Subject: want.Key() + " -> " + g.Key(), Expected: "absent", Actual: "weight " + strconv.Itoa(g.Weight),
-			Message: fmt.Sprintf("real server %s of %s is not a current endpoint of %s: connections sent there fail; kube-proxy has not synced or another program added it", g.Key(), want.Key(), want.PortName),
+		out = append(out, dataplane.Diff{
+			Kind: StaleRealServer, Where: At(want.VirtualServer, &g), Expected: "absent", Actual: "weight " + strconv.Itoa(g.Weight),
+			Detail: fmt.Sprintf("real server %s of %s is not a current endpoint of %s: connections sent there fail; kube-proxy has not synced or another program added it", g.Key(), want.Key(), want.PortName),
 		})
 	}
 	return out
 }
 
-func weightFinding(want ExpectedVirtualServer, subject string, w, g RealServer) Finding {
+func weightFinding(want ExpectedVirtualServer, where dataplane.Locator, w, g RealServer) dataplane.Diff {
 	msg := fmt.Sprintf("real server %s of %s has weight %d, kube-proxy sets %d", w.Key(), want.Key(), g.Weight, w.Weight)
 	switch {
 	case w.Weight == 0:
@@ -131,5 +152,5 @@ func weightFinding(want ExpectedVirtualServer, subject string, w, g RealServer) 
 	case g.Weight == 0:
 		msg += ": a ready endpoint receives no new connections"
 	}
-	return Finding{ID: WeightMismatch, Subject: subject, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "weight " + strconv.Itoa(g.Weight), Message: msg}
+	return dataplane.Diff{Kind: WeightMismatch, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "weight " + strconv.Itoa(g.Weight), Detail: msg}
 }

@@ -5,8 +5,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 func TestDrift(t *testing.T) {
@@ -53,32 +56,32 @@ func TestDrift(t *testing.T) {
 			v.RealServers = append(v.RealServers, rs("10.244.5.5", 8080, 0))
 		}), nil},
 		{"virtual server missing", edit(func(t *Table) { t.VirtualServers = t.VirtualServers[:1] }),
-			[]string{VirtualServerMissing + " " + udpKey}},
+			[]string{string(VirtualServerMissing) + " " + udpKey}},
 		{"real server missing", edit(func(t *Table) { find(t, tcpKey).RealServers = find(t, tcpKey).RealServers[1:] }),
-			[]string{RealServerMissing + " " + tcpKey + " -> 10.244.1.7:8080"}},
+			[]string{string(RealServerMissing) + " " + tcpKey + " -> 10.244.1.7:8080"}},
 		{"stale UDP real server even at weight 0", edit(func(t *Table) {
 			v := find(t, udpKey)
 			v.RealServers = append(v.RealServers, rs("10.244.9.9", 5353, 0))
-		}), []string{StaleRealServer + " " + udpKey + " -> 10.244.9.9:5353"}},
+		}), []string{string(StaleRealServer) + " " + udpKey + " -> 10.244.9.9:5353"}},
 		{"stale TCP real server with weight", edit(func(t *Table) {
 			v := find(t, tcpKey)
 			v.RealServers = append(v.RealServers, rs("10.244.9.9", 8080, 1))
-		}), []string{StaleRealServer + " " + tcpKey + " -> 10.244.9.9:8080"}},
+		}), []string{string(StaleRealServer) + " " + tcpKey + " -> 10.244.9.9:8080"}},
 		{"terminating still weighted", edit(func(t *Table) { find(t, tcpKey).RealServers[2].Weight = 1 }),
-			[]string{WeightMismatch + " " + tcpKey + " -> 10.244.3.9:8080"}},
+			[]string{string(WeightMismatch) + " " + tcpKey + " -> 10.244.3.9:8080"}},
 		{"scheduler and persistence", edit(func(t *Table) {
 			v := find(t, tcpKey)
 			v.Scheduler, v.Flags, v.Timeout = "wlc", FlagPersistent, 60
-		}), []string{SchedulerMismatch + " " + tcpKey, PersistenceMismatch + " " + tcpKey}},
+		}), []string{string(SchedulerMismatch) + " " + tcpKey, string(PersistenceMismatch) + " " + tcpKey}},
 		{"forwarding", edit(func(t *Table) { find(t, udpKey).RealServers[0].Forward = Route }),
-			[]string{ForwardMismatch + " " + udpKey + " -> 10.244.1.7:5353"}},
+			[]string{string(ForwardMismatch) + " " + udpKey + " -> 10.244.1.7:5353"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, f := range Drift(exp, tc.actual) {
-				got = append(got, f.ID+" "+f.Subject)
-				if f.Expected == "" || f.Actual == "" || f.Message == "" {
-					t.Errorf("finding %s lacks expected/actual/message: %+v", f.ID, f)
+				got = append(got, string(f.Kind)+" "+Place(f.Where))
+				if f.Expected == "" || f.Actual == "" || f.Detail == "" {
+					t.Errorf("finding %s lacks expected/actual/detail: %+v", f.Kind, f)
 				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
@@ -91,12 +94,12 @@ func TestDrift(t *testing.T) {
 func TestDriftMessages(t *testing.T) {
 	exp := Expected{VirtualServers: []ExpectedVirtualServer{{VirtualServer: vsWith("rr", 1), Role: RoleClusterIP, PortName: "default/web:http"}}}
 	got := Drift(exp, Table{})
-	want := []Finding{{
-		ID: VirtualServerMissing, Subject: "10.96.0.10:80/TCP",
+	want := []dataplane.Diff{{
+		Kind: VirtualServerMissing, Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Family: "IPv4", Chain: "10.96.0.10:80/TCP", Protocol: "TCP", Service: netip.MustParseAddrPort("10.96.0.10:80")},
 		Expected: "virtual server for default/web:http cluster IP", Actual: "absent",
-		Message: "kube-proxy has not programmed default/web:http cluster IP 10.96.0.10:80/TCP: connections to it are not load-balanced; check kube-proxy's log and that it runs in ipvs mode",
+		Detail: "kube-proxy has not programmed default/web:http cluster IP 10.96.0.10:80/TCP: connections to it are not load-balanced; check kube-proxy's log and that it runs in ipvs mode",
 	}}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.AddrPort{}, netip.Addr{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/svctrace/kubectl-svctrace/internal/golden"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/svctrace/kubectl-svctrace/internal/golden"
 )
 
 // addrs lets cmp compare netip.Addr values, whose fields are unexported.

@@ -129,14 +129,14 @@ func breakAndDetect(t *testing.T, k Kernel, exp Expected) {
 	}
 	var ids []string
 	for _, f := range Drift(exp, got) {
-		ids = append(ids, f.ID+" "+f.Subject)
+		ids = append(ids, string(f.Kind)+" "+Place(f.Where))
 	}
 	want := []string{
-		RealServerMissing + " 10.96.0.50:80/TCP -> 10.244.1.7:8080",
-		WeightMismatch + " 10.96.0.50:80/TCP -> 10.244.3.9:8080",
-		VirtualServerMissing + " 192.168.50.2:30080/TCP",
-		SchedulerMismatch + " 10.96.0.50:53/UDP",
-		StaleRealServer + " 10.96.0.50:53/UDP -> 10.244.9.9:5353",
+		string(RealServerMissing) + " 10.96.0.50:80/TCP -> 10.244.1.7:8080",
+		string(WeightMismatch) + " 10.96.0.50:80/TCP -> 10.244.3.9:8080",
+		string(VirtualServerMissing) + " 192.168.50.2:30080/TCP",
+		string(SchedulerMismatch) + " 10.96.0.50:53/UDP",
+		string(StaleRealServer) + " 10.96.0.50:53/UDP -> 10.244.9.9:5353",
 	}
 	if diff := cmp.Diff(want, ids, addrs); diff != "" {
 		t.Errorf("drift after edits (-want +got):\n%s", diff)

@@ -7,70 +7,78 @@ import (
 	"strings"
 
 	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
-// Difference IDs reported by Drift.
+// Kinds of difference Drift reports.
 const (
 	// NFTServiceMissing: no service-ips/service-nodeports element, or the
 	// service/external chain it should reach does not exist.
-	NFTServiceMissing = "NFTServiceMissing"
+	NFTServiceMissing dataplane.DiffKind = "NFTServiceMissing"
 	// NFTEndpointMissing: a ready endpoint is not a DNAT target of the
 	// service chain (or its endpoint chain is missing), or the chain's
 	// numgen map lacks elements for some values so part of the traffic is
 	// not translated.
-	NFTEndpointMissing = "NFTEndpointMissing"
+	NFTEndpointMissing dataplane.DiffKind = "NFTEndpointMissing"
 	// NFTEndpointStale: the service chain DNATs to an address that is not a
 	// usable endpoint any more.
-	NFTEndpointStale = "NFTEndpointStale"
+	NFTEndpointStale dataplane.DiffKind = "NFTEndpointStale"
 	// NFTElementWrongTarget: the element exists but its verdict differs.
-	NFTElementWrongTarget = "NFTElementWrongTarget"
+	NFTElementWrongTarget dataplane.DiffKind = "NFTElementWrongTarget"
 	// NFTElementMissing: a non-dispatch element (cluster-ips,
 	// no-endpoint-services, firewall-ips, hairpin-connections) is absent.
-	NFTElementMissing = "NFTElementMissing"
+	NFTElementMissing dataplane.DiffKind = "NFTElementMissing"
 	// NFTElementStale: an element for this service's IP and port exists that
 	// kube-proxy would not write now (e.g. a reject left after endpoints came).
-	NFTElementStale = "NFTElementStale"
+	NFTElementStale dataplane.DiffKind = "NFTElementStale"
 )
-
-// Difference is one mismatch between what kube-proxy should have written
-// and what the table holds.
-type Difference struct {
-	ID       string
-	Subject  string // element "map { key }", chain name or endpoint
-	Expected string
-	Actual   string
-	Message  string
-}
 
 // Drift compares the expectation for one Service with kube-proxy's table
 // (t may be nil: everything is then missing). Differences come in a stable
 // order: elements, chains, then endpoints per port.
-func Drift(exp *ExpectedService, t *Table) []Difference {
+func Drift(exp *ExpectedService, t *Table) []dataplane.Diff {
 	if t == nil {
 		t = newTable(exp.Family, KubeProxyTable)
 	}
-	var out []Difference
+	var out []dataplane.Diff
 	for _, p := range exp.Ports {
 		out = append(out, elementDrift(p, t)...)
 		out = append(out, staleElements(exp, p, t)...)
 		out = append(out, chainDrift(p, t)...)
 	}
+	for i := range out {
+		out[i].Where.Mode, out[i].Where.Family, out[i].Where.Table = dataplane.ModeNFTables, string(exp.Family), KubeProxyTable
+	}
 	return out
 }
 
-func elemSubject(el knftables.Element) string {
+// Place names a locator's place as nft writes it: a set or map element
+// "name { key }", an endpoint, or a chain.
+func Place(l dataplane.Locator) string {
+	switch {
+	case l.Set != "":
+		return l.Set + " { " + strings.Join(l.Element, " . ") + " }"
+	case l.Endpoint.IsValid():
+		return l.Endpoint.String()
+	}
+	return l.Chain
+}
+
+// elemAt locates an element.
+func elemAt(el knftables.Element) dataplane.Locator {
 	name := el.Map
 	if name == "" {
 		name = el.Set
 	}
-	return name + " { " + strings.Join(el.Key, " . ") + " }"
+	return dataplane.Locator{Set: name, Element: el.Key}
 }
 
-func elementDrift(p ExpectedPort, t *Table) []Difference {
-	var out []Difference
+func elementDrift(p ExpectedPort, t *Table) []dataplane.Diff {
+	var out []dataplane.Diff
 	for _, want := range p.Elements {
 		name := want.Map + want.Set
-		subject := elemSubject(want)
+		where := elemAt(want)
 		wantVal := strings.Join(want.Value, " . ")
 		var got knftables.Element
 		found := false
@@ -79,14 +87,14 @@ func elementDrift(p ExpectedPort, t *Table) []Difference {
 		}
 		switch {
 		case !found && (name == MapServiceIPs || name == MapServiceNodePorts):
-			out = append(out, Difference{ID: NFTServiceMissing, Subject: subject, Expected: wantVal, Actual: "absent",
-				Message: fmt.Sprintf("%s has no element for %s; traffic to it is not load-balanced. Check kube-proxy's logs for sync errors.", name, p.Name.Display())})
+			out = append(out, dataplane.Diff{Kind: NFTServiceMissing, Where: where, Expected: wantVal, Actual: "absent",
+				Detail: fmt.Sprintf("%s has no element for %s; traffic to it is not load-balanced. Check kube-proxy's logs for sync errors.", name, p.Name.Display())})
 		case !found:
-			out = append(out, Difference{ID: NFTElementMissing, Subject: subject, Expected: orPresent(wantVal), Actual: "absent",
-				Message: fmt.Sprintf("%s lacks the element kube-proxy writes for %s", name, p.Name.Display())})
+			out = append(out, dataplane.Diff{Kind: NFTElementMissing, Where: where, Expected: orPresent(wantVal), Actual: "absent",
+				Detail: fmt.Sprintf("%s lacks the element kube-proxy writes for %s", name, p.Name.Display())})
 		case want.Map != "" && strings.Join(got.Value, " . ") != wantVal:
-			out = append(out, Difference{ID: NFTElementWrongTarget, Subject: subject, Expected: wantVal, Actual: strings.Join(got.Value, " . "),
-				Message: fmt.Sprintf("%s sends %s to %q instead of %q", name, p.Name.Display(), strings.Join(got.Value, " . "), wantVal)})
+			out = append(out, dataplane.Diff{Kind: NFTElementWrongTarget, Where: where, Expected: wantVal, Actual: strings.Join(got.Value, " . "),
+				Detail: fmt.Sprintf("%s sends %s to %q instead of %q", name, p.Name.Display(), strings.Join(got.Value, " . "), wantVal)})
 		}
 	}
 	return out
@@ -109,7 +117,7 @@ func canonicalKey(key []string) []string {
 
 // staleElements finds elements keyed by this port's IPs (or node port)
 // that the expectation does not contain.
-func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []Difference {
+func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []dataplane.Diff {
 	want := map[string]bool{}
 	var ips []string
 	var triple []string
@@ -123,7 +131,7 @@ func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []Difference 
 	if triple == nil {
 		return nil
 	}
-	var out []Difference
+	var out []dataplane.Diff
 	for _, name := range []string{MapServiceIPs, MapNoEndpointServices, MapFirewallIPs} {
 		s := t.Set(name)
 		if s == nil {
@@ -136,16 +144,16 @@ func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []Difference 
 			if want[name+" "+strings.Join(el.Key, " . ")] {
 				continue
 			}
-			out = append(out, Difference{ID: NFTElementStale, Subject: elemSubject(el), Expected: "absent",
-				Actual:  strings.Join(el.Value, " . "),
-				Message: fmt.Sprintf("%s still holds an element for %s that kube-proxy would have removed", name, p.Name.Display())})
+			out = append(out, dataplane.Diff{Kind: NFTElementStale, Where: elemAt(el), Expected: "absent",
+				Actual: strings.Join(el.Value, " . "),
+				Detail: fmt.Sprintf("%s still holds an element for %s that kube-proxy would have removed", name, p.Name.Display())})
 		}
 	}
 	return out
 }
 
-func chainDrift(p ExpectedPort, t *Table) []Difference {
-	var out []Difference
+func chainDrift(p ExpectedPort, t *Table) []dataplane.Diff {
+	var out []dataplane.Diff
 	for _, c := range p.Chains {
 		if t.Chain(c.Name) != nil {
 			continue
@@ -154,7 +162,7 @@ func chainDrift(p ExpectedPort, t *Table) []Difference {
 		if strings.HasPrefix(c.Name, PrefixEndpoint) {
 			id, msg = NFTEndpointMissing, "endpoint chain %s is missing"
 		}
-		out = append(out, Difference{ID: id, Subject: c.Name, Expected: "present", Actual: "absent", Message: fmt.Sprintf(msg, c.Name)})
+		out = append(out, dataplane.Diff{Kind: id, Where: dataplane.Locator{Chain: c.Name}, Expected: "present", Actual: "absent", Detail: fmt.Sprintf(msg, c.Name)})
 	}
 	out = append(out, endpointDrift(p, ServiceChain(p.Name), p.Endpoints, t)...)
 	out = append(out, endpointDrift(p, LocalChain(p.Name), p.LocalEndpoints, t)...)
@@ -163,22 +171,22 @@ func chainDrift(p ExpectedPort, t *Table) []Difference {
 
 // endpointDrift compares the DNAT targets reachable from chain with want.
 // A chain that should not exist is skipped (chainDrift reports it).
-func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table) []Difference {
+func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table) []dataplane.Diff {
 	if t.Chain(chain) == nil || !expectsChain(p, chain) {
 		return nil
 	}
 	got := ChainTargets(t, chain)
-	var out []Difference
+	var out []dataplane.Diff
 	for _, ep := range want {
 		if !slices.Contains(got, ep) {
-			out = append(out, Difference{ID: NFTEndpointMissing, Subject: ep.String(), Expected: "dnat target of " + chain, Actual: "absent",
-				Message: fmt.Sprintf("ready endpoint %s of %s receives no traffic from %s", ep, p.Name.Display(), chain)})
+			out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "dnat target of " + chain, Actual: "absent",
+				Detail: fmt.Sprintf("ready endpoint %s of %s receives no traffic from %s", ep, p.Name.Display(), chain)})
 		}
 	}
 	for _, ep := range got {
 		if !slices.Contains(want, ep) {
-			out = append(out, Difference{ID: NFTEndpointStale, Subject: ep.String(), Expected: "absent", Actual: "dnat target of " + chain,
-				Message: fmt.Sprintf("%s still sends %s traffic to %s, which is not a ready endpoint", chain, p.Name.Display(), ep)})
+			out = append(out, dataplane.Diff{Kind: NFTEndpointStale, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "absent", Actual: "dnat target of " + chain,
+				Detail: fmt.Sprintf("%s still sends %s traffic to %s, which is not a ready endpoint", chain, p.Name.Display(), ep)})
 		}
 	}
 	return append(out, holeDrift(p, chain, t)...)

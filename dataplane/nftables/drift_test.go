@@ -7,12 +7,14 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
-func driftIDs(ds []Difference) string {
+func driftIDs(ds []dataplane.Diff) string {
 	var parts []string
 	for _, d := range ds {
-		parts = append(parts, d.ID+" "+d.Subject)
+		parts = append(parts, string(d.Kind)+" "+Place(d.Where))
 	}
 	return strings.Join(parts, "\n")
 }
@@ -126,11 +128,11 @@ func TestDrift(t *testing.T) {
 			if got != strings.Join(tt.want, "\n") {
 				t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(tt.want, "\n"))
 			}
-			if tt.msg != "" && len(ds) > 0 && ds[len(ds)-1].Message != tt.msg {
-				t.Errorf("message:\n%s\nwant:\n%s", ds[len(ds)-1].Message, tt.msg)
+			if tt.msg != "" && len(ds) > 0 && ds[len(ds)-1].Detail != tt.msg {
+				t.Errorf("message:\n%s\nwant:\n%s", ds[len(ds)-1].Detail, tt.msg)
 			}
 			for _, d := range ds {
-				if d.Message == "" || d.Expected == "" || d.Actual == "" {
+				if d.Detail == "" || d.Expected == "" || d.Actual == "" {
 					t.Errorf("incomplete difference %+v", d)
 				}
 			}

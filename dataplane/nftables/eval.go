@@ -13,7 +13,15 @@ import (
 type branch struct {
 	factor float64
 	value  Expr
-	note   string
+	mark
+}
+
+// mark is what a lookup tells the step that made it: a note for a reader,
+// and as data whether the path forked on a numgen value there and whether
+// the rule was skipped for want of an element.
+type mark struct {
+	note            string
+	numgen, skipped bool
 }
 
 // lookup finds the element of data (a named map or an inline one) for key.
@@ -32,20 +40,20 @@ func (w *walker) lookup(s *state, key, data Expr) []branch {
 				continue
 			}
 			b.factor = 1 / float64(ng.Mod)
-			b.note = fmt.Sprintf("numgen %d of %d", i+1, ng.Mod)
+			b.mark = mark{note: fmt.Sprintf("numgen %d of %d", i+1, ng.Mod), numgen: true}
 			out = append(out, b)
 		}
 		if len(missing) > 0 {
 			// One branch for all holes keeps a huge mod from multiplying
 			// the walk by branches that fare alike.
 			out = append(out, branch{factor: float64(len(missing)) / float64(ng.Mod),
-				note: "no map element for numgen " + listShort(missing, 5) + ": rule skipped"})
+				mark: mark{note: "no map element for numgen " + listShort(missing, 5) + ": rule skipped", numgen: true, skipped: true}})
 		}
 		return out
 	}
 	vals, ok := w.eval(s, key)
 	if !ok {
-		return []branch{{factor: 1, note: "key " + key.String() + " not known for this packet"}}
+		return []branch{{factor: 1, mark: mark{note: "key " + key.String() + " not known for this packet"}}}
 	}
 	b := w.find(s, vals, data)
 	b.factor = 1
@@ -68,7 +76,7 @@ func (w *walker) find(s *state, vals []string, data Expr) branch {
 	case SetRef:
 		set := w.set(string(d))
 		if set == nil {
-			return branch{note: "map @" + string(d) + " does not exist"}
+			return branch{mark: mark{note: "map @" + string(d) + " does not exist"}}
 		}
 		el, ok := set.Lookup(vals)
 		if !ok {

@@ -56,11 +56,11 @@ type ruleExec struct {
 	depth int
 }
 
-func (e *ruleExec) step(s *state, note string) {
+func (e *ruleExec) step(s *state, m mark) {
 	s.steps = append(s.steps, Step{
 		Table: string(e.t.Family) + " " + e.t.Name, Chain: e.c.Name,
 		Handle: e.r.Handle, Position: e.r.Position, Line: e.r.Line,
-		Rule: e.r.Text(), Note: note,
+		Rule: e.r.Text(), Note: m.note, Numgen: m.numgen, Skipped: m.skipped,
 	})
 }
 
@@ -79,7 +79,7 @@ func (e *ruleExec) stmts(s *state, i int, recorded bool) []result {
 	}
 	if !recorded {
 		if _, branches := st.(VMap); !branches && !isNumgenNAT(st) {
-			e.step(s, "")
+			e.step(s, mark{})
 			recorded = true
 		}
 	}
@@ -137,7 +137,7 @@ func (e *ruleExec) vmap(s *state, v VMap, i int, recorded bool) []result {
 	for _, b := range e.w.lookup(s, v.Key, v.Data) {
 		bs := s.clone(b.factor)
 		if !recorded {
-			e.step(bs, b.note)
+			e.step(bs, b.mark)
 		}
 		if b.value == nil {
 			res = append(res, result{st: bs, verdict: "next"})
@@ -164,19 +164,19 @@ func (e *ruleExec) nat(s *state, n NAT, recorded bool) []result {
 	type target struct {
 		factor float64
 		ap     netip.AddrPort
-		note   string
-		err    string
-		miss   bool
+		mark
+		err  string
+		miss bool
 	}
 	var targets []target
 	if ml, ok := n.Addr.(MapLookup); ok {
 		for _, b := range e.w.lookup(s, ml.Key, ml.Data) {
 			if b.value == nil {
-				targets = append(targets, target{factor: b.factor, note: b.note, miss: true})
+				targets = append(targets, target{factor: b.factor, mark: b.mark, miss: true})
 				continue
 			}
 			ap, err := addrPort(b.value, n.Port)
-			targets = append(targets, target{factor: b.factor, ap: ap, note: b.note, err: errText(err)})
+			targets = append(targets, target{factor: b.factor, ap: ap, mark: b.mark, err: errText(err)})
 		}
 	} else {
 		ap, err := addrPort(n.Addr, n.Port)
@@ -186,7 +186,7 @@ func (e *ruleExec) nat(s *state, n NAT, recorded bool) []result {
 	for _, tg := range targets {
 		bs := s.clone(tg.factor)
 		if !recorded {
-			e.step(bs, tg.note)
+			e.step(bs, tg.mark)
 		}
 		if tg.miss {
 			// A failed map lookup ends the rule before its dnat runs, as in
@@ -215,6 +215,19 @@ func isNumgenNAT(st Stmt) bool {
 
 // addrPort reads a DNAT target: addr may be "ip . port" (Concat) or an
 // address with a separate port expression.
+// DNATTarget is the fixed address and port the rule DNATs to, if it does.
+func (r *Rule) DNATTarget() (netip.AddrPort, bool) {
+	for _, st := range r.Stmts {
+		if n, ok := st.(NAT); ok && n.Kind == "dnat" {
+			if _, isMap := n.Addr.(MapLookup); !isMap {
+				ap, err := addrPort(n.Addr, n.Port)
+				return ap, err == nil
+			}
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
 func addrPort(addr, port Expr) (netip.AddrPort, error) {
 	if addr == nil {
 		return netip.AddrPort{}, fmt.Errorf("dnat without an address")

@@ -3,6 +3,8 @@ package nftables
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // numgenHole is a `numgen random mod N` map or vmap in a chain that lacks
@@ -71,13 +73,13 @@ func hasElement(t *Table, data Expr, key string) bool {
 }
 
 // holeDrift reports the numgen holes of chain with the traffic they lose.
-func holeDrift(p ExpectedPort, chain string, t *Table) []Difference {
-	var out []Difference
+func holeDrift(p ExpectedPort, chain string, t *Table) []dataplane.Diff {
+	var out []dataplane.Diff
 	for _, h := range numgenHoles(t, chain) {
-		out = append(out, Difference{ID: NFTEndpointMissing, Subject: chain,
+		out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain},
 			Expected: fmt.Sprintf("a map element for each of %d numgen values", h.Mod),
 			Actual:   "no element for " + listShort(h.Missing, 5),
-			Message: fmt.Sprintf("%s: numgen map has no element for %d of %d numgen values (%s): %.3g%% of new connections to %s are not translated. Check kube-proxy's logs for sync errors.",
+			Detail: fmt.Sprintf("%s: numgen map has no element for %d of %d numgen values (%s): %.3g%% of new connections to %s are not translated. Check kube-proxy's logs for sync errors.",
 				chain, len(h.Missing), h.Mod, listShort(h.Missing, 5), 100*h.Lost(), p.Name.Display())})
 	}
 	return out

@@ -49,6 +49,9 @@ type Step struct {
 	Line     int // line in a text listing, 0 for JSON
 	Rule     string
 	Note     string // e.g. "numgen 2 of 3", "no map element for numgen 1: rule skipped"
+	// Numgen is set where the path forks on a numgen value; Skipped where
+	// the rule did not apply for want of a map element.
+	Numgen, Skipped bool
 }
 
 // Outcome is one possible fate of the packet with its probability and the

@@ -4,12 +4,12 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // Flow is what one packet walk says about the rules: the chance of
 // entering each chain and of each rule matching, read from the
-// probabilities the walk's steps carry (trace.WalkStep.Probability), and
+// probabilities the walk's steps carry (dataplane.Step.Probability), and
 // which of them only clients pinned by ClientIP affinity take.
 type Flow struct {
 	reach  map[chainKey]float64
@@ -18,7 +18,7 @@ type Flow struct {
 	// outcomes are kept to label endpoint chains with their DNAT target
 	// (target caches the answer per chain, "" when none) and, for walks
 	// without steps (IPVS), to give each real server its outcome's share.
-	outcomes []trace.Outcome
+	outcomes []dataplane.Outcome
 	target   map[string]string
 	stepless bool
 }
@@ -44,16 +44,16 @@ type Share struct {
 // Pinned reports whether o is the path of a client that ClientIP affinity
 // already pinned to an endpoint: an alternative to the fresh paths, each
 // of probability 1, not a share of the traffic.
-func Pinned(o trace.Outcome) bool { return o.Affinity == "sticky" }
+func Pinned(o dataplane.Outcome) bool { return o.Affinity == "sticky" }
 
 // FlowOf reads the shares of one packet walk. Steps are a tree in
-// depth-first order (trace.PacketWalk.Steps), each step a distinct place
+// depth-first order (dataplane.Walk.Steps), each step a distinct place
 // with the probability of getting past it, so a chain's reach is the sum
 // over the steps entering it, once on each path. Outcomes resting on
 // different assumptions (both sides of a match the walk could not
 // evaluate) are alternatives, not shares: the sums are kept per set of
 // assumptions and the chain or rule shows the largest.
-func FlowOf(w trace.PacketWalk) Flow {
+func FlowOf(w dataplane.Walk) Flow {
 	f := Flow{reach: map[chainKey]float64{}, sticky: map[chainKey]bool{}, shares: map[ruleKey]Share{},
 		target: map[string]string{}, stepless: len(w.Steps) == 0}
 	for _, o := range w.Outcomes {
@@ -123,7 +123,7 @@ func FlowOf(w trace.PacketWalk) Flow {
 // assumptions of those outcomes when they all share them ("" when they
 // differ, or rest on none). A step is on the stretch of one branch but
 // may lead to later ones too: the side of a fork a later outcome takes.
-func subtrees(w trace.PacketWalk, pred []int) ([]bool, []string) {
+func subtrees(w dataplane.Walk, pred []int) ([]bool, []string) {
 	fresh := make([]bool, len(w.Steps))
 	worlds := make([]string, len(w.Steps))
 	last := map[int]int{}
@@ -164,7 +164,7 @@ func subtrees(w trace.PacketWalk, pred []int) ([]bool, []string) {
 // previous outcome's, at another side of the rule that forked them; that
 // sibling step, the latest earlier one at the same rule, has the same
 // predecessor. Without one the branch goes on from the shared path.
-func predecessors(steps []trace.WalkStep) []int {
+func predecessors(steps []dataplane.Step) []int {
 	pred := make([]int, len(steps))
 	lastShared := -1
 	for i, s := range steps {
@@ -186,7 +186,7 @@ func predecessors(steps []trace.WalkStep) []int {
 	return pred
 }
 
-func sameRule(a, b trace.WalkStep) bool {
+func sameRule(a, b dataplane.Step) bool {
 	return a.Table == b.Table && a.Chain == b.Chain && a.Line == b.Line && a.Rule == b.Rule
 }
 
@@ -194,7 +194,7 @@ func sameRule(a, b trace.WalkStep) bool {
 // or it follows a step of another chain and its chain is not already on
 // the path — coming back to it after a RETURN, or entering it a second
 // time, does not add packets to it.
-func entered(steps []trace.WalkStep, pred []int, i int) bool {
+func entered(steps []dataplane.Step, pred []int, i int) bool {
 	p := pred[i]
 	if p < 0 {
 		return true
@@ -212,18 +212,18 @@ func entered(steps []trace.WalkStep, pred []int, i int) bool {
 
 // Reach is the chance that a fresh client's packet enters c, when the walk
 // enters it.
-func (f Flow) Reach(c trace.ChainListing) (float64, bool) {
+func (f Flow) Reach(c dataplane.Listing) (float64, bool) {
 	p, ok := f.reach[chainKey{c.Table, c.Name}]
 	return p, ok
 }
 
 // StickyOnly reports whether only clients pinned by ClientIP affinity
 // enter c.
-func (f Flow) StickyOnly(c trace.ChainListing) bool { return f.sticky[chainKey{c.Table, c.Name}] }
+func (f Flow) StickyOnly(c dataplane.Listing) bool { return f.sticky[chainKey{c.Table, c.Name}] }
 
 // Share is what the walk says about the rule with text in c. A walk
 // without steps (IPVS) gives a real server its outcome's share.
-func (f Flow) Share(c trace.ChainListing, text string) Share {
+func (f Flow) Share(c dataplane.Listing, text string) Share {
 	if sh, ok := f.shares[ruleKey{chainKey{c.Table, c.Name}, text}]; ok {
 		return sh
 	}

@@ -7,13 +7,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // step is a nat step of a walk: on branch b, p the probability it
 // carries, matched m, rule text r in chain c.
-func step(b int, p float64, m bool, c, r string) trace.WalkStep {
-	return trace.WalkStep{Table: "nat", Chain: c, Rule: r, Matched: m, Probability: p, Branch: b}
+func step(b int, p float64, m bool, c, r string) dataplane.Step {
+	return dataplane.Step{Table: "nat", Chain: c, Rule: r, Matched: m, Probability: p, Branch: b}
 }
 
 const (
@@ -36,9 +36,9 @@ const (
 // threeEndpoints is kube-proxy's random split over three endpoints, the
 // way the trace records it: each branch's stretch starts at another side
 // of the rule that forked it from the previous one.
-func threeEndpoints(first bool) trace.PacketWalk {
+func threeEndpoints(first bool) dataplane.Walk {
 	third := 1.0 / 3
-	var steps []trace.WalkStep
+	var steps []dataplane.Step
 	steps = append(steps, step(0, 1, true, "KUBE-SERVICES", svcJump))
 	if !first {
 		steps = append(steps, step(0, 1, false, svc, masq))
@@ -50,44 +50,44 @@ func threeEndpoints(first bool) trace.PacketWalk {
 		step(2, third, true, "POSTROUTING", post),
 		step(3, third, false, svc, st2), step(3, third, true, svc, st3), step(3, third, true, "KUBE-SEP-3", dnat3),
 		step(3, third, true, "POSTROUTING", post))
-	return trace.PacketWalk{Steps: steps, Outcomes: []trace.Outcome{{Probability: third}, {Probability: third}, {Probability: third}}}
+	return dataplane.Walk{Steps: steps, Outcomes: []dataplane.Outcome{{Probability: third}, {Probability: third}, {Probability: third}}}
 }
 
 // affinity is one client pinned to endpoint 3, and fresh ones split 1:2.
-func affinity() trace.PacketWalk {
-	return trace.PacketWalk{Steps: []trace.WalkStep{
+func affinity() dataplane.Walk {
+	return dataplane.Walk{Steps: []dataplane.Step{
 		step(0, 1, true, "KUBE-SERVICES", svcJump),
 		step(1, 1, true, svc, rc3), step(1, 1, true, "KUBE-SEP-3", dnat3),
 		step(2, 1, false, svc, rc3), step(2, 1.0/3, true, svc, st1), step(2, 1.0/3, true, "KUBE-SEP-1", dnat1),
 		step(3, 2.0/3, false, svc, st1), step(3, 2.0/3, true, svc, last2), step(3, 2.0/3, true, "KUBE-SEP-2", dnat2),
-	}, Outcomes: []trace.Outcome{{Probability: 1, Affinity: "sticky"}, {Probability: 1.0 / 3, Affinity: "fresh"}, {Probability: 2.0 / 3, Affinity: "fresh"}}}
+	}, Outcomes: []dataplane.Outcome{{Probability: 1, Affinity: "sticky"}, {Probability: 1.0 / 3, Affinity: "fresh"}, {Probability: 2.0 / 3, Affinity: "fresh"}}}
 }
 
 // pinnedFirst is affinity as the trace orders it: the pinned clients'
 // outcomes first, so the side of each --rcheck that fresh clients take is
 // on a pinned outcome's stretch.
-func pinnedFirst() trace.PacketWalk {
-	return trace.PacketWalk{Steps: []trace.WalkStep{
+func pinnedFirst() dataplane.Walk {
+	return dataplane.Walk{Steps: []dataplane.Step{
 		step(0, 1, true, "KUBE-SERVICES", svcJump),
 		step(1, 1, true, svc, rc1), step(1, 1, true, "KUBE-SEP-1", dnat1),
 		step(2, 1, false, svc, rc1), step(2, 1, true, svc, rc2), step(2, 1, true, "KUBE-SEP-2", dnat2),
 		step(3, 1, false, svc, rc2), step(3, 0.5, true, svc, st1), step(3, 0.5, true, "KUBE-SEP-1", dnat1),
 		step(4, 0.5, false, svc, st1), step(4, 0.5, true, svc, last2), step(4, 0.5, true, "KUBE-SEP-2", dnat2),
-	}, Outcomes: []trace.Outcome{{Probability: 1, Affinity: "sticky"}, {Probability: 1, Affinity: "sticky"},
+	}, Outcomes: []dataplane.Outcome{{Probability: 1, Affinity: "sticky"}, {Probability: 1, Affinity: "sticky"},
 		{Probability: 0.5, Affinity: "fresh"}, {Probability: 0.5, Affinity: "fresh"}}}
 }
 
 // unevaluable is a match the walk cannot evaluate: if it matches every
 // packet is dropped; if not, two endpoints share them.
-func unevaluable() trace.PacketWalk {
+func unevaluable() dataplane.Walk {
 	yes, no := []string{"-m foo matches"}, []string{"-m foo does not match"}
-	return trace.PacketWalk{Steps: []trace.WalkStep{
+	return dataplane.Walk{Steps: []dataplane.Step{
 		step(1, 1, true, "KUBE-SERVICES", foo), step(1, 1, true, "KUBE-MARK-DROP", drop), step(1, 1, true, "POSTROUTING", post),
 		step(2, 1, false, "KUBE-SERVICES", foo), step(2, 1, true, "KUBE-SERVICES", svcJump), step(2, 0.5, true, svc, st2),
 		step(2, 0.5, true, "KUBE-SEP-2", dnat2), step(2, 0.5, true, "POSTROUTING", post),
 		step(3, 0.5, false, svc, st2), step(3, 0.5, true, svc, st3), step(3, 0.5, true, "KUBE-SEP-3", dnat3),
 		step(3, 0.5, true, "POSTROUTING", post),
-	}, Outcomes: []trace.Outcome{{Probability: 1, Assumptions: yes}, {Probability: 0.5, Assumptions: no}, {Probability: 0.5, Assumptions: no}}}
+	}, Outcomes: []dataplane.Outcome{{Probability: 1, Assumptions: yes}, {Probability: 0.5, Assumptions: no}, {Probability: 0.5, Assumptions: no}}}
 }
 
 // TestFlowOf reads chain reach and rule shares from the steps' own
@@ -98,7 +98,7 @@ func TestFlowOf(t *testing.T) {
 	third := 1.0 / 3
 	tests := []struct {
 		name   string
-		walk   trace.PacketWalk
+		walk   dataplane.Walk
 		reach  map[string]float64
 		sticky []string
 		shares map[string]Share // rule text → share
@@ -144,7 +144,7 @@ func TestFlowOf(t *testing.T) {
 				t.Errorf("sticky chains (-want +got):\n%s", diff)
 			}
 			for text, want := range tt.shares {
-				c := trace.ChainListing{Table: "nat", Name: chainOf(text)}
+				c := dataplane.Listing{Table: "nat", Name: chainOf(text)}
 				if got := f.Share(c, text); !cmp.Equal(got, want, cmpopts.EquateApprox(0, 1e-9)) {
 					t.Errorf("Share(%q) = %+v, want %+v", text, got, want)
 				}

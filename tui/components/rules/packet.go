@@ -2,16 +2,14 @@ package rules
 
 import (
 	"fmt"
-	"net"
-	"strconv"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // PacketLabel names a walked packet by where it enters, its source and its
 // destination, brackets around an IPv6 address so its port stays apart.
-func PacketLabel(pk trace.Packet) string {
-	s := fmt.Sprintf("from %s %s → %s/%s", pk.From, pk.Source, net.JoinHostPort(pk.Dest, strconv.Itoa(int(pk.Port))), pk.Protocol)
+func PacketLabel(pk dataplane.Packet) string {
+	s := fmt.Sprintf("from %s %s → %s/%s", pk.From, pk.Source, pk.DestString(), pk.Protocol)
 	if pk.ServicePort != "" {
 		s += " (" + pk.ServicePort + ")"
 	}

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
@@ -16,7 +16,7 @@ import (
 // holds the DNAT rule to it: kube-proxy's KUBE-SEP chain or nftables'
 // endpoint chain. It is worked out when a chain is first drawn, since
 // scanning a 200,000-rule KUBE-SERVICES on every reload would be wasted.
-func (f Flow) Target(c trace.ChainListing) (string, bool) {
+func (f Flow) Target(c dataplane.Listing) (string, bool) {
 	if f.target == nil {
 		return "", false
 	}
@@ -33,7 +33,7 @@ func (f Flow) Target(c trace.ChainListing) (string, bool) {
 	return "", false
 }
 
-func dnatsTo(c trace.ChainListing, target string) bool {
+func dnatsTo(c dataplane.Listing, target string) bool {
 	for _, r := range c.Rules {
 		if (strings.Contains(r.Text, "DNAT") || strings.Contains(r.Text, "dnat")) && JumpsTo(r.Text, target) {
 			return true
@@ -58,7 +58,7 @@ const barWidth = 10
 
 // Line renders one rule: cursor, dump line number, share bar, drift and the
 // rule text, cut to width.
-func Line(st *common.Styles, r trace.RuleLine, sh Share, current bool, width int) string {
+func Line(st *common.Styles, r dataplane.RuleLine, sh Share, current bool, width int) string {
 	num := "     -"
 	if r.Line > 0 {
 		num = fmt.Sprintf("%6d", r.Line)
@@ -77,7 +77,7 @@ func Line(st *common.Styles, r trace.RuleLine, sh Share, current bool, width int
 	// Drift comes first so that a narrow screen still shows it.
 	var mid string
 	if r.Drift != "" {
-		mid = st.Drift.Render("✘ "+r.Drift) + " "
+		mid = st.Drift.Render("✘ "+string(r.Drift)) + " "
 	}
 	switch {
 	case sh.Sticky:
@@ -88,11 +88,11 @@ func Line(st *common.Styles, r trace.RuleLine, sh Share, current bool, width int
 	return common.Truncate(mark+st.Dim.Render(num)+" "+mid+text, width)
 }
 
-func drift(r trace.RuleLine) string {
+func drift(r dataplane.RuleLine) string {
 	if r.Drift == "" {
 		return ""
 	}
-	return "✘ " + r.Drift + " "
+	return "✘ " + string(r.Drift) + " "
 }
 
 // share is the bar and percentage of a jump, or the sticky mark in the
@@ -112,14 +112,14 @@ func percent(p float64) string { return fmt.Sprintf(" %6s ", common.Percent(p)) 
 // Header renders a chain's title line. Drift leads, so that it shows
 // however long the chain's name; a drifted chain without rules (one that
 // is missing from the dump) has nothing else to show it.
-func Header(st *common.Styles, c trace.ChainListing, f Flow, width int) string {
+func Header(st *common.Styles, c dataplane.Listing, f Flow, width int) string {
 	title := c.Name
 	if c.Table != "" {
 		title = c.Table + " " + c.Name
 	}
 	var s string
 	if c.Drift != "" {
-		s = st.Drift.Render("✘ drift "+c.Drift) + " "
+		s = st.Drift.Render("✘ drift "+string(c.Drift)) + " "
 	}
 	s += st.PaneTitle.Render(title) + st.Dim.Render("  "+RuleCount(c.Rules))
 	if p, ok := f.Reach(c); ok {
@@ -135,18 +135,18 @@ func Header(st *common.Styles, c trace.ChainListing, f Flow, width int) string {
 
 // RuleCount counts what the node has: its rules, or for an IPVS virtual
 // server its real servers, leaving out the lines listed only to carry a
-// drift mark ("missing: …", which it lacks) and the IPVS listing's own
-// "virtual server …" heading; those missing are counted apart.
-func RuleCount(rs []trace.RuleLine) string {
+// drift mark (rules it lacks) and the IPVS listing's own heading; those
+// missing are counted apart.
+func RuleCount(rs []dataplane.RuleLine) string {
 	var n, real, missing int
 	ipvs := false
 	for _, r := range rs {
-		switch {
-		case strings.HasPrefix(r.Text, "missing: "):
+		switch r.Kind {
+		case dataplane.LineMissing:
 			missing++
-		case strings.HasPrefix(r.Text, "virtual server "):
+		case dataplane.LineHeading:
 			ipvs = true
-		case strings.HasPrefix(r.Text, "-> "):
+		case dataplane.LineMember:
 			real++
 		default:
 			n++

@@ -1,72 +1,64 @@
 package chains
 
 import (
-	"net"
-	"net/netip"
-	"regexp"
-	"strconv"
-	"strings"
+	"slices"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
-// spot is where in the listings a dataplane finding points, from what the
-// finding carries: the chain its subject names, the dump line its message
-// quotes, and text a rule holds (an endpoint, a real server, a VIP), in
-// the named chain or, when anywhere is set, in any.
+// spot is where in the listings a dataplane finding points: its kind and
+// its place as the trace located it.
 type spot struct {
-	id, table, chain, needle string
-	anywhere                 bool
-	line                     int
+	id dataplane.DiffKind
+	at dataplane.Locator
 }
 
-// quotedLine is how drift messages quote the node's rule: "(line 79)".
-var quotedLine = regexp.MustCompile(`\(line (\d+)\)`)
+// IsDataplane reports whether a finding is about a place in a proxy's rule
+// set or connection tracking table, whose place is this screen.
+func IsDataplane(f trace.Finding) bool { return f.Where != nil }
 
-// IsDataplane reports whether a finding's subject is a proxy's rule set or
-// connection tracking table, whose place is this screen.
-func IsDataplane(subject string) bool {
-	_, ok := spotOf(trace.Finding{Subject: subject})
-	return ok
-}
-
-// spotOf reads the subjects trace gives dataplane findings:
-// iptables/TABLE/CHAIN, nftables/CHAIN|ENDPOINT|ELEMENT, ipvs/VS[ -> RS]
-// and conntrack/"PROTO VIP:PORT from CLIENT".
 func spotOf(f trace.Finding) (spot, bool) {
-	kind, rest, _ := strings.Cut(f.Subject, "/")
-	s := spot{id: f.ID}
-	switch kind {
-	case "iptables":
-		s.table, s.chain, _ = strings.Cut(rest, "/")
-	case "nftables":
-		s.chain, s.needle, s.anywhere = rest, rest, true
-	case "ipvs":
-		s.chain, s.needle, _ = strings.Cut(rest, " -> ")
-	case "conntrack":
-		// The entry is not a rule: point at the rules for its VIP.
-		if fs := strings.Fields(rest); len(fs) > 1 {
-			s.needle, s.anywhere = fs[1], true
-			if host, _, err := net.SplitHostPort(fs[1]); err == nil {
-				s.needle = host
-			}
-		}
-	default:
+	if f.Where == nil {
 		return spot{}, false
 	}
-	// Other dumps' lines (conntrack's) are not the listing's.
-	if m := quotedLine.FindStringSubmatch(f.Message); m != nil && kind == "iptables" {
-		s.line, _ = strconv.Atoi(m[1])
-	}
-	return s, true
+	return spot{id: dataplane.DiffKind(f.ID), at: *f.Where}, true
 }
 
-// score ranks row r as the place of s: the quoted line of the named chain
-// first, then its rule marked with the finding, a rule of it holding the
-// needle, its header, and last any rule marked with the finding; 0 is no
-// match.
-func (s spot) score(c trace.ChainListing, rule int) int {
-	named := s.chain != "" && c.Name == s.chain && (s.table == "" || c.Table == "" || c.Table == s.table)
+// names reports whether listing c is the chain (or virtual server) s is
+// in; an iptables chain must be of the same table.
+func (s spot) names(c dataplane.Listing) bool {
+	if s.at.Chain == "" || c.Name != s.at.Chain {
+		return false
+	}
+	return s.at.Mode != dataplane.ModeIPTables || c.Table == "" || c.Table == s.at.Table
+}
+
+// holds reports whether line r is at s's place by what the line carries:
+// the endpoint it sends to, the element it lists, or, for a conntrack
+// flow, the Service address it matches.
+func (s spot) holds(r dataplane.RuleLine) bool {
+	at, w := s.at, r.Where
+	switch {
+	case at.Mode == dataplane.ModeConntrack:
+		vip := at.Service.Addr()
+		return vip.IsValid() && (w.Address == vip || w.Service.Addr() == vip)
+	case at.Set != "":
+		return w.Set == at.Set && slices.Equal(w.Element, at.Element)
+	case at.Endpoint.IsValid():
+		return w.Endpoint == at.Endpoint
+	case at.Address.IsValid():
+		return w.Address == at.Address
+	}
+	return false
+}
+
+// score ranks row r as the place of s: the rule at the located line of the
+// named chain first, then its rule marked with the finding, a line holding
+// the place, its header, and last any rule marked with the finding; 0 is
+// no match.
+func (s spot) score(c dataplane.Listing, rule int) int {
+	named := s.names(c)
 	if rule < 0 {
 		if named {
 			return 2
@@ -75,36 +67,16 @@ func (s spot) score(c trace.ChainListing, rule int) int {
 	}
 	r := c.Rules[rule]
 	switch {
-	case named && s.line > 0 && r.Line == s.line:
+	case named && s.at.Line > 0 && r.Line == s.at.Line:
 		return 5
 	case named && r.Drift == s.id:
 		return 4
-	case (named || s.anywhere) && s.needle != "" && holds(r.Text, s.needle):
+	case s.holds(r):
 		return 3
 	case r.Drift == s.id:
 		return 1
 	}
 	return 0
-}
-
-// holds reports whether text names needle: an address as a word, alone or
-// with a prefix length or port ("10.96.0.10/32", "10.244.1.7:9376"), an
-// endpoint also as nftables writes it in a map ("10.244.1.7 . 9376"), and
-// anything with spaces (an nftables element) as it is.
-func holds(text, needle string) bool {
-	if strings.Contains(needle, " ") {
-		return strings.Contains(text, needle)
-	}
-	if ap, err := netip.ParseAddrPort(needle); err == nil && strings.Contains(text, ap.Addr().String()+" . "+strconv.Itoa(int(ap.Port()))) {
-		return true
-	}
-	for _, w := range strings.Fields(text) {
-		w = strings.Trim(w, `",;{}`)
-		if w == needle || strings.HasPrefix(w, needle+"/") || strings.HasPrefix(w, needle+":") {
-			return true
-		}
-	}
-	return false
 }
 
 // Jump shows the rule or chain a dataplane finding is about, in whichever

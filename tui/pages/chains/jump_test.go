@@ -1,30 +1,38 @@
 package chains
 
 import (
+	"net/netip"
 	"testing"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
-// TestJump checks which row a dataplane finding selects, for the subjects
-// of every kind of dump, across views.
+// TestJump checks which row a dataplane finding selects, by the place it
+// carries, for every kind of dump, across views.
 func TestJump(t *testing.T) {
-	ipt := trace.DataplaneHop{Node: "node-1", Mode: "iptables", Chains: []trace.ChainListing{
-		{Table: "nat", Name: "KUBE-SERVICES", Rules: []trace.RuleLine{{Line: 41, Text: "-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m udp --dport 53 -j KUBE-SVC-A"}}},
-		{Table: "nat", Name: "KUBE-SVC-A", Rules: []trace.RuleLine{{Line: 60, Text: "-A KUBE-SVC-A -j KUBE-SEP-A"}}},
-		{Table: "nat", Name: "KUBE-SEP-A", Rules: []trace.RuleLine{
+	ipt := trace.DataplaneHop{Node: "node-1", Mode: "iptables", Chains: []dataplane.Listing{
+		{Table: "nat", Name: "KUBE-SERVICES", Rules: []dataplane.RuleLine{{Line: 41, Text: "-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m udp --dport 53 -j KUBE-SVC-A",
+			Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Address: netip.MustParseAddr("10.96.0.10")}}}},
+		{Table: "nat", Name: "KUBE-SVC-A", Rules: []dataplane.RuleLine{{Line: 60, Text: "-A KUBE-SVC-A -j KUBE-SEP-A"}}},
+		{Table: "nat", Name: "KUBE-SEP-A", Rules: []dataplane.RuleLine{
 			{Line: 70, Text: "-A KUBE-SEP-A -s 10.244.1.7/32 -j KUBE-MARK-MASQ"},
 			{Line: 71, Text: "-A KUBE-SEP-A -p udp -j DNAT --to-destination 10.244.1.9:53", Drift: "DNATTargetMismatch"}}},
-		{Table: "nat", Name: "KUBE-SEP-B", Drift: "EndpointChainMissing", Rules: []trace.RuleLine{}},
+		{Table: "nat", Name: "KUBE-SEP-B", Drift: "EndpointChainMissing", Rules: []dataplane.RuleLine{}},
 	}}
-	nft := trace.DataplaneHop{Node: "node-2", Mode: "nftables", Chains: []trace.ChainListing{
-		{Table: "ip kube-proxy", Name: "service-X-ns/dns/udp/dns", Rules: []trace.RuleLine{
+	element := dataplane.Locator{Mode: dataplane.ModeNFTables, Set: "service-ips", Element: []string{"10.96.0.10", "udp", "53"}}
+	at := func(table, chain string, line int) *dataplane.Locator {
+		return &dataplane.Locator{Mode: dataplane.ModeIPTables, Table: table, Chain: chain, Line: line}
+	}
+	nft := trace.DataplaneHop{Node: "node-2", Mode: "nftables", Chains: []dataplane.Listing{
+		{Table: "ip kube-proxy", Name: "service-X-ns/dns/udp/dns", Rules: []dataplane.RuleLine{
 			{Line: 3, Text: "numgen random mod 2 vmap { 0 : goto endpoint-1, 1 : goto endpoint-2 }"}}},
-		{Table: "ip kube-proxy", Name: "endpoint-1", Rules: []trace.RuleLine{{Line: 5, Text: "meta l4proto udp dnat to 10.244.2.5:53"}}},
-		{Table: "ip kube-proxy", Name: "endpoint-2", Rules: []trace.RuleLine{{Line: 7, Text: "meta l4proto udp dnat to 10.244.2.6:53"}}},
-		{Table: "ip kube-proxy", Name: "(set and map elements)", Rules: []trace.RuleLine{
-			{Text: "service-ips { 10.96.0.10 . udp . 53 }: missing", Drift: "NFTServiceMissing"}}},
+		{Table: "ip kube-proxy", Name: "endpoint-1", Rules: []dataplane.RuleLine{{Line: 5, Text: "meta l4proto udp dnat to 10.244.2.5:53"}}},
+		{Table: "ip kube-proxy", Name: "endpoint-2", Rules: []dataplane.RuleLine{{Line: 7, Text: "meta l4proto udp dnat to 10.244.2.6:53",
+			Where: dataplane.Locator{Mode: dataplane.ModeNFTables, Chain: "endpoint-2", Endpoint: netip.MustParseAddrPort("10.244.2.6:53")}}}},
+		{Table: "ip kube-proxy", Name: "(set and map elements)", Rules: []dataplane.RuleLine{
+			{Text: "service-ips { 10.96.0.10 . udp . 53 }: missing", Drift: "NFTServiceMissing", Where: element}}},
 	}}
 	h := &trace.Trace{Dataplane: []trace.DataplaneHop{ipt, nft}}
 	tests := []struct {
@@ -36,25 +44,26 @@ func TestJump(t *testing.T) {
 		ok      bool
 	}{
 		{"iptables rule at the quoted line",
-			trace.Finding{ID: "DNATTargetMismatch", Subject: "iptables/nat/KUBE-SEP-A", Message: "node has (line 71): …"}, "KUBE-SEP-A", 1, true},
+			trace.Finding{ID: "DNATTargetMismatch", Where: at("nat", "KUBE-SEP-A", 71)}, "KUBE-SEP-A", 1, true},
 		{"iptables chain without a quoted line: its drifted rule",
-			trace.Finding{ID: "DNATTargetMismatch", Subject: "iptables/nat/KUBE-SEP-A"}, "KUBE-SEP-A", 1, true},
+			trace.Finding{ID: "DNATTargetMismatch", Where: at("nat", "KUBE-SEP-A", 0)}, "KUBE-SEP-A", 1, true},
 		{"iptables chain: its header",
-			trace.Finding{ID: "ProbabilityMismatch", Subject: "iptables/nat/KUBE-SVC-A"}, "KUBE-SVC-A", -1, true},
+			trace.Finding{ID: "ProbabilityMismatch", Where: at("nat", "KUBE-SVC-A", 0)}, "KUBE-SVC-A", -1, true},
 		{"chain missing from the dump, met by no walk",
-			trace.Finding{ID: "EndpointChainMissing", Subject: "iptables/nat/KUBE-SEP-B"}, "KUBE-SEP-B", -1, true},
+			trace.Finding{ID: "EndpointChainMissing", Where: at("nat", "KUBE-SEP-B", 0)}, "KUBE-SEP-B", -1, true},
 		{"another table's chain is not it",
-			trace.Finding{ID: "X", Subject: "iptables/filter/KUBE-SVC-A"}, "", 0, false},
+			trace.Finding{ID: "X", Where: at("filter", "KUBE-SVC-A", 0)}, "", 0, false},
 		{"conntrack entry: the rule for its VIP",
-			trace.Finding{ID: "StaleConntrackEntry", Subject: "conntrack/udp 10.96.0.10:53 from 10.244.0.5:41234", Message: "conntrack entry (line 2)"}, "KUBE-SERVICES", 0, true},
+			trace.Finding{ID: "StaleConntrackEntry", Where: &dataplane.Locator{Mode: dataplane.ModeConntrack, Protocol: "udp",
+				Service: netip.MustParseAddrPort("10.96.0.10:53"), Address: netip.MustParseAddr("10.244.0.5")}}, "KUBE-SERVICES", 0, true},
 		{"nftables endpoint, in the other view",
-			trace.Finding{ID: "NFTEndpointStale", Subject: "nftables/10.244.2.6:53"}, "endpoint-2", 0, true},
+			trace.Finding{ID: "NFTEndpointStale", Where: &dataplane.Locator{Mode: dataplane.ModeNFTables, Chain: "service-X-ns/dns/udp/dns", Endpoint: netip.MustParseAddrPort("10.244.2.6:53")}}, "endpoint-2", 0, true},
 		{"nftables service chain",
-			trace.Finding{ID: "NFTServiceMissing", Subject: "nftables/service-X-ns/dns/udp/dns"}, "service-X-ns/dns/udp/dns", -1, true},
+			trace.Finding{ID: "NFTServiceMissing", Where: &dataplane.Locator{Mode: dataplane.ModeNFTables, Chain: "service-X-ns/dns/udp/dns"}}, "service-X-ns/dns/udp/dns", -1, true},
 		{"nftables element",
-			trace.Finding{ID: "NFTServiceMissing", Subject: "nftables/service-ips { 10.96.0.10 . udp . 53 }"}, "(set and map elements)", 0, true},
+			trace.Finding{ID: "NFTServiceMissing", Where: &element}, "(set and map elements)", 0, true},
 		{"not a dataplane subject", trace.Finding{ID: "PodsNotReady", Subject: "pod/web-1"}, "", 0, false},
-		{"nothing listed matches", trace.Finding{ID: "X", Subject: "ipvs/10.96.0.10:53/UDP"}, "", 0, false},
+		{"nothing listed matches", trace.Finding{ID: "X", Where: &dataplane.Locator{Mode: dataplane.ModeIPVS, Chain: "10.96.0.10:53/UDP"}}, "", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
@@ -71,7 +71,7 @@ func (p *Page) detail() string {
 			}
 			text = fmt.Sprintf("chain %s: %s", name, rules.RuleCount(c.Rules))
 			if c.Drift != "" {
-				text += "  [drift " + c.Drift + "]"
+				text += "  [drift " + string(c.Drift) + "]"
 			}
 		}
 		lines = append(lines, common.Wrap(text, p.Width)...)
@@ -81,7 +81,7 @@ func (p *Page) detail() string {
 
 // ruleDetail is the rule in full. Generated rules have no line; the sticky
 // mark leads the text, which is long while the pane is short.
-func (p *Page) ruleDetail(c trace.ChainListing, rl trace.RuleLine) string {
+func (p *Page) ruleDetail(c dataplane.Listing, rl dataplane.RuleLine) string {
 	var head []string
 	if rl.Line > 0 {
 		head = append(head, fmt.Sprintf("line %d", rl.Line))
@@ -94,7 +94,7 @@ func (p *Page) ruleDetail(c trace.ChainListing, rl trace.RuleLine) string {
 		text = strings.Join(head, ", ") + ": " + text
 	}
 	if rl.Drift != "" {
-		text += "  [drift " + rl.Drift + "]"
+		text += "  [drift " + string(rl.Drift) + "]"
 	}
 	return text
 }

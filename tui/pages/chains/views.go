@@ -1,11 +1,10 @@
 package chains
 
 import (
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -55,7 +54,7 @@ func choices(dp []trace.DataplaneHop) []choice {
 func (p *Page) shown(ch choice, idx []int) []int {
 	hop := p.hops.Dataplane[ch.hop]
 	mine, others := map[string]bool{}, map[string]bool{}
-	var packets []trace.Packet
+	var packets []dataplane.Packet
 	for _, w := range hop.Walks {
 		met := others
 		if w.Packet.ServicePort == ch.port {
@@ -85,7 +84,7 @@ func (p *Page) shown(ch choice, idx []int) []int {
 
 // drifted reports whether the chain or one of its rules differs from
 // what kube-proxy should have written.
-func drifted(c trace.ChainListing) bool {
+func drifted(c dataplane.Listing) bool {
 	if c.Drift != "" {
 		return true
 	}
@@ -97,7 +96,7 @@ func drifted(c trace.ChainListing) bool {
 	return false
 }
 
-func namesAnyPort(c trace.ChainListing, walks []trace.PacketWalk) bool {
+func namesAnyPort(c dataplane.Listing, walks []dataplane.Walk) bool {
 	for _, w := range walks {
 		if namesPort(c, w.Packet) {
 			return true
@@ -111,7 +110,7 @@ func namesAnyPort(c trace.ChainListing, walks []trace.PacketWalk) bool {
 // the way each proxy writes it: iptables comments
 // "ns/svc:port", nftables chain names "ns/svc/tcp/port", and IPVS virtual
 // servers "VIP:port/TCP".
-func namesPort(c trace.ChainListing, pk trace.Packet) bool {
+func namesPort(c dataplane.Listing, pk dataplane.Packet) bool {
 	if c.ServicePort != "" && pk.ServicePort != "" {
 		// The trace says which port the chain serves: no guessing.
 		return c.ServicePort == pk.ServicePort
@@ -122,8 +121,8 @@ func namesPort(c trace.ChainListing, pk trace.Packet) bool {
 		svc, port, _ := strings.Cut(pk.ServicePort, ":")
 		forms = append(forms, svc+"/"+strings.ToLower(pk.Protocol)+"/"+port)
 	}
-	if pk.Dest != "" {
-		forms = append(forms, net.JoinHostPort(pk.Dest, strconv.Itoa(int(pk.Port)))+"/")
+	if pk.Dest.IsValid() {
+		forms = append(forms, pk.DestString()+"/")
 	}
 	texts := []string{c.Name}
 	for _, r := range c.Rules {

@@ -4,25 +4,25 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
 // bad reports whether an outcome means broken traffic: a packet dropped,
 // rejected or left untranslated, or sent to an address that is not an
 // endpoint of the Service.
-func bad(o trace.Outcome) bool { return o.Verdict != "DNAT" || o.NotEndpoint }
+func bad(o dataplane.Outcome) bool { return o.Verdict != dataplane.VerdictDNAT || o.NotEndpoint }
 
-func verdictLabel(o trace.Outcome) string {
+func verdictLabel(o dataplane.Outcome) string {
 	if o.Target != "" {
-		return o.Verdict + " " + o.Target
+		return string(o.Verdict) + " " + o.Target
 	}
-	return o.Verdict
+	return string(o.Verdict)
 }
 
 // outcomes lists each verdict, numbered as its branch in the steps, with
 // its share and the chain path that decided it.
-func (p *Page) outcomes(w trace.PacketWalk) []string {
+func (p *Page) outcomes(w dataplane.Walk) []string {
 	var lines []string
 	for i, o := range w.Outcomes {
 		mark, style := p.Styles.OK.Render("✔"), p.Styles.Bold

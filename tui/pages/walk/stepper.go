@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
@@ -34,7 +35,7 @@ func (p *Page) stepperView() string {
 
 // distribution is the window of the outcomes' lines that fits height,
 // from the scroll position, saying how many more lie below.
-func (p *Page) distribution(w trace.PacketWalk, height int) []string {
+func (p *Page) distribution(w dataplane.Walk, height int) []string {
 	all := p.outcomes(w)
 	if height <= 0 {
 		return nil
@@ -80,7 +81,7 @@ func plural(n int, word string) string {
 // packets got there. On an outcome's own stretch, where only some of those
 // packets end in that outcome (the first steps of a branch are also the
 // way to later ones), it says how many.
-func stepLabel(w trace.PacketWalk, s trace.WalkStep) string {
+func stepLabel(w dataplane.Walk, s dataplane.Step) string {
 	where := s.Chain
 	if s.Table != "" {
 		where = s.Table + " " + s.Chain
@@ -110,16 +111,13 @@ func stepLabel(w trace.PacketWalk, s trace.WalkStep) string {
 }
 
 // isPolicy reports whether s is the end of a built-in chain, where its
-// policy decided: trace.WalkStep has no rule there, so Rule is the chain
-// declaration (":OUTPUT ACCEPT") and Note names the policy.
-func isPolicy(s trace.WalkStep) bool {
-	return strings.HasPrefix(s.Rule, ":") && strings.HasPrefix(s.Note, "policy")
-}
+// policy decided.
+func isPolicy(s dataplane.Step) bool { return s.Kind == dataplane.StepPolicy }
 
 // trail lists the steps up to the current one, the current one last, with
 // a separator wherever the branch changes; only the lines that fit are
 // drawn, and the top line always names the branch of the steps under it.
-func (p *Page) trail(w trace.PacketWalk, height int) []string {
+func (p *Page) trail(w dataplane.Walk, height int) []string {
 	type entry struct {
 		text   string
 		branch int
@@ -169,7 +167,7 @@ func (p *Page) trail(w trace.PacketWalk, height int) []string {
 
 // separator heads a stretch of steps: the path every outcome shares, or
 // the branch of one outcome, named by its verdict and share.
-func (p *Page) separator(w trace.PacketWalk, branch int) string {
+func (p *Page) separator(w dataplane.Walk, branch int) string {
 	text, style := "", p.Styles.Dim
 	switch {
 	case branch <= 0 && len(w.Outcomes) == 1:
@@ -193,7 +191,7 @@ func (p *Page) separator(w trace.PacketWalk, branch int) string {
 }
 
 // chain shows the step's chain around the current rule.
-func (p *Page) chain(d trace.DataplaneHop, s trace.WalkStep, height int) []string {
+func (p *Page) chain(d trace.DataplaneHop, s dataplane.Step, height int) []string {
 	ci := findChain(d.Chains, s)
 	title := "chain " + s.Chain
 	if ci < 0 {
@@ -213,7 +211,7 @@ func (p *Page) chain(d trace.DataplaneHop, s trace.WalkStep, height int) []strin
 	return lines
 }
 
-func findChain(cs []trace.ChainListing, s trace.WalkStep) int {
+func findChain(cs []dataplane.Listing, s dataplane.Step) int {
 	for i, c := range cs {
 		if c.Name == s.Chain && (s.Table == "" || c.Table == "" || c.Table == s.Table) {
 			return i
@@ -224,7 +222,7 @@ func findChain(cs []trace.ChainListing, s trace.WalkStep) int {
 
 // findRule finds the step's rule by its dump line, or by its text when the
 // rules were generated and have no line.
-func findRule(c trace.ChainListing, s trace.WalkStep) int {
+func findRule(c dataplane.Listing, s dataplane.Step) int {
 	for i, r := range c.Rules {
 		if s.Line > 0 && r.Line == s.Line {
 			return i

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
@@ -114,10 +115,10 @@ func (p *Page) apply() {
 	p.picker.SetSource(source{p})
 }
 
-func (p *Page) walk() (trace.PacketWalk, bool) {
+func (p *Page) walk() (dataplane.Walk, bool) {
 	r := p.cur
 	if r.hop >= len(p.hops.Dataplane) || r.walk < 0 || r.walk >= len(p.hops.Dataplane[r.hop].Walks) {
-		return trace.PacketWalk{}, false
+		return dataplane.Walk{}, false
 	}
 	return p.hops.Dataplane[r.hop].Walks[r.walk], true
 }
