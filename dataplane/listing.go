@@ -12,24 +12,24 @@ type Listing struct {
 	// ("ns/name:port"); empty for chains every port shares.
 	ServicePort string `json:"servicePort,omitempty"`
 	// Kind says what the listing holds.
-	Kind ListingKind `json:"-"`
+	Kind ListingKind `json:"kind,omitempty"`
 	// Where is the listing's place: readers find a Diff's chain by it.
-	Where Locator `json:"-"`
+	Where Locator `json:"where,omitzero"`
 }
 
 // ListingKind says what a listing holds.
-type ListingKind uint8
+type ListingKind string
 
 // The kinds of listings.
 const (
 	// ListingChain is an iptables or nftables chain.
-	ListingChain ListingKind = iota
+	ListingChain ListingKind = ""
 	// ListingVirtualServer is an IPVS virtual server and its real servers.
-	ListingVirtualServer
+	ListingVirtualServer ListingKind = "virtualServer"
 	// ListingAddresses is the addresses bound to kube-ipvs0.
-	ListingAddresses
+	ListingAddresses ListingKind = "addresses"
 	// ListingElements is nftables set and map elements that differ.
-	ListingElements
+	ListingElements ListingKind = "elements"
 )
 
 // RuleLine is one line of a listing with its line in the dump (0 for
@@ -39,22 +39,22 @@ type RuleLine struct {
 	Text  string   `json:"text"`
 	Drift DiffKind `json:"drift,omitempty"`
 	// Kind says what the line is, so readers need not read its text.
-	Kind LineKind `json:"-"`
+	Kind LineKind `json:"kind,omitempty"`
 	// Where is the line's place: a Diff's Locator is matched against it.
-	Where Locator `json:"-"`
+	Where Locator `json:"where,omitzero"`
 }
 
 // LineKind says what a listing line is.
-type LineKind uint8
+type LineKind string
 
 // The kinds of lines.
 const (
 	// LineRule is a rule (or element, or bound address) the node has.
-	LineRule LineKind = iota
+	LineRule LineKind = ""
 	// LineMissing is a rule the node lacks, listed to carry its drift mark.
-	LineMissing
+	LineMissing LineKind = "missing"
 	// LineHeading heads a listing (an IPVS virtual server's own line).
-	LineHeading
+	LineHeading LineKind = "heading"
 	// LineMember is an IPVS real server of the listing's virtual server.
-	LineMember
+	LineMember LineKind = "realServer"
 )

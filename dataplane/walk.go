@@ -85,22 +85,22 @@ type Outcome struct {
 	NotEndpoint bool `json:"notEndpoint,omitempty"`
 	// Untranslated is set when no rule translated the packet: it goes to
 	// the Service address unchanged and the connection fails.
-	Untranslated bool `json:"-"`
+	Untranslated bool `json:"untranslated,omitempty"`
 }
 
 // StepKind says what a step of a walk is, so readers need not read it out
 // of the rule's text or note.
-type StepKind uint8
+type StepKind string
 
 // The kinds of steps.
 const (
 	// StepRule is a rule evaluated.
-	StepRule StepKind = iota
+	StepRule StepKind = ""
 	// StepPolicy is a built-in chain's policy applied at its end.
-	StepPolicy
-	// StepFork is where the path splits by probability (an iptables
-	// statistic match, an nftables numgen map).
-	StepFork
+	StepPolicy StepKind = "policy"
+	// StepFork is where the path splits by probability (an nftables numgen
+	// map).
+	StepFork StepKind = "fork"
 )
 
 // Step is one rule evaluated during a walk.
@@ -116,7 +116,7 @@ type Step struct {
 	// Branch is 0 on the shared path, else 1 + the index of the outcome
 	// whose own path the step is on.
 	Branch int      `json:"branch"`
-	Kind   StepKind `json:"-"`
+	Kind   StepKind `json:"kind,omitempty"`
 	// Handle is the nftables rule handle, 0 elsewhere.
-	Handle int `json:"-"`
+	Handle int `json:"handle,omitempty"`
 }

@@ -1,6 +1,9 @@
 package termsafe
 
-import "reflect"
+import (
+	"net/netip"
+	"reflect"
+)
 
 // Copy returns a deep copy of v in which every string reachable through
 // exported fields, slices, arrays, maps (keys too), pointers and interfaces
@@ -10,7 +13,8 @@ import "reflect"
 // Working by reflection keeps it correct as the trace's types grow: a new
 // field is escaped without anyone remembering to. Unexported fields are
 // copied as they are; the types given to Copy keep their data in exported
-// fields (the test of the trace type checks that).
+// fields (the test of the trace type checks that), except IP addresses,
+// whose zones are escaped.
 func Copy[T any](v T) T {
 	c := copier{seen: map[pointer]reflect.Value{}}
 	in := reflect.ValueOf(&v).Elem()
@@ -30,8 +34,25 @@ type pointer struct {
 	addr uintptr
 }
 
+var (
+	addrType     = reflect.TypeFor[netip.Addr]()
+	addrPortType = reflect.TypeFor[netip.AddrPort]()
+)
+
 // copy sets dst, a settable value of src's type, to an escaped copy of src.
 func (c copier) copy(dst, src reflect.Value) {
+	// An IP address keeps its IPv6 zone, which can be any string, in an
+	// unexported field: it is escaped through the type's own methods.
+	switch src.Type() {
+	case addrType:
+		a := src.Interface().(netip.Addr)
+		dst.Set(reflect.ValueOf(a.WithZone(String(a.Zone()))))
+		return
+	case addrPortType:
+		ap := src.Interface().(netip.AddrPort)
+		dst.Set(reflect.ValueOf(netip.AddrPortFrom(ap.Addr().WithZone(String(ap.Addr().Zone())), ap.Port())))
+		return
+	}
 	switch src.Kind() {
 	case reflect.String:
 		dst.SetString(String(src.String()))

@@ -5,6 +5,7 @@ package termsafetest
 
 import (
 	"fmt"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"strings"
@@ -74,6 +75,16 @@ func (f *filler) fill(v reflect.Value, path string) {
 	case reflect.Float32, reflect.Float64:
 		v.SetFloat(1)
 	case reflect.Struct:
+		// An IP address's only string is its IPv6 zone.
+		zoned := netip.MustParseAddr("fd00::1").WithZone(path + ":" + f.payload)
+		switch t {
+		case reflect.TypeFor[netip.Addr]():
+			v.Set(reflect.ValueOf(zoned))
+			return
+		case reflect.TypeFor[netip.AddrPort]():
+			v.Set(reflect.ValueOf(netip.AddrPortFrom(zoned, 1)))
+			return
+		}
 		for i := range v.NumField() {
 			sf := t.Field(i)
 			if !sf.IsExported() {
