@@ -26,6 +26,9 @@ type Bins struct {
 	Proxy             string
 	CoreDNS           string
 	PodServer         string
+	// Plugin is kubectl-svctrace, run for pods of PluginImage; empty
+	// leaves those pods to the pod server.
+	Plugin string
 }
 
 // DefaultBins finds the binaries in the cache that hack/build-cluster-bins.sh
@@ -52,26 +55,31 @@ func DefaultBins(ctx context.Context) (Bins, error) {
 	}
 	if root, err := repoRoot(); err == nil {
 		if _, err := exec.LookPath("go"); err == nil {
-			if err := buildPodServer(ctx, root, b.PodServer); err != nil {
+			if err := buildGo(ctx, root, b.PodServer, "./harness/podserver"); err != nil {
 				return b, err
 			}
+			plugin := filepath.Join(bin, "kubectl-svctrace")
+			if err := buildGo(ctx, root, plugin, "./cmd/kubectl-svctrace"); err != nil {
+				return b, err
+			}
+			b.Plugin = plugin
 		}
 	}
 	return b, b.check()
 }
 
-// buildPodServer builds into a temporary name and renames, so test
-// processes of several packages building at once never run a torn file.
-func buildPodServer(ctx context.Context, root, dst string) error {
+// buildGo builds pkg into a temporary name and renames, so test processes
+// of several packages building at once never run a torn file.
+func buildGo(ctx context.Context, root, dst, pkg string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("build pod server: %w", err)
+		return fmt.Errorf("build %s: %w", pkg, err)
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", dst, os.Getpid())
-	if _, err := run(ctx, "go", "-C", root, "build", "-o", tmp, "./harness/podserver"); err != nil {
-		return fmt.Errorf("build pod server: %w", err)
+	if _, err := run(ctx, "go", "-C", root, "build", "-o", tmp, pkg); err != nil {
+		return fmt.Errorf("build %s: %w", pkg, err)
 	}
 	if err := os.Rename(tmp, dst); err != nil {
-		return fmt.Errorf("build pod server: %w", err)
+		return fmt.Errorf("build %s: %w", pkg, err)
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd string, pki *pki) err
 		"--service-account-signing-key-file", pki.SAKey,
 		"--service-cluster-ip-range", ServiceCIDR,
 		"--authorization-mode", "RBAC",
+		// The node's host name does not resolve; its InternalIP reaches
+		// the kubelet stand-in's API (pods/log).
+		"--kubelet-preferred-address-types", "InternalIP",
 		"--profiling=false",
 	}})
 	if err != nil {

@@ -145,7 +145,11 @@ func (k *kubelet) sync(key string) error {
 		k.mu.Lock()
 		k.pods[key] = rt
 		k.mu.Unlock()
-		k.wg.Go(func() { rt.probeLoop(pctx, k, pod) })
+		if rt.command {
+			k.wg.Go(func() { rt.waitCommand(pctx, k, pod) })
+		} else {
+			k.wg.Go(func() { rt.probeLoop(pctx, k, pod) })
+		}
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ type Node struct {
 	PodCIDR netip.Prefix // pods get addresses from here
 
 	kubelet *kubelet
+	proxy   *process // kube-proxy; nil while stopped
 }
 
 // makeNodeNetwork creates the node namespace and the veth pair that joins it
@@ -93,6 +94,9 @@ func (c *Cluster) startNode(ctx context.Context) error {
 	}
 	c.Node.kubelet = k
 	c.onStop(k.stop)
+	if err := k.serveKubeletAPI(); err != nil {
+		return err
+	}
 	return c.startCoreDNS(ctx)
 }
 
@@ -127,6 +131,7 @@ func (c *Cluster) registerNode(ctx context.Context) error {
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "svctrace harness node", LastHeartbeatTime: now, LastTransitionTime: now,
 		}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: KubeletPort}},
 		NodeInfo: corev1.NodeSystemInfo{
 			KubeletVersion: KubeVersion, OperatingSystem: "linux", Architecture: "amd64",
 			KernelVersion: kernelVersion(), OSImage: "svctrace harness node",
@@ -169,8 +174,11 @@ conntrack:
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return fmt.Errorf("write kube-proxy config: %w", err)
 	}
-	_, err := c.start(procSpec{name: "kube-proxy", netns: c.Node.NetNS, path: c.bins.Proxy,
+	p, err := c.start(procSpec{name: "kube-proxy", netns: c.Node.NetNS, path: c.bins.Proxy,
 		args: []string{"--config", path, "--v", "2"}})
+	c.mu.Lock()
+	c.Node.proxy = p
+	c.mu.Unlock()
 	return err
 }
 

@@ -39,6 +39,8 @@ type podRuntime struct {
 	netns    string // empty for host-network pods
 	proc     *process
 	failFile string
+	// command is set for plugin pods, whose process runs to completion.
+	command bool
 	started  time.Time
 	cancel   context.CancelFunc
 	done     chan struct{} // closed when the probe loop ends
@@ -58,6 +60,11 @@ func (k *kubelet) startPod(ctx context.Context, pod *corev1.Pod) (*podRuntime, e
 	}
 	if pod.Spec.HostNetwork {
 		rt.ip = k.node.IP
+		if k.isPluginPod(pod) {
+			if err := k.startCommand(pod, rt); err != nil {
+				return nil, fmt.Errorf("start pod %s: %w", rt.key, err)
+			}
+		}
 		return rt, nil
 	}
 	ip, err := k.ipam.alloc()
@@ -80,6 +87,9 @@ func (k *kubelet) startPodProcess(ctx context.Context, pod *corev1.Pod, rt *podR
 	}
 	if err := plumbPod(ctx, k.node, rt.netns, "vp"+octet, rt.ip); err != nil {
 		return err
+	}
+	if k.isPluginPod(pod) {
+		return k.startCommand(pod, rt)
 	}
 	dir := filepath.Join(k.c.StateDir, "pods", string(pod.UID))
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -19,6 +19,9 @@ type procSpec struct {
 	netns string   // run inside this network namespace when set
 	path  string   // executable
 	args  []string // arguments after path
+	// env, when set, replaces the environment (pods do not inherit the
+	// test's).
+	env []string
 }
 
 // process is a started child. done closes when it has exited and been reaped.
@@ -50,6 +53,9 @@ func startProcess(m *manifest, logDir string, spec procSpec) (*process, error) {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if spec.env != nil {
+		cmd.Env = spec.env
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s (%s): %w", spec.name, spec.path, err)

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/svctrace/kubectl-svctrace/harness"
+	"github.com/svctrace/kubectl-svctrace/nodeagent"
+)
+
+// agentImage is the plugin's image: the harness runs the build under test
+// for it, as a node would run the release image.
+const agentImage = harness.PluginImage + ":e2e"
+
+// TestNodeAgent reads node-1's live rules through the agent pod with
+// `kubectl svctrace hostnames --node node-1` and breaks the node in the
+// ways node mode must name. It runs alone (not parallel): it stops
+// kube-proxy and edits the node's rules.
+func TestNodeAgent(t *testing.T) {
+	s, c := require(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	ns := newNamespace(ctx, t, c.Client, "e2e-node")
+	create(ctx, t, c.Client, ns,
+		hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)),
+		threePods(nil)...)
+	e := &env{s: s, c: c, ns: ns}
+	withNodeRules(ctx, t, e, "hostnames", nil) // waits for kube-proxy's rules
+	node := c.Node.Name
+	trace := func(t *testing.T, kubeconfig string) result {
+		t.Helper()
+		r := s.svctrace(ctx, t, kubeconfig, "hostnames", "-n", ns, "--node", node, "--agent-image", agentImage, "--agent-timeout", "45s")
+		noAgentLeft(ctx, t, c)
+		if r.doc == nil {
+			t.Fatalf("no trace\n%s", r)
+		}
+		return r
+	}
+
+	t.Run("live rules", func(t *testing.T) {
+		r := trace(t, c.Kubeconfig)
+		checkResult(t, r, expect{exit: 0})
+		checkNodeRules(ctx, t, e, r)
+		for _, dp := range r.doc.Dataplane {
+			if !strings.HasPrefix(dp.Source, "node/"+node+": ") {
+				t.Errorf("dataplane source %q, want the agent's snapshot of %s", dp.Source, node)
+			}
+		}
+	})
+
+	t.Run("deleted endpoint chain", func(t *testing.T) {
+		if s.proxyMode != "iptables" {
+			t.Skipf("deletes a KUBE-SEP chain of kube-proxy's iptables mode; kube-proxy runs in %s mode", s.proxyMode)
+		}
+		dump, err := c.Node.Exec(ctx, "iptables-save", "-t", "nat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sep := regexp.MustCompile(`-A (KUBE-SEP-[A-Z0-9]+) .*--comment "?` + ns + `/hostnames`).FindStringSubmatch(string(dump))
+		if sep == nil {
+			t.Fatalf("no KUBE-SEP chain of %s/hostnames in\n%s", ns, dump)
+		}
+		// Every line naming the chain goes: its declaration, its rules
+		// and the jump to it, as if deleted by hand.
+		if out, err := c.Node.Exec(ctx, "sh", "-c", "iptables-save -t nat | grep -v -- '"+sep[1]+"' | iptables-restore -T nat"); err != nil {
+			t.Fatalf("delete %s: %v\n%s", sep[1], err, out)
+		}
+		r := trace(t, c.Kubeconfig)
+		if !slices.ContainsFunc(r.doc.Findings, func(f finding) bool {
+			return f.Severity == "error" && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, sep[1])
+		}) {
+			t.Errorf("no error finding for the deleted chain %s\n%s", sep[1], r)
+		}
+	})
+
+	t.Run("rules in the legacy backend too", func(t *testing.T) {
+		if out, err := c.Node.Exec(ctx, "iptables-legacy", "-t", "nat", "-N", "KUBE-SERVICES"); err != nil {
+			t.Fatalf("add legacy chain: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { _, _ = c.Node.Exec(context.Background(), "iptables-legacy", "-t", "nat", "-X", "KUBE-SERVICES") })
+		r := trace(t, c.Kubeconfig)
+		want := wantFinding{id: nodeagent.MixedIPTablesBackends, severity: "error", subject: "node/" + node}
+		if !slices.ContainsFunc(r.doc.Findings, want.matches) {
+			t.Errorf("no %s finding\n%s", want.id, r)
+		}
+	})
+
+	t.Run("kube-proxy stopped", func(t *testing.T) {
+		if err := c.StopKubeProxy(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := c.StartKubeProxy(context.Background()); err != nil {
+				t.Errorf("restart kube-proxy: %v", err)
+			}
+		})
+		r := trace(t, c.Kubeconfig)
+		want := wantFinding{id: nodeagent.KubeProxyNotRunning, severity: "error", subject: "node/" + node}
+		if !slices.ContainsFunc(r.doc.Findings, want.matches) || r.exit != 3 {
+			t.Errorf("no %s finding or exit %d (want 3)\n%s", want.id, r.exit, r)
+		}
+	})
+
+	t.Run("user without the node-read role", func(t *testing.T) {
+		role, err := c.CreateClusterRole(ctx, "../deploy/clusterrole.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Grant(ctx, harness.ViewerUser, role); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = c.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), harness.ViewerUser+"-"+role, metav1.DeleteOptions{})
+		})
+		var r result
+		poll(ctx, t, 20*time.Second, "viewer allowed to trace "+ns, func(ctx context.Context) (bool, error) {
+			r = s.svctrace(ctx, t, c.ViewerKubeconfig, "hostnames", "-n", ns, "--node", node, "--agent-image", agentImage)
+			return r.exit != 1, nil
+		})
+		noAgentLeft(ctx, t, c)
+		want := wantFinding{id: nodeagent.NodeAgentNotRun, severity: "warning", subject: "node/" + node, contains: []string{"create pods"}}
+		if r.doc == nil || !slices.ContainsFunc(r.doc.Findings, want.matches) {
+			t.Fatalf("no %s finding naming the refused create\n%s", want.id, r)
+		}
+		if eps := endpointsOf(t, r); len(eps) != 3 {
+			t.Errorf("the rest of the trace lists %d endpoints, want 3\n%s", len(eps), r)
+		}
+		for _, f := range r.doc.Findings {
+			if f.ID == nodeagent.NodeAgentNotRun && !strings.Contains(f.Hint, nodeagent.NodeReaderRole) {
+				t.Errorf("hint %q does not name the role to bind", f.Hint)
+			}
+		}
+	})
+}
+
+// noAgentLeft fails t when an agent pod is still there.
+func noAgentLeft(ctx context.Context, t *testing.T, c *harness.Cluster) {
+	t.Helper()
+	pods, err := c.Client.CoreV1().Pods(corev1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: nodeagent.LabelKey + "=" + nodeagent.LabelValue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pods.Items {
+		t.Errorf("agent pod %s/%s left behind (phase %s)", p.Namespace, p.Name, p.Status.Phase)
+	}
+}
