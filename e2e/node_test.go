@@ -85,7 +85,9 @@ func TestNodeAgent(t *testing.T) {
 		if out, err := c.Node.Exec(ctx, "iptables-legacy", "-t", "nat", "-N", "KUBE-SERVICES"); err != nil {
 			t.Fatalf("add legacy chain: %v\n%s", err, out)
 		}
-		t.Cleanup(func() { _, _ = c.Node.Exec(context.Background(), "iptables-legacy", "-t", "nat", "-X", "KUBE-SERVICES") })
+		t.Cleanup(func() {
+			_, _ = c.Node.Exec(context.Background(), "iptables-legacy", "-t", "nat", "-X", "KUBE-SERVICES")
+		})
 		r := trace(t, c.Kubeconfig)
 		want := wantFinding{id: nodeagent.MixedIPTablesBackends, severity: "error", subject: "node/" + node}
 		if !slices.ContainsFunc(r.doc.Findings, want.matches) {

@@ -41,9 +41,9 @@ type podRuntime struct {
 	failFile string
 	// command is set for plugin pods, whose process runs to completion.
 	command bool
-	started  time.Time
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when the probe loop ends
+	started time.Time
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the probe loop ends
 
 	mu          sync.Mutex
 	terminating bool

@@ -94,6 +94,7 @@ func Catalog() []CatalogEntry {
 		{"KubeProxyUnhealthy", SeverityError, "node", "kube-proxy's /healthz on the node answers an error: its last sync is too old or failed."},
 		{"KubeProxyHung", SeverityError, "node", "kube-proxy's last rule sync is much older than the last change it queued (kubeproxy_sync_proxy_rules_last_* metrics): it is stuck."},
 		{"KubeProxyRestoreFailures", SeverityWarning, "node", "kube-proxy counted failed iptables-restore (or nft) runs on the node."},
+		{"KubeProxyModeDiffers", SeverityWarning, "node", "kube-proxy runs in another mode on this node than on most nodes (--all-nodes)."},
 		{"MixedIPTablesBackends", SeverityError, "node", "The node holds kube-proxy rules in both iptables backends (legacy and nf_tables); one set is stale (kubernetes/kubernetes#107965)."},
 	}
 }

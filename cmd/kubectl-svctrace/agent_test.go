@@ -93,3 +93,40 @@ func TestBundleReplay(t *testing.T) {
 		t.Errorf("corrupt snapshot: exit %d, stderr %q", r.code, r.errOut)
 	}
 }
+
+// TestAllNodesWithoutRights: --all-nodes lists every node; a node whose
+// agent cannot start is a row with its error, listed first, and exit 3.
+func TestAllNodesWithoutRights(t *testing.T) {
+	f, err := os.Open("../../demo/hostnames.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	objs, err := source.Decode("hostnames.yaml", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := fake.NewClientset(objs...)
+	client.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New("no"))
+	})
+	r := runWith(t, client, false, nil, "hostnames", "--all-nodes", "--max-nodes", "1")
+	if r.code != ExitFindings {
+		t.Errorf("exit %d, want 3\n%s%s", r.code, r.out, r.errOut)
+	}
+	for _, want := range []string{"NODE", "node-1", "node-2", "not allowed to create pods", "NodeAgentNotRun"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.out)
+		}
+	}
+	for _, tc := range [][]string{
+		{"hostnames", "--all-nodes", "--node", "node-1"},
+		{"hostnames", "--all-nodes", "--max-nodes", "0"},
+		{"hostnames", "--all-nodes", "-f", "x.yaml"},
+		{"hostnames", "--all-nodes", "-o", "yaml"},
+	} {
+		if r := runWith(t, client, false, nil, tc...); r.code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2 (%s)", tc, r.code, r.errOut)
+		}
+	}
+}

@@ -59,6 +59,8 @@ type options struct {
 	nodeView *trace.DataplaneInput
 	// agent reads a node through an agent pod (agent.go).
 	agent agentOptions
+	// allNodes compares every node (allnodes.go).
+	allNodes allNodesOptions
 }
 
 func newOptions(streams genericiooptions.IOStreams, d deps) *options {
@@ -89,6 +91,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
 	o.agent.addFlags(f)
+	o.allNodes.addFlags(f)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 }
 
@@ -211,6 +214,9 @@ func (o *options) checkFlags() error {
 		// queries to whatever answers at that address on this network.
 		return errors.New("--dns asks the cluster's DNS Service, and the demo cluster runs nowhere: use --dns-server ADDR with a server you run")
 	}
+	if err := o.checkAllNodes(); err != nil {
+		return err
+	}
 	if d := strings.TrimSuffix(o.clusterDomain, "."); len(validation.IsDNS1123Subdomain(d)) > 0 {
 		return fmt.Errorf("bad --cluster-domain %q: use a DNS domain such as cluster.local", o.clusterDomain)
 	}
@@ -220,6 +226,9 @@ func (o *options) checkFlags() error {
 // Run traces the Service and writes the result (or opens the terminal UI);
 // error findings map to exit code 3.
 func (o *options) Run(ctx context.Context) error {
+	if o.allNodes.enabled {
+		return o.runAllNodes(ctx)
+	}
 	var err error
 	if o.nodeView, err = o.dataplane(ctx); err != nil {
 		return err
