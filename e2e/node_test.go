@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,8 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/svctrace/kubectl-svctrace/fleet"
 	"github.com/svctrace/kubectl-svctrace/harness"
 	"github.com/svctrace/kubectl-svctrace/nodeagent"
+	"github.com/svctrace/kubectl-svctrace/snapshot"
+	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
 // agentImage is the plugin's image: the harness runs the build under test
@@ -35,7 +41,7 @@ func TestNodeAgent(t *testing.T) {
 	e := &env{s: s, c: c, ns: ns}
 	withNodeRules(ctx, t, e, "hostnames", nil) // waits for kube-proxy's rules
 	node := c.Node.Name
-	trace := func(t *testing.T, kubeconfig string) result {
+	agentTrace := func(t *testing.T, kubeconfig string) result {
 		t.Helper()
 		r := s.svctrace(ctx, t, kubeconfig, "hostnames", "-n", ns, "--node", node, "--agent-image", agentImage, "--agent-timeout", "45s")
 		noAgentLeft(ctx, t, c)
@@ -46,13 +52,34 @@ func TestNodeAgent(t *testing.T) {
 	}
 
 	t.Run("live rules", func(t *testing.T) {
-		r := trace(t, c.Kubeconfig)
+		r := agentTrace(t, c.Kubeconfig)
 		checkResult(t, r, expect{exit: 0})
 		checkNodeRules(ctx, t, e, r)
 		for _, dp := range r.doc.Dataplane {
 			if !strings.HasPrefix(dp.Source, "node/"+node+": ") {
 				t.Errorf("dataplane source %q, want the agent's snapshot of %s", dp.Source, node)
 			}
+		}
+	})
+
+	t.Run("kubectl debug node and kubectl logs", func(t *testing.T) {
+		out := s.kubectlOut(ctx, t, "debug", "node/"+node, "-n", ns, "--profile=sysadmin", "--image="+agentImage, "--", "kubectl-svctrace", "--serve", "--snapshot")
+		pod := regexp.MustCompile(`pod (node-debugger-[a-z0-9-]+)`).FindStringSubmatch(out)
+		if pod == nil {
+			t.Fatalf("kubectl debug named no pod:\n%s", out)
+		}
+		t.Cleanup(func() { s.kubectlOut(context.Background(), t, "delete", "pod", "-n", ns, pod[1], "--wait=false") })
+		var logs string
+		poll(ctx, t, 60*time.Second, "snapshot in the log of "+pod[1], func(ctx context.Context) (bool, error) {
+			logs = s.kubectlOut(ctx, t, "logs", "-n", ns, pod[1])
+			return strings.Contains(logs, "-----END SVCTRACE SNAPSHOT-----"), nil
+		})
+		snap, err := snapshot.Decode(strings.NewReader(logs))
+		if err != nil {
+			t.Fatalf("kubectl logs %s: %v\n%s", pod[1], err, logs)
+		}
+		if snap.Node != node || !strings.Contains(nodeagent.IPTablesSection(snap).Output, "KUBE-SERVICES") {
+			t.Errorf("snapshot of node %q without kube-proxy's rules", snap.Node)
 		}
 	})
 
@@ -73,11 +100,19 @@ func TestNodeAgent(t *testing.T) {
 		if out, err := c.Node.Exec(ctx, "sh", "-c", "iptables-save -t nat | grep -v -- '"+sep[1]+"' | iptables-restore -T nat"); err != nil {
 			t.Fatalf("delete %s: %v\n%s", sep[1], err, out)
 		}
-		r := trace(t, c.Kubeconfig)
-		if !slices.ContainsFunc(r.doc.Findings, func(f finding) bool {
-			return f.Severity == "error" && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, sep[1])
+		out := s.kubectlOut(ctx, t, "svctrace", "hostnames", "-n", ns, "--all-nodes", "--agent-image", agentImage, "-o", "json")
+		noAgentLeft(ctx, t, c)
+		var doc fleet.Document
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("--all-nodes -o json: %v\n%s", err, out)
+		}
+		if len(doc.Nodes) == 0 || doc.Nodes[0].Node != node || !doc.Nodes[0].Disagrees || doc.Nodes[0].Drift == 0 {
+			t.Fatalf("--all-nodes does not put %s first as disagreeing with drift:\n%s", node, out)
+		}
+		if !slices.ContainsFunc(doc.Nodes[0].Findings, func(f trace.Finding) bool {
+			return f.Severity == trace.SeverityError && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, sep[1])
 		}) {
-			t.Errorf("no error finding for the deleted chain %s\n%s", sep[1], r)
+			t.Errorf("--all-nodes names no error for the deleted chain %s:\n%s", sep[1], out)
 		}
 	})
 
@@ -88,7 +123,7 @@ func TestNodeAgent(t *testing.T) {
 		t.Cleanup(func() {
 			_, _ = c.Node.Exec(context.Background(), "iptables-legacy", "-t", "nat", "-X", "KUBE-SERVICES")
 		})
-		r := trace(t, c.Kubeconfig)
+		r := agentTrace(t, c.Kubeconfig)
 		want := wantFinding{id: nodeagent.MixedIPTablesBackends, severity: "error", subject: "node/" + node}
 		if !slices.ContainsFunc(r.doc.Findings, want.matches) {
 			t.Errorf("no %s finding\n%s", want.id, r)
@@ -104,7 +139,7 @@ func TestNodeAgent(t *testing.T) {
 				t.Errorf("restart kube-proxy: %v", err)
 			}
 		})
-		r := trace(t, c.Kubeconfig)
+		r := agentTrace(t, c.Kubeconfig)
 		want := wantFinding{id: nodeagent.KubeProxyNotRunning, severity: "error", subject: "node/" + node}
 		if !slices.ContainsFunc(r.doc.Findings, want.matches) || r.exit != 3 {
 			t.Errorf("no %s finding or exit %d (want 3)\n%s", want.id, r.exit, r)
@@ -153,4 +188,16 @@ func noAgentLeft(ctx context.Context, t *testing.T, c *harness.Cluster) {
 	for _, p := range pods.Items {
 		t.Errorf("agent pod %s/%s left behind (phase %s)", p.Namespace, p.Name, p.Status.Phase)
 	}
+}
+
+// kubectlOut runs the real kubectl as admin and returns its combined output.
+func (s *suite) kubectlOut(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, s.kubectl, args...)
+	cmd.Env = childEnv(os.Environ(), "PATH="+s.path, "KUBECONFIG="+shared.cluster.Kubeconfig)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Logf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	return string(out)
 }
