@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -43,10 +44,10 @@ type Row struct {
 }
 
 // Distribution summarises a walk's outcomes, sorted for comparison.
-func Distribution(outcomes []trace.Outcome) string {
+func Distribution(outcomes []dataplane.Outcome) string {
 	parts := make([]string, 0, len(outcomes))
 	for _, o := range outcomes {
-		s := o.Verdict
+		s := string(o.Verdict)
 		if o.Target != "" {
 			s += " " + o.Target
 		}

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 func TestCompare(t *testing.T) {
-	even := Distribution([]trace.Outcome{{Verdict: "DNAT", Target: "10.244.2.4:9376", Probability: 0.5}, {Verdict: "DNAT", Target: "10.244.1.5:9376", Probability: 0.5}})
+	even := Distribution([]dataplane.Outcome{{Verdict: "DNAT", Target: "10.244.2.4:9376", Probability: 0.5}, {Verdict: "DNAT", Target: "10.244.1.5:9376", Probability: 0.5}})
 	if even != "DNAT 10.244.1.5:9376 50%, DNAT 10.244.2.4:9376 50%" {
 		t.Fatalf("Distribution sorted by target: %q", even)
 	}
