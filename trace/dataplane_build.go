@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/proxymode"
 )
 
 // DataplaneNotChecked is reported when the rules could not be generated or
@@ -34,22 +35,24 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		return nil
 	}
 	var out []Finding
-	base, nodeNote := pickNode(in, t, resolveNode(in, t))
-	for i, vw := range views(in, base) {
-		hop, fs, err := vw.hop(in, vw.v)
+	base, nodeNote, runs := pickNode(in, t, resolveNode(in, t))
+	vws := views(in, base)
+	for i, vw := range vws {
+		run, err := runs.get(i, in, vw)
+		var hop DataplaneHop
+		if err == nil {
+			hop, err = build(run, in, base, vw)
+		}
 		if err != nil {
 			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + vw.v.name,
 				Message: "could not follow the Service through the node's rules: " + err.Error(),
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
 		}
-		if in.Dataplane.EveryEntry {
-			hop.Walks = append(hop.Walks, otherEntryWalks(in, base, i)...)
-		}
 		hop.NodeNote = nodeNote
-		finishHop(hop, vw.v, in.Dataplane.Port, t)
-		t.Dataplane = append(t.Dataplane, *hop)
-		out = append(out, fs...)
+		finishHop(&hop, vw.v, in.Dataplane.Port, t)
+		t.Dataplane = append(t.Dataplane, hop)
+		out = append(out, diffFindings(run.diffs(), in.Name)...)
 	}
 	if in.Dataplane.ConntrackName != "" {
 		out = append(out, conntrackFindings(in, t)...)
@@ -57,33 +60,50 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 	return out
 }
 
-// otherEntryWalks are the walks of the i-th view from the entries other
-// than base's, each with a source fitting it. Their findings repeat the
-// first walk's drift and are dropped.
-func otherEntryWalks(in Input, base nodeView, i int) []dataplane.Walk {
-	var walks []dataplane.Walk
-	for _, entry := range dataplane.Entries {
-		if entry == base.from {
-			continue
-		}
-		v := base
-		v.from = entry
-		v.src = defaultSource(v, in)
-		vws := views(in, v)
-		if i >= len(vws) {
-			continue
-		}
-		if hop, _, err := vws[i].hop(in, vws[i].v); err == nil {
-			walks = append(walks, hop.Walks...)
+// build walks the view's packets, then, with EveryEntry, those of the
+// other entries, each with a source fitting it, all through the one
+// prepared run, and lists the chains.
+func build(run prepared, in Input, base nodeView, vw view) (DataplaneHop, error) {
+	hop := run.hop()
+	walks, err := run.walks(vw.v)
+	if err != nil {
+		return hop, err
+	}
+	hop.Walks = walks
+	if in.Dataplane.EveryEntry {
+		for _, entry := range dataplane.Entries {
+			if entry == base.from {
+				continue
+			}
+			other := base
+			other.from = entry
+			other.src = defaultSource(other, in)
+			if ws, err := run.walks(vw.of(other)); err == nil {
+				hop.Walks = append(hop.Walks, ws...)
+			}
 		}
 	}
-	return walks
+	hop.Chains = run.listings()
+	return hop, nil
 }
 
-// view is one dataplane hop to build: a mode's builder and whose view.
+// view is one dataplane hop to build: how to prepare its mode's run, and
+// whose view, derived from the node's by of.
 type view struct {
-	hop func(Input, nodeView) (*DataplaneHop, []Finding, error)
-	v   nodeView
+	prepare func(Input, nodeView) (prepared, error)
+	v       nodeView
+	of      func(nodeView) nodeView
+}
+
+// runs are prepared runs of views, kept by index; nil ones are prepared
+// when asked for.
+type runs []prepared
+
+func (rs runs) get(i int, in Input, vw view) (prepared, error) {
+	if i < len(rs) && rs[i] != nil {
+		return rs[i], nil
+	}
+	return vw.prepare(in, vw.v)
 }
 
 // views picks the hops: the dumps given, or, with none, what each IP
@@ -91,23 +111,52 @@ type view struct {
 func views(in Input, v nodeView) []view {
 	d := in.Dataplane
 	var out []view
+	family := func(f corev1.IPFamily) view {
+		of := func(v nodeView) nodeView { return v.forFamily(f, in) }
+		return view{iptablesRun, of(v), of}
+	}
 	switch {
 	case d.IPTables != nil && v.proxy.ipv6:
-		out = append(out, view{iptablesHop, v.forFamily(corev1.IPv6Protocol, in)})
+		out = append(out, family(corev1.IPv6Protocol))
 	case d.IPTables != nil:
-		out = append(out, view{iptablesHop, v.forFamily(corev1.IPv4Protocol, in)})
+		out = append(out, family(corev1.IPv4Protocol))
 	case d.NFT == nil && d.IPVS == nil:
 		for _, f := range familiesInOrder(in.Service) {
-			out = append(out, view{iptablesHop, v.forFamily(f, in)})
+			out = append(out, family(f))
 		}
 	}
+	same := func(v nodeView) nodeView { return v }
 	if d.NFT != nil {
-		out = append(out, view{nftHop, v})
+		out = append(out, view{nftRun, v, same})
 	}
 	if d.IPVS != nil {
-		out = append(out, view{ipvsHop, v})
+		out = append(out, view{ipvsRun, v, same})
 	}
 	return out
+}
+
+func iptablesRun(in Input, v nodeView) (prepared, error) {
+	d := in.Dataplane
+	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPTables), Family: string(v.family), Source: "expected"}
+	if d.IPTables != nil {
+		head.Source, head.SavedAt = d.IPTablesName, d.IPTablesSavedAt
+	}
+	return prepare(proxymode.IPTables{}, d.IPTables, d.IPTables != nil, in, v, head, generated(d.Port))
+}
+
+func nftRun(in Input, v nodeView) (prepared, error) {
+	d := in.Dataplane
+	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeNFTables), Source: d.NFTName}
+	v.family = familiesInOrder(in.Service)[0] // kube-proxy's table of the Service's primary family
+	return prepare(proxymode.NFTables{}, d.NFT, true, in, v, head, fromService[*proxymode.NFTablesWant](in.Service, d.Port))
+}
+
+func ipvsRun(in Input, v nodeView) (prepared, error) {
+	d := in.Dataplane
+	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPVS), Source: d.IPVSName}
+	got := &proxymode.IPVSState{Table: *d.IPVS, Local: d.IPVSLocal, LocalRead: d.IPVSLocalName != ""}
+	v.family = familiesInOrder(in.Service)[0]
+	return prepare(proxymode.IPVS{}, got, true, in, v, head, fromService[*proxymode.IPVSWant](in.Service, d.Port))
 }
 
 // finishHop fills what every hop needs for output: a node name, lists that

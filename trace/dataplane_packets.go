@@ -78,32 +78,3 @@ func serviceTargets(svc *corev1.Service, only string) []portTargets {
 func portSelected(only, name string, port, nodePort int) bool {
 	return only == "" || only == name || only == fmt.Sprint(port) || (nodePort != 0 && only == fmt.Sprint(nodePort))
 }
-
-func diffMessage(msg, expected, actual string) string {
-	if expected != "" {
-		msg += "; expected: " + expected
-	}
-	if actual != "" {
-		msg += "; node has: " + actual
-	}
-	return msg
-}
-
-// driftUnlessUnread compares only when the EndpointSlices were read: the
-// expected rules of a Service whose endpoints are unknown say nothing.
-func driftUnlessUnread[T any](in Input, drift func() []T) []T {
-	if in.unread(slicesResource) {
-		return nil
-	}
-	return drift()
-}
-
-// servicePackets are the packets to walk for each port selected by only
-// when no generated iptables model names them.
-func servicePackets(svc *corev1.Service, v nodeView, only string) []dataplane.Packet {
-	var out []dataplane.Packet
-	for _, pt := range serviceTargets(svc, only) {
-		out = append(out, packets(pt, v)...)
-	}
-	return out
-}

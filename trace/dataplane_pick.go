@@ -12,11 +12,13 @@ import (
 // one whose expected rules differ least from the dump. Local traffic
 // policies, topology hints and the node's addresses make those rules
 // differ per node, and judging a dump against another node's rules reports
-// drift that is not there. The note says how the node was chosen.
-func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
+// drift that is not there. The note says how the node was chosen. Each
+// candidate's expectation and drift are prepared once, without walks; the
+// chosen node's are returned for its hops to reuse.
+func pickNode(in Input, t *Trace, base nodeView) (nodeView, string, runs) {
 	d := in.Dataplane
 	if d.Node != "" || in.FromPod != nil || (d.IPTables == nil && d.NFT == nil && d.IPVS == nil) || !rulesVaryByNode(in) {
-		return base, ""
+		return base, "", nil
 	}
 	var names []string
 	for _, n := range t.Nodes {
@@ -25,7 +27,7 @@ func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
 		}
 	}
 	if len(names) < 2 {
-		return base, ""
+		return base, "", nil
 	}
 	// The first node wins ties: with no per-node rules, every node's
 	// expectation is the same.
@@ -33,6 +35,7 @@ func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
 		names[0], names[i] = names[i], names[0]
 	}
 	best, bestCount, next := base, -1, -1
+	var bestRuns runs
 	for _, name := range names {
 		dp := *d
 		dp.Node = name
@@ -40,24 +43,27 @@ func pickNode(in Input, t *Trace, base nodeView) (nodeView, string) {
 		trial.Dataplane = &dp
 		v := resolveNode(trial, t)
 		count := 0
+		var rs runs
 		for _, vw := range views(trial, v) {
-			_, fs, err := vw.hop(trial, vw.v)
+			run, err := vw.prepare(trial, vw.v)
 			if err != nil {
 				count += 1000
+			} else {
+				count += len(diffFindings(run.diffs(), in.Name))
 			}
-			count += len(fs)
+			rs = append(rs, run)
 		}
 		switch {
 		case bestCount < 0 || count < bestCount:
-			next, best, bestCount = bestCount, v, count
+			next, best, bestCount, bestRuns = bestCount, v, count, rs
 		case next < 0 || count < next:
 			next = count
 		}
 	}
 	if next == bestCount {
-		return best, fmt.Sprintf("node %s assumed: the dump fits all %d nodes of the Service alike; pass --node to name its node", best.name, len(names))
+		return best, fmt.Sprintf("node %s assumed: the dump fits all %d nodes of the Service alike; pass --node to name its node", best.name, len(names)), bestRuns
 	}
-	return best, fmt.Sprintf("node %s chosen: of the Service's %d nodes, the dump fits its rules best (%d differences, the next best %d); pass --node to name its node", best.name, len(names), bestCount, next)
+	return best, fmt.Sprintf("node %s chosen: of the Service's %d nodes, the dump fits its rules best (%d differences, the next best %d); pass --node to name its node", best.name, len(names), bestCount, next), bestRuns
 }
 
 // rulesVaryByNode tells whether kube-proxy writes different rules for the

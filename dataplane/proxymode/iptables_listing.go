@@ -1,13 +1,9 @@
-package trace
+package proxymode
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
-	"sync"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
@@ -21,43 +17,16 @@ type ruleKey struct {
 	line         int
 }
 
-// iptablesDrift compares the generated rules with the node's dump for the
-// Service's ports. It returns findings and, for marking the listing, the
-// finding ID of every differing actual line.
-func iptablesDrift(want, actual *iptables.Dump, rs *expected.Ruleset, svcName string, family corev1.IPFamily) ([]Finding, map[ruleKey]dataplane.DiffKind) {
-	var svc iptables.Service
-	for _, sp := range rs.Services {
-		svc.PortNames = append(svc.PortNames, sp.ID)
-		svc.Chains = append(svc.Chains, sp.OwnChains()...)
-	}
+// Listings lists the Service's rules of the shared chains of got and every
+// per-service chain reachable from them, in walk order, each marked with
+// the diff at its place.
+func (IPTables) Listings(w *IPTablesWant, got *iptables.Dump, diffs []dataplane.Diff) []dataplane.Listing {
 	marks := map[ruleKey]dataplane.DiffKind{}
-	var out []Finding
-	shares := map[string]int{} // chain → index in out of its ProbabilityMismatch
-	for _, d := range iptables.Drift(want, actual, svc) {
-		d.Where.Family = string(family)
-		msg := d.Detail
-		if d.Expected != "" {
-			msg += fmt.Sprintf("; expected: %s", d.Expected)
-		}
+	for _, d := range diffs {
 		// A missing chain is marked on its empty listing (line 0).
 		marks[ruleKey{d.Where.Table, d.Where.Chain, d.Where.Line}] = d.Kind
-		if d.Actual != "" {
-			msg += fmt.Sprintf("; node has (line %d): %s", d.Where.Line, d.Actual)
-		}
-		if d.Kind == iptables.ProbabilityMismatch {
-			// One chain's shares change together: one finding says so.
-			if i, ok := shares[d.Where.Chain]; ok {
-				out[i].Message += "; " + d.Detail
-				continue
-			}
-			shares[d.Where.Chain] = len(out)
-			msg = d.Detail
-		}
-		where := d.Where
-		out = append(out, Finding{ID: string(d.Kind), Severity: severityOf(string(d.Kind)), Subject: "iptables/" + d.Where.Table + "/" + d.Where.Chain,
-			Message: msg, Hint: dataplaneHint(string(d.Kind), svcName), Where: &where})
 	}
-	return out, marks
+	return iptablesChains(got, w.Ruleset, marks)
 }
 
 // topChains are the shared chains; only the Service's rules of them are listed.
@@ -166,40 +135,4 @@ func ruleLine(r *iptables.Rule, drift map[ruleKey]dataplane.DiffKind) dataplane.
 		at.Endpoint, _ = netip.ParseAddrPort(r.Target.ToDestination)
 	}
 	return dataplane.RuleLine{Line: r.Line, Text: r.Text, Drift: drift[ruleKey{r.Table, r.Chain, r.Line}], Where: at}
-}
-
-// severityOf is the catalog's severity for id; every emitted ID is in the
-// catalog (TestEmittedIDsAreCatalogued).
-func severityOf(id string) Severity {
-	if sev, ok := catalogSeverity()[id]; ok {
-		return sev
-	}
-	return SeverityWarning
-}
-
-var catalogSeverity = sync.OnceValue(func() map[string]Severity {
-	m := map[string]Severity{}
-	for _, e := range Catalog() {
-		m[e.ID] = e.Severity
-	}
-	return m
-})
-
-// dataplaneHint says what to do about a difference between a node's
-// rules and what kube-proxy should have written.
-func dataplaneHint(id, svc string) string {
-	switch {
-	case strings.HasPrefix(id, "Stale"):
-		return "the node has rules for endpoints or chains that are gone: take a fresh dump first (an old one shows this too); if kube-proxy runs there, its log says why it has not synced (kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100); only if no kube-proxy runs there any more, remove the rules with kube-proxy --cleanup"
-	case id == "ProbabilityMismatch":
-		return "kube-proxy has not synced the latest endpoints of " + svc + "; check its log for sync errors: kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100"
-	case id == "IPVSAddressNotBound":
-		return "kube-proxy (mode ipvs) binds every Service address to kube-ipvs0 on each sync: check it runs and its log for sync errors; ip addr show dev kube-ipvs0 lists what is bound"
-	case strings.HasPrefix(id, "IPVS"):
-		return "check kube-proxy (mode ipvs) runs on the node and its log for sync errors; ipvsadm -Ln shows the live table"
-	case strings.HasPrefix(id, "NFT"):
-		return "check kube-proxy (mode nftables) runs on the node and its log for sync errors; nft list table ip kube-proxy shows the live rules"
-	default:
-		return "kube-proxy on this node has not programmed " + svc + " as it should: check it runs and its log for API or sync errors (kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100); a restart forces a full sync"
-	}
 }

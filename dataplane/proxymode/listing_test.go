@@ -1,4 +1,4 @@
-package trace
+package proxymode
 
 import (
 	"net/netip"

@@ -1,51 +1,13 @@
-package trace
+package proxymode
 
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
-
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
-
-// nftHop walks the node's nftables ruleset and compares it with what
-// kube-proxy's nftables mode should have written for the Service.
-func nftHop(in Input, v nodeView) (*DataplaneHop, []Finding, error) {
-	d := in.Dataplane
-	family := knftables.IPv4Family
-	if len(in.Service.Spec.IPFamilies) > 0 && in.Service.Spec.IPFamilies[0] == corev1.IPv6Protocol {
-		family = knftables.IPv6Family
-	}
-	opts := nftables.ExpectOptions{Family: family, NodeName: v.name, Zone: v.zone}
-	if v.clusterCIDR.IsValid() {
-		opts.ClusterCIDR = v.clusterCIDR.String()
-	}
-	exp, err := nftables.Expected(in.Service, slicePtrs(in.EndpointSlices), opts)
-	if err != nil {
-		return nil, nil, err
-	}
-	hop := &DataplaneHop{Node: v.name, Mode: "nftables", Source: d.NFTName}
-	table := d.NFT.KubeProxy(family)
-	diffs := driftUnlessUnread(in, func() []dataplane.Diff { return nftables.Drift(exp, table) })
-	findings := diffFindings(diffs, "nftables/", nftables.Place, in.Name)
-	for _, p := range servicePackets(in.Service, v, d.Port) {
-		outs, err := nftables.Walk(d.NFT, nftables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port, Entry: p.From}, nftables.WalkOptions{LocalAddrs: v.ips})
-		if err != nil {
-			return nil, nil, fmt.Errorf("walk nftables %s: %w", p.Dest, err)
-		}
-		hop.Walks = append(hop.Walks, nftWalk(p, outs))
-	}
-	if table != nil {
-		hop.Chains = nftListings(exp, table, string(family)+" kube-proxy")
-	}
-	hop.Chains = markNFTDrift(hop.Chains, diffs, string(family)+" kube-proxy")
-	return hop, findings, nil
-}
 
 // nftWalk turns the walk's outcomes into the trace's: the steps are the
 // rules that fired, shared up to the numgen rule where the path forks and
@@ -100,44 +62,6 @@ func nftPath(kind nftables.OutcomeKind, out dataplane.Outcome) string {
 		}
 	}
 	return strings.Join(append(path, verdictText(out)), " → ")
-}
-
-// nftListings lists the chains kube-proxy writes for the Service as the
-// node has them; a missing one is marked.
-func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName string) []dataplane.Listing {
-	var out []dataplane.Listing
-	for _, p := range exp.Ports {
-		for _, ec := range p.Chains {
-			l := dataplane.Listing{Table: tableName, Name: ec.Name, Rules: []dataplane.RuleLine{}, ServicePort: p.Name.Namespace + "/" + p.Name.Name}
-			if p.Name.Port != "" {
-				l.ServicePort += ":" + p.Name.Port
-			}
-			c := table.Chain(ec.Name)
-			if c == nil {
-				l.Drift = "NFTServiceMissing"
-			}
-			for _, r := range chainRules(c) {
-				text := r.Text()
-				if r.Handle != 0 {
-					// JSON listings have no line numbers; the handle is how
-					// nft -a names the rule.
-					text += " # handle " + strconv.Itoa(r.Handle)
-				}
-				at := dataplane.Locator{Mode: dataplane.ModeNFTables, Family: string(table.Family), Table: table.Name, Chain: ec.Name, Line: r.Line, Handle: r.Handle}
-				at.Endpoint, _ = r.DNATTarget()
-				l.Rules = append(l.Rules, dataplane.RuleLine{Line: r.Line, Text: text, Where: at})
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func chainRules(c *nftables.Chain) []*nftables.Rule {
-	if c == nil {
-		return nil
-	}
-	return c.Rules
 }
 
 // decidingChain is the chain that refused the packet, which says why (no

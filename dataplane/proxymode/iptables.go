@@ -1,0 +1,182 @@
+package proxymode
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
+
+// IPTables is kube-proxy's iptables mode, one IP family at a time.
+type IPTables struct{}
+
+var _ dataplane.Proxier[*IPTablesWant, *iptables.Dump] = IPTables{}
+
+// IPTablesWant is what kube-proxy's iptables proxier writes on a node.
+type IPTablesWant struct {
+	Node    dataplane.Node
+	Ruleset *expected.Ruleset
+	// Dump is Ruleset as iptables-save lists it.
+	Dump *iptables.Dump
+}
+
+// Mode is iptables.
+func (IPTables) Mode() dataplane.Mode { return dataplane.ModeIPTables }
+
+// Expect generates the rules for objs on n.
+func (IPTables) Expect(n dataplane.Node, objs dataplane.Objects) (*IPTablesWant, error) {
+	node := expected.Node{Name: n.Name, Zone: n.Zone, NFAcct: n.Flags.NFAcct, MasqueradeAll: n.Flags.MasqueradeAll, Family: n.Family}
+	for _, ip := range n.IPs {
+		node.IPs = append(node.IPs, ip.String())
+	}
+	switch f := n.Flags; {
+	case f.ClusterCIDR.IsValid():
+		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, f.ClusterCIDR.String()
+	case f.InterfacePrefix != "":
+		node.LocalMode, node.LocalValue = expected.LocalInterfaceNamePrefix, f.InterfacePrefix
+	case f.Bridge != "":
+		node.LocalMode, node.LocalValue = expected.LocalBridgeInterface, f.Bridge
+	}
+	rs, err := expected.Generate(node, objs.Services, objs.Slices)
+	if err != nil {
+		return nil, fmt.Errorf("generate expected iptables rules: %w", err)
+	}
+	text, err := rs.Save()
+	if err != nil {
+		return nil, fmt.Errorf("render expected iptables rules: %w", err)
+	}
+	d, err := iptables.Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("read back expected iptables rules: %w", err)
+	}
+	return &IPTablesWant{Node: n, Ruleset: rs, Dump: d}, nil
+}
+
+// Materialize is the expected rules as iptables-save lists them.
+func (IPTables) Materialize(w *IPTablesWant) (*iptables.Dump, error) { return w.Dump, nil }
+
+// Read parses iptables-save (or ip6tables-save) output.
+func (IPTables) Read(r io.Reader) (*iptables.Dump, error) { return iptables.Read(r) }
+
+// Drift compares the node's rules for the ports w covers.
+func (IPTables) Drift(w *IPTablesWant, got *iptables.Dump) []dataplane.Diff {
+	diffs := iptables.Drift(w.Dump, got, scope(w.Ruleset))
+	for i := range diffs {
+		diffs[i].Where.Family = string(w.Node.Family)
+	}
+	return diffs
+}
+
+// scope names the Service ports of rs and their chains.
+func scope(rs *expected.Ruleset) iptables.Service {
+	var svc iptables.Service
+	for _, sp := range rs.Services {
+		svc.PortNames = append(svc.PortNames, sp.ID)
+		svc.Chains = append(svc.Chains, sp.OwnChains()...)
+	}
+	return svc
+}
+
+// Walk follows p through the nat and filter tables of got.
+func (IPTables) Walk(w *IPTablesWant, got *iptables.Dump, p dataplane.Packet) (dataplane.Walk, error) {
+	pkt := iptables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port}
+	local := w.Node.IPs
+	if len(local) == 0 {
+		// With no node known, only loopback is local: a ClusterIP or pod
+		// IP never is, so the walk need not fork on "addrtype LOCAL".
+		local = []netip.Addr{netip.IPv6Loopback()}
+	}
+	res, err := iptables.Walk(got, pkt, p.From, iptables.Node{LocalAddrs: local})
+	if err != nil {
+		return dataplane.Walk{}, fmt.Errorf("walk %s: %w", pkt, err)
+	}
+	return iptablesWalk(p, res), nil
+}
+
+func iptablesWalk(p dataplane.Packet, res iptables.Result) dataplane.Walk {
+	w := dataplane.Walk{Packet: p}
+	paths := make([][]iptables.Step, len(res.Outcomes))
+	for i, o := range res.Outcomes {
+		paths[i] = o.Steps()
+	}
+	fork := forkPoint(paths)
+	var prev []iptables.Step
+	for i, o := range res.Outcomes {
+		out := iptablesOutcome(o)
+		steps := paths[i]
+		for _, s := range steps {
+			if len(out.Chains) == 0 || out.Chains[len(out.Chains)-1] != s.Chain.Name {
+				out.Chains = append(out.Chains, s.Chain.Name)
+			}
+		}
+		// Outcomes fork from one walk: the first one's path up to the fork
+		// is everyone's; each then adds only its own remainder.
+		if i == 0 {
+			for _, s := range steps[:fork] {
+				w.Steps = append(w.Steps, iptablesStep(s, 0))
+			}
+		}
+		for _, s := range steps[max(fork, commonPrefix(prev, steps)):] {
+			w.Steps = append(w.Steps, iptablesStep(s, i+1))
+		}
+		prev = steps
+		w.Outcomes = append(w.Outcomes, out)
+	}
+	return w
+}
+
+func iptablesOutcome(o iptables.Outcome) dataplane.Outcome {
+	path := o.ChainPath()
+	out := dataplane.Outcome{Verdict: dataplane.Verdict(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
+		Path: path, Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; "),
+		Affinity: dataplane.Affinity(o.Affinity), Assumptions: o.Assumptions,
+		Untranslated: o.Verdict == iptables.VerdictAccept && path == "ACCEPT"}
+	switch out.Affinity {
+	case dataplane.AffinitySticky:
+		out.Note = "for a client already pinned to this endpoint (ClientIP affinity)"
+	case dataplane.AffinityFresh:
+		out.Note = "for a client not pinned yet"
+	}
+	return out
+}
+
+// forkPoint is how many leading steps every path shares.
+func forkPoint(paths [][]iptables.Step) int {
+	if len(paths) == 0 {
+		return 0
+	}
+	n := len(paths[0])
+	for _, p := range paths[1:] {
+		n = min(n, commonPrefix(paths[0], p))
+	}
+	return n
+}
+
+func commonPrefix(a, b []iptables.Step) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n].Rule == b[n].Rule && a[n].Chain == b[n].Chain && a[n].Result == b[n].Result {
+		n++
+	}
+	return n
+}
+
+func iptablesStep(s iptables.Step, branch int) dataplane.Step {
+	ws := dataplane.Step{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note, Branch: branch}
+	if s.Result == iptables.Policy {
+		ws.Kind = dataplane.StepPolicy
+	}
+	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched || s.Result == iptables.Policy
+	if s.Rule != nil {
+		ws.Rule = s.Rule.Text
+	} else {
+		ws.Rule = fmt.Sprintf(":%s %s", s.Chain.Name, s.Chain.Policy)
+	}
+	if s.Result != iptables.Matched && s.Result != iptables.NotMatched && ws.Note == "" {
+		ws.Note = string(s.Result)
+	}
+	return ws
+}

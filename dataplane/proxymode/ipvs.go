@@ -1,0 +1,152 @@
+package proxymode
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+)
+
+// IPVS is kube-proxy's IPVS mode: virtual servers, the addresses bound to
+// kube-ipvs0, and the iptables rules that masquerade.
+type IPVS struct{}
+
+var _ dataplane.Proxier[*IPVSWant, *IPVSState] = IPVS{}
+
+// IPVSWant is the IPVS state kube-proxy programs on a node.
+type IPVSWant struct {
+	Node     dataplane.Node
+	Services []*corev1.Service
+	// Expected holds one entry per Service, in the order of Services.
+	Expected []ipvs.Expected
+}
+
+// IPVSState is what a node holds: its IPVS table and, where they were
+// read, its local addresses.
+type IPVSState struct {
+	Table ipvs.Table
+	// Local are the node's local addresses (kube-ipvs0's among them);
+	// LocalRead says whether they were read at all.
+	Local     []netip.Addr
+	LocalRead bool
+}
+
+// Mode is ipvs.
+func (IPVS) Mode() dataplane.Mode { return dataplane.ModeIPVS }
+
+// Expect computes the virtual servers and bound addresses for objs on n.
+func (IPVS) Expect(n dataplane.Node, objs dataplane.Objects) (*IPVSWant, error) {
+	w := &IPVSWant{Node: n, Services: objs.Services}
+	for _, svc := range objs.Services {
+		exp, err := ipvs.ExpectedFor(svc, objs.Slices, ipvs.Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone})
+		if err != nil {
+			return nil, fmt.Errorf("expected IPVS state of %s/%s: %w", svc.Namespace, svc.Name, err)
+		}
+		w.Expected = append(w.Expected, exp)
+	}
+	return w, nil
+}
+
+// Materialize is the table of a node in sync, its addresses all bound.
+func (IPVS) Materialize(w *IPVSWant) (*IPVSState, error) {
+	s := &IPVSState{LocalRead: true}
+	for _, exp := range w.Expected {
+		for _, vs := range exp.VirtualServers {
+			s.Table.VirtualServers = append(s.Table.VirtualServers, vs.VirtualServer)
+		}
+		s.Local = append(s.Local, exp.Bound...)
+	}
+	return s, nil
+}
+
+// Read parses ipvsadm -Ln or ipvsadm-save -n output; the local addresses
+// are read apart (ipvs.ParseLocal).
+func (IPVS) Read(r io.Reader) (*IPVSState, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read IPVS table: %w", err)
+	}
+	t, err := ipvs.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	return &IPVSState{Table: t}, nil
+}
+
+// Drift compares the virtual servers w expects and, where the local
+// addresses were read, the bound addresses.
+func (IPVS) Drift(w *IPVSWant, got *IPVSState) []dataplane.Diff {
+	var out []dataplane.Diff
+	for _, exp := range w.Expected {
+		out = append(out, ipvs.Drift(exp, got.Table)...)
+		if got.LocalRead {
+			// Needs no endpoints: the addresses come from the Service alone.
+			out = append(out, ipvs.BindingDrift(exp, got.Local)...)
+		}
+	}
+	return out
+}
+
+// Walk finds the virtual server p meets and its real servers' shares.
+func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Walk, error) {
+	walk := dataplane.Walk{Packet: p}
+	dst := p.Dest
+	var bound []netip.Addr
+	for _, exp := range w.Expected {
+		bound = append(bound, exp.Bound...)
+	}
+	if got.LocalRead && p.From != dataplane.EntryNode && slices.Contains(bound, dst) && !slices.Contains(got.Local, dst) {
+		// Not a local address: a pod's or outside client's packet is
+		// routed on and IPVS never sees it. The node's own packets meet
+		// IPVS on the way out (LOCAL_OUT) all the same.
+		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: dst.String() + " not local (not on " + ipvs.DummyInterface + ") → not proxied",
+			Note: dst.String() + " is not a local address of the node, so IPVS does not see the packet"}}
+		return walk, nil
+	}
+	res := ipvs.Walk(got.Table, ipvs.Protocol(strings.ToUpper(p.Protocol)), dst, p.Port)
+	if !res.Found {
+		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + dst.String()}}
+	}
+	vsName := res.VirtualServer.Key()
+	svc := serviceOf(w.Services, p.ServicePort)
+	for _, o := range res.Outcomes {
+		walk.Outcomes = append(walk.Outcomes, dataplane.Outcome{Verdict: dataplane.VerdictDNAT, Target: o.RealServer.Key(), Probability: o.Probability,
+			Path:   fmt.Sprintf("virtual server %s (%s) → %s", vsName, res.VirtualServer.Scheduler, o.RealServer.Key()),
+			Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, w.Node.Flags.ClusterCIDR, svc, o.RealServer.Address), Note: res.Note})
+	}
+	return walk, nil
+}
+
+// serviceOf is the Service of services a packet's Service port names
+// ("ns/name" or "ns/name:port").
+func serviceOf(services []*corev1.Service, port string) *corev1.Service {
+	name, _, _ := strings.Cut(port, ":")
+	for _, s := range services {
+		if s.Namespace+"/"+s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// ipvsMasquerade says whether the iptables rules kube-proxy's IPVS mode
+// writes (writeIptablesRules) mark the packet for masquerade. IPVS's own
+// "Masq" forwarding only rewrites the destination. Marked are hairpin
+// traffic (KUBE-LOOP-BACK), traffic from outside unless
+// externalTrafficPolicy is Local, and cluster IP traffic from outside the
+// cluster CIDR when it is known.
+func ipvsMasquerade(p dataplane.Packet, clusterCIDR netip.Prefix, svc *corev1.Service, backend netip.Addr) bool {
+	switch {
+	case p.Source == backend:
+		return true
+	case p.From == dataplane.EntryExternal:
+		return svc == nil || svc.Spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal
+	}
+	return p.Source.IsValid() && clusterCIDR.IsValid() && !clusterCIDR.Contains(p.Source)
+}

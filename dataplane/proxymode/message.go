@@ -1,0 +1,42 @@
+package proxymode
+
+import (
+	"fmt"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+)
+
+// Message is the sentence a reader is shown for d: the mode's detail, then
+// what was expected and what the node has (with its dump line, for
+// iptables).
+func Message(d dataplane.Diff) string {
+	msg := d.Detail
+	if d.Expected != "" {
+		msg += "; expected: " + d.Expected
+	}
+	switch {
+	case d.Actual == "":
+	case d.Where.Mode == dataplane.ModeIPTables:
+		msg += fmt.Sprintf("; node has (line %d): %s", d.Where.Line, d.Actual)
+	default:
+		msg += "; node has: " + d.Actual
+	}
+	return msg
+}
+
+// Subject names d's place as the mode writes it, prefixed with the mode:
+// "iptables/TABLE/CHAIN", "nftables/ELEMENT|ENDPOINT|CHAIN", "ipvs/VS[ ->
+// RS]".
+func Subject(d dataplane.Diff) string {
+	switch d.Where.Mode {
+	case dataplane.ModeIPTables:
+		return "iptables/" + d.Where.Table + "/" + d.Where.Chain
+	case dataplane.ModeNFTables:
+		return "nftables/" + nftables.Place(d.Where)
+	case dataplane.ModeIPVS:
+		return "ipvs/" + ipvs.Place(d.Where)
+	}
+	return string(d.Where.Mode)
+}
