@@ -58,6 +58,7 @@ const example = `  # Trace Service hostnames in the current namespace
 func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 	o := newOptions(streams, d)
 	var snap *snapshotOptions
+	var srv *serveOptions
 	cmd := &cobra.Command{
 		Use:   "svctrace SERVICE",
 		Short: "Trace why a Kubernetes Service does or does not work",
@@ -87,6 +88,9 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 			if snap.requested(cmd) {
 				return snap.run(cmd.Context(), cmd, streams.Out)
 			}
+			if srv.requested() {
+				return srv.run(cmd.Context(), cmd, o, streams.Out)
+			}
 			o.demoModeSet = cmd.Flags().Changed("demo-proxy-mode")
 			if err := o.Complete(cmd.Context(), args); err != nil {
 				return err
@@ -102,6 +106,7 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	o.addFlags(cmd)
+	srv = addServeFlags(cmd)
 	snap = addSnapshotFlags(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	cmd.AddCommand(newCmdVersion())

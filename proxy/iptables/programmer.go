@@ -87,11 +87,13 @@ func New(ipt kiptables.Interface, l Layout) *Programmer {
 func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (Result, error) {
 	res := Result{Full: full || p.last == nil, Repairs: map[string]int{}}
 	pl := newPlan()
+	countJumps := p.last != nil
 	if res.Full {
 		actual, err := p.read(ctx, d.family, tables)
 		if err != nil {
 			return res, err
 		}
+		countJumps = actual.programmed(p)
 		if err := p.repair(pl, d, actual, res.Repairs); err != nil {
 			return res, err
 		}
@@ -114,7 +116,7 @@ func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (R
 		}
 	}
 	if res.Full {
-		if err := p.ensure(ctx, d, res.Repairs); err != nil {
+		if err := p.ensure(ctx, d, countJumps, res.Repairs); err != nil {
 			p.last = nil
 			return res, err
 		}
@@ -145,7 +147,7 @@ func (p *Programmer) diff(pl *plan, old, d *Desired) {
 
 // ensure creates the chains kept outside the restore input and the jumps
 // from built-in chains, inserted at the top like kube-proxy does.
-func (p *Programmer) ensure(ctx context.Context, d *Desired, repairs map[string]int) error {
+func (p *Programmer) ensure(ctx context.Context, d *Desired, count bool, repairs map[string]int) error {
 	for _, c := range d.ensured {
 		if _, err := p.ipt.EnsureChain(ctx, c.table, c.chain); err != nil {
 			return err
@@ -156,7 +158,7 @@ func (p *Programmer) ensure(ctx context.Context, d *Desired, repairs map[string]
 		if err != nil {
 			return err
 		}
-		if !existed && p.last != nil {
+		if !existed && count {
 			repairs[RepairJumpMissing]++
 		}
 	}

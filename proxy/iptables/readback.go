@@ -77,13 +77,18 @@ func (p *Programmer) jumpsToOwned(spec string) bool {
 	return false
 }
 
+// programmed reports whether the kernel held owned state before this
+// sync: then anything missing was removed by someone and counts as a
+// repair; on a clean node it is simply new.
+func (a *actual) programmed(p *Programmer) bool { return p.last != nil || len(a.order) > 0 }
+
 // repair plans the rewrite of every owned chain that differs from d and
 // the deletion of owned chains d does not have.
 func (p *Programmer) repair(pl *plan, d *Desired, a *actual, repairs map[string]int) error {
 	for _, r := range d.order {
 		have, ok := a.rules[r]
 		if !ok {
-			if p.last != nil {
+			if a.programmed(p) {
 				repairs[RepairChainMissing]++
 			}
 			pl.rewrite(r, d.rules[r])

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/klog/v2"
+
+	"github.com/svctrace/kubectl-svctrace/proxy"
+	"github.com/svctrace/kubectl-svctrace/source"
+)
+
+// serveOptions are the flags of `kubectl-svctrace --serve`, the mini
+// kube-proxy. It shares -f, --node, --cluster-cidr and the kubeconfig
+// flags with the trace.
+type serveOptions struct {
+	serve, replace, once, dryRun, cleanup bool
+	mode                                  string
+	metricsAddr, healthzAddr              string
+	syncPeriod, minSyncPeriod             time.Duration
+	verbosity                             int
+}
+
+// addServeFlags registers --serve and its flags; it runs before the
+// snapshot flags, which reuse --serve.
+func addServeFlags(cmd *cobra.Command) *serveOptions {
+	s := &serveOptions{}
+	f := cmd.Flags()
+	f.BoolVar(&s.serve, "serve", false, "run on a node as a mini kube-proxy: program the dataplane for the Services it serves and keep it right (docs/serve.md)")
+	f.StringVar(&s.mode, "proxy-mode", "iptables", "with --serve: the dataplane to program: iptables (nftables and ipvs are not implemented yet)")
+	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names, on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains)")
+	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
+	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print the iptables-restore input a sync would write, write nothing and exit")
+	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove every chain and rule --serve owns, nothing else, and exit")
+	f.StringVar(&s.metricsAddr, "metrics-bind-address", "", "with --serve: address of /metrics, /healthz, /proxyMode and /debug/state (default 127.0.0.1:10249 with --replace-kube-proxy, else 127.0.0.1:10263; \"off\" disables)")
+	f.StringVar(&s.healthzAddr, "healthz-bind-address", "", "with --serve: address of /healthz and /livez (default 127.0.0.1:10256 with --replace-kube-proxy, else 127.0.0.1:10264; \"off\" disables)")
+	f.DurationVar(&s.syncPeriod, "sync-period", 30*time.Second, "with --serve: how often to read the dataplane back and repair it")
+	f.DurationVar(&s.minSyncPeriod, "min-sync-period", time.Second, "with --serve: the shortest time between two syncs after changes")
+	f.IntVar(&s.verbosity, "v", 0, "with --serve: log verbosity (klog)")
+	return s
+}
+
+func (s *serveOptions) requested() bool { return s.serve }
+
+// run builds the source and the mode and runs them as asked.
+func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, out io.Writer) error {
+	if err := s.check(o); err != nil {
+		return usageError(err)
+	}
+	s.logTo(cmd.ErrOrStderr())
+	mode, err := s.newMode(ctx, o)
+	if err != nil {
+		return err
+	}
+	if s.cleanup {
+		rep, err := mode.Cleanup(ctx, s.dryRun)
+		s.print(out, rep)
+		return err
+	}
+	src, err := s.newSource(o)
+	if err != nil {
+		return err
+	}
+	ns := "svctrace"
+	if s.replace {
+		ns = "kubeproxy"
+	}
+	loop := &proxy.Loop{Source: src, Mode: mode, Metrics: proxy.NewMetrics(ns), SyncPeriod: s.syncPeriod, MinSyncPeriod: s.minSyncPeriod}
+	if s.once || s.dryRun {
+		if err := src.Start(ctx, func(proxy.Kind) {}); err != nil {
+			return err
+		}
+		rep, err := loop.SyncOnce(ctx, true, s.dryRun)
+		s.print(out, rep)
+		return err
+	}
+	if err := proxy.Serve(ctx, s.addr(s.metricsAddr, "127.0.0.1:10249", "127.0.0.1:10263"), loop.MetricsHandler(mode.state)); err != nil {
+		return err
+	}
+	if err := proxy.Serve(ctx, s.addr(s.healthzAddr, "127.0.0.1:10256", "127.0.0.1:10264"), loop.HealthHandler()); err != nil {
+		return err
+	}
+	return loop.Run(ctx)
+}
+
+func (s *serveOptions) check(o *options) error {
+	switch {
+	case s.mode != "iptables":
+		return fmt.Errorf("--proxy-mode %s is not implemented yet; use --proxy-mode iptables", s.mode)
+	case o.node == "":
+		return errors.New("--serve needs --node NAME: the node it runs on (endpoints there are local)")
+	case len(o.filenames) > 0 && s.cleanup:
+		return errors.New("--cleanup reads nothing: drop -f")
+	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
+		return errors.New("--sync-period must be positive and --min-sync-period not negative")
+	}
+	return nil
+}
+
+func (s *serveOptions) addr(flagValue, replace, scoped string) string {
+	switch {
+	case flagValue == "off":
+		return ""
+	case flagValue != "":
+		return flagValue
+	case s.replace:
+		return replace
+	}
+	return scoped
+}
+
+// logTo turns klog back on (main silences it for the trace).
+func (s *serveOptions) logTo(w io.Writer) {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("v", strconv.Itoa(s.verbosity))
+	klog.SetOutput(w)
+}
+
+func (s *serveOptions) print(out io.Writer, rep proxy.Report) {
+	if s.dryRun {
+		fmt.Fprint(out, rep.Changes)
+		return
+	}
+	fmt.Fprintln(out, rep.String())
+}
+
+func (s *serveOptions) newSource(o *options) (proxy.Source, error) {
+	sel := proxy.Selector(s.replace)
+	if len(o.filenames) > 0 {
+		load := func(paths []string) ([]runtime.Object, error) { return source.LoadPaths(paths, nil, "default") }
+		return &proxy.Files{Paths: o.filenames, Node: o.node, Selector: sel, Load: load}, nil
+	}
+	c, err := o.deps.newClient(o.configFlags)
+	if err != nil {
+		return nil, err
+	}
+	return &proxy.API{Client: c, Node: o.node, Selector: sel}, nil
+}

@@ -1,0 +1,85 @@
+package iptables
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
+	"github.com/svctrace/kubectl-svctrace/proxy"
+)
+
+// Mode is iptables mode for the proxy loop: it generates kube-proxy's
+// rules for the node from the objects and has a Programmer write them.
+type Mode struct {
+	p      *Programmer
+	node   expected.Node
+	layout Layout
+}
+
+var _ proxy.Mode = (*Mode)(nil)
+
+// NewMode returns iptables mode writing through ipt. node carries the
+// settings (cluster CIDR, nfacct, …); its Name is this node, and its IPs
+// and zone, when empty, come from the Node object at each sync.
+func NewMode(ipt kiptables.Interface, l Layout, node expected.Node) *Mode {
+	return &Mode{p: New(ipt, l), node: node, layout: l}
+}
+
+// Name implements proxy.Mode.
+func (m *Mode) Name() string { return "iptables" }
+
+// Desired generates the state for objs.
+func (m *Mode) Desired(objs proxy.Objects) (*Desired, error) {
+	rs, err := expected.Generate(m.nodeFor(objs.Node), objs.Services, objs.Slices)
+	if err != nil {
+		return nil, fmt.Errorf("generate iptables rules: %w", err)
+	}
+	return Build(rs, m.layout), nil
+}
+
+// Sync implements proxy.Mode.
+func (m *Mode) Sync(ctx context.Context, objs proxy.Objects, full, dryRun bool) (proxy.Report, error) {
+	d, err := m.Desired(objs)
+	if err != nil {
+		return proxy.Report{}, err
+	}
+	res, err := m.p.Sync(ctx, d, full, dryRun)
+	return report(res), err
+}
+
+// Cleanup implements proxy.Mode.
+func (m *Mode) Cleanup(ctx context.Context, dryRun bool) (proxy.Report, error) {
+	res, err := m.p.Cleanup(ctx, dryRun)
+	rep := report(res)
+	rep.Summary = fmt.Sprintf("cleanup: %d chains deleted, %d jumps removed", res.Deleted, res.Lines)
+	return rep, err
+}
+
+func report(res Result) proxy.Report {
+	return proxy.Report{Full: res.Full, Changes: res.Input, Summary: res.String(), Repairs: res.Repairs}
+}
+
+// nodeFor fills the node's addresses and zone from its Node object, the
+// way kube-proxy reads them at start.
+func (m *Mode) nodeFor(n *corev1.Node) expected.Node {
+	node := m.node
+	if n == nil {
+		return node
+	}
+	if len(node.IPs) == 0 {
+		for _, typ := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
+			for _, a := range n.Status.Addresses {
+				if a.Type == typ {
+					node.IPs = append(node.IPs, a.Address)
+				}
+			}
+		}
+	}
+	if node.Zone == "" {
+		node.Zone = n.Labels[corev1.LabelTopologyZone]
+	}
+	return node
+}

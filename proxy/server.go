@@ -1,0 +1,99 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/klog/v2"
+)
+
+// Health answers /healthz like kube-proxy: 503 while a queued change has
+// waited longer than the sync period without a successful sync.
+func (l *Loop) Health() (healthy bool, lastUpdated, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now = l.now()
+	healthy = l.queued.IsZero() || now.Sub(l.queued) <= l.SyncPeriod
+	return healthy, l.lastSynced, now
+}
+
+func (l *Loop) serveHealthz(w http.ResponseWriter, _ *http.Request) {
+	ok, last, now := l.Health()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"lastUpdated": last.String(), "currentTime": now.String(), "nodeEligible": true,
+	})
+}
+
+// StateFunc returns expected and programmed state of one Service for
+// /debug/state, as JSON-encodable data.
+type StateFunc func(ctx context.Context, objs Objects, namespace, name string) (any, error)
+
+// MetricsHandler serves /metrics, /healthz, /proxyMode and, when state is
+// not nil, /debug/state?service=NS/NAME.
+func (l *Loop) MetricsHandler(state StateFunc) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(l.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", l.serveHealthz)
+	mux.HandleFunc("/proxyMode", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, l.Mode.Name()) })
+	if state != nil {
+		mux.HandleFunc("/debug/state", func(w http.ResponseWriter, r *http.Request) {
+			ns, name, ok := strings.Cut(r.URL.Query().Get("service"), "/")
+			if !ok || ns == "" || name == "" {
+				http.Error(w, "give ?service=NAMESPACE/NAME", http.StatusBadRequest)
+				return
+			}
+			v, err := state(r.Context(), l.Source.Objects(), ns, name)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(v)
+		})
+	}
+	return mux
+}
+
+// HealthHandler serves /healthz and /livez, kube-proxy's health port.
+func (l *Loop) HealthHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", l.serveHealthz)
+	mux.HandleFunc("/livez", l.serveHealthz)
+	return mux
+}
+
+// Serve listens on addr until ctx ends; an empty addr serves nothing.
+func Serve(ctx context.Context, addr string, h http.Handler) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			klog.ErrorS(err, "HTTP server stopped", "address", addr)
+		}
+	}()
+	return nil
+}
