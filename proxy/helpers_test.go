@@ -6,8 +6,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-type runtime0 = runtime.Object
-
 type objectList []runtime.Object
 
 func (l objectList) objects() []runtime.Object { return l }
