@@ -98,6 +98,9 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd string, pki *pki) err
 		// The node's host name does not resolve; its InternalIP reaches
 		// the kubelet stand-in's API (pods/log).
 		"--kubelet-preferred-address-types", "InternalIP",
+		// As on real clusters: kubectl debug node/… --profile=sysadmin
+		// and node mode's agent pod are privileged.
+		"--allow-privileged=true",
 		"--profiling=false",
 	}})
 	if err != nil {

@@ -62,6 +62,7 @@ func TestCluster(t *testing.T) {
 			t.Logf("cluster up in %s", time.Since(start).Round(time.Millisecond))
 
 			checkVersionAndRBAC(ctx, t, c)
+			checkPrivilegedAdmitted(ctx, t, c)
 			clusterIP := createHostnames(ctx, t, c.Client)
 			waitReadyEndpoints(ctx, t, c.Client, 3)
 

@@ -39,6 +39,7 @@ func Build(in Input) *Trace {
 		nodeFindings,
 		dnsFindings,
 		dataplaneFindings,
+		skippedLinesFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}

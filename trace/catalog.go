@@ -74,6 +74,7 @@ func Catalog() []CatalogEntry {
 		{"StaleProxyRules", SeverityWarning, "dataplane", "The node has rules for a Service for which nothing is expected: left by a stopped kube-proxy or one in another mode."},
 		{"ServicePortalsJumpMissing", SeverityError, "dataplane", "nat PREROUTING/OUTPUT do not jump to KUBE-SERVICES, so no Service rule is reached."},
 		{"StaleConntrackEntry", SeverityWarning, "dataplane", "A conntrack entry still sends a flow to an endpoint that no longer exists."},
+		{DumpExtraLines, SeverityInfo, "dataplane", "A dump had lines before the command's own output (such as kubectl debug's \"Creating debugging pod …\"); they were skipped and the rest was read."},
 		{DataplaneNotChecked, SeverityWarning, "dataplane", "The node's rules could not be generated or walked (for example a corrupt dump), so the dataplane hop is missing."},
 		{"IPVSVirtualServerMissing", SeverityError, "dataplane", "No IPVS virtual server exists for a Service address and port."},
 		{"IPVSRealServerMissing", SeverityError, "dataplane", "A ready endpoint is missing from the IPVS virtual server."},

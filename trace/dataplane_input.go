@@ -49,4 +49,7 @@ type DataplaneInput struct {
 	Conntrack     []conntrack.Entry
 	// ConntrackName is set when a conntrack dump was given (it may be empty).
 	ConntrackName string
+
+	// Skipped are lines read before a dump's own output and left out.
+	Skipped []SkippedLines
 }

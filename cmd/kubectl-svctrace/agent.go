@@ -17,7 +17,6 @@ import (
 
 	"github.com/svctrace/kubectl-svctrace/nodeagent"
 	"github.com/svctrace/kubectl-svctrace/snapshot"
-	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -45,7 +44,7 @@ func (a *agentOptions) addFlags(f *pflag.FlagSet) {
 // pod, or from a bundle given with -f. It does nothing when dumps were
 // given or no node was named.
 func (o *options) readNode(ctx context.Context, d *trace.DataplaneInput) error {
-	if o.dumps != (source.DumpPaths{}) || o.demo {
+	if o.dumps.Any() || o.demo {
 		return nil
 	}
 	var (

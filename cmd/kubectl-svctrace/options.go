@@ -51,6 +51,8 @@ type options struct {
 	clusterDomain string
 	from          string
 
+	limits limits
+
 	namespace string
 	name      string
 	client    kubernetes.Interface
@@ -92,6 +94,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path and packet source), node, external, or an IP")
 	o.agent.addFlags(f)
 	o.allNodes.addFlags(f)
+	o.limits.addFlags(cmd)
 	o.configFlags.AddFlags(cmd.PersistentFlags())
 }
 
@@ -124,7 +127,14 @@ func (o *options) Complete(ctx context.Context, args []string) error {
 		o.client = source.Offline(objs)
 	case len(o.filenames) > 0:
 		o.namespace = firstNonEmpty(nsFlag, "default")
-		objs, err := source.LoadPaths(o.filenames, interruptible{ctx, o.streams.In}, o.namespace)
+		if err := o.limits.checkFiles(o.filenames); err != nil {
+			return err
+		}
+		objs, err := source.LoadPaths(o.filenames, o.limits.stdin(interruptible{ctx, o.streams.In}), o.namespace)
+		var tooLarge *source.TooLargeError
+		if errors.As(err, &tooLarge) {
+			return tooLarge // it names the input and the flag
+		}
 		if err != nil {
 			return err
 		}
@@ -192,6 +202,10 @@ func (o *options) checkFlags() error {
 			}
 		}
 	}
+	if err := o.limits.check(); err != nil {
+		return err
+	}
+	o.dumps.MaxBytes = o.limits.dumpBytes
 	if o.clusterCIDR != "" {
 		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
 			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
@@ -380,7 +394,7 @@ func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) 
 	if err := o.readNode(ctx, d); err != nil {
 		return nil, err
 	}
-	if o.demo && o.dumps == (source.DumpPaths{}) {
+	if o.demo && !o.dumps.Any() {
 		if err := demo.Dataplane(d, o.demoMode == "nftables"); err != nil {
 			return nil, fmt.Errorf("load demo dumps: %w", err)
 		}
