@@ -205,7 +205,6 @@ func (o *options) checkFlags() error {
 	if err := o.limits.check(); err != nil {
 		return err
 	}
-	o.dumps.MaxBytes = o.limits.dumpBytes
 	if o.clusterCIDR != "" {
 		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
 			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
@@ -388,7 +387,11 @@ func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) 
 	case o.from != "":
 		d.FromIP = netip.MustParseAddr(o.from) // checked by Validate
 	}
-	if err := source.LoadDumps(o.dumps, interruptible{ctx, o.streams.In}, d); err != nil {
+	// The bound goes on a copy: o.dumps compared with its zero value
+	// says whether any dump was named.
+	dumps := o.dumps
+	dumps.MaxBytes = o.limits.dumpBytes
+	if err := source.LoadDumps(dumps, interruptible{ctx, o.streams.In}, d); err != nil {
 		return nil, err
 	}
 	if err := o.readNode(ctx, d); err != nil {
