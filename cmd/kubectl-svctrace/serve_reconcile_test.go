@@ -82,4 +82,11 @@ func TestServeScopedReconcilesAndCleansUp(t *testing.T) {
 	if got := fullSave(t, ns); got != before {
 		t.Errorf("--cleanup left or removed something:\n got:\n%s\nwant:\n%s", got, before)
 	}
+	code, out, errOut = svctrace(t, ctx, ns, append(scoped, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "*nat\n:SVCT-SERVICES - [0:0]") || !strings.Contains(out, "-A SVCT-SVC-") {
+		t.Errorf("--dry-run: exit %d, want the restore input:\n%s\n%s", code, out, errOut)
+	}
+	if got := fullSave(t, ns); got != before {
+		t.Errorf("--dry-run changed the tables:\n%s", got)
+	}
 }
