@@ -29,29 +29,27 @@ func TestAPIFollowsOnlySelectedObjects(t *testing.T) {
 	if len(objs.Services) != 1 || objs.Services[0].Name != "mine" || len(objs.Slices) != 1 || objs.Slices[0].Name != "mine-1" || objs.Node == nil {
 		t.Fatalf("objects: %d services, %d slices, node %v; want only the labelled, non-headless ones", len(objs.Services), len(objs.Slices), objs.Node)
 	}
-	drain(changes)
 	if _, err := client.CoreV1().Services("ns").Create(t.Context(), svc("second", own), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case k := <-changes:
-		if k != ServiceChanged {
-			t.Errorf("change kind %v, want ServiceChanged", k)
+	// Add events of the initial list may still be arriving: wait for the
+	// new Service itself, then for the change report it caused.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.Objects().Services) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d services after the create, want 2", len(a.Objects().Services))
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported for a new Service")
+		time.Sleep(10 * time.Millisecond)
 	}
-	if n := len(a.Objects().Services); n != 2 {
-		t.Errorf("%d services after the create, want 2", n)
-	}
-}
-
-func drain(c chan Kind) {
-	for {
+	// One ServiceChanged for the listed Service, one for the new one.
+	for seen := 0; seen < 2; {
 		select {
-		case <-c:
-		default:
-			return
+		case k := <-changes:
+			if k == ServiceChanged {
+				seen++
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d ServiceChanged reports, want 2 (the listed Service and the new one)", seen)
 		}
 	}
 }

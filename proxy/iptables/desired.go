@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -26,6 +27,8 @@ type Desired struct {
 	ensured []ref
 	// Ruleset is the generator's output before renaming.
 	Ruleset *expected.Ruleset
+	// norm caches normalized rules per chain (see normalized).
+	norm map[ref][]string
 }
 
 var tables = []string{expected.TableFilter, expected.TableNAT}
@@ -63,9 +66,20 @@ func Build(rs *expected.Ruleset, l Layout) *Desired {
 // Chains returns the number of chains the restore input declares.
 func (d *Desired) Chains() int { return len(d.order) }
 
-// normalized returns the rules of chain r as iptables-save prints them.
-func (d *Desired) normalized(r ref) ([]string, error) {
+// normalized returns the rules of chain r as iptables-save prints them,
+// reusing prev's result when the chain did not change: a full sync at
+// thousands of Services would otherwise spend most of its time here.
+func (d *Desired) normalized(r ref, prev *Desired) ([]string, error) {
+	if n, ok := d.norm[r]; ok {
+		return n, nil
+	}
 	specs := d.rules[r]
+	if prev != nil && prev.norm != nil {
+		if n, ok := prev.norm[r]; ok && slices.Equal(prev.rules[r], specs) {
+			d.keepNorm(r, n)
+			return n, nil
+		}
+	}
 	out := make([]string, len(specs))
 	for i, s := range specs {
 		line, err := expected.Normalize(d.family, expected.Rule{Table: r.table, Chain: r.chain, Spec: s})
@@ -74,5 +88,23 @@ func (d *Desired) normalized(r ref) ([]string, error) {
 		}
 		out[i] = line
 	}
+	d.keepNorm(r, out)
 	return out, nil
+}
+
+func (d *Desired) keepNorm(r ref, n []string) {
+	if d.norm == nil {
+		d.norm = make(map[ref][]string, len(d.rules))
+	}
+	d.norm[r] = n
+}
+
+// rulesOf returns chain r's rules and whether d declares it; a nil d
+// declares nothing.
+func (d *Desired) rulesOf(r ref) ([]string, bool) {
+	if d == nil {
+		return nil, false
+	}
+	rules, ok := d.rules[r]
+	return rules, ok
 }

@@ -55,7 +55,7 @@ func (w *world) setEndpoints(name string, eps ...string) {
 
 var testNode = expected.Node{Name: "node-a", IPs: []string{"192.168.0.2"}, LocalMode: expected.LocalClusterCIDR, LocalValue: "10.244.0.0/16"}
 
-func (w *world) desired(t *testing.T, l Layout) *Desired {
+func (w *world) desired(t testing.TB, l Layout) *Desired {
 	t.Helper()
 	rs, err := expected.Generate(testNode, w.services, w.slices)
 	if err != nil {

@@ -89,7 +89,7 @@ func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (R
 	pl := newPlan()
 	countJumps := p.last != nil
 	if res.Full {
-		actual, err := p.read(ctx, d.family, tables)
+		actual, err := p.read(ctx, d.family, tables, d)
 		if err != nil {
 			return res, err
 		}

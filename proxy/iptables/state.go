@@ -41,7 +41,7 @@ func (m *Mode) State(ctx context.Context, objs proxy.Objects, namespace, name st
 	if err != nil {
 		return nil, err
 	}
-	a, err := m.p.read(ctx, d.family, tables)
+	a, err := m.p.read(ctx, d.family, tables, d)
 	if err != nil {
 		return nil, err
 	}
@@ -56,11 +56,11 @@ func (m *Mode) State(ctx context.Context, objs proxy.Objects, namespace, name st
 			own[m.layout.Chain(c)] = true
 		}
 		for _, r := range d.order {
-			want, err := d.normalized(r)
+			want, err := d.normalized(r, nil)
 			if err != nil {
 				return nil, err
 			}
-			have := a.rules[r]
+			have := a.normalizedRules(d.family, r)
 			if !own[r.chain] {
 				want, have = mentioning(want, sp.ID), mentioning(have, sp.ID)
 				if len(want) == 0 && len(have) == 0 {
