@@ -62,6 +62,19 @@ func TestNodeAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("save and replay", func(t *testing.T) {
+		dir := t.TempDir()
+		r := s.svctrace(ctx, t, c.Kubeconfig, "hostnames", "-n", ns, "--node", node, "--agent-image", agentImage, "--save", dir)
+		noAgentLeft(ctx, t, c)
+		checkResult(t, r, expect{exit: 0})
+		offline := s.svctrace(ctx, t, c.Kubeconfig, "hostnames", "-n", ns, "-f", dir, "--node", node)
+		checkResult(t, offline, expect{exit: 0})
+		checkNodeRules(ctx, t, e, offline)
+		if len(offline.doc.Dataplane) == 0 || !strings.HasPrefix(offline.doc.Dataplane[0].Source, "node/"+node+": ") {
+			t.Errorf("replay does not walk the saved snapshot\n%s", offline)
+		}
+	})
+
 	t.Run("kubectl debug node and kubectl logs", func(t *testing.T) {
 		out := s.kubectlOut(ctx, t, "debug", "node/"+node, "-n", ns, "--profile=sysadmin", "--image="+agentImage, "--", "kubectl-svctrace", "--serve", "--snapshot")
 		pod := regexp.MustCompile(`pod (node-debugger-[a-z0-9-]+)`).FindStringSubmatch(out)
