@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"time"
 
@@ -91,11 +92,12 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 }
 
 func (s *serveOptions) check(o *options) error {
+	o.node = firstNonEmpty(o.node, os.Getenv("NODE_NAME"))
 	switch {
 	case s.mode != "iptables":
 		return fmt.Errorf("--proxy-mode %s is not implemented yet; use --proxy-mode iptables", s.mode)
-	case o.node == "":
-		return errors.New("--serve needs --node NAME: the node it runs on (endpoints there are local)")
+	case o.node == "" && !s.cleanup:
+		return errors.New("--serve needs --node NAME (or $NODE_NAME): the node it runs on, whose endpoints are local")
 	case len(o.filenames) > 0 && s.cleanup:
 		return errors.New("--cleanup reads nothing: drop -f")
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// TestServeUsageErrors covers the command lines --serve refuses before
+// touching the node.
+func TestServeUsageErrors(t *testing.T) {
+	t.Setenv("NODE_NAME", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--serve"}, "--node"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "nftables"}, "not implemented"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs"}, "not implemented"},
+		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
+		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(t.Context(), tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+		if code != ExitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d naming %q", tc.args, code, errOut.String(), ExitUsage, tc.want)
+		}
+	}
+}
