@@ -8,7 +8,9 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
 
-// Build turns a Service's neighbourhood into its trace. It does no I/O.
+// Build turns a Service's neighbourhood into its trace: first every hop
+// (the Service, its ports, slices, pods and nodes, DNS and the dataplane),
+// then the checks over them. It does no I/O.
 func Build(in Input) *Trace {
 	t := &Trace{
 		Service:   ServiceHop{Namespace: in.Namespace, Name: in.Name},
@@ -27,7 +29,12 @@ func Build(in Input) *Trace {
 	t.Nodes = nodeHops(in.Nodes, in.MissingNodes)
 	t.Slices = sliceHops(in.EndpointSlices)
 	t.Ports = portHops(in.Service, in.EndpointSlices, in.Pods)
+	dnsHop, dnsResults := dnsHop(in)
+	t.DNS = dnsHop
+	dataplane, views := dataplaneHops(in, t)
+	t.Dataplane = dataplane
 
+	// Every hop is built: the checks only read them.
 	for _, check := range []func(Input, *Trace) []Finding{
 		serviceKindFindings,
 		selectorFindings,
@@ -37,12 +44,12 @@ func Build(in Input) *Trace {
 		eventFindings,
 		localPolicyFindings,
 		nodeFindings,
-		dnsFindings,
-		dataplaneFindings,
 		skippedLinesFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}
+	t.Findings = append(t.Findings, dnsFindings(dnsResults)...)
+	t.Findings = append(t.Findings, dataplaneFindings(in, t, views)...)
 	SortFindings(t.Findings)
 	t.emptyNotNull()
 	return t
@@ -187,5 +194,3 @@ func portLabel(p PortHop) string {
 	}
 	return fmt.Sprintf("port %d/%s", p.Port, p.Protocol)
 }
-
-func dnsFindings(in Input, t *Trace) []Finding { return dnsHop(in, t) }

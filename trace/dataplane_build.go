@@ -14,13 +14,21 @@ import (
 // walked (a corrupt dump), so the dataplane hop is missing.
 const DataplaneNotChecked = "DataplaneNotChecked"
 
-// dataplaneFindings fills t.Dataplane: the iptables view (from a dump, or
-// generated when no dump of another mode was given), and nftables and IPVS
-// views for their dumps, plus stale conntrack entries.
-func dataplaneFindings(in Input, t *Trace) []Finding {
+// viewResult is what building one view's hop learnt for the checks: the
+// differences of the node's rules, or why the hop could not be built.
+type viewResult struct {
+	node  string
+	diffs []dataplane.Diff
+	err   error
+}
+
+// dataplaneHops are the node's views of the Service: the iptables view
+// (from a dump, or generated when no dump of another mode was given), and
+// nftables and IPVS views for their dumps.
+func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 	s := in.Service
 	if s.Spec.Type == corev1.ServiceTypeExternalName || t.Service.Headless || len(t.Service.ClusterIPs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if in.Dataplane == nil {
 		in.Dataplane = &DataplaneInput{}
@@ -30,31 +38,44 @@ func dataplaneFindings(in Input, t *Trace) []Finding {
 		// Rules generated from endpoints nobody could read would show a
 		// REJECT that is not there.
 		v := resolveNode(in, t)
-		t.Dataplane = append(t.Dataplane, DataplaneHop{Node: v.name, Mode: "iptables", Walks: []dataplane.Walk{}, Chains: []dataplane.Listing{},
-			Note: "the EndpointSlices could not be read, so the rules kube-proxy should write are unknown; pass a node's --iptables-save (or --nft, --ipvs) to walk its real rules"})
-		return nil
+		return []DataplaneHop{{Node: v.name, Mode: "iptables", Walks: []dataplane.Walk{}, Chains: []dataplane.Listing{},
+			Note: "the EndpointSlices could not be read, so the rules kube-proxy should write are unknown; pass a node's --iptables-save (or --nft, --ipvs) to walk its real rules"}}, nil
 	}
-	var out []Finding
+	var hops []DataplaneHop
+	var results []viewResult
 	base, nodeNote, runs := pickNode(in, t, resolveNode(in, t))
-	vws := views(in, base)
-	for i, vw := range vws {
+	for i, vw := range views(in, base) {
 		run, err := runs.get(i, in, vw)
 		var hop DataplaneHop
 		if err == nil {
 			hop, err = build(run, in, base, vw)
 		}
 		if err != nil {
-			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + vw.v.name,
-				Message: "could not follow the Service through the node's rules: " + err.Error(),
-				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
+			results = append(results, viewResult{node: vw.v.name, err: err})
 			continue
 		}
 		hop.NodeNote = nodeNote
 		finishHop(&hop, vw.v, in.Dataplane.Port, t)
-		t.Dataplane = append(t.Dataplane, hop)
-		out = append(out, diffFindings(run.diffs(), in.Name)...)
+		hops = append(hops, hop)
+		results = append(results, viewResult{node: vw.v.name, diffs: run.diffs()})
 	}
-	if in.Dataplane.ConntrackName != "" {
+	return hops, results
+}
+
+// dataplaneFindings reports the differences of each view, the views that
+// could not be built, and stale conntrack entries.
+func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
+	var out []Finding
+	for _, r := range results {
+		if r.err != nil {
+			out = append(out, Finding{ID: DataplaneNotChecked, Severity: SeverityWarning, Subject: "node/" + r.node,
+				Message: "could not follow the Service through the node's rules: " + r.err.Error(),
+				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
+			continue
+		}
+		out = append(out, diffFindings(r.diffs, in.Name)...)
+	}
+	if in.Dataplane != nil && in.Dataplane.ConntrackName != "" && len(results) > 0 {
 		out = append(out, conntrackFindings(in, t)...)
 	}
 	return out

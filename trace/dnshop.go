@@ -15,7 +15,9 @@ import (
 // DNSObservation is what a live DNS check saw; nil in Input means no query
 // was made (offline input, or no --dns/--dns-server).
 type DNSObservation struct {
-	Server  string
+	Server string
+	// Plan is what the check asked by; Build reuses it.
+	Plan    *DNSPlan
 	Answers []*dns.Answer
 	// Err is set when the check stopped, typically a *dns.UnreachableError.
 	Err error
@@ -44,8 +46,34 @@ func (e *NotClusterDNSError) Error() string {
 // DNSWrongServer is reported for a *NotClusterDNSError.
 const DNSWrongServer = "DNSWrongServer"
 
-// DNSExpectation is what CoreDNS should answer for the Service in in; the
-// I/O layer uses its Questions to query a server.
+// DNSPlan is what the Service's names should resolve to and, with a
+// --from pod, how that pod's resolver expands its name: computed once, by
+// the command that probes DNS (which asks Expect's Questions and walks
+// Search) or else by Build.
+type DNSPlan struct {
+	Expect *dns.Expectation
+	// Search is nil without a --from pod, or when its resolver
+	// configuration cannot be worked out.
+	Search *dns.SearchPlan
+}
+
+// PlanDNS computes the DNS plan of the Service in in.
+func PlanDNS(in Input) (*DNSPlan, error) {
+	e, err := DNSExpectation(in)
+	if err != nil {
+		return nil, err
+	}
+	p := &DNSPlan{Expect: e}
+	if in.FromPod != nil {
+		if rc, query, err := podResolver(in); err == nil {
+			plan := dns.PlanSearch(rc, query, e)
+			p.Search = &plan
+		}
+	}
+	return p, nil
+}
+
+// DNSExpectation is what CoreDNS should answer for the Service in in.
 func DNSExpectation(in Input) (*dns.Expectation, error) {
 	slices := make([]*discoveryv1.EndpointSlice, len(in.EndpointSlices))
 	for i := range in.EndpointSlices {
@@ -58,12 +86,23 @@ func DNSExpectation(in Input) (*dns.Expectation, error) {
 	return dns.Expect(dns.Input{Service: in.Service, Slices: slices, Pods: pods, ClusterDomain: in.ClusterDomain})
 }
 
-// dnsHop fills t.DNS and returns the DNS findings.
-func dnsHop(in Input, t *Trace) []Finding {
-	e, err := DNSExpectation(in)
-	if err != nil {
-		return nil
+// dnsHop is what the Service's names should resolve to and what they did,
+// by the plan the DNS check asked by (or, without one, computed here), and
+// the results of comparing the two. No plan can be made for a Service
+// without a name to resolve: then there is no hop.
+func dnsHop(in Input) (*DNSHop, []dns.Result) {
+	plan := (*DNSPlan)(nil)
+	if in.DNS != nil {
+		plan = in.DNS.Plan
 	}
+	if plan == nil {
+		p, err := PlanDNS(in)
+		if err != nil {
+			return nil, nil
+		}
+		plan = p
+	}
+	e := plan.Expect
 	hop := &DNSHop{Zone: e.Zone}
 	var results []dns.Result
 	if obs := in.DNS; obs != nil {
@@ -84,18 +123,20 @@ func dnsHop(in Input, t *Trace) []Finding {
 		}
 	}
 	hop.Checks = dnsChecks(e, in.DNS)
-	if in.FromPod != nil {
-		plan, rs, ok := searchPath(in, e)
-		if ok {
-			hop.SearchPath = plan
-			if in.DNS != nil && in.DNS.SearchPathWalked {
-				// Asked live: a foreign name answering first shows only there.
-				rs = in.DNS.SearchPath
-			}
-			results = append(results, rs...)
+	if plan.Search != nil {
+		sp, rs := searchPath(in, plan)
+		hop.SearchPath = sp
+		if in.DNS != nil && in.DNS.SearchPathWalked {
+			// Asked live: a foreign name answering first shows only there.
+			rs = in.DNS.SearchPath
 		}
+		results = append(results, rs...)
 	}
-	t.DNS = hop
+	return hop, results
+}
+
+// dnsFindings reports the results of the DNS hop.
+func dnsFindings(results []dns.Result) []Finding {
 	out := make([]Finding, 0, len(results))
 	for _, r := range results {
 		out = append(out, Finding{ID: string(r.ID), Severity: severityOf(string(r.ID)), Subject: "dns/" + r.Subject, Message: r.Message, Hint: r.Hint})
@@ -156,24 +197,6 @@ func recordValue(r dns.Record) string {
 	return r.Value
 }
 
-// SearchPlan is what the --from pod's resolver does with the name the pod
-// would use for the Service: the short name, or name.namespace from another
-// namespace. ok is false without a pod or a usable resolver configuration.
-func SearchPlan(in Input) (plan dns.SearchPlan, ok bool) {
-	if in.FromPod == nil || in.Service == nil {
-		return dns.SearchPlan{}, false
-	}
-	e, err := DNSExpectation(in)
-	if err != nil {
-		return dns.SearchPlan{}, false
-	}
-	rc, query, err := podResolver(in)
-	if err != nil {
-		return dns.SearchPlan{}, false
-	}
-	return dns.PlanSearch(rc, query, e), true
-}
-
 // podResolver is the --from pod's resolver configuration and the name it
 // would ask for the Service.
 func podResolver(in Input) (dns.ResolvConf, string, error) {
@@ -191,12 +214,9 @@ func podResolver(in Input) (dns.ResolvConf, string, error) {
 
 // searchPath explains how the --from pod's resolver reaches the Service's
 // short name (or name.namespace from another namespace).
-func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) {
-	rc, query, err := podResolver(in)
-	if err != nil {
-		return nil, nil, false
-	}
-	plan := dns.PlanSearch(rc, query, e)
+func searchPath(in Input, p *DNSPlan) (*SearchPath, []dns.Result) {
+	e, plan := p.Expect, *p.Search
+	rc, query, _ := podResolver(in) // it worked out when the plan was made
 	sp := &SearchPath{Pod: in.FromPod.Namespace + "/" + in.FromPod.Name, Nameservers: rc.Nameservers,
 		Searches: rc.Searches, Ndots: rc.Ndots(), Query: query}
 	primary := searchForm(plan)
@@ -205,7 +225,7 @@ func searchPath(in Input, e *dns.Expectation) (*SearchPath, []dns.Result, bool) 
 	for _, q := range []string{in.Name, svc, svc + ".svc", svc + ".svc." + e.Zone, svc + ".svc." + e.Zone + "."} {
 		sp.Forms = append(sp.Forms, searchForm(dns.PlanSearch(rc, q, e)))
 	}
-	return sp, plan.Results(), true
+	return sp, plan.Results()
 }
 
 func searchForm(plan dns.SearchPlan) SearchForm {

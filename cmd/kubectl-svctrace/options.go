@@ -289,7 +289,7 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 		if err != nil {
 			return nil, err
 		}
-		source.CheckDNS(ctx, &dns.Client{Server: server}, server, in)
+		probeDNS(ctx, &dns.Client{Server: server}, server, in)
 	}
 	// Each trace gets its own copy: the dumps were read once, at the start
 	// of Run, and a reload in the terminal UI traces again.

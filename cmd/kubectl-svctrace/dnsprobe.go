@@ -1,4 +1,4 @@
-package source
+package main
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
-// CheckDNS asks r, which talks to server, every question the Service's
-// expected records raise, and stores what it saw in in.DNS.
-func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Input) {
+// probeDNS asks r, which talks to server, every question the Service's
+// expected records raise, walks the --from pod's search path, and stores
+// what it saw, with the plan it asked by, in in.DNS for the trace.
+func probeDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Input) {
 	if in.Service == nil {
 		return
 	}
-	e, err := trace.DNSExpectation(*in)
+	plan, err := trace.PlanDNS(*in)
 	if err != nil {
 		in.DNS = &trace.DNSObservation{Server: server, Err: err}
 		return
@@ -23,21 +24,21 @@ func CheckDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Inpu
 	// Every cluster DNS answers kubernetes.default; a server that does not
 	// is another resolver (a VPN's, a host's) or asked in the wrong domain,
 	// and its failures would blame the Service for nothing.
-	probe := "kubernetes.default.svc." + e.Zone + "."
+	probe := "kubernetes.default.svc." + plan.Expect.Zone + "."
 	if a, err := r.Query(ctx, probe, dns.TypeA); err == nil && (a.Rcode == "NXDOMAIN" || a.Rcode == "SERVFAIL" || a.Rcode == "REFUSED") {
-		in.DNS = &trace.DNSObservation{Server: server, Err: &trace.NotClusterDNSError{Server: server, Probe: probe, Rcode: a.Rcode}}
+		in.DNS = &trace.DNSObservation{Server: server, Plan: plan, Err: &trace.NotClusterDNSError{Server: server, Probe: probe, Rcode: a.Rcode}}
 		return
 	}
-	answers, err := dns.Ask(ctx, r, e.Questions())
-	in.DNS = &trace.DNSObservation{Server: server, Answers: answers, Err: err}
-	if plan, ok := trace.SearchPlan(*in); ok && err == nil {
+	answers, err := dns.Ask(ctx, r, plan.Expect.Questions())
+	in.DNS = &trace.DNSObservation{Server: server, Plan: plan, Answers: answers, Err: err}
+	if plan.Search != nil && err == nil {
 		// Walk the pod's search path as its resolver would: a name of
 		// another Service answering before this one's shows only live.
 		qtype := dns.TypeA
 		if fam := in.Service.Spec.IPFamilies; len(fam) > 0 && fam[0] == corev1.IPv6Protocol {
 			qtype = dns.TypeAAAA
 		}
-		rs, err := dns.CheckSearchPath(ctx, r, plan, qtype)
+		rs, err := dns.CheckSearchPath(ctx, r, *plan.Search, qtype)
 		in.DNS.SearchPath, in.DNS.SearchPathWalked = rs, err == nil
 	}
 }
