@@ -124,6 +124,7 @@ func TestAllNodesWithoutRights(t *testing.T) {
 		{"hostnames", "--all-nodes", "--max-nodes", "0"},
 		{"hostnames", "--all-nodes", "-f", "x.yaml"},
 		{"hostnames", "--all-nodes", "-o", "yaml"},
+		{"hostnames", "--demo", "--save", "x"},
 	} {
 		if r := runWith(t, client, false, nil, tc...); r.code != ExitUsage {
 			t.Errorf("%v: exit %d, want 2 (%s)", tc, r.code, r.errOut)

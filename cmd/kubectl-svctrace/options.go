@@ -230,6 +230,9 @@ func (o *options) checkFlags() error {
 	if err := o.checkAllNodes(); err != nil {
 		return err
 	}
+	if o.agent.save != "" && !o.live() {
+		return errors.New("--save writes what a live trace read: drop -f/--demo")
+	}
 	if d := strings.TrimSuffix(o.clusterDomain, "."); len(validation.IsDNS1123Subdomain(d)) > 0 {
 		return fmt.Errorf("bad --cluster-domain %q: use a DNS domain such as cluster.local", o.clusterDomain)
 	}

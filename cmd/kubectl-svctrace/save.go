@@ -23,9 +23,6 @@ func (o *options) saveBundle(ctx context.Context) error {
 	if dir == "" {
 		return nil
 	}
-	if !o.live() {
-		return usageError(fmt.Errorf("--save writes what a live trace read: drop -f/--demo"))
-	}
 	objs, err := o.bundleObjects(ctx)
 	if err != nil {
 		return fmt.Errorf("--save %s: %w", dir, err)
