@@ -23,7 +23,7 @@ import (
 // does, and traces it through dp, the node's dump.
 func traceOf(ctx context.Context, t *testing.T, c *harness.Cluster, name string, dp trace.DataplaneInput) (*trace.Input, *trace.Trace) {
 	t.Helper()
-	in, err := source.Fetcher{Client: c.Client}.Fetch(ctx, namespace, name)
+	in, err := source.Fetcher{Client: source.API(c.Client)}.Fetch(ctx, namespace, name)
 	if err != nil {
 		t.Fatalf("fetch service %s/%s: %v", namespace, name, err)
 	}

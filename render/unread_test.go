@@ -32,7 +32,7 @@ func TestTextSaysWhatWasNotRead(t *testing.T) {
 			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: r.group, Resource: r.resource}, "", nil)
 		})
 	}
-	in, err := source.Fetcher{Client: client}.Fetch(context.Background(), "default", "web")
+	in, err := source.Fetcher{Client: source.API(client)}.Fetch(context.Background(), "default", "web")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestDecodeErrorsNameFileAndLine(t *testing.T) {
 			"dump.yaml:9:"},
 		{"no kind", "# comment\n\nmetadata: {name: a}\n", "dump.yaml:3: document has no apiVersion/kind"},
 		{"wrong field type", "apiVersion: v1\nkind: Service\nspec:\n  ports: 7\n", "dump.yaml:1: decode v1 Service"},
-		{"bad list item", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, spec: {containers: 3}}\n", "dump.yaml:1: item 0 of List: decode v1 Pod"},
+		{"bad list item", "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, spec: {containers: 3}}\n", "dump.yaml:4: item 0 of List: decode v1 Pod"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,8 +85,8 @@ func TestDecodeConcatenatedJSON(t *testing.T) {
 		t.Errorf("broken second value: err = %v, want it at dump.json:2", err)
 	}
 	badType := strings.Replace(input, `"metadata":{"name":"p"`, `"spec":{"containers":3},"metadata":{"name":"p"`, 1)
-	if _, err := Decode("dump.json", strings.NewReader(badType)); err == nil || !strings.HasPrefix(err.Error(), "dump.json:2: item 0 of List") {
-		t.Errorf("bad second value: err = %v, want it at dump.json:2", err)
+	if _, err := Decode("dump.json", strings.NewReader(badType)); err == nil || !strings.HasPrefix(err.Error(), "dump.json:3: item 0 of List") {
+		t.Errorf("bad second value: err = %v, want it at the item, dump.json:3", err)
 	}
 }
 

@@ -1,5 +1,6 @@
-// Package source reads the neighbourhood of one Service from the Kubernetes
-// API (live, or files loaded into an in-memory clientset) into a trace.Input.
+// Package source reads the neighbourhood of one Service into a trace.Input:
+// from the Kubernetes API, from informer caches, or from files decoded into
+// an indexed Store, all behind Cluster.
 package source
 
 import (
@@ -12,12 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -25,7 +21,7 @@ import (
 // Fetcher reads what a trace needs with requests that do not grow with the
 // cluster: the Service's neighbourhood, and one GET per node it uses.
 type Fetcher struct {
-	Client kubernetes.Interface
+	Client Cluster
 	// FromPod, "namespace/name", is a pod to explain DNS from; optional.
 	FromPod string
 	// Node is a node to read besides those the pods and endpoints name:
@@ -107,8 +103,8 @@ func (e *ServiceForbiddenError) Error() string {
 	return fmt.Sprintf("forbidden to get service %q in namespace %q: check kubectl auth can-i get services -n %s, and deploy/clusterrole.yaml for what svctrace needs", e.Name, e.Namespace, e.Namespace)
 }
 
-func (r *reader) service(ctx context.Context, c kubernetes.Interface, ns, name string) error {
-	svc, err := c.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+func (r *reader) service(ctx context.Context, c Cluster, ns, name string) error {
+	svc, err := c.GetService(ctx, ns, name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -125,30 +121,29 @@ func (r *reader) service(ctx context.Context, c kubernetes.Interface, ns, name s
 	return nil
 }
 
-func (r *reader) slices(ctx context.Context, c kubernetes.Interface, ns, name string) error {
-	sel := labels.Set{discoveryv1.LabelServiceName: name}.String()
-	list, err := c.DiscoveryV1().EndpointSlices(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
+func (r *reader) slices(ctx context.Context, c Cluster, ns, name string) error {
+	items, err := c.ListEndpointSlices(ctx, ns, name)
 	if err != nil {
 		return r.gap("list", "endpointslices.discovery.k8s.io", ns, err)
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	r.mu.Lock()
-	r.in.EndpointSlices = list.Items
+	r.in.EndpointSlices = items
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *reader) events(ctx context.Context, c kubernetes.Interface, ns, name string) error {
-	sel := fields.Set{"involvedObject.kind": "Service", "involvedObject.name": name}.String()
-	list, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+func (r *reader) events(ctx context.Context, c Cluster, ns, name string) error {
+	f := EventFilter{Kind: "Service", Name: name}
+	items, err := c.ListEvents(ctx, ns, f)
 	if err != nil {
 		return r.gap("list", "events", ns, err)
 	}
-	// Filter again: offline sources cannot apply field selectors.
+	// Filter again: not every backend applies field selectors.
 	var keep []corev1.Event
-	for _, e := range list.Items {
-		if e.InvolvedObject.Kind == "Service" && e.InvolvedObject.Name == name {
-			keep = append(keep, e)
+	for i := range items {
+		if f.Matches(&items[i]) {
+			keep = append(keep, items[i])
 		}
 	}
 	r.mu.Lock()
@@ -160,26 +155,26 @@ func (r *reader) events(ctx context.Context, c kubernetes.Interface, ns, name st
 // podEvents reads the namespace's Warning events about pods in one request
 // (a request per pod would grow with the Service), when pods were selected;
 // the trace keeps those of the selected pods.
-func (r *reader) podEvents(ctx context.Context, c kubernetes.Interface, ns string) error {
+func (r *reader) podEvents(ctx context.Context, c Cluster, ns string) error {
 	if len(r.in.Pods) == 0 {
 		return nil
 	}
-	sel := fields.Set{"involvedObject.kind": "Pod", "type": corev1.EventTypeWarning}.String()
-	list, err := c.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	f := EventFilter{Kind: "Pod", Type: corev1.EventTypeWarning}
+	items, err := c.ListEvents(ctx, ns, f)
 	if err != nil {
 		return r.gap("list", "events", ns, err)
 	}
-	for _, e := range list.Items {
-		if e.InvolvedObject.Kind == "Pod" && e.Type == corev1.EventTypeWarning {
-			r.in.PodEvents = append(r.in.PodEvents, e)
+	for i := range items {
+		if f.Matches(&items[i]) {
+			r.in.PodEvents = append(r.in.PodEvents, items[i])
 		}
 	}
 	return nil
 }
 
 // kubeDNS reads the cluster DNS Service; its absence is not an error here.
-func (r *reader) kubeDNS(ctx context.Context, c kubernetes.Interface) error {
-	svc, err := c.CoreV1().Services("kube-system").Get(ctx, "kube-dns", metav1.GetOptions{})
+func (r *reader) kubeDNS(ctx context.Context, c Cluster) error {
+	svc, err := c.GetService(ctx, "kube-system", "kube-dns")
 	switch {
 	case apierrors.IsNotFound(err):
 		return nil
@@ -193,9 +188,9 @@ func (r *reader) kubeDNS(ctx context.Context, c kubernetes.Interface) error {
 }
 
 // fromPod reads the pod a DNS search path is explained from.
-func (r *reader) fromPod(ctx context.Context, c kubernetes.Interface, nsName string) error {
+func (r *reader) fromPod(ctx context.Context, c Cluster, nsName string) error {
 	ns, name, _ := strings.Cut(nsName, "/")
-	pod, err := c.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+	pod, err := c.GetPod(ctx, ns, name)
 	switch {
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("--from pod/%s: pod not found in namespace %q; list them with kubectl get pods -n %s", name, ns, ns)

@@ -71,7 +71,7 @@ func TestRequestsDoNotGrowWithCluster(t *testing.T) {
 	}
 	for _, n := range []int{4, 400} {
 		c := cluster(n)
-		if _, err := (Fetcher{Client: c}).Fetch(context.Background(), "default", "web"); err != nil {
+		if _, err := (Fetcher{Client: API(c)}).Fetch(context.Background(), "default", "web"); err != nil {
 			t.Fatal(err)
 		}
 		if diff := cmp.Diff(want, actionStrings(c)); diff != "" {
@@ -82,7 +82,7 @@ func TestRequestsDoNotGrowWithCluster(t *testing.T) {
 
 func TestMissingServiceReadsSuggestions(t *testing.T) {
 	c := cluster(2)
-	in, err := (Fetcher{Client: c}).Fetch(context.Background(), "default", "wbe")
+	in, err := (Fetcher{Client: API(c)}).Fetch(context.Background(), "default", "wbe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestForbiddenReadsBecomeGaps(t *testing.T) {
 	c := cluster(2)
 	forbid(c, "list", "pods")
 	forbid(c, "get", "nodes")
-	in, err := (Fetcher{Client: c}).Fetch(context.Background(), "default", "web")
+	in, err := (Fetcher{Client: API(c)}).Fetch(context.Background(), "default", "web")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestForbiddenReadsBecomeGaps(t *testing.T) {
 func TestForbiddenServiceStopsTheTrace(t *testing.T) {
 	c := cluster(1)
 	forbid(c, "get", "services")
-	_, err := (Fetcher{Client: c}).Fetch(context.Background(), "default", "web")
+	_, err := (Fetcher{Client: API(c)}).Fetch(context.Background(), "default", "web")
 	want := `forbidden to get service "web" in namespace "default": check kubectl auth can-i get services -n default, and deploy/clusterrole.yaml for what svctrace needs`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %s", err, want)
@@ -150,7 +150,7 @@ func TestOfflineNodesMayBeAbsent(t *testing.T) {
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "default", Labels: map[string]string{"app": "web"}},
 			Spec: corev1.PodSpec{NodeName: "node-9"}})
 	for _, offline := range []bool{true, false} {
-		in, err := (Fetcher{Client: c, Offline: offline}).Fetch(context.Background(), "default", "web")
+		in, err := (Fetcher{Client: API(c), Offline: offline}).Fetch(context.Background(), "default", "web")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,15 +8,12 @@ import (
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/kubernetes"
 )
 
 // pods lists the pods the selector matches; when none match it lists the
 // namespace's pods once more to explain the near misses.
-func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) error {
+func (r *reader) pods(ctx context.Context, c Cluster, ns string) error {
 	sel := r.in.Service.Spec.Selector
 	if len(sel) == 0 || r.in.Service.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
@@ -25,25 +22,25 @@ func (r *reader) pods(ctx context.Context, c kubernetes.Interface, ns string) er
 	if err != nil {
 		return fmt.Errorf("service %s/%s has an invalid selector: %w; fix spec.selector", ns, r.in.Service.Name, err)
 	}
-	list, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+	items, err := c.ListPods(ctx, ns, selector)
 	if err != nil {
 		return r.gap("list", "pods", ns, err)
 	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	r.in.Pods = list.Items
-	if len(list.Items) > 0 {
+	sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	r.in.Pods = items
+	if len(items) > 0 {
 		return nil
 	}
-	all, err := c.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	all, err := c.ListPods(ctx, ns, labels.Everything())
 	if err != nil {
 		return r.gap("list", "pods", ns, err)
 	}
-	r.in.NearMissPods = all.Items
+	r.in.NearMissPods = all
 	return nil
 }
 
 // nodes gets the nodes the pods and endpoints name, concurrently.
-func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra []string, offline bool) error {
+func (r *reader) nodes(ctx context.Context, c Cluster, extra []string, offline bool) error {
 	names := map[string]bool{}
 	for _, n := range extra {
 		if n != "" {
@@ -70,8 +67,8 @@ func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra []stri
 	if offline {
 		// A dump without any Node says nothing about the nodes; one with
 		// Nodes lists them all, so an absent one does not exist.
-		all, err := c.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1})
-		offline = err != nil || len(all.Items) == 0
+		has, err := c.HasNodes(ctx)
+		offline = err != nil || !has
 	}
 	nodes := make([]*corev1.Node, len(sorted))
 	missing := make([]bool, len(sorted))
@@ -79,7 +76,7 @@ func (r *reader) nodes(ctx context.Context, c kubernetes.Interface, extra []stri
 	g.SetLimit(8)
 	for i, name := range sorted {
 		g.Go(func() error {
-			n, err := c.CoreV1().Nodes().Get(gctx, name, metav1.GetOptions{})
+			n, err := c.GetNode(gctx, name)
 			switch {
 			case apierrors.IsNotFound(err):
 				missing[i] = !offline
@@ -122,26 +119,25 @@ func (r *reader) dedupeGaps() {
 }
 
 // suggestions reads the names needed to suggest what the user meant.
-func (r *reader) suggestions(ctx context.Context, c kubernetes.Interface, ns, name string) error {
+func (r *reader) suggestions(ctx context.Context, c Cluster, ns, name string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	var similar, elsewhere []string
 	g.Go(func() error {
-		list, err := c.CoreV1().Services(ns).List(gctx, metav1.ListOptions{})
+		items, err := c.ListServices(gctx, ns, "")
 		if err != nil {
 			return r.gap("list", "services", ns, err)
 		}
-		for _, s := range list.Items {
+		for _, s := range items {
 			similar = append(similar, s.Name)
 		}
 		return nil
 	})
 	g.Go(func() error {
-		sel := fields.OneTermEqualSelector("metadata.name", name).String()
-		list, err := c.CoreV1().Services("").List(gctx, metav1.ListOptions{FieldSelector: sel})
+		items, err := c.ListServices(gctx, "", name)
 		if err != nil {
 			return r.gap("list", "services", "", err)
 		}
-		for _, s := range list.Items {
+		for _, s := range items {
 			if s.Name == name && s.Namespace != ns {
 				elsewhere = append(elsewhere, s.Namespace)
 			}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/informers"
+	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -19,9 +20,12 @@ import (
 // Watch signals on the returned channel, at most every debounce, when the
 // Service, its EndpointSlices or the pods its selector matches change. When
 // the Service's selector changes, the pods it follows change with it. It
-// stops when ctx ends. Informers keep it to three watches whatever the
-// cluster's size.
-func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selector map[string]string, debounce time.Duration) <-chan struct{} {
+// stops when ctx ends. Informers keep it to five watches whatever the
+// cluster's size (the Service, its slices, its pods, and the events about
+// it and about pods, which change too often to signal). The returned
+// Cluster reads what the informers hold from their caches, and the rest
+// from the API, so a trace run again on a signal lists nothing again.
+func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selector map[string]string, debounce time.Duration) (<-chan struct{}, Cluster) {
 	w := &watcher{c: c, ns: ns, raw: make(chan struct{}, 1)}
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { w.poke() },
@@ -44,7 +48,20 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 	})
 	_, _ = sliceF.Discovery().V1().EndpointSlices().Informer().AddEventHandler(handler)
 	w.watchPods(ctx, selector, handler)
-	for _, f := range []informers.SharedInformerFactory{svcF, sliceF} {
+	svcEventF := w.factory(func(o *metav1.ListOptions) {
+		o.FieldSelector = EventFilter{Kind: "Service", Name: name}.fields().String()
+	})
+	podEventF := w.factory(func(o *metav1.ListOptions) {
+		o.FieldSelector = EventFilter{Kind: "Pod", Type: corev1.EventTypeWarning}.fields().String()
+	})
+	cached := &watched{Cluster: API(c), w: w, name: name,
+		svc: svcF.Core().V1().Services(), slices: sliceF.Discovery().V1().EndpointSlices(),
+		svcEvents: svcEventF.Core().V1().Events(), podEvents: podEventF.Core().V1().Events()}
+	// Informers asked for before Start are the ones the factories run.
+	cached.svcEvents.Informer()
+	cached.podEvents.Informer()
+	factories := []informers.SharedInformerFactory{svcF, sliceF, svcEventF, podEventF}
+	for _, f := range factories {
 		f.Start(ctx.Done())
 	}
 
@@ -52,8 +69,9 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 	go func() {
 		defer close(out)
 		defer func() {
-			svcF.Shutdown()
-			sliceF.Shutdown()
+			for _, f := range factories {
+				f.Shutdown()
+			}
 			w.stopPods()
 		}()
 		svcF.WaitForCacheSync(ctx.Done())
@@ -78,7 +96,7 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 			}
 		}
 	}()
-	return out
+	return out, cached
 }
 
 // watcher holds the pod informer, which is replaced when the selector changes.
@@ -90,6 +108,7 @@ type watcher struct {
 	mu       sync.Mutex
 	selector map[string]string
 	pods     informers.SharedInformerFactory
+	podInf   corev1informers.PodInformer
 	stop     context.CancelFunc
 }
 
@@ -137,15 +156,16 @@ func (w *watcher) watchPods(ctx context.Context, selector map[string]string, h c
 	}
 	podCtx, stop := context.WithCancel(ctx)
 	f := w.factory(func(o *metav1.ListOptions) { o.LabelSelector = sel.String() })
-	_, _ = f.Core().V1().Pods().Informer().AddEventHandler(h)
+	inf := f.Core().V1().Pods()
+	_, _ = inf.Informer().AddEventHandler(h)
 	f.Start(podCtx.Done())
-	w.pods, w.stop = f, stop
+	w.pods, w.podInf, w.stop = f, inf, stop
 }
 
 func (w *watcher) stopPods() {
 	w.mu.Lock()
 	f, stop := w.pods, w.stop
-	w.pods, w.stop = nil, nil
+	w.pods, w.podInf, w.stop = nil, nil, nil
 	w.mu.Unlock()
 	if stop != nil {
 		stop()

@@ -14,7 +14,7 @@ func TestWatchSignalsChangesOfTheSelectedPods(t *testing.T) {
 	c := fake.NewClientset()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changes := Watch(ctx, c, "default", "web", map[string]string{"app": "web"}, 10*time.Millisecond)
+	changes, _ := Watch(ctx, c, "default", "web", map[string]string{"app": "web"}, 10*time.Millisecond)
 	// Change nothing before the pod informer watches: the fake clientset
 	// drops events that happen between its list and its watch.
 	deadline := time.Now().Add(5 * time.Second)
@@ -61,7 +61,7 @@ func TestWatchFollowsANewSelector(t *testing.T) {
 	c := fake.NewClientset(svc)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changes := Watch(ctx, c, "default", "web", svc.Spec.Selector, 10*time.Millisecond)
+	changes, _ := Watch(ctx, c, "default", "web", svc.Spec.Selector, 10*time.Millisecond)
 	waitFor(t, func() bool { return watching(c, "pods") && watching(c, "services") })
 
 	fixed := svc.DeepCopy()

@@ -55,7 +55,10 @@ type options struct {
 
 	namespace string
 	name      string
-	client    kubernetes.Interface
+	// client talks to a live cluster; cluster is what the trace reads:
+	// the API, informer caches in the live terminal UI, or files.
+	client  kubernetes.Interface
+	cluster source.Cluster
 	// nodeView holds the node flags and parsed dumps, read once by Run so
 	// that a refresh does not read them again.
 	nodeView *trace.DataplaneInput
@@ -124,13 +127,14 @@ func (o *options) Complete(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("load demo: %w", err)
 		}
-		o.client = source.Offline(objs)
+		o.cluster = source.Offline(objs)
 	case len(o.filenames) > 0:
 		o.namespace = firstNonEmpty(nsFlag, "default")
 		if err := o.limits.checkFiles(o.filenames); err != nil {
 			return err
 		}
-		objs, err := source.LoadPaths(o.filenames, o.limits.stdin(interruptible{ctx, o.streams.In}), o.namespace)
+		want := source.Want{Namespace: o.namespace, Service: o.name, FromPod: o.fromPod()}
+		store, err := source.Load(ctx, o.filenames, o.limits.stdin(interruptible{ctx, o.streams.In}), o.namespace, want)
 		var tooLarge *source.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return tooLarge // it names the input and the flag
@@ -138,7 +142,7 @@ func (o *options) Complete(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		o.client = source.Offline(objs)
+		o.cluster = store
 	default:
 		ns, _, err := o.configFlags.ToRawKubeConfigLoader().Namespace()
 		if err != nil {
@@ -151,6 +155,7 @@ func (o *options) Complete(ctx context.Context, args []string) error {
 		if o.client, err = o.deps.newClient(o.configFlags); err != nil {
 			return err
 		}
+		o.cluster = source.API(o.client)
 	}
 	return nil
 }
@@ -279,7 +284,7 @@ func (o *options) Run(ctx context.Context) error {
 // trace reads the Service's neighbourhood, checks DNS when asked, and
 // builds the trace with the node view.
 func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
-	in, err := source.Fetcher{Client: o.client, FromPod: o.fromPod(), Node: o.node, Offline: !o.live()}.Fetch(ctx, o.namespace, o.name)
+	in, err := source.Fetcher{Client: o.cluster, FromPod: o.fromPod(), Node: o.node, Offline: !o.live()}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		return nil, err
 	}
@@ -306,13 +311,13 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 }
 
 // runTUI opens the terminal UI; in live mode it follows the Service's
-// changes through informers.
+// changes through informers, and traces again from their caches.
 func (o *options) runTUI(ctx context.Context, t *trace.Trace) error {
 	cfg := tui.Config{Trace: t, Reload: o.trace, In: o.streams.In, Out: o.streams.Out, NoColor: o.deps.getenv("NO_COLOR") != ""}
 	if o.live() && t.Found {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		cfg.Updates = source.Watch(ctx, o.client, o.namespace, o.name, t.Service.Selector, 300*time.Millisecond)
+		cfg.Updates, o.cluster = source.Watch(ctx, o.client, o.namespace, o.name, t.Service.Selector, 300*time.Millisecond)
 	}
 	return tui.Run(ctx, cfg)
 }

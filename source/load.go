@@ -1,0 +1,164 @@
+package source
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// ErrNoObjects is returned when the input holds no object.
+var ErrNoObjects = errors.New("no Kubernetes objects")
+
+// Want names what one trace reads, so that loading skips the rest of a
+// dump after a scan of its lines.
+type Want struct {
+	Namespace, Service string
+	// FromPod is "namespace/name" of the pod traced from, if any.
+	FromPod string
+}
+
+// Load reads the objects the trace of want needs from files, directories
+// (bundles) and "-" (stdin), YAML or JSON, optionally gzip-compressed,
+// into a Store. Namespaced objects without a namespace go to defaultNS, as
+// kubectl apply puts them. Malformed objects the trace needs fail with
+// file:line; an object given twice differently is an error naming both.
+func Load(ctx context.Context, paths []string, stdin io.Reader, defaultNS string, want Want) (*Store, error) {
+	l := newLoader(defaultNS, &want)
+	if err := l.read(ctx, paths, stdin); err != nil {
+		return nil, err
+	}
+	if err := l.finish(); err != nil {
+		return nil, err
+	}
+	if l.items == 0 {
+		return nil, noObjects(paths)
+	}
+	return Offline(l.objs), nil
+}
+
+// LoadPaths reads every object of the files as Load does, for tests and
+// tools that want them all.
+func LoadPaths(paths []string, stdin io.Reader, defaultNS string) ([]runtime.Object, error) {
+	l := newLoader(defaultNS, nil)
+	if err := l.read(context.Background(), paths, stdin); err != nil {
+		return nil, err
+	}
+	if len(l.objs) == 0 {
+		return nil, noObjects(paths)
+	}
+	return l.objs, nil
+}
+
+func noObjects(paths []string) error {
+	return fmt.Errorf("-f %s: %w; expected the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml", strings.Join(paths, ","), ErrNoObjects)
+}
+
+func (l *loader) read(ctx context.Context, paths []string, stdin io.Reader) error {
+	for _, p := range paths {
+		if p == "-" {
+			if err := l.stream(ctx, "<stdin>", stdin); err != nil {
+				return err
+			}
+			continue
+		}
+		files, err := expand(p)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := l.file(ctx, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (l *loader) file(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read -f %s: %w", path, err)
+	}
+	defer f.Close()
+	return l.stream(ctx, path, f)
+}
+
+// stream reads one input, decompressing it when it starts as gzip does.
+func (l *loader) stream(ctx context.Context, name string, r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", name, err)
+		}
+		defer zr.Close()
+		r = zr
+	} else {
+		r = br
+	}
+	n := 0
+	s := splitter{name: name, emit: func(it item) error {
+		if n++; n%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return l.add(name, it)
+	}}
+	if err := s.split(r); err != nil {
+		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("read %s: %w; is the file complete?", name, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// inputExts are the files a directory bundle is read for.
+var inputExts = []string{".yaml", ".yml", ".json"}
+
+func isInput(path string) bool {
+	p := strings.ToLower(strings.TrimSuffix(strings.ToLower(path), ".gz"))
+	for _, ext := range inputExts {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func expand(p string) ([]string, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("read -f %s: %w", p, err)
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && isInput(path) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read -f %s: %w", p, err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("read -f %s: directory holds no .yaml, .yml or .json file (nor one of them .gz)", p)
+	}
+	sort.Strings(files)
+	return files, nil
+}
