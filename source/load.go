@@ -93,7 +93,8 @@ func (l *loader) file(ctx context.Context, path string) error {
 	return l.stream(ctx, path, f)
 }
 
-// stream reads one input, decompressing it when it starts as gzip does.
+// stream reads one input, decompressing it (a few chunks ahead, on its own
+// goroutine) when it starts as gzip does.
 func (l *loader) stream(ctx context.Context, name string, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -102,24 +103,25 @@ func (l *loader) stream(ctx context.Context, name string, r io.Reader) error {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		defer zr.Close()
-		r = zr
+		ra := readAhead(zr)
+		defer ra.Close()
+		r = ra
 	} else {
 		r = br
 	}
 	n := 0
-	s := splitter{name: name, emit: func(it item) error {
+	err := batches(func(emit func(item) error) error {
+		return (&splitter{name: name, emit: emit}).split(r)
+	}, func(it item) error {
 		if n++; n%1024 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return l.add(name, it)
-	}}
-	if err := s.split(r); err != nil {
-		if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return fmt.Errorf("read %s: %w; is the file complete?", name, err)
-		}
-		return err
+	})
+	if errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("read %s: %w; is the file complete?", name, err)
 	}
-	return nil
+	return err
 }
 
 // inputExts are the files a directory bundle is read for.

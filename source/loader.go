@@ -109,6 +109,7 @@ func (l *loader) place(source string, it item, h header, obj runtime.Object) err
 	case light:
 		return l.keep(source, lightObject(h))
 	case wait:
+		it.body = bytes.Clone(it.body) // not the whole block it shares
 		l.pending = append(l.pending, pendingPod{source: source, it: it, h: h, obj: obj})
 	}
 	return nil

@@ -70,6 +70,7 @@ func (s *splitter) jsonObject(dec *jsontext.Decoder, line func() int, fail func(
 	at := line()
 	head := []byte{'{'}
 	list, n := false, 0
+	var a arena
 	for dec.PeekKind() != '}' {
 		name, err := dec.ReadValue()
 		if err != nil {
@@ -85,7 +86,9 @@ func (s *splitter) jsonObject(dec *jsontext.Decoder, line func() int, fail func(
 				if err != nil {
 					return fail(err)
 				}
-				it := item{line: line() - bytes.Count(v, []byte("\n")), body: bytes.Clone(v), json: true, list: "List", index: n}
+				a.begin()
+				a.write(v)
+				it := item{line: line() - bytes.Count(v, []byte("\n")), body: a.end(), json: true, list: "List", index: n}
 				if err := s.emit(it); err != nil {
 					return err
 				}

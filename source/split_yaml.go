@@ -99,16 +99,17 @@ type yamlDoc struct {
 	jsonDoc bool
 	list    bool // a top-level "items:" sequence was seen
 	inItems bool
-	seq     int // the indent of the items' "-", -1 until known
-	cur     []byte
+	seq     int  // the indent of the items' "-", -1 until known
+	inItem  bool // an item is being read into the arena
 	curLine int
 	n       int // items emitted
 }
 
 type yamlSplit struct {
 	*splitter
-	line int
-	doc  yamlDoc
+	line  int
+	doc   yamlDoc
+	arena arena
 }
 
 func (y *yamlSplit) feed(l []byte) error {
@@ -126,7 +127,7 @@ func (y *yamlSplit) feed(l []byte) error {
 		d.content = true
 		d.jsonDoc = text[0] == '{' || text[0] == '['
 	}
-	if d.jsonDoc || !d.inItems || blank && d.cur == nil {
+	if d.jsonDoc || !d.inItems || blank && !d.inItem {
 		if !d.jsonDoc && !blank && indent == 0 && isItemsKey(text) {
 			d.list, d.inItems, d.seq = true, true, -1
 			d.head = append(d.head, "items: []\n"...) // keep line numbers
@@ -136,7 +137,7 @@ func (y *yamlSplit) feed(l []byte) error {
 		return nil
 	}
 	if blank {
-		d.cur = append(d.cur, l...)
+		y.arena.write(l)
 		return nil
 	}
 	isEntry := text[0] == '-' && (len(text) == 1 || text[1] == ' ' || text[1] == '\n' || text[1] == '\r')
@@ -152,11 +153,12 @@ func (y *yamlSplit) feed(l []byte) error {
 		if err := y.flushItem(); err != nil {
 			return err
 		}
-		d.cur = append(d.cur[:0:0], l...)
-		d.cur[indent] = ' ' // the item, dedented, is a mapping
-		d.curLine = y.line
-	case indent > d.seq && d.cur != nil:
-		d.cur = append(d.cur, l...)
+		y.arena.begin()
+		y.arena.write(l)
+		y.arena.buf[y.arena.start+indent] = ' ' // the item, dedented, is a mapping
+		d.inItem, d.curLine = true, y.line
+	case indent > d.seq && d.inItem:
+		y.arena.write(l)
 	default: // the items have ended
 		if err := y.flushItem(); err != nil {
 			return err
@@ -169,11 +171,11 @@ func (y *yamlSplit) feed(l []byte) error {
 
 func (y *yamlSplit) flushItem() error {
 	d := &y.doc
-	if d.cur == nil {
+	if !d.inItem {
 		return nil
 	}
-	it := item{line: d.curLine, body: d.cur, list: "List", index: d.n}
-	d.cur = nil
+	it := item{line: d.curLine, body: y.arena.end(), list: "List", index: d.n}
+	d.inItem = false
 	d.n++
 	return y.emit(it)
 }
@@ -203,13 +205,22 @@ func isDocSeparator(l []byte) bool {
 }
 
 // indentOf counts a line's leading spaces and returns the rest, without
-// its line break.
+// its line break and trailing blanks.
 func indentOf(l []byte) (int, []byte) {
 	n := 0
 	for n < len(l) && l[n] == ' ' {
 		n++
 	}
-	return n, bytes.TrimRight(l[n:], " \t\r\n")
+	e := len(l)
+	for e > n {
+		switch l[e-1] {
+		case ' ', '\t', '\r', '\n':
+			e--
+			continue
+		}
+		break
+	}
+	return n, l[n:e]
 }
 
 func isItemsKey(text []byte) bool {
@@ -236,4 +247,30 @@ func checkListHead(name string, start int, head []byte) error {
 		return fmt.Errorf("%s:%d: a %s with items; expected one object or a List, as kubectl get -o yaml writes", name, at, tm.Kind)
 	}
 	return nil
+}
+
+// arena holds the bodies of items in large shared blocks: one allocation
+// per megabyte of input rather than a growing one per item.
+type arena struct {
+	buf   []byte
+	start int // where the item being written starts
+}
+
+func (a *arena) begin() { a.start = len(a.buf) }
+
+func (a *arena) write(p []byte) {
+	if len(a.buf)+len(p) > cap(a.buf) {
+		n := len(a.buf) - a.start
+		b := make([]byte, n, max(1<<20, 2*(n+len(p))))
+		copy(b, a.buf[a.start:])
+		a.buf, a.start = b, 0
+	}
+	a.buf = append(a.buf, p...)
+}
+
+// end returns the item written since begin.
+func (a *arena) end() []byte {
+	b := a.buf[a.start:len(a.buf):len(a.buf)]
+	a.start = len(a.buf)
+	return b
 }
