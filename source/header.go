@@ -16,6 +16,15 @@ type header struct {
 	// unsure means the scan met a form it does not read (flow style,
 	// quoting it cannot undo, anchors): the object must be decoded.
 	unsure bool
+	// metaRead is set once the whole metadata mapping has been read.
+	metaRead bool
+}
+
+// complete tells that the fields read so far decide: every kind but
+// Event is decided by its metadata, so the scan can stop before the spec
+// and status, which kubectl writes after it.
+func (h *header) complete() bool {
+	return h.metaRead && h.kind != "" && h.apiVersion != "" && h.kind != "Event"
 }
 
 // set records the value of a field the header holds; parent is the path
@@ -89,6 +98,7 @@ type frame struct {
 func yamlHeader(body []byte) header {
 	var h header
 	var stack []frame
+	metaOpen := false
 	for len(body) > 0 && !h.unsure {
 		var l []byte
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
@@ -109,6 +119,12 @@ func yamlHeader(body []byte) header {
 				break
 			}
 			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 && metaOpen {
+			h.metaRead, metaOpen = true, false
+			if h.complete() {
+				break
+			}
 		}
 		parent := ""
 		if len(stack) > 0 {
@@ -132,6 +148,7 @@ func yamlHeader(body []byte) header {
 			path = parent + "." + key
 		}
 		leaf := wantedLeaf(parent, key)
+		metaOpen = metaOpen || path == "metadata"
 		stack = append(stack, frame{indent: indent, path: path, leaf: leaf && val != "", open: val == ""})
 		switch {
 		case leaf && val == "":
@@ -245,6 +262,11 @@ func jsonMembers(dec *jsontext.Decoder, parent string, h *header) bool {
 		case wantedParent(path) && dec.PeekKind() == '{':
 			if !jsonMembers(dec, path, h) {
 				return false
+			}
+			if path == "metadata" {
+				if h.metaRead = true; h.complete() {
+					return true
+				}
 			}
 		default:
 			if err := dec.SkipValue(); err != nil {

@@ -105,7 +105,14 @@ func (l *loader) place(source string, it item, h header, obj runtime.Object) err
 		if err != nil {
 			return err
 		}
-		return l.keep(source, objs...)
+		// Decide again on what was decoded: a scan stops reading once it
+		// has what decides, and would not see a duplicated field.
+		for _, o := range objs {
+			if err := l.place(source, it, headerOf(o), o); err != nil {
+				return err
+			}
+		}
+		return nil
 	case light:
 		return l.keep(source, lightObject(h))
 	case wait:
