@@ -60,9 +60,11 @@ test-e2e: cluster-bins
 demo-live:
 	hack/demo-live.sh
 
-# Speed and memory targets, checked by benchmarks (docs/performance.md).
+# Speed and memory targets, checked by benchmarks (docs/performance.md),
+# and the whole command against offline dumps of 1k to 10k Services.
 bench:
 	hack/bench.sh
+	hack/bench-scale.sh
 
 clean:
 	rm -rf bin dist

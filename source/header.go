@@ -176,9 +176,9 @@ func yamlKey(text []byte) (key, val string, ok bool) {
 	i := bytes.Index(text, []byte(": "))
 	switch {
 	case i > 0:
-		key, val = string(text[:i]), string(bytes.TrimSpace(text[i+2:]))
+		key, val = string(bytes.TrimRight(text[:i], " \t")), string(bytes.TrimSpace(text[i+2:]))
 	case text[len(text)-1] == ':':
-		key = string(text[:len(text)-1])
+		key = string(bytes.TrimRight(text[:len(text)-1], " \t"))
 	default:
 		return "", "", false
 	}

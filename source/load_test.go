@@ -22,11 +22,12 @@ import (
 func writeDump(t testing.TB, dir string, o gendump.Options, f gendump.Format) string {
 	t.Helper()
 	p := filepath.Join(dir, "dump"+f.Ext())
-	var b bytes.Buffer
-	if err := gendump.Write(&b, o, f); err != nil {
+	file, err := os.Create(p)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(p, b.Bytes(), 0o600); err != nil {
+	defer file.Close()
+	if err := gendump.Write(file, o, f); err != nil {
 		t.Fatal(err)
 	}
 	return p

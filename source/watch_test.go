@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,15 +26,7 @@ func TestWatchSignalsChangesOfTheSelectedPods(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-0", Namespace: "default", Labels: map[string]string{"app": "web"}}}
-	if _, err := c.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-changes:
-	case <-time.After(5 * time.Second):
-		t.Fatal("no signal after a selected pod was created")
-	}
+	createSelectedPod(ctx, t, c, "web-0", changes)
 
 	cancel()
 	select {
@@ -105,4 +98,54 @@ func watchCount(c *fake.Clientset, resource string) int {
 		}
 	}
 	return n
+}
+
+// TestWatchedTraceListsNothingAgain: the live terminal UI traces again from
+// its informers' caches; only the per-node GETs and kube-dns reach the API.
+func TestWatchedTraceListsNothingAgain(t *testing.T) {
+	c := cluster(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changes, cached := Watch(ctx, c, "default", "web", map[string]string{"app": "web"}, 10*time.Millisecond)
+	w := cached.(*watched)
+	waitFor(t, func() bool {
+		w.w.mu.Lock()
+		pods := w.w.podInf
+		w.w.mu.Unlock()
+		return pods != nil && pods.Informer().HasSynced() && w.svc.Informer().HasSynced() && w.slices.Informer().HasSynced() &&
+			w.svcEvents.Informer().HasSynced() && w.podEvents.Informer().HasSynced() && watching(c, "pods")
+	})
+	c.ClearActions()
+	in, err := Fetcher{Client: cached}.Fetch(ctx, "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Service == nil || len(in.Pods) != 3 || len(in.EndpointSlices) != 1 {
+		t.Fatalf("service %v, %d pods, %d slices; want the Service, 3 pods, 1 slice", in.Service != nil, len(in.Pods), len(in.EndpointSlices))
+	}
+	for _, a := range actionStrings(c) {
+		if !strings.HasPrefix(a, "get nodes") && a != `get services ns="kube-system" name=kube-dns` {
+			t.Errorf("request %s: a trace again from the caches should not ask it", a)
+		}
+	}
+
+	createSelectedPod(ctx, t, c, "web-new", changes)
+	if in, err = (Fetcher{Client: cached}).Fetch(ctx, "default", "web"); err != nil || len(in.Pods) != 4 {
+		t.Errorf("after the change: %d pods, err %v; want 4 from the cache", len(in.Pods), err)
+	}
+}
+
+// createSelectedPod creates a pod the Service selects and waits for the
+// signal of its change.
+func createSelectedPod(ctx context.Context, t *testing.T, c *fake.Clientset, name string, changes <-chan struct{}) {
+	t.Helper()
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"app": "web"}}}
+	if _, err := c.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no signal after a selected pod was created")
+	}
 }

@@ -79,7 +79,7 @@ func newOptions(streams genericiooptions.IOStreams, d deps) *options {
 func (o *options) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "", "output format: wide, json or yaml (default: a readable tree)")
-	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories of YAML/JSON objects (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
+	f.StringSliceVarP(&o.filenames, "filename", "f", nil, "trace offline from files or directories (bundles) of YAML/JSON objects, optionally gzip-compressed (- for stdin), e.g. the output of kubectl get svc,endpointslices,pods,nodes,events -A -o yaml")
 	f.BoolVar(&o.demo, "demo", false, "trace the embedded demo cluster (Service hostnames) through node-1's real kube-proxy rules")
 	f.StringVar(&o.demoMode, "demo-proxy-mode", "iptables", "which of node-1's kube-proxy modes the demo walks: iptables or nftables")
 	f.BoolVarP(&o.tui, "tui", "i", false, "browse the trace and step a packet through the rules in a terminal UI")

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestBinaryLinksNoFakeClientset: traces read an indexed Store or informer
+// caches, never client-go's fake clientset, so neither it nor the action
+// recorder of k8s.io/client-go/testing is compiled into the command. The
+// only package that still imports client-go/testing is client-go's own
+// gentype (for its fake typed clients), whose fake code is not linked.
+func TestBinaryLinksNoFakeClientset(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}: {{join .Imports " "}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		pkg, imports, _ := strings.Cut(line, ": ")
+		if strings.HasPrefix(pkg, "k8s.io/client-go/kubernetes/fake") {
+			t.Errorf("the command depends on %s", pkg)
+		}
+		for _, imp := range strings.Fields(imports) {
+			if imp == "k8s.io/client-go/testing" && pkg != "k8s.io/client-go/gentype" {
+				t.Errorf("%s imports k8s.io/client-go/testing", pkg)
+			}
+		}
+	}
+}
