@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/svctrace/kubectl-svctrace/internal/gendump"
+	"github.com/svctrace/kubectl-svctrace/render"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -33,14 +34,19 @@ func writeDump(t testing.TB, dir string, o gendump.Options, f gendump.Format) st
 	return p
 }
 
-// traceOf traces ns/name from c as the command does offline.
-func traceOf(t *testing.T, c Cluster, ns, name, from string) *trace.Trace {
+// traceOf traces ns/name from c as the command does offline, as the JSON
+// document scripts read.
+func traceOf(t *testing.T, c Cluster, ns, name, from string) string {
 	t.Helper()
 	in, err := Fetcher{Client: c, Offline: true, FromPod: from}.Fetch(context.Background(), ns, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return trace.Build(*in)
+	var b bytes.Buffer
+	if err := render.JSON(&b, trace.Build(*in)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // TestLoadTracesAsTheWholeDump: reading only what one trace needs gives

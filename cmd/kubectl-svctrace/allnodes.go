@@ -136,7 +136,7 @@ func (o *options) nodeRow(ctx context.Context, node string, args []string) (flee
 	if !h.LastSync.IsZero() {
 		row.LastSync = &h.LastSync
 	}
-	in, err := source.Fetcher{Client: o.client, Node: node}.Fetch(ctx, o.namespace, o.name)
+	in, err := source.Fetcher{Client: source.API(o.client), Node: node}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		row.Error = err.Error()
 		return row, s

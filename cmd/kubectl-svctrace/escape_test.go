@@ -14,7 +14,6 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/svctrace/kubectl-svctrace/demo"
-	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/termsafe/termsafetest"
 )
 
@@ -38,7 +37,7 @@ func TestHostileEventIsEscaped(t *testing.T) {
 			LastTimestamp: metav1.Now(),
 		})
 	}
-	client := source.Offline(objs)
+	client := fake.NewClientset(objs...)
 	for _, output := range []string{"", "wide"} {
 		for _, tty := range []bool{false, true} {
 			r := runWith(t, client, tty, nil, "-n", demo.Namespace, demo.Service, "-o", output)
