@@ -1,8 +1,7 @@
 package render
 
 import (
-	"strings"
-
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -38,46 +37,22 @@ func (p painter) paint(code, s string) string {
 
 func (p painter) ok(b bool) string {
 	if b {
-		return p.paint(ansiGreen, "✔")
+		return p.paint(ansiGreen, textfmt.MarkOK)
 	}
-	return p.paint(ansiRed, "✘")
+	return p.paint(ansiRed, textfmt.MarkBad)
 }
 
 func (p painter) severity(s trace.Severity) string {
 	switch s {
 	case trace.SeverityError:
-		return p.paint(ansiRed+ansiBold, "✘ error")
+		return p.paint(ansiRed+ansiBold, textfmt.MarkBad+" error")
 	case trace.SeverityWarning:
-		return p.paint(ansiYellow, "⚠ warning")
+		return p.paint(ansiYellow, textfmt.MarkWarning+" warning")
 	default:
-		return p.paint(ansiCyan, "ℹ info")
+		return p.paint(ansiCyan, textfmt.MarkInfo+" info")
 	}
 }
 
-// wrap breaks s into lines of at most width runes, breaking at spaces.
-func wrap(s string, width int) []string {
-	if width < 20 {
-		width = 20
-	}
-	var lines []string
-	var cur strings.Builder
-	n := 0
-	for _, word := range strings.Fields(s) {
-		w := len([]rune(word))
-		if n > 0 && n+1+w > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-			n = 0
-		}
-		if n > 0 {
-			cur.WriteByte(' ')
-			n++
-		}
-		cur.WriteString(word)
-		n += w
-	}
-	if n > 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
-}
+// wrap breaks s into lines of at most width columns at spaces, never
+// narrower than 20.
+func wrap(s string, width int) []string { return textfmt.Wrap(s, max(width, 20)) }

@@ -3,10 +3,9 @@ package render
 import (
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/termsafe"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -156,7 +155,7 @@ func (tw *textWriter) ports(t *trace.Trace) []section {
 }
 
 func (tw *textWriter) endpoint(e trace.EndpointHop) string {
-	addr := fmt.Sprintf("%-21s", net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port))))
+	addr := fmt.Sprintf("%-21s", textfmt.HostPort(e.Address, e.Port))
 	pod := e.Pod
 	if pod == "" {
 		pod = "(no pod)"

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -35,7 +36,7 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, p.DestString())}
 			for _, o := range w.Outcomes {
 				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint)
-				text := fmt.Sprintf("%s %5.1f%%  %s", mark, o.Probability*100, o.Path)
+				text := fmt.Sprintf("%s %6s  %s", mark, textfmt.Percent(o.Probability), o.Path)
 				if o.Masquerade {
 					// The endpoint sees the node's address, not the client's.
 					text += " → MASQUERADE"

@@ -8,8 +8,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
-	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
 // TestChainsAffinityShares checks the Chains screen of a Service with
@@ -81,7 +81,7 @@ func checkFreshShares(t *testing.T, tr *trace.Trace, screen string) int {
 						continue
 					}
 					found++
-					if want := common.Percent(o.Probability) + " of packets"; !strings.Contains(l, want) {
+					if want := textfmt.Percent(o.Probability) + " of packets"; !strings.Contains(l, want) {
 						t.Errorf("header of %s is %q, want %q as the text output shows", sep, strings.TrimSpace(l), want)
 					}
 				}

@@ -1,10 +1,11 @@
 package common
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 )
 
 // Truncate cuts s to width cells, marking the cut with an ellipsis.
@@ -17,36 +18,6 @@ func Truncate(s string, width int) string {
 
 // Width is the number of cells s takes on screen.
 func Width(s string) int { return ansi.StringWidth(s) }
-
-// Wrap breaks plain text s into lines of at most width cells at spaces
-// only, so chain names and addresses stay whole; a word longer than a line
-// is cut.
-func Wrap(s string, width int) []string {
-	width = max(1, width)
-	var lines []string
-	line := ""
-	for _, w := range strings.Fields(s) {
-		for ansi.StringWidth(w) > width {
-			if line != "" {
-				lines, line = append(lines, line), ""
-			}
-			lines = append(lines, ansi.Cut(w, 0, width))
-			w = ansi.Cut(w, width, ansi.StringWidth(w))
-		}
-		switch {
-		case line == "":
-			line = w
-		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
-			line += " " + w
-		default:
-			lines, line = append(lines, line), w
-		}
-	}
-	if line != "" || len(lines) == 0 {
-		lines = append(lines, line)
-	}
-	return lines
-}
 
 // Fit returns exactly height lines: lines beyond it are dropped and missing
 // ones are blank, so panes line up whatever their content.
@@ -89,28 +60,13 @@ func (s *Styles) Pane(lines []string, width, height int) string {
 	return Fit(append([]string{rule}, lines...), width, height)
 }
 
-// Percent formats a probability as the text renderer does: one decimal.
-func Percent(p float64) string {
-	return fmt.Sprintf("%.1f%%", p*100)
-}
-
-// Bar draws p (0..1) as a bar of width cells.
-func Bar(p float64, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	full := int(p*float64(width) + 0.5)
-	full = max(0, min(full, width))
-	return strings.Repeat("█", full) + strings.Repeat("░", width-full)
-}
-
 // Symbol is the state mark shared by all screens; it carries meaning
 // without colour.
 func (s *Styles) Symbol(ok bool) string {
 	if ok {
-		return s.OK.Render("✔")
+		return s.OK.Render(textfmt.MarkOK)
 	}
-	return s.Bad.Render("✘")
+	return s.Bad.Render(textfmt.MarkBad)
 }
 
 // Plain drops styling, for rows drawn in a single style such as the

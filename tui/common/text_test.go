@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 )
 
 func TestWrap(t *testing.T) {
@@ -19,8 +21,8 @@ func TestWrap(t *testing.T) {
 		{"one  two\tthree", 9, []string{"one two", "three"}},
 	}
 	for _, tt := range tests {
-		if got := Wrap(tt.s, tt.width); !cmp.Equal(got, tt.want) {
-			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
+		if got := textfmt.Wrap(tt.s, tt.width); !cmp.Equal(got, tt.want) {
+			t.Errorf("textfmt.Wrap(%q, %d) = %q, want %q", tt.s, tt.width, got, tt.want)
 		}
 	}
 }
@@ -54,8 +56,8 @@ func TestBar(t *testing.T) {
 		{0, 4, "░░░░"}, {1, 4, "████"}, {1.0 / 3, 10, "███░░░░░░░"}, {2, 3, "███"}, {-1, 3, "░░░"}, {0.5, 0, ""},
 	}
 	for _, tt := range tests {
-		if got := Bar(tt.p, tt.width); got != tt.want {
-			t.Errorf("Bar(%v, %d) = %q, want %q", tt.p, tt.width, got, tt.want)
+		if got := textfmt.Bar(tt.p, tt.width); got != tt.want {
+			t.Errorf("textfmt.Bar(%v, %d) = %q, want %q", tt.p, tt.width, got, tt.want)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
@@ -83,7 +84,7 @@ func Line(st *common.Styles, r dataplane.RuleLine, sh Share, current bool, width
 	case sh.Sticky:
 		mid += st.Dim.Render(share(sh))
 	case sh.Known:
-		mid += st.Bar.Render(common.Bar(sh.P, barWidth)) + percent(sh.P)
+		mid += st.Bar.Render(textfmt.Bar(sh.P, barWidth)) + percent(sh.P)
 	}
 	return common.Truncate(mark+st.Dim.Render(num)+" "+mid+text, width)
 }
@@ -102,12 +103,12 @@ func share(sh Share) string {
 	case sh.Sticky:
 		return fmt.Sprintf("%-*s ", barWidth+7, "sticky")
 	case sh.Known:
-		return common.Bar(sh.P, barWidth) + percent(sh.P)
+		return textfmt.Bar(sh.P, barWidth) + percent(sh.P)
 	}
 	return ""
 }
 
-func percent(p float64) string { return fmt.Sprintf(" %6s ", common.Percent(p)) }
+func percent(p float64) string { return fmt.Sprintf(" %6s ", textfmt.Percent(p)) }
 
 // Header renders a chain's title line. Drift leads, so that it shows
 // however long the chain's name; a drifted chain without rules (one that
@@ -123,7 +124,7 @@ func Header(st *common.Styles, c dataplane.Listing, f Flow, width int) string {
 	}
 	s += st.PaneTitle.Render(title) + st.Dim.Render("  "+RuleCount(c.Rules))
 	if p, ok := f.Reach(c); ok {
-		s += "  " + common.Percent(p) + " of packets"
+		s += "  " + textfmt.Percent(p) + " of packets"
 	} else if f.StickyOnly(c) {
 		s += "  sticky: pinned clients only"
 	}

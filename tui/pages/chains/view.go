@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
 )
@@ -74,7 +75,7 @@ func (p *Page) detail() string {
 				text += "  [drift " + string(c.Drift) + "]"
 			}
 		}
-		lines = append(lines, common.Wrap(text, p.Width)...)
+		lines = append(lines, textfmt.Wrap(text, p.Width)...)
 	}
 	return p.Styles.Pane(lines, p.Width, p.detailHeight())
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
@@ -127,17 +128,17 @@ func (p *Page) detail() string {
 	room := p.detailHeight() - 1 // under the pane's rule
 	head := []string{f.ID + "  " + f.Subject}
 	if common.Width(head[0]) > p.Width {
-		head = common.Wrap(head[0], p.Width)
+		head = textfmt.Wrap(head[0], p.Width)
 	}
 	var hint []string
-	for i, l := range common.Wrap(f.Hint, p.Width-2) {
+	for i, l := range textfmt.Wrap(f.Hint, p.Width-2) {
 		prefix := "  "
 		if i == 0 {
 			prefix = "→ "
 		}
 		hint = append(hint, prefix+l)
 	}
-	msg := common.Wrap(f.Message, p.Width-2)
+	msg := textfmt.Wrap(f.Message, p.Width-2)
 	// Keep one line of the head, then the hint, then as much of the
 	// message and the rest of the head as is left.
 	head = clip(head, max(1, room-len(hint)-min(1, len(msg))))

@@ -2,12 +2,11 @@ package path
 
 import (
 	"fmt"
-	"net"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -83,7 +82,7 @@ func searchPathFacts(d *facts, sp *trace.SearchPath) {
 }
 
 func endpointFacts(d *facts, e trace.EndpointHop) {
-	d.add("address", net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port))))
+	d.add("address", textfmt.HostPort(e.Address, e.Port))
 	d.add("conditions", fmt.Sprintf("ready=%t serving=%t terminating=%t", e.Ready, e.Serving, e.Terminating))
 	d.add("pod", orDash(e.Pod))
 	d.add("node", orDash(e.Node)+"  zone "+orDash(e.Zone))

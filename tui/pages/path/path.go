@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/filtered"
@@ -304,7 +305,7 @@ func (p *Page) detailView(width, height int) string {
 func (p *Page) detailLines(width int) []string {
 	var lines []string
 	for _, l := range details(p.hops, p.Selected()) {
-		lines = append(lines, common.Wrap(l, width)...)
+		lines = append(lines, textfmt.Wrap(l, width)...)
 	}
 	return lines
 }

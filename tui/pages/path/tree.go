@@ -2,10 +2,9 @@ package path
 
 import (
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -244,7 +243,7 @@ func endpointNode(sn *node, h *trace.Trace, port, i int, e trace.EndpointHop) {
 	case !e.Ready:
 		st = stateBad
 	}
-	label := fmt.Sprintf("%-21s %s  %s", net.JoinHostPort(e.Address, strconv.Itoa(int(e.Port))), e.Pod, endpointConditions(e))
+	label := fmt.Sprintf("%-21s %s  %s", textfmt.HostPort(e.Address, e.Port), e.Pod, endpointConditions(e))
 	en := sn.add(&node{key: fmt.Sprintf("%s/ep/%s:%d", sn.key, e.Address, e.Port), kind: kindEndpoint,
 		port: port, ref: i, label: label, state: st})
 	if pi := podIndex(h.Pods, e.Pod); pi >= 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 )
 
@@ -30,7 +31,7 @@ func (p *Page) outcomes(w dataplane.Walk) []string {
 			mark, style = p.Styles.Bad.Render("✘"), p.Styles.Bad
 		}
 		head := fmt.Sprintf("%s %s %s %6s", mark, style.Render(fmt.Sprintf("%-28s", verdictLabel(o))),
-			p.Styles.Bar.Render(common.Bar(o.Probability, 20)), common.Percent(o.Probability))
+			p.Styles.Bar.Render(textfmt.Bar(o.Probability, 20)), textfmt.Percent(o.Probability))
 		if o.Masquerade {
 			head += "  masquerade"
 		}
@@ -44,7 +45,7 @@ func (p *Page) outcomes(w dataplane.Walk) []string {
 		if via == "" {
 			via = strings.Join(o.Chains, " → ")
 		}
-		for _, l := range common.Wrap("via "+via, p.Width-5) {
+		for _, l := range textfmt.Wrap("via "+via, p.Width-5) {
 			lines = append(lines, "     "+p.Styles.Dim.Render(l))
 		}
 		if o.Note != "" {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/internal/textfmt"
 	"github.com/svctrace/kubectl-svctrace/trace"
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/components/rules"
@@ -89,11 +90,11 @@ func stepLabel(w dataplane.Walk, s dataplane.Step) string {
 	if s.Line > 0 {
 		where += fmt.Sprintf(" line %d", s.Line)
 	}
-	reached := "reached by " + common.Percent(s.Probability)
+	reached := "reached by " + textfmt.Percent(s.Probability)
 	if s.Branch > 0 && s.Branch <= len(w.Outcomes) && s.Probability > 0 {
 		// Where all of them do, the branch's heading says enough.
 		if share := w.Outcomes[s.Branch-1].Probability / s.Probability; share < 0.9995 {
-			reached += fmt.Sprintf(", %s of them end in branch %d", common.Percent(share), s.Branch)
+			reached += fmt.Sprintf(", %s of them end in branch %d", textfmt.Percent(share), s.Branch)
 		}
 	}
 	if isPolicy(s) {
@@ -178,7 +179,7 @@ func (p *Page) separator(w dataplane.Walk, branch int) string {
 		text = fmt.Sprintf("branch %d", branch)
 	default:
 		o := w.Outcomes[branch-1]
-		text = fmt.Sprintf("branch %d/%d → %s (%s)", branch, len(w.Outcomes), verdictLabel(o), common.Percent(o.Probability))
+		text = fmt.Sprintf("branch %d/%d → %s (%s)", branch, len(w.Outcomes), verdictLabel(o), textfmt.Percent(o.Probability))
 		if bad(o) {
 			text, style = "✘ "+text, p.Styles.Bad
 			if o.NotEndpoint {
