@@ -46,6 +46,28 @@ func BenchmarkPartialSyncOneEndpoint(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(res.Input)), "input-bytes")
 	b.ReportMetric(float64(res.Lines), "input-lines")
+	b.ReportMetric(float64(kubeProxyPartialLines(d1, "svc-7")), "kube-proxy-partial-lines")
+}
+
+// kubeProxyPartialLines counts the rule lines kube-proxy's partial sync
+// (KEP-3453) writes for the same change: every shared chain whole, plus the
+// changed Service's own chains.
+func kubeProxyPartialLines(d *Desired, service string) int {
+	own := map[string]bool{}
+	for _, sp := range d.Ruleset.Services {
+		if sp.Service == service {
+			for _, c := range sp.OwnChains() {
+				own[c] = true
+			}
+		}
+	}
+	n := 0
+	for _, r := range d.order {
+		if own[r.chain] || !Replace.perService(r.chain) {
+			n += len(d.rules[r])
+		}
+	}
+	return n
 }
 
 // BenchmarkFullResyncUnchanged measures a full sync that reads back an
