@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: bench all build demo demo-live test test-unit test-fuzz test-ipvs test-e2e test-tui lint deps clean
+.PHONY: bench all build demo demo-live dist test test-unit test-fuzz test-ipvs test-e2e test-tui test-release lint deps clean
 
 include harness/cluster.mk
 
@@ -44,6 +44,19 @@ test-fuzz:
 # The real binary in a real terminal (tmux): open the demo, walk a packet.
 test-tui:
 	hack/tui-smoke.sh
+
+# The release as a v* tag makes it, into dist/ (docs/release.md):
+# goreleaser check and a snapshot (archives, checksums, krew manifest), and
+# the plugin's image as an OCI layout. Tools are cached by version.
+dist:
+	hack/dist.sh
+
+# The release checked: archives and checksums, the krew manifest validated
+# by krew and installed from the local archives, the image read back and run.
+test-release: dist
+	cd hack/tools && $(GO) vet ./... && $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	@eval "$$(hack/dist.sh tools)" && cd hack/tools && \
+		SVCTRACE_DIST=$(CURDIR)/dist SVCTRACE_KREW_BIN=$$KREW_DIR $(GO) test -count=1 ./...
 
 # Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
 test-ipvs:
