@@ -137,7 +137,7 @@ func views(in Input, v nodeView) []view {
 		return view{iptablesRun, of(v), of}
 	}
 	switch {
-	case d.IPTables != nil && v.proxy.ipv6:
+	case d.IPTables != nil && v.ipv6Dump:
 		out = append(out, family(corev1.IPv6Protocol))
 	case d.IPTables != nil:
 		out = append(out, family(corev1.IPv4Protocol))

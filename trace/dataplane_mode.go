@@ -73,9 +73,9 @@ func (r *modeRun[W, G]) walks(v nodeView) ([]dataplane.Walk, error) {
 
 // node is the view's node as the modes take it.
 func (v nodeView) node() dataplane.Node {
-	return dataplane.Node{Name: v.name, Zone: v.zone, IPs: v.ips, Family: v.family, Flags: dataplane.ProxyFlags{
-		ClusterCIDR: v.clusterCIDR, InterfacePrefix: v.proxy.ifacePrefix, Bridge: v.proxy.bridge,
-		MasqueradeAll: v.proxy.masqueradeAll, NFAcct: v.proxy.nfacct}}
+	flags := v.proxy
+	flags.ClusterCIDR = v.clusterCIDR // given, or read from the dump, of the view's family
+	return dataplane.Node{Name: v.name, Zone: v.zone, IPs: v.ips, Family: v.family, Flags: flags}
 }
 
 // generated are the targets of the generated iptables rules' ports selected

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 )
 
 // nodeView resolves whose view the dataplane hop shows and that node's facts.
@@ -15,7 +16,9 @@ type nodeView struct {
 	ips  []netip.Addr
 	// proxy are kube-proxy's settings on the node, read from its dump
 	// where there is one (cluster CIDR, masquerade-all, nfacct, family).
-	proxy       proxySettings
+	proxy dataplane.ProxyFlags
+	// ipv6Dump is set for an ip6tables-save dump.
+	ipv6Dump    bool
 	clusterCIDR netip.Prefix
 	from        dataplane.Entry
 	src         netip.Addr
@@ -81,10 +84,10 @@ func resolveNode(in Input, t *Trace) nodeView {
 		}
 	}
 	if d.IPTables != nil {
-		v.proxy = inferProxySettings(d.IPTables)
+		v.proxy, v.ipv6Dump = iptables.InferFlags(d.IPTables)
 	}
 	if !v.clusterCIDR.IsValid() {
-		v.clusterCIDR = v.proxy.clusterCIDR
+		v.clusterCIDR = v.proxy.ClusterCIDR
 	}
 	if v.from == 0 {
 		v.from = entryFor(v)

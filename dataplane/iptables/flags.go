@@ -1,0 +1,51 @@
+package iptables
+
+import (
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
+
+// InferFlags reads the kube-proxy flags that shaped a node's rules, as far
+// as its dump reveals them: the local-traffic detector from the masquerade
+// rule that opens every KUBE-SVC chain ("! -s CIDR", "! -i veth+", "! -i
+// cbr0", or none for --masquerade-all) and nfacct counters. ipv6 is set
+// for an ip6tables-save dump.
+func InferFlags(d *Dump) (flags dataplane.ProxyFlags, ipv6 bool) {
+	for _, t := range d.Tables {
+		for _, c := range t.Chains {
+			if !strings.HasPrefix(c.Name, "KUBE-") {
+				continue
+			}
+			for _, r := range c.Rules {
+				ipv6 = noteRule(&flags, t.Name, c.Name, r) || ipv6
+			}
+		}
+	}
+	return flags, ipv6
+}
+
+// noteRule notes what r says of the flags and reports whether its
+// destination is an IPv6 address.
+func noteRule(f *dataplane.ProxyFlags, table, chain string, r *Rule) (ipv6 bool) {
+	for _, m := range r.Matches {
+		if m.Module() == "nfacct" {
+			f.NFAcct = true
+		}
+	}
+	ipv6 = r.Destination.Prefix.IsValid() && r.Destination.Prefix.Addr().Is6() && !r.Destination.Prefix.Addr().Is4In6()
+	if table != "nat" || !strings.HasPrefix(chain, "KUBE-SVC-") || r.Target.Name != "KUBE-MARK-MASQ" {
+		return ipv6
+	}
+	switch {
+	case r.Source.Negated && r.Source.Prefix.IsValid():
+		f.ClusterCIDR = r.Source.Prefix
+	case r.InInterface.Negated && strings.HasSuffix(r.InInterface.Value, "+"):
+		f.InterfacePrefix = strings.TrimSuffix(r.InInterface.Value, "+")
+	case r.InInterface.Negated && r.InInterface.Value != "":
+		f.Bridge = r.InInterface.Value
+	case !r.Source.IsSet() && !r.InInterface.IsSet():
+		f.MasqueradeAll = true
+	}
+	return ipv6
+}
