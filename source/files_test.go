@@ -1,6 +1,9 @@
 package source
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,5 +126,29 @@ func TestLoadPathsDefaultsNamespacesAndDeduplicates(t *testing.T) {
 	_, err = LoadPaths([]string{a, b}, nil, "shop")
 	if err == nil || err.Error() != "service shop/web is given twice, differently, in "+a+" and "+b+"; pass one copy" {
 		t.Errorf("conflicting copies: err = %v", err)
+	}
+}
+
+// A malformed object the trace needs, in a gzip-compressed file of a
+// bundle, is reported at its file and line.
+func TestLoadNamesFileAndLineInGzip(t *testing.T) {
+	dir := t.TempDir()
+	text := "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata: {name: web, namespace: default}\n  spec: {selector: {app: web}}\n" +
+		"- apiVersion: v1\n  kind: Pod\n  metadata:\n    labels:\n      app: web\n    name: web-0\n    namespace: default\n  spec:\n    containers: 3\nkind: List\n"
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	_, _ = zw.Write([]byte(text))
+	_ = zw.Close()
+	p := filepath.Join(dir, "objects.yaml.gz")
+	if err := os.WriteFile(p, z.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(context.Background(), []string{dir}, nil, "default", Want{Namespace: "default", Service: "web"})
+	if want := p + ":7: item 1 of List: decode v1 Pod"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %v, want prefix %q", err, want)
+	}
+	// Another Service's trace does not need the pod, and skips it.
+	if _, err := Load(context.Background(), []string{dir}, nil, "default", Want{Namespace: "shop", Service: "web"}); err != nil {
+		t.Errorf("a trace that does not read the pod: %v", err)
 	}
 }

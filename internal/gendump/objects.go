@@ -206,7 +206,7 @@ func (o Options) node(n int) *corev1.Node {
 				Message: "kubelet is posting ready status", LastHeartbeatTime: created, LastTransitionTime: created}},
 			Capacity:    corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourcePods: resource.MustParse("110")},
 			Allocatable: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("7800m"), corev1.ResourcePods: resource.MustParse("110")},
-			NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: "v1.34.2", KubeProxyVersion: "v1.34.2", ContainerRuntimeVersion: "containerd://2.1.4", OSImage: "Debian GNU/Linux 13 (trixie)"},
+			NodeInfo:    corev1.NodeSystemInfo{KubeletVersion: "v1.34.2", ContainerRuntimeVersion: "containerd://2.1.4", OSImage: "Debian GNU/Linux 13 (trixie)"},
 		},
 	}
 }
