@@ -27,8 +27,14 @@ import (
 // from the API, so a trace run again on a signal lists nothing again.
 func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selector map[string]string, debounce time.Duration) (<-chan struct{}, Cluster) {
 	w := &watcher{c: c, ns: ns, raw: make(chan struct{}, 1)}
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { w.poke() },
+	// What an informer's first list adds is the state the trace started
+	// from, not a change.
+	handler := cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(_ any, initial bool) {
+			if !initial {
+				w.poke()
+			}
+		},
 		UpdateFunc: func(any, any) { w.poke() },
 		DeleteFunc: func(any) { w.poke() },
 	}
@@ -76,7 +82,6 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 		}()
 		svcF.WaitForCacheSync(ctx.Done())
 		sliceF.WaitForCacheSync(ctx.Done())
-		w.drain() // the initial list is not a change
 		for {
 			select {
 			case <-ctx.Done():
@@ -115,13 +120,6 @@ type watcher struct {
 func (w *watcher) poke() {
 	select {
 	case w.raw <- struct{}{}:
-	default:
-	}
-}
-
-func (w *watcher) drain() {
-	select {
-	case <-w.raw:
 	default:
 	}
 }
