@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
+	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
 )
 
 // BenchmarkRealSyncs programs 2,000 Services x 10 endpoints into real
