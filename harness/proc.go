@@ -137,12 +137,19 @@ func statFields(data []byte) []string {
 	return strings.Fields(string(data[i+1:]))
 }
 
-// run executes a short command and returns its combined output; the error
+// run executes a short command and returns its standard output; the error
 // names the command and carries its output, which says what went wrong.
 func run(ctx context.Context, name string, args ...string) ([]byte, error) {
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	// Standard output only, as `kubectl debug … > file` captures it: tools
+	// write warnings to standard error at any point (iptables-nft-save's
+	// "# Warning: iptables-legacy tables present" can land mid-line), and
+	// mixed into a dump they corrupt it.
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(out))
+		return out, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(append(out, stderr.Bytes()...)))
 	}
 	return out, nil
 }
