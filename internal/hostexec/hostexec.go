@@ -48,12 +48,11 @@ func Resolve(argv []string, root string) (Plan, error) {
 		return Plan{Root: root, Argv: append([]string{name}, argv[1:]...)}, nil
 	}
 	args := argv[1:]
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
-		if args[0] == "--" {
-			args = args[1:]
-			break
+	if len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		if args[0] != "--" {
+			return Plan{}, fmt.Errorf("chroot: option %q is not supported: %w", args[0], ErrUsage)
 		}
-		return Plan{}, fmt.Errorf("chroot: option %q is not supported: %w", args[0], ErrUsage)
+		args = args[1:]
 	}
 	if len(args) < 2 {
 		// coreutils chroot would start a shell; the image has none.
