@@ -17,7 +17,7 @@ build:
 demo:
 	$(GO) run ./cmd/kubectl-svctrace --demo
 
-test: deps lint test-unit test-fuzz test-tui test-ipvs test-e2e
+test: deps lint test-unit test-fuzz test-tui test-release test-ipvs test-e2e
 	@echo "make test: every tier passed"
 
 # Installs the system packages the root tiers need (when root); says what is

@@ -112,6 +112,10 @@ func readBinaries(dist string) ([]platformBins, error) {
 	found := map[string]string{}
 	for _, a := range arts {
 		if a.Type == "Binary" {
+			// goreleaser records paths relative to the project, dist's parent.
+			if !filepath.IsAbs(a.Path) {
+				a.Path = filepath.Join(filepath.Dir(dist), a.Path)
+			}
 			found[a.Extra.ID+" "+a.GOOS+"/"+a.GOARCH] = a.Path
 		}
 	}
