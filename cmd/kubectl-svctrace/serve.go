@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -103,7 +105,27 @@ func (s *serveOptions) check(o *options) error {
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
 		return errors.New("--sync-period must be positive and --min-sync-period not negative")
 	}
-	return nil
+	if err := loopbackOnly("--metrics-bind-address", s.metricsAddr); err != nil {
+		return err
+	}
+	return loopbackOnly("--healthz-bind-address", s.healthzAddr)
+}
+
+// loopbackOnly refuses a bind address off the node's loopback: the
+// endpoints have no authentication or authorization of their own, and
+// /debug/state shows the node's rules to whoever can reach it.
+func loopbackOnly(flag, addr string) error {
+	if addr == "" || addr == "off" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w; give HOST:PORT, e.g. 127.0.0.1:10249", flag, addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); host == "localhost" || (err == nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%s %s is not a loopback address: the endpoints have no authentication; bind to 127.0.0.1 and reach them with kubectl port-forward or an authenticating proxy", flag, addr)
 }
 
 func (s *serveOptions) addr(flagValue, replace, scoped string) string {
