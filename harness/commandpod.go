@@ -10,9 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 )
 
 // PluginImage is the plugin's release image repository. A pod whose only
@@ -123,18 +121,7 @@ func exitCode(err error) int {
 
 // reportCommand writes the plugin pod's phase and container state.
 func (k *kubelet) reportCommand(ctx context.Context, pod *corev1.Pod, rt *podRuntime, phase corev1.PodPhase, c corev1.Container, state corev1.ContainerState, reason string) error {
-	pods := k.c.Client.CoreV1().Pods(pod.Namespace)
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if cur.UID != rt.uid {
-			return nil
-		}
+	return k.updateStatus(ctx, pod, rt, func(cur *corev1.Pod) {
 		started := metav1.NewTime(rt.started)
 		st := &cur.Status
 		st.Phase, st.Reason = phase, reason
@@ -150,10 +137,5 @@ func (k *kubelet) reportCommand(ctx context.Context, pod *corev1.Pod, rt *podRun
 		setCondition(st, corev1.PodInitialized, true)
 		setCondition(st, corev1.ContainersReady, isRunning)
 		setCondition(st, corev1.PodReady, isRunning)
-		_, err = pods.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		return err
 	})
 }

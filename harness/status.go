@@ -14,6 +14,14 @@ import (
 // reportStatus writes the pod's status through the status subresource, as
 // the kubelet does. A pod that is gone or replaced is left alone.
 func (k *kubelet) reportStatus(ctx context.Context, pod *corev1.Pod, rt *podRuntime, probers []*prober) error {
+	return k.updateStatus(ctx, pod, rt, func(cur *corev1.Pod) {
+		cur.Status = runningStatus(cur, rt, probers, k.node.IP.String())
+	})
+}
+
+// updateStatus applies set to the pod's current status and writes it back,
+// retrying on conflicts; a pod that is gone or replaced is left alone.
+func (k *kubelet) updateStatus(ctx context.Context, pod *corev1.Pod, rt *podRuntime, set func(cur *corev1.Pod)) error {
 	pods := k.c.Client.CoreV1().Pods(pod.Namespace)
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		cur, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
@@ -26,7 +34,7 @@ func (k *kubelet) reportStatus(ctx context.Context, pod *corev1.Pod, rt *podRunt
 		if cur.UID != rt.uid {
 			return nil
 		}
-		cur.Status = runningStatus(cur, rt, probers, k.node.IP.String())
+		set(cur)
 		_, err = pods.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
 		if apierrors.IsNotFound(err) {
 			return nil
