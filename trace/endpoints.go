@@ -66,7 +66,7 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 	}
 	return Finding{
 		ID: NoReadyEndpoints, Severity: SeverityError, Subject: "service/" + in.Name,
-		Message: msg + "; connections to it are refused", Hint: hint,
+		Message: msg + "; clients see " + clientsSee(t, noEndpoints), Hint: hint,
 	}, true
 }
 

@@ -199,29 +199,43 @@ func localPolicyFindings(in Input, t *Trace) []Finding {
 	if len(withReady) == 0 {
 		return nil // NoReadyEndpoints already says the Service is down
 	}
-	var lacking []string
+	hosts := map[string]bool{}
+	for _, p := range t.Pods {
+		hosts[p.Node] = true
+	}
+	var lacking, why []string
 	for _, n := range t.Nodes {
-		if !withReady[n.Name] && !n.Missing {
-			lacking = append(lacking, n.Name)
+		if withReady[n.Name] || n.Missing {
+			continue
+		}
+		lacking = append(lacking, n.Name)
+		// A node named by --node may host none of the pods at all.
+		if hosts[n.Name] {
+			why = append(why, n.Name+" hosts selected pods, none of them ready")
+		} else {
+			why = append(why, n.Name+" hosts no selected pod")
 		}
 	}
 	if len(lacking) == 0 {
 		return nil
 	}
-	var policies, hints []string
+	var policies, hints, sees []string
 	if external {
 		policies = append(policies, "externalTrafficPolicy: Local (NodePort, LoadBalancer and external IP traffic)")
 		hints = append(hints, "set externalTrafficPolicy: Cluster if losing the client source IP is acceptable")
+		sees = append(sees, "clients outside the cluster see "+clientsSee(t, noLocalExternal))
 	}
 	if internal {
 		policies = append(policies, "internalTrafficPolicy: Local (in-cluster clients)")
 		hints = append(hints, "set internalTrafficPolicy: Cluster unless clients must stay on their own node")
+		sees = append(sees, "pods and the node itself see "+clientsSee(t, noLocalInternal)+" on the cluster IP")
 	}
 	return []Finding{{
 		ID: NoLocalEndpoints, Severity: SeverityWarning, Subject: "service/" + in.Name,
-		Message: fmt.Sprintf("with %s, traffic entering %s is dropped: %s selected pods but no ready local endpoint; only %s %s one",
+		Message: fmt.Sprintf("with %s, traffic entering %s finds no ready local endpoint (%s); only %s %s one: %s",
 			strings.Join(policies, " and "), plural(len(lacking), "node", "nodes")+" "+strings.Join(lacking, ", "),
-			plural(len(lacking), "it hosts", "they host"), strings.Join(sortedKeys(withReady), ", "), plural(len(withReady), "has", "have")),
+			strings.Join(why, "; "), strings.Join(sortedKeys(withReady), ", "), plural(len(withReady), "has", "have"),
+			strings.Join(sees, "; ")),
 		Hint: "make the pods on those nodes ready, or " + strings.Join(hints, "; or "),
 	}}
 }

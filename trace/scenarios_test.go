@@ -49,7 +49,7 @@ var scenarioCases = []struct {
 		map[string]string{"TerminatingEndpoints": "only terminating endpoints remain: 10.244.1.11 (web-old)"}},
 	// The Normal EnsuringLoadBalancer event next to it is no finding.
 	{"local-policy.yaml", "default", "lb", []string{"NoLocalEndpoints/warning", "PodsNotReady/warning", "ServiceWarningEvent/warning"},
-		map[string]string{"NoLocalEndpoints": "traffic entering node node-2 is dropped: it hosts selected pods",
+		map[string]string{"NoLocalEndpoints": "traffic entering node node-2 finds no ready local endpoint (node-2 hosts selected pods, none of them ready); only node-1 has one: clients outside the cluster see a timeout in iptables and nftables mode",
 			"ServiceWarningEvent": `SyncLoadBalancerFailed (x12, last 2026-11-25T09:40:00, from service-controller): Error syncing load balancer: failed to ensure load balancer: quota exceeded for resource "forwarding-rules"`}},
 	{"kinds.yaml", "default", "search", []string{"ExternalNameService/info"}, nil},
 	// The not-ready peer is published on purpose: only its readiness is news.

@@ -152,7 +152,14 @@ func (dc *driftCmp) compareTop() {
 			continue
 		}
 		if r.Table == "filter" && (r.Target.Name == "REJECT" || r.Target.Name == "DROP") {
-			dc.add(NoEndpointsRejectRule, r.Table, r.Chain, r, nil, "%s rule for %q is missing, so connections are not refused", r.Target.Name, r.Comment())
+			// Without a REJECT the packet leaves untranslated for the
+			// Service address, which nothing answers: clients wait for a
+			// timeout where kube-proxy would have refused them.
+			effect := "so clients time out instead of being refused"
+			if r.Target.Name == "DROP" {
+				effect = "so the node does not drop what kube-proxy drops there"
+			}
+			dc.add(NoEndpointsRejectRule, r.Table, r.Chain, r, nil, "%s rule for %q is missing, %s", r.Target.Name, r.Comment(), effect)
 			continue
 		}
 		if r.Table == "nat" && r.Chain == "KUBE-SERVICES" && isServiceChain(r.Target.Name) {

@@ -37,9 +37,9 @@ func Walk(t Table, proto Protocol, addr netip.Addr, port uint16) WalkResult {
 	r := WalkResult{Found: true, VirtualServer: vs, Outcomes: out, Approximate: approx}
 	switch {
 	case len(vs.RealServers) == 0:
-		r.Note = "virtual server has no real servers: new connections are dropped"
+		r.Note = "virtual server has no real servers: the kernel answers new connections with ICMP port unreachable (connection refused)"
 	case totalWeight(vs) == 0:
-		r.Note = "every real server has weight 0 (draining): new connections are dropped"
+		r.Note = "every real server has weight 0 (draining): the kernel answers new connections with ICMP port unreachable (connection refused)"
 	case vs.Persistent():
 		r.Note = fmt.Sprintf("persistent for %ds: a client's first connection follows these shares, later ones stick to the same real server", vs.Timeout)
 	}

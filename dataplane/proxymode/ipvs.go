@@ -114,6 +114,13 @@ func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Wal
 		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + dst.String()}}
 	}
 	vsName := res.VirtualServer.Key()
+	if res.Found && !anyShare(res.Outcomes) {
+		// The scheduler finds no destination and ip_vs_leave answers ICMP
+		// port unreachable: the client's connection is refused.
+		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictReject, Probability: 1, Path: fmt.Sprintf("virtual server %s → no real server to schedule → ICMP port unreachable", vsName),
+			Chains: []string{vsName}, Note: res.Note}}
+		return walk, nil
+	}
 	svc := serviceOf(w.Services, p.ServicePort)
 	for _, o := range res.Outcomes {
 		walk.Outcomes = append(walk.Outcomes, dataplane.Outcome{Verdict: dataplane.VerdictDNAT, Target: o.RealServer.Key(), Probability: o.Probability,
@@ -121,6 +128,16 @@ func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Wal
 			Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, w.Node.Flags.ClusterCIDR, svc, o.RealServer.Address), Note: res.Note})
 	}
 	return walk, nil
+}
+
+// anyShare reports whether some real server gets new connections.
+func anyShare(outs []ipvs.Outcome) bool {
+	for _, o := range outs {
+		if o.Probability > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // serviceOf is the Service of services a packet's Service port names

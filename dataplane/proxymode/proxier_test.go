@@ -109,3 +109,23 @@ func TestNFTablesDoesNotMaterialize(t *testing.T) {
 		t.Error("nftables materialized rules it does not model")
 	}
 }
+
+// TestIPVSWithoutRealServersRefuses: a virtual server without real servers
+// (no endpoints, or all draining) leaves the scheduler no destination and
+// the kernel answers ICMP port unreachable, so the walk ends in REJECT.
+func TestIPVSWithoutRealServersRefuses(t *testing.T) {
+	m := IPVS{}
+	want, err := m.Expect(node, web())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.Materialize(want)
+	got.Table.VirtualServers[0].RealServers = nil
+	w, err := m.Walk(want, got, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Outcomes) != 1 || w.Outcomes[0].Verdict != dataplane.VerdictReject || w.Outcomes[0].Probability != 1 {
+		t.Errorf("outcomes %+v, want one REJECT", w.Outcomes)
+	}
+}
