@@ -1,11 +1,16 @@
 package source
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -39,6 +44,49 @@ func TestLoadDumpsRefusesADumpOverTheBound(t *testing.T) {
 		want := tt.input + " is larger than 1Ki, the bound on untrusted input; if it really is that big, raise it with --max-dump-size=4Ki"
 		if err == nil || err.Error() != want {
 			t.Errorf("err %v, want %q", err, want)
+		}
+	}
+}
+
+// TestLoadBoundsEachInputAndWhatItInflatesTo checks -f inputs are bounded
+// as they are read, whatever their size says: stdin, and a small gzip file
+// that inflates past the bound (a bomb); under the bound both load.
+func TestLoadBoundsEachInputAndWhatItInflatesTo(t *testing.T) {
+	svc := "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80}]}\n"
+	padded := svc + strings.Repeat("# padding\n", 2000) // 20 KB
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte(padded))
+	_ = zw.Close()
+	bomb := filepath.Join(t.TempDir(), "bundle.yaml.gz")
+	if err := os.WriteFile(bomb, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if gz.Len() >= 4<<10 {
+		t.Fatalf("the compressed file is %d bytes; the case needs it under the 4Ki bound", gz.Len())
+	}
+	want := Want{Namespace: "default", Service: "web"}
+	for _, tt := range []struct {
+		name     string
+		paths    []string
+		stdin    string
+		max      int64
+		refusing string // "" when it loads
+	}{
+		{"stdin over", []string{"-"}, padded, 4 << 10, "-f - is larger than 4Ki"},
+		{"stdin under", []string{"-"}, padded, 64 << 10, ""},
+		{"gzip inflating over", []string{bomb}, "", 4 << 10, "-f " + bomb + " (decompressed) is larger than 4Ki"},
+		{"gzip inflating under", []string{bomb}, "", 64 << 10, ""},
+	} {
+		w := want
+		w.MaxBytes = tt.max
+		store, err := Load(context.Background(), tt.paths, strings.NewReader(tt.stdin), "default", w)
+		var tooLarge *TooLargeError
+		switch {
+		case tt.refusing == "" && (err != nil || store == nil):
+			t.Errorf("%s: %v; want it loaded", tt.name, err)
+		case tt.refusing != "" && (!errors.As(err, &tooLarge) || !strings.HasPrefix(tooLarge.Error(), tt.refusing)):
+			t.Errorf("%s: error %v; want one starting %q", tt.name, err, tt.refusing)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 func checkHeader(t *testing.T, body string, json bool) (h header, decoded bool) {
 	t.Helper()
 	if json {
-		h = jsonHeader(newLoader("", nil).jdec, []byte(body))
+		h = jsonHeader(newLoader("", nil, 0).jdec, []byte(body))
 	} else {
 		h = yamlHeader([]byte(body))
 	}
@@ -94,7 +94,7 @@ func FuzzHeader(f *testing.F) {
 }
 
 func validJSON(s string) bool {
-	dec := newLoader("", nil).jdec
+	dec := newLoader("", nil, 0).jdec
 	dec.Reset(strings.NewReader(s), jsonOptions...)
 	if _, err := dec.ReadValue(); err != nil {
 		return false

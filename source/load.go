@@ -25,6 +25,10 @@ type Want struct {
 	Namespace, Service string
 	// FromPod is "namespace/name" of the pod traced from, if any.
 	FromPod string
+	// MaxBytes bounds each input, a file or stdin, as it is read
+	// (DefaultMaxFileBytes when 0): a FIFO, a device or stdin has no size
+	// to check before reading, and an endless one must still end.
+	MaxBytes int64
 }
 
 // Load reads the objects the trace of want needs from files, directories
@@ -33,7 +37,7 @@ type Want struct {
 // kubectl apply puts them. Malformed objects the trace needs fail with
 // file:line; an object given twice differently is an error naming both.
 func Load(ctx context.Context, paths []string, stdin io.Reader, defaultNS string, want Want) (*Store, error) {
-	l := newLoader(defaultNS, &want)
+	l := newLoader(defaultNS, &want, want.MaxBytes)
 	if err := l.read(ctx, paths, stdin); err != nil {
 		return nil, err
 	}
@@ -47,9 +51,9 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, defaultNS string
 }
 
 // LoadPaths reads every object of the files as Load does, for tests and
-// tools that want them all.
+// tools that want them all, each input bounded by DefaultMaxFileBytes.
 func LoadPaths(paths []string, stdin io.Reader, defaultNS string) ([]runtime.Object, error) {
-	l := newLoader(defaultNS, nil)
+	l := newLoader(defaultNS, nil, 0)
 	if err := l.read(context.Background(), paths, stdin); err != nil {
 		return nil, err
 	}
@@ -66,7 +70,7 @@ func noObjects(paths []string) error {
 func (l *loader) read(ctx context.Context, paths []string, stdin io.Reader) error {
 	for _, p := range paths {
 		if p == "-" {
-			if err := l.stream(ctx, "<stdin>", stdin); err != nil {
+			if err := l.stream(ctx, "<stdin>", "-", stdin); err != nil {
 				return err
 			}
 			continue
@@ -90,20 +94,31 @@ func (l *loader) file(ctx context.Context, path string) error {
 		return fmt.Errorf("read -f %s: %w", path, err)
 	}
 	defer f.Close()
-	return l.stream(ctx, path, f)
+	return l.stream(ctx, path, path, f)
 }
 
-// stream reads one input, decompressing it (a few chunks ahead, on its own
-// goroutine) when it starts as gzip does.
-func (l *loader) stream(ctx context.Context, name string, r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<16)
+// bound limits one input to l.maxBytes, whatever kind of file it is.
+func (l *loader) bound(r io.Reader, input string) io.Reader {
+	max := l.maxBytes
+	if max <= 0 {
+		max = DefaultMaxFileBytes
+	}
+	return Bounded(r, input, max, "--max-file-size")
+}
+
+// stream reads one input (path as -f names it, name in messages),
+// decompressing it (a few chunks ahead, on its own goroutine) when it
+// starts as gzip does. Both what is read and what it inflates to are
+// bounded, so neither an endless pipe nor a small gzip bomb fills memory.
+func (l *loader) stream(ctx context.Context, name, path string, r io.Reader) error {
+	br := bufio.NewReaderSize(l.bound(r, "-f "+path), 1<<16)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		defer zr.Close()
-		ra := readAhead(zr)
+		ra := readAhead(l.bound(zr, "-f "+path+" (decompressed)"))
 		defer ra.Close()
 		r = ra
 	} else {

@@ -35,6 +35,7 @@ type loader struct {
 	seen      map[objectKey]loaded
 	objs      []runtime.Object
 	items     int // items read, kept or not
+	maxBytes  int64
 
 	// selector is the traced Service's, once read; pods read before it
 	// wait in pending.
@@ -50,8 +51,8 @@ type pendingPod struct {
 	obj    runtime.Object // when already decoded
 }
 
-func newLoader(defaultNS string, want *Want) *loader {
-	return &loader{defaultNS: defaultNS, want: want, seen: map[objectKey]loaded{}, jdec: jsontext.NewDecoder(bytes.NewReader(nil))}
+func newLoader(defaultNS string, want *Want, maxBytes int64) *loader {
+	return &loader{defaultNS: defaultNS, want: want, maxBytes: maxBytes, seen: map[objectKey]loaded{}, jdec: jsontext.NewDecoder(bytes.NewReader(nil))}
 }
 
 type decision int

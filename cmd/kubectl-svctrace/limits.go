@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -45,14 +44,10 @@ func (l *limits) check() error {
 	return nil
 }
 
-// stdin bounds the -f - input.
-func (l *limits) stdin(r io.Reader) io.Reader {
-	return source.Bounded(r, "-f -", l.fileBytes, "--max-file-size")
-}
-
 // checkFiles refuses -f files over the bound before any is read. It looks
 // at regular files, whose size is known: named ones, and those with a
-// name -f reads in a directory; stdin is bounded as it is read.
+// name -f reads in a directory. Every input, stdin and FIFOs included, is
+// bounded again as it is read (source.Want.MaxBytes).
 func (l *limits) checkFiles(paths []string) error {
 	for _, p := range paths {
 		if p == "-" {

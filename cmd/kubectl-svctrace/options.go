@@ -133,8 +133,8 @@ func (o *options) Complete(ctx context.Context, args []string) error {
 		if err := o.limits.checkFiles(o.filenames); err != nil {
 			return err
 		}
-		want := source.Want{Namespace: o.namespace, Service: o.name, FromPod: o.fromPod()}
-		store, err := source.Load(ctx, o.filenames, o.limits.stdin(interruptible{ctx, o.streams.In}), o.namespace, want)
+		want := source.Want{Namespace: o.namespace, Service: o.name, FromPod: o.fromPod(), MaxBytes: o.limits.fileBytes}
+		store, err := source.Load(ctx, o.filenames, interruptible{ctx, o.streams.In}, o.namespace, want)
 		var tooLarge *source.TooLargeError
 		if errors.As(err, &tooLarge) {
 			return tooLarge // it names the input and the flag
