@@ -19,6 +19,7 @@ var goldenCases = []struct{ golden, bundle, svc string }{
 	{"selector-typo", "selector-typo.yaml", "hostnames"},
 	{"not-ready", "not-ready.yaml", "web"},
 	{"ports-named", "ports.yaml", "named"},
+	{"ports-numeric", "ports.yaml", "numeric"},
 	{"node-missing", "node-missing.yaml", "web"},
 	{"kinds-sticky", "kinds.yaml", "sticky"},
 	{"local-policy", "local-policy.yaml", "lb"},

@@ -160,11 +160,13 @@ func (tw *textWriter) endpoint(e trace.EndpointHop) string {
 	if pod == "" {
 		pod = "(no pod)"
 	}
-	s := fmt.Sprintf("%s %s %s", tw.p.ok(e.Ready), addr, pod)
+	s := fmt.Sprintf("%s %s %s", tw.p.ok(e.Ready && e.NotServing == ""), addr, pod)
 	if tw.o.Wide {
 		s += fmt.Sprintf("  %s %s %s", e.Node, e.Zone, e.Slice)
 	}
 	switch {
+	case e.NotServing != "":
+		s += "  " + tw.p.paint(ansiRed, "not serving") + "\n  " + e.NotServing
 	case e.Terminating:
 		s += "  " + tw.p.paint(ansiYellow, "terminating")
 	case !e.Ready:

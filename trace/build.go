@@ -50,6 +50,7 @@ func Build(in Input) *Trace {
 	}
 	t.Findings = append(t.Findings, dnsFindings(dnsResults)...)
 	t.Findings = append(t.Findings, dataplaneFindings(in, t, views)...)
+	t.Findings = append(t.Findings, servingPathFindings(in, t, t.Findings)...)
 	SortFindings(t.Findings)
 	t.emptyNotNull()
 	return t

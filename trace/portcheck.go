@@ -107,11 +107,22 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 		// listens; a Service aimed elsewhere is refused on every connection.
 		hint = fmt.Sprintf("the pods' readiness probe checks port %d: if the app listens there, set targetPort: %d; else check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", probe, probe, target, pods[0].Name, pods[0].Namespace)
 	}
-	return []Finding{{
-		ID: TargetPortNotExposed, Severity: SeverityWarning, Subject: subject,
-		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s)", label, target, strings.Join(sortedKeys(declared), ", ")),
+	f := Finding{
+		ID: TargetPortNotExposed, Severity: SeverityError, Subject: subject,
+		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); nothing shows that port answering (svctrace does not probe endpoints yet), so connections to every endpoint are most likely refused", label, target, strings.Join(sortedKeys(declared), ", ")),
 		Hint:    hint,
-	}}
+	}
+	for i := range pods {
+		if answers(&pods[i], target) {
+			// The kubelet's readiness probe passes on that very port: the
+			// app listens there, only the declaration is missing.
+			f.Severity = SeverityWarning
+			f.Message = fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); the passing readiness probe of pod %s checks that port, so the app answers there", label, target, strings.Join(sortedKeys(declared), ", "), pods[i].Name)
+			f.Hint = fmt.Sprintf("declare the port in the pod template (ports: [{containerPort: %d}]) so the Service's target is documented", target)
+			break
+		}
+	}
+	return []Finding{f}
 }
 
 // probedPort is the port the pod's first HTTP or TCP readiness probe

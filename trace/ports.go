@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -21,6 +22,7 @@ func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []co
 			NodePort:   sp.NodePort,
 			Endpoints:  endpointsFor(sp, slices),
 		}
+		markNotServing(h.Endpoints, sp, pods)
 		if sp.TargetPort.Type == intstr.String {
 			h.Resolved = map[string]int32{}
 			for i := range pods {
@@ -32,6 +34,52 @@ func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []co
 		out = append(out, h)
 	}
 	return out
+}
+
+// markNotServing marks the endpoints of a numeric targetPort whose pod
+// declares other container ports and no passing probe checks this one.
+func markNotServing(eps []EndpointHop, sp corev1.ServicePort, pods []corev1.Pod) {
+	if sp.TargetPort.Type == intstr.String {
+		return // a named port that does not resolve gets no endpoint at all
+	}
+	byName := map[string]*corev1.Pod{}
+	for i := range pods {
+		byName[pods[i].Name] = &pods[i]
+	}
+	for i := range eps {
+		p := byName[eps[i].Pod]
+		if p == nil {
+			continue
+		}
+		target, _ := resolveTargetPort(p, sp)
+		if others := undeclared(p, target, protocolOf(sp.Protocol)); len(others) > 0 {
+			eps[i].NotServing = fmt.Sprintf("pod %s declares %s, not %d/%s", p.Name, strings.Join(others, ", "), target, protocolOf(sp.Protocol))
+		}
+	}
+}
+
+// undeclared lists the container ports p declares when none of them is
+// port/proto and no passing readiness probe checks port; nil otherwise.
+func undeclared(p *corev1.Pod, port int32, proto corev1.Protocol) []string {
+	if answers(p, port) {
+		return nil
+	}
+	var out []string
+	for _, c := range servingContainers(p) {
+		for _, cp := range c.Ports {
+			if cp.ContainerPort == port && protocolOf(cp.Protocol) == proto {
+				return nil
+			}
+			out = append(out, fmt.Sprintf("%d/%s", cp.ContainerPort, protocolOf(cp.Protocol)))
+		}
+	}
+	return out
+}
+
+// answers reports whether p is ready and its readiness probe checks port:
+// the kubelet's probe is then evidence that the port answers.
+func answers(p *corev1.Pod, port int32) bool {
+	return podReady(p) && probedPort(p) == port
 }
 
 func protocolOf(p corev1.Protocol) corev1.Protocol {

@@ -30,8 +30,10 @@ var scenarioCases = []struct {
 		map[string]string{"NamedPortNotFound": `named port "http", which 1 of 2 pods do not declare: web-1`}},
 	{"ports.yaml", "default", "udp", []string{"NamedPortNotFound/error", "NoReadyEndpoints/error", "ProtocolMismatch/error"},
 		map[string]string{"ProtocolMismatch": "another protocol: web-0 (TCP)"}},
-	{"ports.yaml", "default", "numeric", []string{"TargetPortNotExposed/warning"},
-		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP); the pods' readiness probe checks port 8080: if the app listens there, set targetPort: 8080"}},
+	{"ports.yaml", "default", "numeric", []string{"TargetPortNotExposed/error"},
+		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP); nothing shows that port answering (svctrace does not probe endpoints yet), so connections to every endpoint are most likely refused; the pods' readiness probe checks port 8080: if the app listens there, set targetPort: 8080"}},
+	{"ports.yaml", "default", "probed", []string{"TargetPortNotExposed/warning"},
+		map[string]string{"TargetPortNotExposed": "the passing readiness probe of pod pr-0 checks that port, so the app answers there"}},
 	{"ports.yaml", "default", "perpod", nil, nil},
 	{"ports.yaml", "default", "stale", []string{"EndpointsNotMatchingPods/warning"},
 		map[string]string{"EndpointsNotMatchingPods": "10.244.1.21:8080 (pod pp-1 has http=9090)"}},
@@ -112,6 +114,24 @@ func TestCatalogCoverage(t *testing.T) {
 		}
 		if !produced[e.ID] {
 			t.Errorf("no scenario produces %s", e.ID)
+		}
+	}
+}
+
+// Endpoints whose pod declares other ports than the numeric targetPort are
+// marked not serving, unless the pod's passing readiness probe checks it.
+func TestUndeclaredTargetPortMarksEndpoints(t *testing.T) {
+	var marks []string
+	for _, e := range scenario.Trace(t, "ports.yaml", "default", "numeric").Ports[0].Endpoints {
+		marks = append(marks, e.Address+": "+e.NotServing)
+	}
+	want := []string{"10.244.1.10: pod web-0 declares 8080/TCP, not 9000/TCP", "10.244.1.11: pod web-1 declares 8080/TCP, not 9000/TCP"}
+	if diff := cmp.Diff(want, marks); diff != "" {
+		t.Errorf("numeric: endpoints marked (-want +got):\n%s", diff)
+	}
+	for _, e := range scenario.Trace(t, "ports.yaml", "default", "probed").Ports[0].Endpoints {
+		if e.NotServing != "" {
+			t.Errorf("probed: %s marked not serving (%s) though its readiness probe passes on the port", e.Address, e.NotServing)
 		}
 	}
 }

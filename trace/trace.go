@@ -61,6 +61,10 @@ type EndpointHop struct {
 	Zone        string `json:"zone,omitempty"`
 	Hostname    string `json:"hostname,omitempty"`
 	Slice       string `json:"slice"`
+	// NotServing says why the endpoint most likely refuses connections
+	// although it is published: its pod declares container ports, none of
+	// them the numeric targetPort, and no probe shows that port answering.
+	NotServing string `json:"notServing,omitempty"`
 }
 
 // SliceHop summarises one EndpointSlice.
