@@ -7,7 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/proxymode"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
 // DataplaneNotChecked is reported when the rules could not be generated or
@@ -162,22 +164,22 @@ func iptablesRun(in Input, v nodeView) (prepared, error) {
 	if d.IPTables != nil {
 		head.Source, head.SavedAt = d.IPTablesName, d.IPTablesSavedAt
 	}
-	return prepare(proxymode.IPTables{}, d.IPTables, d.IPTables != nil, in, v, head, generated(d.Port))
+	return prepare(iptables.Proxier{}, d.IPTables, d.IPTables != nil, in, v, head, generated(d.Port))
 }
 
 func nftRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeNFTables), Source: d.NFTName}
 	v.family = familiesInOrder(in.Service)[0] // kube-proxy's table of the Service's primary family
-	return prepare(proxymode.NFTables{}, d.NFT, true, in, v, head, fromService[*proxymode.NFTablesWant](in.Service, d.Port))
+	return prepare(nftables.Proxier{}, d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port))
 }
 
 func ipvsRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPVS), Source: d.IPVSName}
-	got := &proxymode.IPVSState{Table: *d.IPVS, Local: d.IPVSLocal, LocalRead: d.IPVSLocalName != ""}
+	got := &ipvs.State{Table: *d.IPVS, Local: d.IPVSLocal, LocalRead: d.IPVSLocalName != ""}
 	v.family = familiesInOrder(in.Service)[0]
-	return prepare(proxymode.IPVS{}, got, true, in, v, head, fromService[*proxymode.IPVSWant](in.Service, d.Port))
+	return prepare(ipvs.Proxier{}, got, true, in, v, head, fromService[*ipvs.Want](in.Service, d.Port))
 }
 
 // finishHop fills what every hop needs for output: a node name, lists that

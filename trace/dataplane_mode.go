@@ -6,7 +6,6 @@ import (
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
-	"github.com/svctrace/kubectl-svctrace/dataplane/proxymode"
 )
 
 // prepared is one node view through one proxy mode, computed once: the
@@ -80,8 +79,8 @@ func (v nodeView) node() dataplane.Node {
 
 // generated are the targets of the generated iptables rules' ports selected
 // by only, which hold the addresses of the proxier's IP family.
-func generated(only string) func(*proxymode.IPTablesWant) []portTargets {
-	return func(w *proxymode.IPTablesWant) []portTargets {
+func generated(only string) func(*iptables.Want) []portTargets {
+	return func(w *iptables.Want) []portTargets {
 		var out []portTargets
 		for _, sp := range w.Ruleset.Services {
 			if portSelected(only, sp.PortName, sp.Port, sp.NodePort) {
@@ -104,7 +103,7 @@ func diffFindings(diffs []dataplane.Diff, svc string) []Finding {
 	var out []Finding
 	shares := map[string]int{} // chain → index in out of its ProbabilityMismatch
 	for _, d := range diffs {
-		id, msg := string(d.Kind), proxymode.Message(d)
+		id, msg := string(d.Kind), diffMessage(d)
 		if d.Kind == iptables.ProbabilityMismatch {
 			if i, ok := shares[d.Where.Chain]; ok {
 				out[i].Message += "; " + d.Detail
@@ -114,7 +113,7 @@ func diffFindings(diffs []dataplane.Diff, svc string) []Finding {
 			msg = d.Detail
 		}
 		where := d.Where
-		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: proxymode.Subject(d), Message: msg,
+		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: diffSubject(d), Message: msg,
 			Hint: dataplaneHint(id, svc), Where: &where})
 	}
 	return out

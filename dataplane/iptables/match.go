@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 // Match is one match module instance of a rule ("-m tcp --dport 80"). The
@@ -127,7 +129,7 @@ func (*SetMatch) Module() string         { return "set" }
 func (m *ConntrackMatch) Module() string { return m.Name }
 func (m *OtherMatch) Module() string     { return m.Name }
 
-func (m *CommentMatch) String() string { return "-m comment --comment " + Quote(m.Text) }
+func (m *CommentMatch) String() string { return "-m comment --comment " + savefmt.Quote(m.Text) }
 
 func (m *PortMatch) String() string {
 	s := "-m " + m.Proto
@@ -162,7 +164,7 @@ func (m *RecentMatch) String() string {
 	s += opt(m.Reap, "--reap", "")
 	s += opt(m.HitCount > 0, "--hitcount", strconv.Itoa(int(m.HitCount)))
 	s += opt(m.RTTL, "--rttl", "")
-	s += " --name " + Quote(m.Name) + opt(m.Mask != "", "--mask", m.Mask)
+	s += " --name " + savefmt.Quote(m.Name) + opt(m.Mask != "", "--mask", m.Mask)
 	if m.Dest {
 		return s + " --rdest"
 	}
@@ -170,7 +172,7 @@ func (m *RecentMatch) String() string {
 }
 
 func (m *SetMatch) String() string {
-	s := "-m set" + neg(m.Negated) + " --match-set " + Quote(m.Name) + " " + m.Flags
+	s := "-m set" + neg(m.Negated) + " --match-set " + savefmt.Quote(m.Name) + " " + m.Flags
 	for _, o := range m.Options {
 		s += " " + o.String()
 	}

@@ -5,23 +5,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-)
 
-// BuiltinChains lists the chains a table has without declaring them, in
-// the order iptables-save prints them.
-func BuiltinChains(table string) []string {
-	switch table {
-	case "filter", "security":
-		return []string{"INPUT", "FORWARD", "OUTPUT"}
-	case "nat":
-		return []string{"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}
-	case "mangle":
-		return []string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
-	case "raw":
-		return []string{"PREROUTING", "OUTPUT"}
-	}
-	return nil
-}
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
+)
 
 // ParseError is a problem at one line of a dump.
 type ParseError struct {
@@ -212,7 +198,7 @@ func (p *parser) chainFor(name string) (*Chain, error) {
 	if c := p.cur.chains[name]; c != nil {
 		return c, nil
 	}
-	for _, b := range BuiltinChains(p.cur.Name) {
+	for _, b := range savefmt.BuiltinChains(p.cur.Name) {
 		if b == name {
 			c := p.addChain(name)
 			c.Policy = "ACCEPT"

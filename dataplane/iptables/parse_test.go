@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -182,12 +184,12 @@ func TestParseMultilineComment(t *testing.T) {
 
 func TestQuoteRoundTrip(t *testing.T) {
 	for _, s := range []string{"plain_1-x", "ns/svc:p80", "with space", `q"uote`, `back\slash`, "it's", ""} {
-		got, err := splitArgs("--comment "+Quote(s), nil)
+		got, err := splitArgs("--comment "+savefmt.Quote(s), nil)
 		if err != nil || len(got) != 2 || got[1] != s {
-			t.Errorf("Quote(%q) = %s, splits back to %q (%v)", s, Quote(s), got, err)
+			t.Errorf("savefmt.Quote(%q) = %s, splits back to %q (%v)", s, savefmt.Quote(s), got, err)
 		}
 	}
-	if Quote("plain_1-x") != "plain_1-x" || Quote("a b") != `"a b"` {
+	if savefmt.Quote("plain_1-x") != "plain_1-x" || savefmt.Quote("a b") != `"a b"` {
 		t.Error("quote does not follow xtables_save_string")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base32"
 	"fmt"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 // synthSvc describes one ClusterIP service port for synthDump, which
@@ -86,7 +88,7 @@ func (s synthSvc) writeNAT(chains, rules *strings.Builder) {
 		}
 		fmt.Fprintf(rules, "-A %s %s%s-j %s\n", svc, comment, stat, sep)
 		if !s.noComment {
-			comment = "-m comment --comment " + Quote(s.portName) + " "
+			comment = "-m comment --comment " + savefmt.Quote(s.portName) + " "
 		}
 		ip, _, _ := strings.Cut(ep, ":")
 		fmt.Fprintf(rules, "-A %s %s-s %s -j KUBE-MARK-MASQ\n", sep, comment, ip)

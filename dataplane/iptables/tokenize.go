@@ -3,6 +3,8 @@ package iptables
 import (
 	"errors"
 	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 // errOpenQuote means a line ended inside a double-quoted argument.
@@ -77,35 +79,11 @@ func quotedWord(line string, start int) (string, int, error) {
 	return b.String(), i, nil
 }
 
-// Quote renders s as iptables-save prints a string argument
-// (xtables_save_string): bare when made only of [A-Za-z0-9_-], otherwise in
-// double quotes with ", \ and ' escaped by a backslash. Package expected
-// prints its rules with it too, so generated and dumped rules quote alike.
-func Quote(s string) string {
-	if s != "" && strings.IndexFunc(s, needsQuote) < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' || c == '\'' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-func needsQuote(r rune) bool {
-	return !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-}
-
 // quoteArg quotes an argument only when splitting would otherwise change it,
 // so option values such as "veth+" or "dst,dst" print as iptables-save does.
 func quoteArg(s string) string {
 	if s != "" && !strings.ContainsAny(s, " \t\n\"\\") {
 		return s
 	}
-	return Quote(s)
+	return savefmt.Quote(s)
 }

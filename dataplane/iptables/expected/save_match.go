@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 // saveMatch prints one match as its libxt_* save function does.
@@ -18,7 +18,7 @@ func saveMatch(b *strings.Builder, m match, v6 bool) error {
 				return fmt.Errorf("comment match: unexpected --%s", o.name)
 			}
 			b.WriteString(" --comment ")
-			b.WriteString(iptables.Quote(o.values[0]))
+			b.WriteString(savefmt.Quote(o.values[0]))
 		}
 	case "tcp", "udp", "sctp":
 		writeOpts(b, ordered(m.opts, "source-port", "sport", "destination-port", "dport"))
@@ -48,7 +48,7 @@ func saveMatch(b *strings.Builder, m match, v6 bool) error {
 				return fmt.Errorf("nfacct match: unexpected --%s", o.name)
 			}
 			b.WriteString(" --nfacct-name  ")
-			b.WriteString(iptables.Quote(o.values[0]))
+			b.WriteString(savefmt.Quote(o.values[0]))
 		}
 	case "mark":
 		for _, o := range m.opts {

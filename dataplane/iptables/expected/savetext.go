@@ -4,7 +4,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/savefmt"
 )
 
 // Save returns SaveTable for filter, nat and mangle, in that order.
@@ -43,7 +43,7 @@ func (rs *Ruleset) SaveTable(table string) (string, error) {
 			byChain[j.Chain] = append(byChain[j.Chain], j)
 		}
 	}
-	for _, c := range append(iptables.BuiltinChains(table), chains...) {
+	for _, c := range append(savefmt.BuiltinChains(table), chains...) {
 		for _, r := range byChain[c] {
 			line, err := Normalize(rs.Family, r)
 			if err != nil {

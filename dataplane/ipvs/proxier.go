@@ -1,4 +1,4 @@
-package proxymode
+package ipvs
 
 import (
 	"fmt"
@@ -10,41 +10,40 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
-// IPVS is kube-proxy's IPVS mode: virtual servers, the addresses bound to
+// Proxier is kube-proxy's IPVS mode: virtual servers, the addresses bound to
 // kube-ipvs0, and the iptables rules that masquerade.
-type IPVS struct{}
+type Proxier struct{}
 
-var _ dataplane.Proxier[*IPVSWant, *IPVSState] = IPVS{}
+var _ dataplane.Proxier[*Want, *State] = Proxier{}
 
-// IPVSWant is the IPVS state kube-proxy programs on a node.
-type IPVSWant struct {
+// Want is the IPVS state kube-proxy programs on a node.
+type Want struct {
 	Node     dataplane.Node
 	Services []*corev1.Service
 	// Expected holds one entry per Service, in the order of Services.
-	Expected []ipvs.Expected
+	Expected []Expected
 }
 
-// IPVSState is what a node holds: its IPVS table and, where they were
+// State is what a node holds: its IPVS table and, where they were
 // read, its local addresses.
-type IPVSState struct {
-	Table ipvs.Table
+type State struct {
+	Table Table
 	// Local are the node's local addresses (kube-ipvs0's among them);
 	// LocalRead says whether they were read at all.
 	Local     []netip.Addr
 	LocalRead bool
 }
 
-// Mode is ipvs.
-func (IPVS) Mode() dataplane.Mode { return dataplane.ModeIPVS }
+// Mode is
+func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPVS }
 
 // Expect computes the virtual servers and bound addresses for objs on n.
-func (IPVS) Expect(n dataplane.Node, objs dataplane.Objects) (*IPVSWant, error) {
-	w := &IPVSWant{Node: n, Services: objs.Services}
+func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
+	w := &Want{Node: n, Services: objs.Services}
 	for _, svc := range objs.Services {
-		exp, err := ipvs.ExpectedFor(svc, objs.Slices, ipvs.Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone})
+		exp, err := ExpectedFor(svc, objs.Slices, Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone})
 		if err != nil {
 			return nil, fmt.Errorf("expected IPVS state of %s/%s: %w", svc.Namespace, svc.Name, err)
 		}
@@ -54,8 +53,8 @@ func (IPVS) Expect(n dataplane.Node, objs dataplane.Objects) (*IPVSWant, error) 
 }
 
 // Materialize is the table of a node in sync, its addresses all bound.
-func (IPVS) Materialize(w *IPVSWant) (*IPVSState, error) {
-	s := &IPVSState{LocalRead: true}
+func (Proxier) Materialize(w *Want) (*State, error) {
+	s := &State{LocalRead: true}
 	for _, exp := range w.Expected {
 		for _, vs := range exp.VirtualServers {
 			s.Table.VirtualServers = append(s.Table.VirtualServers, vs.VirtualServer)
@@ -66,35 +65,35 @@ func (IPVS) Materialize(w *IPVSWant) (*IPVSState, error) {
 }
 
 // Read parses ipvsadm -Ln or ipvsadm-save -n output; the local addresses
-// are read apart (ipvs.ParseLocal).
-func (IPVS) Read(r io.Reader) (*IPVSState, error) {
+// are read apart (ParseLocal).
+func (Proxier) Read(r io.Reader) (*State, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read IPVS table: %w", err)
 	}
-	t, err := ipvs.Parse(b)
+	t, err := Parse(b)
 	if err != nil {
 		return nil, err
 	}
-	return &IPVSState{Table: t}, nil
+	return &State{Table: t}, nil
 }
 
 // Drift compares the virtual servers w expects and, where the local
 // addresses were read, the bound addresses.
-func (IPVS) Drift(w *IPVSWant, got *IPVSState) []dataplane.Diff {
+func (Proxier) Drift(w *Want, got *State) []dataplane.Diff {
 	var out []dataplane.Diff
 	for _, exp := range w.Expected {
-		out = append(out, ipvs.Drift(exp, got.Table)...)
+		out = append(out, Drift(exp, got.Table)...)
 		if got.LocalRead {
 			// Needs no endpoints: the addresses come from the Service alone.
-			out = append(out, ipvs.BindingDrift(exp, got.Local)...)
+			out = append(out, BindingDrift(exp, got.Local)...)
 		}
 	}
 	return out
 }
 
 // Walk finds the virtual server p meets and its real servers' shares.
-func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Walk, error) {
+func (Proxier) Walk(w *Want, got *State, p dataplane.Packet) (dataplane.Walk, error) {
 	walk := dataplane.Walk{Packet: p}
 	dst := p.Dest
 	var bound []netip.Addr
@@ -105,11 +104,11 @@ func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Wal
 		// Not a local address: a pod's or outside client's packet is
 		// routed on and IPVS never sees it. The node's own packets meet
 		// IPVS on the way out (LOCAL_OUT) all the same.
-		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: dst.String() + " not local (not on " + ipvs.DummyInterface + ") → not proxied",
+		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: dst.String() + " not local (not on " + DummyInterface + ") → not proxied",
 			Note: dst.String() + " is not a local address of the node, so IPVS does not see the packet"}}
 		return walk, nil
 	}
-	res := ipvs.Walk(got.Table, ipvs.Protocol(strings.ToUpper(p.Protocol)), dst, p.Port)
+	res := Walk(got.Table, Protocol(strings.ToUpper(p.Protocol)), dst, p.Port)
 	if !res.Found {
 		walk.Outcomes = []dataplane.Outcome{{Verdict: dataplane.VerdictAccept, Probability: 1, Path: "no IPVS virtual server → not proxied", Note: "no IPVS virtual server for " + dst.String()}}
 	}
@@ -131,7 +130,7 @@ func (IPVS) Walk(w *IPVSWant, got *IPVSState, p dataplane.Packet) (dataplane.Wal
 }
 
 // anyShare reports whether some real server gets new connections.
-func anyShare(outs []ipvs.Outcome) bool {
+func anyShare(outs []Outcome) bool {
 	for _, o := range outs {
 		if o.Probability > 0 {
 			return true

@@ -1,4 +1,4 @@
-package proxymode
+package iptables
 
 import (
 	"net/netip"
@@ -6,13 +6,12 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
-// ruleKey is a rule's place in a listing: its table, chain and dump line
+// listKey is a rule's place in a listing: its table, chain and dump line
 // (0 for a chain the node lacks).
-type ruleKey struct {
+type listKey struct {
 	table, chain string
 	line         int
 }
@@ -20,11 +19,11 @@ type ruleKey struct {
 // Listings lists the Service's rules of the shared chains of got and every
 // per-service chain reachable from them, in walk order, each marked with
 // the diff at its place.
-func (IPTables) Listings(w *IPTablesWant, got *iptables.Dump, diffs []dataplane.Diff) []dataplane.Listing {
-	marks := map[ruleKey]dataplane.DiffKind{}
+func (Proxier) Listings(w *Want, got *Dump, diffs []dataplane.Diff) []dataplane.Listing {
+	marks := map[listKey]dataplane.DiffKind{}
 	for _, d := range diffs {
 		// A missing chain is marked on its empty listing (line 0).
-		marks[ruleKey{d.Where.Table, d.Where.Chain, d.Where.Line}] = d.Kind
+		marks[listKey{d.Where.Table, d.Where.Chain, d.Where.Line}] = d.Kind
 	}
 	return iptablesChains(got, w.Ruleset, marks)
 }
@@ -34,7 +33,7 @@ var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPO
 
 // iptablesChains lists, from d, the Service's rules of the shared chains and
 // every per-service chain reachable from them, in walk order.
-func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[ruleKey]dataplane.DiffKind) []dataplane.Listing {
+func iptablesChains(d *Dump, rs *expected.Ruleset, drift map[listKey]dataplane.DiffKind) []dataplane.Listing {
 	ids := map[string]bool{}
 	var own []string
 	portOf := map[string]string{}
@@ -79,7 +78,7 @@ func iptablesChains(d *iptables.Dump, rs *expected.Ruleset, drift map[ruleKey]da
 // serviceChainListings lists nat chains named in queue and those they jump
 // to, breadth first, once each; expected chains absent from d are listed
 // empty with their drift ID.
-func serviceChainListings(d *iptables.Dump, queue []string, drift map[ruleKey]dataplane.DiffKind) []dataplane.Listing {
+func serviceChainListings(d *Dump, queue []string, drift map[listKey]dataplane.DiffKind) []dataplane.Listing {
 	var out []dataplane.Listing
 	seen := map[string]bool{}
 	for len(queue) > 0 {
@@ -91,7 +90,7 @@ func serviceChainListings(d *iptables.Dump, queue []string, drift map[ruleKey]da
 		seen[name] = true
 		c := d.Chain("nat", name)
 		if c == nil {
-			out = append(out, dataplane.Listing{Table: "nat", Name: name, Rules: []dataplane.RuleLine{}, Drift: drift[ruleKey{"nat", name, 0}]})
+			out = append(out, dataplane.Listing{Table: "nat", Name: name, Rules: []dataplane.RuleLine{}, Drift: drift[listKey{"nat", name, 0}]})
 			continue
 		}
 		l := dataplane.Listing{Table: "nat", Name: name}
@@ -126,7 +125,7 @@ func commentService(comment string) string {
 
 // ruleLine lists r with its drift mark and its place: the Service address
 // a rule for one matches, the endpoint a DNAT rule sends to.
-func ruleLine(r *iptables.Rule, drift map[ruleKey]dataplane.DiffKind) dataplane.RuleLine {
+func ruleLine(r *Rule, drift map[listKey]dataplane.DiffKind) dataplane.RuleLine {
 	at := dataplane.Locator{Mode: dataplane.ModeIPTables, Table: r.Table, Chain: r.Chain, Line: r.Line}
 	if d := r.Destination; d.IsSet() && !d.Negated && d.Prefix.IsSingleIP() {
 		at.Address = d.Prefix.Addr()
@@ -134,5 +133,5 @@ func ruleLine(r *iptables.Rule, drift map[ruleKey]dataplane.DiffKind) dataplane.
 	if r.Target.Name == "DNAT" {
 		at.Endpoint, _ = netip.ParseAddrPort(r.Target.ToDestination)
 	}
-	return dataplane.RuleLine{Line: r.Line, Text: r.Text, Drift: drift[ruleKey{r.Table, r.Chain, r.Line}], Where: at}
+	return dataplane.RuleLine{Line: r.Line, Text: r.Text, Drift: drift[listKey{r.Table, r.Chain, r.Line}], Where: at}
 }

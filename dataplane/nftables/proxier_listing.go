@@ -1,4 +1,4 @@
-package proxymode
+package nftables
 
 import (
 	"net/netip"
@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
 // markNFTDrift marks the nftables chain listings with the differences, so a
@@ -26,7 +25,7 @@ func markNFTDrift(chains []dataplane.Listing, diffs []dataplane.Diff, table stri
 	for _, d := range diffs {
 		id, at := d.Kind, d.Where
 		switch {
-		case at.Endpoint.IsValid() && d.Kind == nftables.NFTEndpointStale:
+		case at.Endpoint.IsValid() && d.Kind == NFTEndpointStale:
 			if c := find(at.Chain); c != nil {
 				markTarget(c, at.Endpoint, id)
 			}
@@ -39,13 +38,29 @@ func markNFTDrift(chains []dataplane.Listing, diffs []dataplane.Diff, table stri
 				c.Drift = id
 			}
 		default:
-			elements = append(elements, dataplane.RuleLine{Text: nftables.Place(at) + ": " + Message(d), Drift: id, Where: at})
+			elements = append(elements, elementLine(d))
 		}
 	}
 	if len(elements) > 0 {
 		chains = append(chains, dataplane.Listing{Table: table, Name: "(set and map elements)", Rules: elements, Drift: elements[0].Drift, Kind: dataplane.ListingElements})
 	}
 	return chains
+}
+
+// elementLine lists the element a diff is about: the node's, or the one
+// it lacks.
+func elementLine(d dataplane.Diff) dataplane.RuleLine {
+	l := dataplane.RuleLine{Text: Place(d.Where), Drift: d.Kind, Where: d.Where}
+	switch {
+	case d.Actual == "" || d.Actual == "absent":
+		l.Kind, l.Text = dataplane.LineMissing, "missing: "+l.Text
+		if d.Expected != "" {
+			l.Text += " : " + d.Expected
+		}
+	default:
+		l.Text += " : " + d.Actual
+	}
+	return l
 }
 
 // markTarget marks the rules of c that DNAT to the endpoint ep, written
@@ -63,7 +78,7 @@ func markTarget(c *dataplane.Listing, ep netip.AddrPort, id dataplane.DiffKind) 
 
 // nftListings lists the chains kube-proxy writes for the Service as the
 // node has them; a missing one is marked.
-func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName string) []dataplane.Listing {
+func nftListings(exp *ExpectedService, table *Table, tableName string) []dataplane.Listing {
 	var out []dataplane.Listing
 	for _, p := range exp.Ports {
 		for _, ec := range p.Chains {
@@ -92,7 +107,7 @@ func nftListings(exp *nftables.ExpectedService, table *nftables.Table, tableName
 	return out
 }
 
-func chainRules(c *nftables.Chain) []*nftables.Rule {
+func chainRules(c *Chain) []*Rule {
 	if c == nil {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package proxymode
+package nftables
 
 import (
 	"errors"
@@ -9,38 +9,37 @@ import (
 	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
-// NFTables is kube-proxy's nftables mode: the kube-proxy table of the
+// Proxier is kube-proxy's nftables mode: the kube-proxy table of the
 // node's family.
-type NFTables struct{}
+type Proxier struct{}
 
-var _ dataplane.Proxier[*NFTablesWant, *nftables.Ruleset] = NFTables{}
+var _ dataplane.Proxier[*Want, *Ruleset] = Proxier{}
 
-// NFTablesWant is what kube-proxy's nftables proxier writes on a node:
+// Want is what kube-proxy's nftables proxier writes on a node:
 // per Service, the map and set elements and the chains.
-type NFTablesWant struct {
+type Want struct {
 	Node     dataplane.Node
 	Family   knftables.Family
-	Services []*nftables.ExpectedService
+	Services []*ExpectedService
 }
 
-// Mode is nftables.
-func (NFTables) Mode() dataplane.Mode { return dataplane.ModeNFTables }
+// Mode is
+func (Proxier) Mode() dataplane.Mode { return dataplane.ModeNFTables }
 
 // Expect computes the elements and chains for objs on n.
-func (NFTables) Expect(n dataplane.Node, objs dataplane.Objects) (*NFTablesWant, error) {
-	w := &NFTablesWant{Node: n, Family: knftables.IPv4Family}
+func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
+	w := &Want{Node: n, Family: knftables.IPv4Family}
 	if n.Family == corev1.IPv6Protocol {
 		w.Family = knftables.IPv6Family
 	}
-	opts := nftables.ExpectOptions{Family: w.Family, NodeName: n.Name, Zone: n.Zone}
+	opts := ExpectOptions{Family: w.Family, NodeName: n.Name, Zone: n.Zone}
 	if n.Flags.ClusterCIDR.IsValid() {
 		opts.ClusterCIDR = n.Flags.ClusterCIDR.String()
 	}
 	for _, svc := range objs.Services {
-		exp, err := nftables.Expected(svc, objs.Slices, opts)
+		exp, err := Expected(svc, objs.Slices, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -54,28 +53,28 @@ func (NFTables) Expect(n dataplane.Node, objs dataplane.Objects) (*NFTablesWant,
 var ErrNotMaterialized = errors.New("the nftables expectation holds elements and chains, not rules; pass the node's nft -j list ruleset to walk its rules")
 
 // Materialize is not modelled for nftables (ErrNotMaterialized).
-func (NFTables) Materialize(*NFTablesWant) (*nftables.Ruleset, error) {
+func (Proxier) Materialize(*Want) (*Ruleset, error) {
 	return nil, ErrNotMaterialized
 }
 
 // Read parses nft -j list ruleset output.
-func (NFTables) Read(r io.Reader) (*nftables.Ruleset, error) { return nftables.ParseJSON(r) }
+func (Proxier) Read(r io.Reader) (*Ruleset, error) { return ParseJSON(r) }
 
 // Drift compares the kube-proxy table of w's family with each Service's
 // expectation.
-func (NFTables) Drift(w *NFTablesWant, got *nftables.Ruleset) []dataplane.Diff {
+func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	table := got.KubeProxy(w.Family)
 	var out []dataplane.Diff
 	for _, exp := range w.Services {
-		out = append(out, nftables.Drift(exp, table)...)
+		out = append(out, Drift(exp, table)...)
 	}
 	return out
 }
 
 // Walk follows p through every table of got.
-func (NFTables) Walk(w *NFTablesWant, got *nftables.Ruleset, p dataplane.Packet) (dataplane.Walk, error) {
-	outs, err := nftables.Walk(got, nftables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port, Entry: p.From},
-		nftables.WalkOptions{LocalAddrs: w.Node.IPs})
+func (Proxier) Walk(w *Want, got *Ruleset, p dataplane.Packet) (dataplane.Walk, error) {
+	outs, err := Walk(got, Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port, Entry: p.From},
+		WalkOptions{LocalAddrs: w.Node.IPs})
 	if err != nil {
 		return dataplane.Walk{}, fmt.Errorf("walk nftables %s: %w", p.Dest, err)
 	}
@@ -85,9 +84,9 @@ func (NFTables) Walk(w *NFTablesWant, got *nftables.Ruleset, p dataplane.Packet)
 // Listings lists the chains kube-proxy writes for w's Services as the node
 // has them, marked with the diffs; element diffs get a listing of their
 // own.
-func (NFTables) Listings(w *NFTablesWant, got *nftables.Ruleset, diffs []dataplane.Diff) []dataplane.Listing {
+func (Proxier) Listings(w *Want, got *Ruleset, diffs []dataplane.Diff) []dataplane.Listing {
 	table := got.KubeProxy(w.Family)
-	name := string(w.Family) + " " + nftables.KubeProxyTable
+	name := string(w.Family) + " " + KubeProxyTable
 	var out []dataplane.Listing
 	if table != nil {
 		for _, exp := range w.Services {

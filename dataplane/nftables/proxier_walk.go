@@ -1,4 +1,4 @@
-package proxymode
+package nftables
 
 import (
 	"fmt"
@@ -6,18 +6,17 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
 // nftWalk turns the walk's outcomes into the trace's: the steps are the
 // rules that fired, shared up to the numgen rule where the path forks and
 // only each outcome's share goes on.
-func nftWalk(p dataplane.Packet, outs []nftables.Outcome) dataplane.Walk {
+func nftWalk(p dataplane.Packet, outs []Outcome) dataplane.Walk {
 	w := dataplane.Walk{Packet: p}
 	seen := map[string]bool{}
 	for i, o := range outs {
 		out := dataplane.Outcome{Verdict: dataplane.Verdict(strings.ToUpper(string(o.Kind))), Probability: o.Probability, Masquerade: o.Masquerade, Note: o.Detail}
-		if o.Kind == nftables.OutcomeDNAT {
+		if o.Kind == OutcomeDNAT {
 			out.Target = o.Target.String()
 		}
 		branch, reach := 0, 1.0
@@ -42,7 +41,7 @@ func nftWalk(p dataplane.Packet, outs []nftables.Outcome) dataplane.Walk {
 			}
 		}
 		out.Path = nftPath(o.Kind, out)
-		if o.Kind == nftables.OutcomeNoMatch {
+		if o.Kind == OutcomeNoMatch {
 			// Left untranslated (e.g. a numgen value without a map
 			// element): judgeOutcomes explains an untranslated packet.
 			out.Verdict, out.Path, out.Untranslated = dataplane.VerdictAccept, "ACCEPT", true
@@ -54,9 +53,9 @@ func nftWalk(p dataplane.Packet, outs []nftables.Outcome) dataplane.Walk {
 
 // nftPath is the per-service chains of an outcome, the chain that refused
 // it if it was refused, and its verdict.
-func nftPath(kind nftables.OutcomeKind, out dataplane.Outcome) string {
+func nftPath(kind OutcomeKind, out dataplane.Outcome) string {
 	path := serviceChainsOnly(out.Chains)
-	if kind == nftables.OutcomeReject || kind == nftables.OutcomeDrop {
+	if kind == OutcomeReject || kind == OutcomeDrop {
 		if c := decidingChain(out.Chains); c != "" && !slices.Contains(path, c) {
 			path = append(path, c)
 		}
@@ -72,7 +71,7 @@ func decidingChain(chains []string) string {
 	switch {
 	case n == 0:
 		return ""
-	case chains[n-1] == nftables.ChainReject && n > 1:
+	case chains[n-1] == ChainReject && n > 1:
 		return chains[n-2]
 	}
 	return chains[n-1]

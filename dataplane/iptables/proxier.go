@@ -1,4 +1,4 @@
-package proxymode
+package iptables
 
 import (
 	"fmt"
@@ -7,28 +7,27 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
-// IPTables is kube-proxy's iptables mode, one IP family at a time.
-type IPTables struct{}
+// Proxier is kube-proxy's iptables mode, one IP family at a time.
+type Proxier struct{}
 
-var _ dataplane.Proxier[*IPTablesWant, *iptables.Dump] = IPTables{}
+var _ dataplane.Proxier[*Want, *Dump] = Proxier{}
 
-// IPTablesWant is what kube-proxy's iptables proxier writes on a node.
-type IPTablesWant struct {
+// Want is what kube-proxy's iptables proxier writes on a node.
+type Want struct {
 	Node    dataplane.Node
 	Ruleset *expected.Ruleset
 	// Dump is Ruleset as iptables-save lists it.
-	Dump *iptables.Dump
+	Dump *Dump
 }
 
-// Mode is iptables.
-func (IPTables) Mode() dataplane.Mode { return dataplane.ModeIPTables }
+// Mode is
+func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPTables }
 
 // Expect generates the rules for objs on n.
-func (IPTables) Expect(n dataplane.Node, objs dataplane.Objects) (*IPTablesWant, error) {
+func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	node := expected.Node{Name: n.Name, Zone: n.Zone, NFAcct: n.Flags.NFAcct, MasqueradeAll: n.Flags.MasqueradeAll, Family: n.Family}
 	for _, ip := range n.IPs {
 		node.IPs = append(node.IPs, ip.String())
@@ -49,31 +48,31 @@ func (IPTables) Expect(n dataplane.Node, objs dataplane.Objects) (*IPTablesWant,
 	if err != nil {
 		return nil, fmt.Errorf("render expected iptables rules: %w", err)
 	}
-	d, err := iptables.Parse(text)
+	d, err := Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("read back expected iptables rules: %w", err)
 	}
-	return &IPTablesWant{Node: n, Ruleset: rs, Dump: d}, nil
+	return &Want{Node: n, Ruleset: rs, Dump: d}, nil
 }
 
 // Materialize is the expected rules as iptables-save lists them.
-func (IPTables) Materialize(w *IPTablesWant) (*iptables.Dump, error) { return w.Dump, nil }
+func (Proxier) Materialize(w *Want) (*Dump, error) { return w.Dump, nil }
 
 // Read parses iptables-save (or ip6tables-save) output.
-func (IPTables) Read(r io.Reader) (*iptables.Dump, error) { return iptables.Read(r) }
+func (Proxier) Read(r io.Reader) (*Dump, error) { return Read(r) }
 
 // Drift compares the node's rules for the ports w covers.
-func (IPTables) Drift(w *IPTablesWant, got *iptables.Dump) []dataplane.Diff {
-	diffs := iptables.Drift(w.Dump, got, scope(w.Ruleset))
+func (Proxier) Drift(w *Want, got *Dump) []dataplane.Diff {
+	diffs := Drift(w.Dump, got, portScope(w.Ruleset))
 	for i := range diffs {
 		diffs[i].Where.Family = string(w.Node.Family)
 	}
 	return diffs
 }
 
-// scope names the Service ports of rs and their chains.
-func scope(rs *expected.Ruleset) iptables.Service {
-	var svc iptables.Service
+// portScope names the Service ports of rs and their chains.
+func portScope(rs *expected.Ruleset) Service {
+	var svc Service
 	for _, sp := range rs.Services {
 		svc.PortNames = append(svc.PortNames, sp.ID)
 		svc.Chains = append(svc.Chains, sp.OwnChains()...)
@@ -82,29 +81,29 @@ func scope(rs *expected.Ruleset) iptables.Service {
 }
 
 // Walk follows p through the nat and filter tables of got.
-func (IPTables) Walk(w *IPTablesWant, got *iptables.Dump, p dataplane.Packet) (dataplane.Walk, error) {
-	pkt := iptables.Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port}
+func (Proxier) Walk(w *Want, got *Dump, p dataplane.Packet) (dataplane.Walk, error) {
+	pkt := Packet{Proto: p.Protocol, Src: p.Source, Dst: p.Dest, DstPort: p.Port}
 	local := w.Node.IPs
 	if len(local) == 0 {
 		// With no node known, only loopback is local: a ClusterIP or pod
 		// IP never is, so the walk need not fork on "addrtype LOCAL".
 		local = []netip.Addr{netip.IPv6Loopback()}
 	}
-	res, err := iptables.Walk(got, pkt, p.From, iptables.Node{LocalAddrs: local})
+	res, err := Walk(got, pkt, p.From, Node{LocalAddrs: local})
 	if err != nil {
 		return dataplane.Walk{}, fmt.Errorf("walk %s: %w", pkt, err)
 	}
 	return iptablesWalk(p, res), nil
 }
 
-func iptablesWalk(p dataplane.Packet, res iptables.Result) dataplane.Walk {
+func iptablesWalk(p dataplane.Packet, res Result) dataplane.Walk {
 	w := dataplane.Walk{Packet: p}
-	paths := make([][]iptables.Step, len(res.Outcomes))
+	paths := make([][]Step, len(res.Outcomes))
 	for i, o := range res.Outcomes {
 		paths[i] = o.Steps()
 	}
 	fork := forkPoint(paths)
-	var prev []iptables.Step
+	var prev []Step
 	for i, o := range res.Outcomes {
 		out := iptablesOutcome(o)
 		steps := paths[i]
@@ -129,12 +128,12 @@ func iptablesWalk(p dataplane.Packet, res iptables.Result) dataplane.Walk {
 	return w
 }
 
-func iptablesOutcome(o iptables.Outcome) dataplane.Outcome {
+func iptablesOutcome(o Outcome) dataplane.Outcome {
 	path := o.ChainPath()
 	out := dataplane.Outcome{Verdict: dataplane.Verdict(o.Verdict), Target: o.DNATTarget, Probability: o.Probability,
 		Path: path, Masquerade: o.Masquerade, Note: strings.Join(o.Assumptions, "; "),
 		Affinity: dataplane.Affinity(o.Affinity), Assumptions: o.Assumptions,
-		Untranslated: o.Verdict == iptables.VerdictAccept && path == "ACCEPT"}
+		Untranslated: o.Verdict == VerdictAccept && path == "ACCEPT"}
 	switch out.Affinity {
 	case dataplane.AffinitySticky:
 		out.Note = "for a client already pinned to this endpoint (ClientIP affinity)"
@@ -145,7 +144,7 @@ func iptablesOutcome(o iptables.Outcome) dataplane.Outcome {
 }
 
 // forkPoint is how many leading steps every path shares.
-func forkPoint(paths [][]iptables.Step) int {
+func forkPoint(paths [][]Step) int {
 	if len(paths) == 0 {
 		return 0
 	}
@@ -156,7 +155,7 @@ func forkPoint(paths [][]iptables.Step) int {
 	return n
 }
 
-func commonPrefix(a, b []iptables.Step) int {
+func commonPrefix(a, b []Step) int {
 	n := 0
 	for n < len(a) && n < len(b) && a[n].Rule == b[n].Rule && a[n].Chain == b[n].Chain && a[n].Result == b[n].Result {
 		n++
@@ -164,18 +163,18 @@ func commonPrefix(a, b []iptables.Step) int {
 	return n
 }
 
-func iptablesStep(s iptables.Step, branch int) dataplane.Step {
+func iptablesStep(s Step, branch int) dataplane.Step {
 	ws := dataplane.Step{Table: s.Table(), Chain: s.Chain.Name, Line: s.Line(), Probability: s.Probability, Note: s.Note, Branch: branch}
-	if s.Result == iptables.Policy {
+	if s.Result == Policy {
 		ws.Kind = dataplane.StepPolicy
 	}
-	ws.Matched = s.Result == iptables.Matched || s.Result == iptables.AssumedMatched || s.Result == iptables.Policy
+	ws.Matched = s.Result == Matched || s.Result == AssumedMatched || s.Result == Policy
 	if s.Rule != nil {
 		ws.Rule = s.Rule.Text
 	} else {
 		ws.Rule = fmt.Sprintf(":%s %s", s.Chain.Name, s.Chain.Policy)
 	}
-	if s.Result != iptables.Matched && s.Result != iptables.NotMatched && ws.Note == "" {
+	if s.Result != Matched && s.Result != NotMatched && ws.Note == "" {
 		ws.Note = string(s.Result)
 	}
 	return ws

@@ -1,4 +1,4 @@
-package proxymode
+package trace
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
-// Message is the sentence a reader is shown for d: the mode's detail, then
+// diffMessage is the sentence a reader is shown for d: the mode's detail, then
 // what was expected and what the node has (with its dump line, for
 // iptables).
-func Message(d dataplane.Diff) string {
+func diffMessage(d dataplane.Diff) string {
 	msg := d.Detail
 	if d.Expected != "" {
 		msg += "; expected: " + d.Expected
@@ -26,10 +26,10 @@ func Message(d dataplane.Diff) string {
 	return msg
 }
 
-// Subject names d's place as the mode writes it, prefixed with the mode:
+// diffSubject names d's place as the mode writes it, prefixed with the mode:
 // "iptables/TABLE/CHAIN", "nftables/ELEMENT|ENDPOINT|CHAIN", "ipvs/VS[ ->
 // RS]".
-func Subject(d dataplane.Diff) string {
+func diffSubject(d dataplane.Diff) string {
 	switch d.Where.Mode {
 	case dataplane.ModeIPTables:
 		return "iptables/" + d.Where.Table + "/" + d.Where.Chain

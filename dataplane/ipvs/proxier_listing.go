@@ -1,4 +1,4 @@
-package proxymode
+package ipvs
 
 import (
 	"fmt"
@@ -6,13 +6,12 @@ import (
 	"slices"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
 // Listings lists, for each virtual server kube-proxy should have made, the
 // node's one with its real servers, then the bound addresses where they
 // were read, each marked with its diffs.
-func (IPVS) Listings(w *IPVSWant, got *IPVSState, diffs []dataplane.Diff) []dataplane.Listing {
+func (Proxier) Listings(w *Want, got *State, diffs []dataplane.Diff) []dataplane.Listing {
 	var out []dataplane.Listing
 	for _, exp := range w.Expected {
 		out = append(out, ipvsListings(exp, got.Table, out)...)
@@ -28,7 +27,7 @@ func (IPVS) Listings(w *IPVSWant, got *IPVSState, diffs []dataplane.Diff) []data
 // ipvsListings lists, for each virtual server kube-proxy should have made
 // for the Service, the node's one with its real servers; one the node lacks
 // is listed empty, for its drift mark.
-func ipvsListings(exp ipvs.Expected, t ipvs.Table, have []dataplane.Listing) []dataplane.Listing {
+func ipvsListings(exp Expected, t Table, have []dataplane.Listing) []dataplane.Listing {
 	var out []dataplane.Listing
 	for _, want := range exp.VirtualServers {
 		name := want.Key()
@@ -36,13 +35,13 @@ func ipvsListings(exp ipvs.Expected, t ipvs.Table, have []dataplane.Listing) []d
 		if slices.ContainsFunc(out, listed) || slices.ContainsFunc(have, listed) {
 			continue
 		}
-		l := dataplane.Listing{Name: name, Rules: []dataplane.RuleLine{}, ServicePort: want.PortName, Kind: dataplane.ListingVirtualServer, Where: ipvs.At(want.VirtualServer, nil)}
+		l := dataplane.Listing{Name: name, Rules: []dataplane.RuleLine{}, ServicePort: want.PortName, Kind: dataplane.ListingVirtualServer, Where: At(want.VirtualServer, nil)}
 		if got, ok := t.Lookup(want.Protocol, want.Address, want.Port); ok {
 			l.Rules = append(l.Rules, dataplane.RuleLine{Text: fmt.Sprintf("virtual server %s scheduler %s", got.Key(), got.Scheduler),
-				Kind: dataplane.LineHeading, Where: ipvs.At(got, nil)})
+				Kind: dataplane.LineHeading, Where: At(got, nil)})
 			for _, rsv := range got.RealServers {
 				l.Rules = append(l.Rules, dataplane.RuleLine{Text: fmt.Sprintf("-> %s weight %d %s", rsv.Key(), rsv.Weight, rsv.Forward),
-					Kind: dataplane.LineMember, Where: ipvs.At(got, &rsv)})
+					Kind: dataplane.LineMember, Where: At(got, &rsv)})
 			}
 		}
 		out = append(out, l)
@@ -51,14 +50,14 @@ func ipvsListings(exp ipvs.Expected, t ipvs.Table, have []dataplane.Listing) []d
 }
 
 // boundListing shows which of the Service's addresses are local to the node.
-func boundListing(exp ipvs.Expected, local []netip.Addr) dataplane.Listing {
-	l := dataplane.Listing{Name: ipvs.DummyInterface, Rules: []dataplane.RuleLine{}, Kind: dataplane.ListingAddresses}
+func boundListing(exp Expected, local []netip.Addr) dataplane.Listing {
+	l := dataplane.Listing{Name: DummyInterface, Rules: []dataplane.RuleLine{}, Kind: dataplane.ListingAddresses}
 	for _, a := range exp.Bound {
 		at := dataplane.Locator{Mode: dataplane.ModeIPVS, Address: a}
 		if slices.Contains(local, a) {
 			l.Rules = append(l.Rules, dataplane.RuleLine{Text: "inet " + a.String() + " local", Where: at})
 		} else {
-			l.Rules = append(l.Rules, dataplane.RuleLine{Text: "inet " + a.String() + " not a local address", Drift: ipvs.AddressNotBound, Where: at})
+			l.Rules = append(l.Rules, dataplane.RuleLine{Text: "inet " + a.String() + " not a local address", Drift: AddressNotBound, Where: at})
 		}
 	}
 	return l
@@ -76,7 +75,7 @@ func markIPVSDrift(chains []dataplane.Listing, diffs []dataplane.Diff) []datapla
 		return nil
 	}
 	for _, d := range diffs {
-		if d.Kind == ipvs.AddressNotBound {
+		if d.Kind == AddressNotBound {
 			continue // boundListing marks its line
 		}
 		id, vs, rs := d.Kind, d.Where.Chain, d.Where.Endpoint
@@ -84,7 +83,7 @@ func markIPVSDrift(chains []dataplane.Listing, diffs []dataplane.Diff) []datapla
 		if c == nil {
 			chains = append(chains, dataplane.Listing{Name: vs, Rules: []dataplane.RuleLine{}, Drift: id, Kind: dataplane.ListingVirtualServer, Where: d.Where})
 			c = &chains[len(chains)-1]
-			if d.Kind == ipvs.VirtualServerMissing {
+			if d.Kind == VirtualServerMissing {
 				continue
 			}
 		}

@@ -1,0 +1,77 @@
+// Package dataplanetest holds what every dataplane.Proxier's tests share:
+// a Service with two endpoints, and the check that a node in sync with an
+// expectation has no drift and balances the Service.
+package dataplanetest
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
+
+// EquateAddrs compares addresses as values in cmp.Diff.
+var EquateAddrs = cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{})
+
+// Web is a ClusterIP Service with two ready endpoints.
+func Web() dataplane.Objects {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, ClusterIP: "10.96.0.20", ClusterIPs: []string{"10.96.0.20"},
+			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
+			Ports:      []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}}}}
+	ready := true
+	port, name, proto := int32(8080), "http", corev1.ProtocolTCP
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-1",
+		Labels: map[string]string{discoveryv1.LabelServiceName: "web"}}, AddressType: discoveryv1.AddressTypeIPv4,
+		Ports: []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &proto}},
+		Endpoints: []discoveryv1.Endpoint{
+			{Addresses: []string{"10.244.1.10"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}},
+			{Addresses: []string{"10.244.1.11"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}}
+	return dataplane.Objects{Services: []*corev1.Service{svc}, Slices: []*discoveryv1.EndpointSlice{slice}}
+}
+
+// Node is the node Web is expected on: it has no endpoint of Web.
+var Node = dataplane.Node{Name: "node-1", IPs: []netip.Addr{netip.MustParseAddr("172.18.0.2")}, Family: corev1.IPv4Protocol,
+	Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}}
+
+// Pod is a pod's packet to Web's cluster IP.
+var Pod = dataplane.Packet{Protocol: "tcp", Source: netip.MustParseAddr("10.244.2.9"), Dest: netip.MustParseAddr("10.96.0.20"), Port: 80,
+	From: dataplane.EntryPod, ServicePort: "default/web:http"}
+
+// CheckInSync checks that a node holding what m materializes has no drift
+// and sends a pod's packet to both endpoints, half each.
+func CheckInSync[W, G any](t *testing.T, m dataplane.Proxier[W, G]) {
+	t.Helper()
+	want, err := m.Expect(Node, Web())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Materialize(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diffs := m.Drift(want, got); len(diffs) != 0 {
+		t.Errorf("%s: a node in sync drifts: %+v", m.Mode(), diffs)
+	}
+	w, err := m.Walk(want, got, Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shares := map[string]float64{}
+	for _, o := range w.Outcomes {
+		shares[o.Target] += o.Probability
+	}
+	for _, ep := range []string{"10.244.1.10:8080", "10.244.1.11:8080"} {
+		if p := shares[ep]; p < 0.49 || p > 0.51 {
+			t.Errorf("%s: %s gets %.3f of the packets, want 0.5; outcomes %+v", m.Mode(), ep, p, w.Outcomes)
+		}
+	}
+	if len(m.Listings(want, got, nil)) == 0 {
+		t.Errorf("%s: nothing listed", m.Mode())
+	}
+}
