@@ -43,6 +43,10 @@ type Proxier[Want, Got any] interface {
 type Objects struct {
 	Services []*corev1.Service
 	Slices   []*discoveryv1.EndpointSlice
+	// ServiceCIDRs are the cluster's ServiceCIDRs (networking.k8s.io
+	// ServiceCIDR objects); nftables drops traffic to the addresses of
+	// them no Service holds. Nil when they were not read.
+	ServiceCIDRs []netip.Prefix
 }
 
 // Node is what a mode must know of the node whose rules it computes: its

@@ -23,7 +23,7 @@ type Want struct {
 	Dump *Dump
 }
 
-// Mode is
+// Mode is iptables.
 func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPTables }
 
 // Expect generates the rules for objs on n.

@@ -36,7 +36,7 @@ type State struct {
 	LocalRead bool
 }
 
-// Mode is
+// Mode is ipvs.
 func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPVS }
 
 // Expect computes the virtual servers and bound addresses for objs on n.

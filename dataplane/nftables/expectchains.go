@@ -23,22 +23,23 @@ func (pl *portPlan) chains(opts ExpectOptions) []ExpectedChain {
 	if pl.usesCluster {
 		c := ExpectedChain{Name: svcChain}
 		if opts.Layout == LayoutLegacy && opts.ClusterCIDR != "" && !pl.internalLocal {
-			c.Rules = append(c.Rules, fmt.Sprintf("%s daddr %s %s dport %s %s saddr != %s %s",
-				ipX, pl.clusterIP, pl.proto, pl.port, ipX, opts.ClusterCIDR, masq))
+			c.add("", fmt.Sprintf("%s daddr %s %s dport %s %s saddr != %s %s", ipX, pl.clusterIP, pl.proto, pl.port, ipX, opts.ClusterCIDR, masq))
 		}
-		c.Rules = append(c.Rules, pl.dispatch(opts, pl.cluster, ipX)...)
+		c.add("", pl.dispatch(opts, pl.cluster, ipX)...)
 		out = append(out, c)
 	}
 	if pl.usesLocal {
-		out = append(out, ExpectedChain{Name: localChain, Rules: pl.dispatch(opts, pl.local, ipX)})
+		c := ExpectedChain{Name: localChain}
+		c.add("", pl.dispatch(opts, pl.local, ipX)...)
+		out = append(out, c)
 	}
 	if pl.usesExtern {
 		out = append(out, pl.externalChain(opts, ipX, masq))
 	}
 	if len(pl.lbIPs) > 0 && len(pl.sourceRanges) > 0 {
-		out = append(out, ExpectedChain{Name: FirewallChain(pl.name), Rules: []string{
-			fmt.Sprintf("%s saddr != { %s } drop", ipX, strings.Join(pl.sourceRanges, ", ")),
-		}})
+		c := ExpectedChain{Name: FirewallChain(pl.name)}
+		c.add("", fmt.Sprintf("%s saddr != { %s } drop", ipX, strings.Join(pl.sourceRanges, ", ")))
+		out = append(out, c)
 	}
 	if pl.affinity || opts.Layout == LayoutLegacy {
 		for _, e := range pl.reachable {
@@ -75,19 +76,20 @@ func (pl *portPlan) externalChain(opts ExpectOptions, ipX, masq string) Expected
 	c := ExpectedChain{Name: ExternalChain(pl.name)}
 	svcChain := ServiceChain(pl.name)
 	if !pl.externalLocal {
-		c.Rules = append(c.Rules, masq)
+		c.add("masquerade", masq)
 	} else {
 		if opts.ClusterCIDR != "" {
-			c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s goto %s", ipX, opts.ClusterCIDR, svcChain))
+			c.add("short-circuit pod traffic", fmt.Sprintf("%s saddr %s goto %s", ipX, opts.ClusterCIDR, svcChain))
 		}
-		c.Rules = append(c.Rules, "fib saddr type local "+masq, "fib saddr type local goto "+svcChain)
+		c.add("masquerade local traffic", fmt.Sprintf("fib saddr type local %s", masq))
+		c.add("short-circuit local traffic", fmt.Sprintf("fib saddr type local goto %s", svcChain))
 	}
 	if pl.hasExt {
 		target := svcChain
 		if pl.externalLocal {
 			target = LocalChain(pl.name)
 		}
-		c.Rules = append(c.Rules, "goto "+target)
+		c.add("", fmt.Sprintf("goto %s", target))
 	}
 	return c
 }
@@ -95,11 +97,11 @@ func (pl *portPlan) externalChain(opts ExpectOptions, ipX, masq string) Expected
 func (pl *portPlan) endpointChain(opts ExpectOptions, e *endpoints.Endpoint, ipX, masq string) ExpectedChain {
 	c := ExpectedChain{Name: EndpointChain(pl.name, e.AddrPort)}
 	if opts.Layout == LayoutLegacy {
-		c.Rules = append(c.Rules, fmt.Sprintf("%s saddr %s %s", ipX, e.AddrPort.Addr(), masq))
+		c.add("", fmt.Sprintf("%s saddr %s %s", ipX, e.AddrPort.Addr(), masq))
 	}
 	if pl.affinity {
-		c.Rules = append(c.Rules, fmt.Sprintf("update @%s { %s saddr }", AffinitySet(pl.name, e.AddrPort), ipX))
+		c.add("", fmt.Sprintf("update @%s { %s saddr }", AffinitySet(pl.name, e.AddrPort), ipX))
 	}
-	c.Rules = append(c.Rules, fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, e.AddrPort))
+	c.add("", fmt.Sprintf("meta l4proto %s dnat to %s", pl.proto, e.AddrPort))
 	return c
 }

@@ -40,7 +40,18 @@ type ExpectOptions struct {
 // form kube-proxy sends them to nft (nft may print them differently).
 type ExpectedChain struct {
 	Name  string
-	Rules []string
+	Rules []knftables.Rule
+}
+
+// add appends rules, each with comment when it is not empty.
+func (c *ExpectedChain) add(comment string, rules ...string) {
+	for _, text := range rules {
+		r := knftables.Rule{Chain: c.Name, Rule: text}
+		if comment != "" {
+			r.Comment = &comment
+		}
+		c.Rules = append(c.Rules, r)
+	}
 }
 
 // ExpectedPort is what kube-proxy writes for one port of a Service.
@@ -53,6 +64,9 @@ type ExpectedPort struct {
 	LocalEndpoints []netip.AddrPort
 	Elements       []knftables.Element
 	Chains         []ExpectedChain
+	// Sets are the affinity sets of a ClientIP-affinity port, one per
+	// endpoint.
+	Sets []knftables.Set
 }
 
 // ExpectedService is what kube-proxy writes for a Service in one family.

@@ -33,7 +33,7 @@ func renderExpected(e *ExpectedService) string {
 		for _, c := range p.Chains {
 			fmt.Fprintf(&b, "    chain %s\n", c.Name)
 			for _, r := range c.Rules {
-				fmt.Fprintf(&b, "      %s\n", r)
+				fmt.Fprintf(&b, "      %s\n", r.Rule)
 			}
 		}
 	}
@@ -95,7 +95,9 @@ func TestExpectedRuleText(t *testing.T) {
 		var got []string
 		for _, c := range e.Ports[0].Chains {
 			if c.Name == tt.chain {
-				got = c.Rules
+				for _, r := range c.Rules {
+					got = append(got, r.Rule)
+				}
 			}
 		}
 		if d := cmp.Diff(tt.want, got); d != "" {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
@@ -48,6 +50,7 @@ func expectPort(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, eps 
 	out := ExpectedPort{Name: pl.name, Endpoints: addrPorts(pl.cluster), LocalEndpoints: addrPorts(pl.local)}
 	out.Elements = pl.elements(opts)
 	out.Chains = pl.chains(opts)
+	out.Sets = pl.affinitySets(opts)
 	return out, nil
 }
 
@@ -102,6 +105,24 @@ func plan(svc *corev1.Service, sp corev1.ServicePort, cip netip.Addr, all []*end
 	pl.externalLocal = svcExternal && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 	pl.categorize(all, extAccessible, opts)
 	return pl
+}
+
+// affinitySets are the sets that remember, per endpoint, the clients
+// pinned to it (ClientIP affinity), for stickyMaxAgeSeconds.
+func (pl *portPlan) affinitySets(opts ExpectOptions) []knftables.Set {
+	if !pl.affinity {
+		return nil
+	}
+	typ := "ipv4_addr"
+	if opts.Family == knftables.IPv6Family {
+		typ = "ipv6_addr"
+	}
+	var out []knftables.Set
+	for _, e := range pl.reachable {
+		out = append(out, knftables.Set{Name: AffinitySet(pl.name, e.AddrPort), Type: typ,
+			Flags: []knftables.SetFlag{knftables.DynamicFlag, knftables.TimeoutFlag}, Timeout: ptr.To(time.Duration(pl.timeout) * time.Second)})
+	}
+	return out
 }
 
 // categorize sorts the port's endpoints as kube-proxy's

@@ -1,7 +1,6 @@
 package nftables
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -17,15 +16,17 @@ type Proxier struct{}
 
 var _ dataplane.Proxier[*Want, *Ruleset] = Proxier{}
 
-// Want is what kube-proxy's nftables proxier writes on a node:
-// per Service, the map and set elements and the chains.
+// Want is what kube-proxy's nftables proxier writes on a node: the
+// table's base layout and, per Service, the map and set elements and the
+// chains with their rules.
 type Want struct {
 	Node     dataplane.Node
 	Family   knftables.Family
+	Base     Base
 	Services []*ExpectedService
 }
 
-// Mode is
+// Mode is nftables.
 func (Proxier) Mode() dataplane.Mode { return dataplane.ModeNFTables }
 
 // Expect computes the elements and chains for objs on n.
@@ -38,6 +39,7 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	if n.Flags.ClusterCIDR.IsValid() {
 		opts.ClusterCIDR = n.Flags.ClusterCIDR.String()
 	}
+	w.Base = base(w.Family, n, objs.ServiceCIDRs)
 	for _, svc := range objs.Services {
 		exp, err := Expected(svc, objs.Slices, opts)
 		if err != nil {
@@ -48,13 +50,10 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	return w, nil
 }
 
-// ErrNotMaterialized is returned by NFTables.Materialize: the expectation
-// holds elements and chain names, not the rules of the chains.
-var ErrNotMaterialized = errors.New("the nftables expectation holds elements and chains, not rules; pass the node's nft -j list ruleset to walk its rules")
-
-// Materialize is not modelled for nftables (ErrNotMaterialized).
-func (Proxier) Materialize(*Want) (*Ruleset, error) {
-	return nil, ErrNotMaterialized
+// Materialize is the kube-proxy table of a node in sync with w, as nft
+// lists it (handles aside).
+func (Proxier) Materialize(w *Want) (*Ruleset, error) {
+	return RulesetOf(w.Family, w.Objects())
 }
 
 // Read parses nft -j list ruleset output.

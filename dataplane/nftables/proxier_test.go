@@ -10,6 +10,8 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/dataplanetest"
 )
 
+func TestProxierInSync(t *testing.T) { dataplanetest.CheckInSync(t, Proxier{}) }
+
 func TestMarkNFTDrift(t *testing.T) {
 	svc := "service-X-ns/web/tcp/http"
 	chains := []dataplane.Listing{{Name: svc, Rules: []dataplane.RuleLine{
