@@ -27,19 +27,12 @@ func Snapshot(ctx context.Context, client kubernetes.Interface, o Options) (*sna
 	if err != nil {
 		return nil, createError(err, o)
 	}
-	defer func() {
-		// The caller's context may be cancelled already: deletion must
-		// still happen, bounded on its own.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		zero := int64(0)
-		_ = pods.Delete(dctx, created.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
-	}()
+	defer deletePod(ctx, client, created)
 	pod, err := waitDone(ctx, client, created, o.Wait)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := readLogs(ctx, client, pod)
+	logs, err := readLogs(ctx, client, pod, "agent")
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +44,16 @@ func Snapshot(ctx context.Context, client kubernetes.Interface, o Options) (*sna
 		return nil, fmt.Errorf("agent pod %s/%s on %s: %w", pod.Namespace, pod.Name, o.Node, err)
 	}
 	return s, nil
+}
+
+// deletePod removes a pod this package started. The caller's context may
+// be cancelled already (Ctrl-C): deletion must still happen, bounded on its
+// own.
+func deletePod(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	zero := int64(0)
+	_ = client.CoreV1().Pods(pod.Namespace).Delete(dctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
 }
 
 // waitDone waits until the pod's container has finished.
@@ -79,18 +82,19 @@ func waitDone(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod,
 	return last, nil
 }
 
-func readLogs(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod) ([]byte, error) {
-	rc, err := client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "agent"}).Stream(ctx)
+// readLogs reads what container wrote, at most snapshot.MaxEncoded bytes.
+func readLogs(ctx context.Context, client kubernetes.Interface, pod *corev1.Pod, container string) ([]byte, error) {
+	rc, err := client.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: container}).Stream(ctx)
 	if err != nil {
 		if apierrors.IsForbidden(err) {
 			return nil, &AccessError{Node: pod.Spec.NodeName, Namespace: pod.Namespace, Missing: "get pods/log", Err: err}
 		}
-		return nil, fmt.Errorf("read the log of agent pod %s/%s: %w", pod.Namespace, pod.Name, err)
+		return nil, fmt.Errorf("read the log of container %s of pod %s/%s: %w", container, pod.Namespace, pod.Name, err)
 	}
 	defer rc.Close()
 	b, err := io.ReadAll(io.LimitReader(rc, snapshot.MaxEncoded+1))
 	if err != nil {
-		return nil, fmt.Errorf("read the log of agent pod %s/%s: %w", pod.Namespace, pod.Name, err)
+		return nil, fmt.Errorf("read the log of container %s of pod %s/%s: %w", container, pod.Namespace, pod.Name, err)
 	}
 	return b, nil
 }

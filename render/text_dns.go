@@ -19,6 +19,9 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 	if d.Server != "" {
 		head = "DNS via " + d.Server
 	}
+	if d.From != "" {
+		head += " asked from " + d.From
+	}
 	var items []string
 	for _, c := range d.Checks {
 		if !t.Service.Headless && isEndpointName(c.Name) && (!c.Queried || c.OK) {
@@ -49,8 +52,12 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 		if sp.Resolves != "" {
 			res = "resolves as " + sp.Resolves
 		}
-		items = append(items, fmt.Sprintf("from pod %s, %q (ndots:%d) tries %s: %s",
-			sp.Pod, sp.Query, sp.Ndots, strings.Join(sp.Tries, " "), res))
+		from := "pod " + sp.Pod
+		if strings.HasPrefix(sp.Pod, "node/") {
+			from = sp.Pod
+		}
+		items = append(items, fmt.Sprintf("from %s, %q (ndots:%d) tries %s: %s",
+			from, sp.Query, sp.Ndots, strings.Join(sp.Tries, " "), res))
 		for _, f := range sp.Forms {
 			if f.Query != sp.Query {
 				items = append(items, tw.searchForm(f))

@@ -33,6 +33,7 @@ func Build(in Input) *Trace {
 	t.DNS = dnsHop
 	dataplane, views := dataplaneHops(in, t)
 	t.Dataplane = dataplane
+	t.Probe = probeHop(in)
 
 	// Every hop is built: the checks only read them.
 	for _, check := range []func(Input, *Trace) []Finding{
@@ -45,6 +46,7 @@ func Build(in Input) *Trace {
 		localPolicyFindings,
 		nodeFindings,
 		skippedLinesFindings,
+		probeFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}

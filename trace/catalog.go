@@ -58,6 +58,7 @@ func Catalog() []CatalogEntry {
 		{"DNSAnswerMismatch", SeverityError, "dns", "The DNS answer differs from the records the API objects imply."},
 		{"DNSServerUnreachable", SeverityWarning, "dns", "The cluster DNS server could not be reached from where the tool runs."},
 		{DNSWrongServer, SeverityWarning, "dns", "The DNS server answered NXDOMAIN for kubernetes.default: it is not the cluster's DNS (or the cluster domain differs), so no DNS check was made."},
+		{DNSNotAskedFromOutside, SeverityInfo, "dns", "--dns was given on a machine outside the cluster: the cluster DNS address is not routable from there, so no query was sent; --probe asks from inside."},
 		{"DNSNotReadyEndpointPublished", SeverityWarning, "dns", "DNS answers with a not-ready endpoint although publishNotReadyAddresses is false."},
 		{"DNSSearchPathMiss", SeverityWarning, "dns", "The name a pod queries does not reach the Service through its resolver search path."},
 		{"ExternalNameUnresolvable", SeverityError, "dns", "The CNAME target of an ExternalName Service does not resolve."},
@@ -98,5 +99,11 @@ func Catalog() []CatalogEntry {
 		{"KubeProxyRestoreFailures", SeverityWarning, "node", "kube-proxy counted failed iptables-restore (or nft) runs on the node."},
 		{"KubeProxyModeDiffers", SeverityWarning, "node", "kube-proxy runs in another mode on this node than on most nodes (--all-nodes)."},
 		{"MixedIPTablesBackends", SeverityError, "node", "The node holds kube-proxy rules in both iptables backends (legacy and nf_tables); one set is stale (kubernetes/kubernetes#107965)."},
+		{ProbeNotRun, SeverityWarning, "probe", "--probe could not run its checks inside the cluster (rights, image, timeout); the error is named and the rest of the trace stands."},
+		{ProbeServiceUnreachable, SeverityError, "probe", "From inside the cluster, a connection to the Service address (ClusterIP or external IP) was refused or timed out; whether its endpoints answered directly says where to look."},
+		{ProbeEndpointFailed, SeverityError, "probe", "An endpoint refused or ignored a direct connection to its targetPort (a warning for endpoints that are not ready)."},
+		{ProbeNodePortFailed, SeverityError, "probe", "The Service's node port on the probe's node refused or ignored a connection."},
+		{ProbeContradictsRules, SeverityWarning, "probe", "A probe's connection worked where the node's rules walked refuse it, or failed where they deliver it: the rules walked are not what the node holds."},
+		{ProbeNoUDPReply, SeverityInfo, "probe", "UDP datagrams got no reply; UDP cannot tell a silent server from a dropped packet."},
 	}
 }

@@ -26,7 +26,10 @@ type DataplaneHop struct {
 
 // DNSHop is what the Service's names should resolve to and what they did.
 type DNSHop struct {
-	Server string     `json:"server,omitempty"`
+	Server string `json:"server,omitempty"`
+	// From is where the questions were asked (--probe): pod/NS/NAME or
+	// node/NAME; empty when asked from the machine running the plugin.
+	From   string     `json:"from,omitempty"`
 	Zone   string     `json:"zone"`
 	Checks []DNSCheck `json:"checks"`
 	// SearchPath is the resolver's view from a pod, when one was given.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -46,6 +47,10 @@ func (e *NotClusterDNSError) Error() string {
 // DNSWrongServer is reported for a *NotClusterDNSError.
 const DNSWrongServer = "DNSWrongServer"
 
+// DNSNotAskedFromOutside is reported when --dns was given outside the
+// cluster, where the cluster DNS address does not route.
+const DNSNotAskedFromOutside = "DNSNotAskedFromOutside"
+
 // DNSPlan is what the Service's names should resolve to and, with a
 // --from pod, how that pod's resolver expands its name: computed once, by
 // the command that probes DNS (which asks Expect's Questions and walks
@@ -64,7 +69,7 @@ func PlanDNS(in Input) (*DNSPlan, error) {
 		return nil, err
 	}
 	p := &DNSPlan{Expect: e}
-	if in.FromPod != nil {
+	if in.FromPod != nil || in.DNSClient != nil {
 		if rc, query, err := podResolver(in); err == nil {
 			plan := dns.PlanSearch(rc, query, e)
 			p.Search = &plan
@@ -105,6 +110,9 @@ func dnsHop(in Input) (*DNSHop, []dns.Result) {
 	e := plan.Expect
 	hop := &DNSHop{Zone: e.Zone}
 	var results []dns.Result
+	if in.DNSClient != nil {
+		hop.From = in.DNSClient.Where
+	}
 	if obs := in.DNS; obs != nil {
 		hop.Server = obs.Server
 		var ue *dns.UnreachableError
@@ -200,6 +208,10 @@ func recordValue(r dns.Record) string {
 // podResolver is the --from pod's resolver configuration and the name it
 // would ask for the Service.
 func podResolver(in Input) (dns.ResolvConf, string, error) {
+	if c := in.DNSClient; c != nil {
+		// Read where the probe ran: what the resolver really uses.
+		return c.ResolvConf, searchQuery(in, c.Namespace), nil
+	}
 	var clusterDNS []string
 	if in.KubeDNS != nil && in.KubeDNS.Spec.ClusterIP != "" && in.KubeDNS.Spec.ClusterIP != corev1.ClusterIPNone {
 		clusterDNS = []string{in.KubeDNS.Spec.ClusterIP}
@@ -217,7 +229,14 @@ func podResolver(in Input) (dns.ResolvConf, string, error) {
 func searchPath(in Input, p *DNSPlan) (*SearchPath, []dns.Result) {
 	e, plan := p.Expect, *p.Search
 	rc, query, _ := podResolver(in) // it worked out when the plan was made
-	sp := &SearchPath{Pod: in.FromPod.Namespace + "/" + in.FromPod.Name, Nameservers: rc.Nameservers,
+	who := ""
+	switch {
+	case in.DNSClient != nil:
+		who = strings.TrimPrefix(in.DNSClient.Where, "pod/")
+	case in.FromPod != nil:
+		who = in.FromPod.Namespace + "/" + in.FromPod.Name
+	}
+	sp := &SearchPath{Pod: who, Nameservers: rc.Nameservers,
 		Searches: rc.Searches, Ndots: rc.Ndots(), Query: query}
 	primary := searchForm(plan)
 	sp.Tries, sp.Resolves = primary.Tries, primary.Resolves

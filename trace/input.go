@@ -43,6 +43,11 @@ type Input struct {
 	KubeDNS *corev1.Service
 	// DNS is a live check's result; nil when no query was made.
 	DNS *DNSObservation
+	// DNSClient is the resolver configuration a probe read where it ran
+	// (--probe); it replaces the one computed from FromPod's spec.
+	DNSClient *DNSClient
+	// Probe is what a probe inside the cluster saw; nil when none ran.
+	Probe *ProbeObservation
 	// FromPod is the pod the user traces from (--from pod/NAME), if any.
 	FromPod *corev1.Pod
 	// Dataplane is the node view to walk; nil shows the generated rules.

@@ -11,9 +11,11 @@ type Trace struct {
 	Nodes     []NodeHop      `json:"nodes"`
 	DNS       *DNSHop        `json:"dns,omitempty"`
 	Dataplane []DataplaneHop `json:"dataplane,omitempty"`
-	Findings  []Finding      `json:"findings"`
-	Unchecked []Gap          `json:"unchecked"`
-	Found     bool           `json:"found"`
+	// Probe is what connection checks from inside the cluster saw (--probe).
+	Probe     *ProbeHop `json:"probe,omitempty"`
+	Findings  []Finding `json:"findings"`
+	Unchecked []Gap     `json:"unchecked"`
+	Found     bool      `json:"found"`
 }
 
 // ServiceHop is what the Service says about itself.

@@ -24,7 +24,7 @@ func probeDNS(ctx context.Context, r dns.Resolver, server string, in *trace.Inpu
 	// Every cluster DNS answers kubernetes.default; a server that does not
 	// is another resolver (a VPN's, a host's) or asked in the wrong domain,
 	// and its failures would blame the Service for nothing.
-	probe := "kubernetes.default.svc." + plan.Expect.Zone + "."
+	probe := trace.KubernetesProbeName(plan.Expect.Zone)
 	if a, err := r.Query(ctx, probe, dns.TypeA); err == nil && (a.Rcode == "NXDOMAIN" || a.Rcode == "SERVFAIL" || a.Rcode == "REFUSED") {
 		in.DNS = &trace.DNSObservation{Server: server, Plan: plan, Err: &trace.NotClusterDNSError{Server: server, Probe: probe, Rcode: a.Rcode}}
 		return

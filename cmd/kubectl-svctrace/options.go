@@ -46,7 +46,10 @@ type options struct {
 	port        string
 	clusterCIDR string
 
-	dnsCheck      bool
+	dnsCheck bool
+	probe    bool
+	// probed is the probe's result, once it ran (probe.go).
+	probed        *probeResult
 	dnsServer     string
 	clusterDomain string
 	from          string
@@ -84,6 +87,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.demoMode, "demo-proxy-mode", "iptables", "which of node-1's kube-proxy modes the demo walks: iptables or nftables")
 	f.BoolVarP(&o.tui, "tui", "i", false, "browse the trace and step a packet through the rules in a terminal UI")
 	f.BoolVar(&o.dnsCheck, "dns", false, "query the cluster DNS Service (kube-system/kube-dns) for the Service's names")
+	f.BoolVar(&o.probe, "probe", false, "check from inside the cluster: DNS through the client's own resolver, and connections to the Service, each endpoint and the node port, run in the --from pod (an ephemeral container), on --node, or in a short-lived pod (image --agent-image)")
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
 	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
@@ -235,6 +239,9 @@ func (o *options) checkFlags() error {
 	if err := o.checkAllNodes(); err != nil {
 		return err
 	}
+	if o.probe && !o.live() {
+		return errProbeOffline
+	}
 	if o.agent.save != "" && !o.live() {
 		return errors.New("--save writes what a live trace read: drop -f/--demo")
 	}
@@ -292,12 +299,20 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 	if err := checkPort(in.Service, o.port); err != nil {
 		return nil, usageError(err)
 	}
-	if o.dnsCheck || o.dnsServer != "" {
+	var outside []trace.Finding
+	switch {
+	case o.probe && o.client != nil:
+		if err := o.runProbe(ctx, in); err != nil {
+			return nil, err
+		}
+	case o.dnsServer != "" || (o.dnsCheck && o.inCluster()):
 		server, err := dns.ServerAddr(o.dnsServer, in.KubeDNS)
 		if err != nil {
 			return nil, err
 		}
 		probeDNS(ctx, &dns.Client{Server: server}, server, in)
+	case o.dnsCheck && in.Service != nil:
+		outside = append(outside, dnsFromOutside(in))
 	}
 	// Each trace gets its own copy: the dumps were read once, at the start
 	// of Run, and a reload in the terminal UI traces again.
@@ -307,6 +322,10 @@ func (o *options) trace(ctx context.Context) (*trace.Trace, error) {
 	in.Dataplane = &dp
 	t := trace.Build(*in)
 	o.agent.addFindings(t)
+	if len(outside) > 0 {
+		t.Findings = append(t.Findings, outside...)
+		trace.SortFindings(t.Findings)
+	}
 	return t, nil
 }
 
@@ -321,6 +340,10 @@ func (o *options) runTUI(ctx context.Context, t *trace.Trace) error {
 	}
 	return tui.Run(ctx, cfg)
 }
+
+// inCluster reports whether the plugin runs in a pod, where the cluster
+// DNS Service routes.
+func (o *options) inCluster() bool { return o.deps.getenv("KUBERNETES_SERVICE_HOST") != "" }
 
 // live reports whether the trace reads a real cluster.
 func (o *options) live() bool { return !o.demo && len(o.filenames) == 0 }

@@ -59,6 +59,7 @@ func NewCmdSvctrace(streams genericiooptions.IOStreams, d deps) *cobra.Command {
 	o := newOptions(streams, d)
 	var snap *snapshotOptions
 	var srv *serveOptions
+	var probePlan *string
 	cmd := &cobra.Command{
 		Use:   "svctrace SERVICE",
 		Short: "Trace why a Kubernetes Service does or does not work",
@@ -85,6 +86,9 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 		SilenceErrors:     true,
 		ValidArgsFunction: o.completeServices,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed(probeRunFlag) {
+				return runProbePlan(cmd.Context(), *probePlan, streams.Out)
+			}
 			if snap.requested(cmd) {
 				return snap.run(cmd.Context(), cmd, streams.Out)
 			}
@@ -108,6 +112,7 @@ Exit codes: 0 no error findings, 1 the trace could not run, 2 usage error,
 	o.addFlags(cmd)
 	srv = addServeFlags(cmd)
 	snap = addSnapshotFlags(cmd)
+	probePlan = addProbeRunFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("namespace", o.completeNamespaces)
 	cmd.AddCommand(newCmdVersion())
 	return cmd

@@ -21,6 +21,13 @@ func Dir() string {
 // Trace loads bundle (a file name in Dir) and traces Service ns/name.
 func Trace(t testing.TB, bundle, ns, name string) *trace.Trace {
 	t.Helper()
+	return trace.Build(Input(t, bundle, ns, name))
+}
+
+// Input loads bundle and reads Service ns/name's neighbourhood, for tests
+// that add observations before tracing.
+func Input(t testing.TB, bundle, ns, name string) trace.Input {
+	t.Helper()
 	objs, err := source.LoadPaths([]string{filepath.Join(Dir(), bundle)}, nil, ns)
 	if err != nil {
 		t.Fatalf("load %s: %v", bundle, err)
@@ -29,5 +36,5 @@ func Trace(t testing.TB, bundle, ns, name string) *trace.Trace {
 	if err != nil {
 		t.Fatalf("fetch %s/%s from %s: %v", ns, name, bundle, err)
 	}
-	return trace.Build(*in)
+	return *in
 }
