@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 )
 
 // fakeNode answers commands and URLs from maps and records what ran.
@@ -46,7 +47,7 @@ func newFakeCollector(node *fakeNode, hostFiles, agentBins []string) *Collector 
 		HostRoot: "/host",
 		Run:      node,
 		HTTP:     node,
-		IPVS:     func(context.Context) (ipvs.Table, error) { return ipvs.Table{}, ipvs.ErrNoIPVS },
+		IPVS:     func(context.Context) (ipvs.Table, error) { return ipvs.Table{}, kipvs.ErrNoIPVS },
 		Exists:   func(p string) bool { return has(hostFiles, p) },
 		LookPath: func(n string) (string, error) {
 			if has(agentBins, n) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 )
 
 // NewNodeCollector reads the node this process runs on: commands through
@@ -78,12 +79,12 @@ func (g httpGetter) Get(ctx context.Context, url string) ([]byte, error) {
 }
 
 func readIPVS(ctx context.Context) (ipvs.Table, error) {
-	k, err := ipvs.NewNetlink(ctx)
+	k, err := kipvs.NewNetlink(ctx)
 	if err != nil {
 		return ipvs.Table{}, err
 	}
 	if c, ok := any(k).(interface{ Close() }); ok {
 		defer c.Close()
 	}
-	return ipvs.ReadTable(ctx, k)
+	return kipvs.ReadTable(ctx, k)
 }

@@ -28,3 +28,19 @@ func TestBinaryLinksNoFakeClientset(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryLinksNoTestPackages: the fakes and fixtures of the project's
+// *test packages (dataplanetest, iptablestest, ipvstest, ...) serve tests
+// only; the command links none of them.
+func TestBinaryLinksNoTestPackages(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	const module = "github.com/svctrace/kubectl-svctrace/"
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, module) && strings.HasSuffix(pkg, "test") {
+			t.Errorf("the command depends on %s", pkg)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func Place(l dataplane.Locator) string {
 func Drift(exp Expected, actual Table) []dataplane.Diff {
 	var out []dataplane.Diff
 	for _, want := range exp.VirtualServers {
-		got, ok := findVS(actual, want.VirtualServer)
+		got, ok := actual.Find(want.VirtualServer)
 		if !ok {
 			out = append(out, dataplane.Diff{
 				Kind: VirtualServerMissing, Where: At(want.VirtualServer, nil),
@@ -73,7 +73,9 @@ func Drift(exp Expected, actual Table) []dataplane.Diff {
 	return out
 }
 
-func findVS(t Table, want VirtualServer) (VirtualServer, bool) {
+// Find returns the virtual server of t with want's key (address, port and
+// protocol, or firewall mark).
+func (t Table) Find(want VirtualServer) (VirtualServer, bool) {
 	for _, v := range t.VirtualServers {
 		if v.Key() == want.Key() {
 			return v, true

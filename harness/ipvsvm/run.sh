@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the dataplane/ipvs VM tests (build tag ipvsvm) against a real IPVS:
+# Runs the kernel/ipvs VM tests (build tag ipvsvm) against a real IPVS:
 # a stock Debian kernel booted under qemu, so the test runs on hosts whose
 # kernel has no IPVS (ip_vs) and needs no KVM.
 #
@@ -116,7 +116,7 @@ main() {
 	[[ "${IPVSVM_KEEP:-}" == 1 ]] || trap 'rm -rf "$work"' EXIT
 
 	echo "ipvsvm: kernel $pkg ($kver)"
-	(cd "$repo" && CGO_ENABLED=0 go test -c -tags ipvsvm -o "$work/ipvs.test" ./dataplane/ipvs)
+	(cd "$repo" && CGO_ENABLED=0 go test -c -tags ipvsvm -o "$work/ipvs.test" ./kernel/ipvs)
 	build_initramfs "$kroot" "$kver" "$work" "$work/ipvs.test"
 
 	local accel=()

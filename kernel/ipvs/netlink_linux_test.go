@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// On a kernel without IPVS the netlink Kernel must refuse instead of
+// On a kernel without IPVS the netlink Interface must refuse instead of
 // returning the empty lists moby/ipvs gives there. The VM test covers a
 // kernel that has IPVS.
 func TestNewNetlinkRefusesWithoutIPVS(t *testing.T) {

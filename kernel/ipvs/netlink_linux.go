@@ -13,20 +13,22 @@ import (
 	libipvs "github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
 // ErrNoIPVS means the running kernel has no IPVS: the generic netlink family
 // "IPVS" is not registered.
 var ErrNoIPVS = errors.New(`kernel has no IPVS (generic netlink family "IPVS" not found); load it with "modprobe ip_vs" or use a kernel built with CONFIG_IP_VS`)
 
-// Netlink is the Kernel of the current network namespace, through
+// Netlink is the Interface of the current network namespace, through
 // github.com/moby/ipvs. Every write is read back, because moby/ipvs can
 // report success for a request the kernel never applied.
 type Netlink struct {
 	h *libipvs.Handle
 }
 
-var _ Kernel = (*Netlink)(nil)
+var _ Interface = (*Netlink)(nil)
 
 // NewNetlink opens IPVS in the current network namespace. It refuses with
 // ErrNoIPVS on a kernel without IPVS, where moby/ipvs would only log and
@@ -59,8 +61,8 @@ func CheckIPVS() error {
 // Close releases the netlink socket.
 func (n *Netlink) Close() { n.h.Close() }
 
-// ListVirtualServers implements Kernel.
-func (n *Netlink) ListVirtualServers(ctx context.Context) ([]VirtualServer, error) {
+// ListVirtualServers implements Interface.
+func (n *Netlink) ListVirtualServers(ctx context.Context) ([]model.VirtualServer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -68,15 +70,15 @@ func (n *Netlink) ListVirtualServers(ctx context.Context) ([]VirtualServer, erro
 	if err != nil {
 		return nil, fmt.Errorf("list ipvs services: %w", err)
 	}
-	out := make([]VirtualServer, 0, len(svcs))
+	out := make([]model.VirtualServer, 0, len(svcs))
 	for _, s := range svcs {
 		out = append(out, fromService(s))
 	}
 	return out, nil
 }
 
-// ListRealServers implements Kernel.
-func (n *Netlink) ListRealServers(ctx context.Context, vs VirtualServer) ([]RealServer, error) {
+// ListRealServers implements Interface.
+func (n *Netlink) ListRealServers(ctx context.Context, vs model.VirtualServer) ([]model.RealServer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -84,25 +86,25 @@ func (n *Netlink) ListRealServers(ctx context.Context, vs VirtualServer) ([]Real
 	if err != nil {
 		return nil, fmt.Errorf("list real servers of %s: %w", vs.Key(), err)
 	}
-	out := make([]RealServer, 0, len(dests))
+	out := make([]model.RealServer, 0, len(dests))
 	for _, d := range dests {
 		out = append(out, fromDestination(d))
 	}
 	return out, nil
 }
 
-// AddVirtualServer implements Kernel.
-func (n *Netlink) AddVirtualServer(ctx context.Context, vs VirtualServer) error {
+// AddVirtualServer implements Interface.
+func (n *Netlink) AddVirtualServer(ctx context.Context, vs model.VirtualServer) error {
 	return n.writeService(ctx, "add", vs, n.h.NewService)
 }
 
-// UpdateVirtualServer implements Kernel.
-func (n *Netlink) UpdateVirtualServer(ctx context.Context, vs VirtualServer) error {
+// UpdateVirtualServer implements Interface.
+func (n *Netlink) UpdateVirtualServer(ctx context.Context, vs model.VirtualServer) error {
 	return n.writeService(ctx, "update", vs, n.h.UpdateService)
 }
 
-// DeleteVirtualServer implements Kernel.
-func (n *Netlink) DeleteVirtualServer(ctx context.Context, vs VirtualServer) error {
+// DeleteVirtualServer implements Interface.
+func (n *Netlink) DeleteVirtualServer(ctx context.Context, vs model.VirtualServer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -115,7 +117,7 @@ func (n *Netlink) DeleteVirtualServer(ctx context.Context, vs VirtualServer) err
 	return nil
 }
 
-func (n *Netlink) writeService(ctx context.Context, verb string, vs VirtualServer, do func(*libipvs.Service) error) error {
+func (n *Netlink) writeService(ctx context.Context, verb string, vs model.VirtualServer, do func(*libipvs.Service) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -132,31 +134,31 @@ func (n *Netlink) writeService(ctx context.Context, verb string, vs VirtualServe
 	return nil
 }
 
-func (n *Netlink) readService(ctx context.Context, vs VirtualServer) (VirtualServer, bool, error) {
+func (n *Netlink) readService(ctx context.Context, vs model.VirtualServer) (model.VirtualServer, bool, error) {
 	all, err := n.ListVirtualServers(ctx)
 	if err != nil {
-		return VirtualServer{}, false, err
+		return model.VirtualServer{}, false, err
 	}
 	for _, v := range all {
 		if v.Key() == vs.Key() {
 			return v, true, nil
 		}
 	}
-	return VirtualServer{}, false, nil
+	return model.VirtualServer{}, false, nil
 }
 
-// AddRealServer implements Kernel.
-func (n *Netlink) AddRealServer(ctx context.Context, vs VirtualServer, rs RealServer) error {
+// AddRealServer implements Interface.
+func (n *Netlink) AddRealServer(ctx context.Context, vs model.VirtualServer, rs model.RealServer) error {
 	return n.writeDest(ctx, "add", vs, rs, n.h.NewDestination)
 }
 
-// UpdateRealServer implements Kernel.
-func (n *Netlink) UpdateRealServer(ctx context.Context, vs VirtualServer, rs RealServer) error {
+// UpdateRealServer implements Interface.
+func (n *Netlink) UpdateRealServer(ctx context.Context, vs model.VirtualServer, rs model.RealServer) error {
 	return n.writeDest(ctx, "update", vs, rs, n.h.UpdateDestination)
 }
 
-// DeleteRealServer implements Kernel.
-func (n *Netlink) DeleteRealServer(ctx context.Context, vs VirtualServer, rs RealServer) error {
+// DeleteRealServer implements Interface.
+func (n *Netlink) DeleteRealServer(ctx context.Context, vs model.VirtualServer, rs model.RealServer) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -169,7 +171,7 @@ func (n *Netlink) DeleteRealServer(ctx context.Context, vs VirtualServer, rs Rea
 	return nil
 }
 
-func (n *Netlink) writeDest(ctx context.Context, verb string, vs VirtualServer, rs RealServer, do func(*libipvs.Service, *libipvs.Destination) error) error {
+func (n *Netlink) writeDest(ctx context.Context, verb string, vs model.VirtualServer, rs model.RealServer, do func(*libipvs.Service, *libipvs.Destination) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -186,26 +188,26 @@ func (n *Netlink) writeDest(ctx context.Context, verb string, vs VirtualServer, 
 	return nil
 }
 
-func (n *Netlink) readDest(ctx context.Context, vs VirtualServer, rs RealServer) (RealServer, bool, error) {
+func (n *Netlink) readDest(ctx context.Context, vs model.VirtualServer, rs model.RealServer) (model.RealServer, bool, error) {
 	all, err := n.ListRealServers(ctx, vs)
 	if err != nil {
-		return RealServer{}, false, err
+		return model.RealServer{}, false, err
 	}
 	for _, r := range all {
 		if r.Key() == rs.Key() {
 			return r, true, nil
 		}
 	}
-	return RealServer{}, false, nil
+	return model.RealServer{}, false, nil
 }
 
-func toService(vs VirtualServer) *libipvs.Service {
+func toService(vs model.VirtualServer) *libipvs.Service {
 	s := &libipvs.Service{
-		Protocol:  map[Protocol]uint16{TCP: unix.IPPROTO_TCP, UDP: unix.IPPROTO_UDP, SCTP: unix.IPPROTO_SCTP}[vs.Protocol],
+		Protocol:  map[model.Protocol]uint16{model.TCP: unix.IPPROTO_TCP, model.UDP: unix.IPPROTO_UDP, model.SCTP: unix.IPPROTO_SCTP}[vs.Protocol],
 		Port:      vs.Port,
 		FWMark:    vs.FWMark,
 		SchedName: vs.Scheduler,
-		Flags:     uint32(vs.Flags &^ FlagHashed),
+		Flags:     uint32(vs.Flags &^ model.FlagHashed),
 		Timeout:   vs.Timeout,
 		PEName:    vs.PE,
 	}
@@ -222,24 +224,23 @@ func toService(vs VirtualServer) *libipvs.Service {
 		if !ipv6 {
 			// The kernel keeps an IPv4 mask in network order; netlink attributes
 			// are native-endian, so send the mask's bytes read natively.
-			m := netip.MustParseAddr(maskString(vs)).As4()
-			s.Netmask = binary.NativeEndian.Uint32(m[:])
+			s.Netmask = binary.NativeEndian.Uint32(net.CIDRMask(vs.Netmask, 32))
 		}
 	}
 	return s
 }
 
-func fromService(s *libipvs.Service) VirtualServer {
-	vs := VirtualServer{
+func fromService(s *libipvs.Service) model.VirtualServer {
+	vs := model.VirtualServer{
 		Port:      s.Port,
 		FWMark:    s.FWMark,
 		Scheduler: s.SchedName,
-		Flags:     Flags(s.Flags) &^ FlagHashed,
+		Flags:     model.Flags(s.Flags) &^ model.FlagHashed,
 		Timeout:   s.Timeout,
 		PE:        s.PEName,
 		IPv6:      s.AddressFamily == unix.AF_INET6,
 	}
-	vs.Protocol = map[uint16]Protocol{unix.IPPROTO_TCP: TCP, unix.IPPROTO_UDP: UDP, unix.IPPROTO_SCTP: SCTP}[s.Protocol]
+	vs.Protocol = map[uint16]model.Protocol{unix.IPPROTO_TCP: model.TCP, unix.IPPROTO_UDP: model.UDP, unix.IPPROTO_SCTP: model.SCTP}[s.Protocol]
 	if s.FWMark != 0 {
 		vs.Protocol, vs.Port = "", 0
 	} else if a, ok := netip.AddrFromSlice(s.Address); ok {
@@ -270,19 +271,19 @@ func netmaskBits(m uint32, ipv6 bool) int {
 	return bits
 }
 
-var forwardFlags = map[ForwardMethod]uint32{
-	Masquerade: libipvs.ConnFwdMasq, LocalNode: libipvs.ConnFwdLocalNode,
-	Tunnel: libipvs.ConnFwdTunnel, Route: libipvs.ConnFwdDirectRoute,
+var forwardFlags = map[model.ForwardMethod]uint32{
+	model.Masquerade: libipvs.ConnFwdMasq, model.LocalNode: libipvs.ConnFwdLocalNode,
+	model.Tunnel: libipvs.ConnFwdTunnel, model.Route: libipvs.ConnFwdDirectRoute,
 }
 
-func forwardOrMasq(f ForwardMethod) ForwardMethod {
+func forwardOrMasq(f model.ForwardMethod) model.ForwardMethod {
 	if f == "" {
-		return Masquerade
+		return model.Masquerade
 	}
 	return f
 }
 
-func toDestination(rs RealServer) *libipvs.Destination {
+func toDestination(rs model.RealServer) *libipvs.Destination {
 	d := &libipvs.Destination{
 		Address:         net.IP(rs.Address.AsSlice()),
 		Port:            rs.Port,
@@ -296,8 +297,8 @@ func toDestination(rs RealServer) *libipvs.Destination {
 	return d
 }
 
-func fromDestination(d *libipvs.Destination) RealServer {
-	rs := RealServer{Port: d.Port, Weight: d.Weight, ActiveConns: d.ActiveConnections, InactiveConns: d.InactiveConnections}
+func fromDestination(d *libipvs.Destination) model.RealServer {
+	rs := model.RealServer{Port: d.Port, Weight: d.Weight, ActiveConns: d.ActiveConnections, InactiveConns: d.InactiveConnections}
 	if a, ok := netip.AddrFromSlice(d.Address); ok {
 		rs.Address = a.Unmap()
 	}
