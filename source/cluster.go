@@ -2,12 +2,15 @@ package source
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -32,7 +35,24 @@ type Cluster interface {
 	// HasNodes tells whether any Node is known: a dump without one says
 	// nothing about the nodes.
 	HasNodes(ctx context.Context) (bool, error)
+	// ListWorkloads lists the namespace's workloads of one kind; a trace
+	// reads them only when no pod matches the Service's selector.
+	ListWorkloads(ctx context.Context, ns string, kind WorkloadKind) ([]runtime.Object, error)
 }
+
+// WorkloadKind is a kind of workload that runs pods from a template.
+type WorkloadKind string
+
+// The workloads read to explain a selector that matches no pod.
+const (
+	Deployments  WorkloadKind = "deployments.apps"
+	StatefulSets WorkloadKind = "statefulsets.apps"
+	ReplicaSets  WorkloadKind = "replicasets.apps"
+	DaemonSets   WorkloadKind = "daemonsets.apps"
+)
+
+// WorkloadKinds are the kinds read, in the order they are reported.
+var WorkloadKinds = []WorkloadKind{Deployments, StatefulSets, DaemonSets, ReplicaSets}
 
 // EventFilter selects events by the object they are about.
 type EventFilter struct {
@@ -112,6 +132,28 @@ func (a apiCluster) GetPod(ctx context.Context, ns, name string) (*corev1.Pod, e
 
 func (a apiCluster) GetNode(ctx context.Context, name string) (*corev1.Node, error) {
 	return a.c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+}
+
+func (a apiCluster) ListWorkloads(ctx context.Context, ns string, kind WorkloadKind) ([]runtime.Object, error) {
+	apps, opts := a.c.AppsV1(), metav1.ListOptions{}
+	var list runtime.Object
+	var err error
+	switch kind {
+	case Deployments:
+		list, err = apps.Deployments(ns).List(ctx, opts)
+	case StatefulSets:
+		list, err = apps.StatefulSets(ns).List(ctx, opts)
+	case ReplicaSets:
+		list, err = apps.ReplicaSets(ns).List(ctx, opts)
+	case DaemonSets:
+		list, err = apps.DaemonSets(ns).List(ctx, opts)
+	default:
+		return nil, fmt.Errorf("unknown workload kind %q", kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return meta.ExtractList(list)
 }
 
 func (a apiCluster) HasNodes(ctx context.Context) (bool, error) {

@@ -77,7 +77,7 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 		r.in.Gaps = r.gaps
 		return &r.in, nil
 	}
-	if err := r.pods(ctx, f.Client, ns); err != nil {
+	if err := r.pods(ctx, f.Client, ns, f.Offline); err != nil {
 		return nil, err
 	}
 	if err := r.podEvents(ctx, f.Client, ns); err != nil {

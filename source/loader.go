@@ -169,13 +169,29 @@ func (l *loader) decide(h header) decision {
 		default:
 			return light // for near misses
 		}
+	case "apps/v1 Deployment", "apps/v1 StatefulSet", "apps/v1 ReplicaSet", "apps/v1 DaemonSet":
+		// Read when no pod matches the selector: the workload meant to
+		// run the pods says why there are none.
+		if ns == w.Namespace {
+			return keep
+		}
 	case "v1 Event":
 		if ns == w.Namespace && (h.involvedKind == "Service" && h.involvedName == w.Service ||
-			h.involvedKind == "Pod" && h.eventType == corev1.EventTypeWarning) {
+			h.eventType == corev1.EventTypeWarning && workloadEventKind(h.involvedKind)) {
 			return keep
 		}
 	}
 	return skip
+}
+
+// workloadEventKind tells the kinds whose Warning events a trace reads:
+// pods', and the workloads' that create them (FailedCreate).
+func workloadEventKind(kind string) bool {
+	switch kind {
+	case "Pod", "ReplicaSet", "StatefulSet", "DaemonSet":
+		return true
+	}
+	return false
 }
 
 // headerOf is the header of a decoded object.

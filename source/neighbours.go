@@ -13,7 +13,7 @@ import (
 
 // pods lists the pods the selector matches; when none match it lists the
 // namespace's pods once more to explain the near misses.
-func (r *reader) pods(ctx context.Context, c Cluster, ns string) error {
+func (r *reader) pods(ctx context.Context, c Cluster, ns string, offline bool) error {
 	sel := r.in.Service.Spec.Selector
 	if len(sel) == 0 || r.in.Service.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil
@@ -36,7 +36,7 @@ func (r *reader) pods(ctx context.Context, c Cluster, ns string) error {
 		return r.gap("list", "pods", ns, err)
 	}
 	r.in.NearMissPods = all
-	return nil
+	return r.workloads(ctx, c, ns, selector, offline)
 }
 
 // nodes gets the nodes the pods and endpoints name, concurrently.

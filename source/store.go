@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -27,7 +28,11 @@ type Store struct {
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	ix := map[string]cache.Indexer{}
-	for _, kind := range []string{"Service", "EndpointSlice", "Pod", "Event", "Node"} {
+	kinds := []string{"Service", "EndpointSlice", "Pod", "Event", "Node"}
+	for _, w := range WorkloadKinds {
+		kinds = append(kinds, string(w))
+	}
+	for _, kind := range kinds {
 		ix[kind] = cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
 	}
 	return &Store{
@@ -75,6 +80,14 @@ func storedKind(o runtime.Object) string {
 		return "Event"
 	case *corev1.Node:
 		return "Node"
+	case *appsv1.Deployment:
+		return string(Deployments)
+	case *appsv1.StatefulSet:
+		return string(StatefulSets)
+	case *appsv1.ReplicaSet:
+		return string(ReplicaSets)
+	case *appsv1.DaemonSet:
+		return string(DaemonSets)
 	}
 	return ""
 }
@@ -176,4 +189,21 @@ func (s *Store) GetNode(_ context.Context, name string) (*corev1.Node, error) {
 // HasNodes implements Cluster.
 func (s *Store) HasNodes(context.Context) (bool, error) {
 	return len(s.indexers["Node"].ListKeys()) > 0, nil
+}
+
+// ListWorkloads implements Cluster.
+func (s *Store) ListWorkloads(_ context.Context, ns string, kind WorkloadKind) ([]runtime.Object, error) {
+	ix, ok := s.indexers[string(kind)]
+	if !ok {
+		return nil, fmt.Errorf("unknown workload kind %q", kind)
+	}
+	items, err := ix.ByIndex(cache.NamespaceIndex, ns)
+	if err != nil {
+		return nil, fmt.Errorf("list %s in namespace %q: %w", kind, ns, err)
+	}
+	out := make([]runtime.Object, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.(runtime.Object).DeepCopyObject())
+	}
+	return out, nil
 }

@@ -51,6 +51,9 @@ func noReadyEndpoints(in Input, t *Trace) (Finding, bool) {
 	case len(t.Slices) == 0:
 		msg = "service has no EndpointSlices: the EndpointSlice controller published nothing"
 		hint = "check kube-controller-manager is running and the Service's events: kubectl describe svc " + in.Name + " -n " + in.Namespace
+	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0 && !in.unread("pods") && len(workloadFindings(in)) > 0:
+		msg += " because no pod runs for the selector"
+		hint = "see the workload's finding (" + WorkloadScaledToZero + ", " + WorkloadPodsRefused + " or " + WorkloadRolloutStuck + ") for the command that fixes it"
 	case len(in.Pods) == 0 && len(in.Service.Spec.Selector) > 0 && !in.unread("pods"):
 		msg += " because no pod matches the selector"
 		hint = "fix the selector (see NoPodsMatchSelector)"

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 )
@@ -31,6 +32,10 @@ type Input struct {
 	// NearMissPods are the namespace's pods, read only when the selector
 	// matched nothing, to explain the miss.
 	NearMissPods []corev1.Pod
+	// Workloads are the namespace's workloads whose pod template the
+	// selector matches, read only when it matched no pod: the one meant
+	// to run the pods says why there are none.
+	Workloads Workloads
 	// SimilarServices are Service names in the namespace, and
 	// SameNameNamespaces the namespaces that hold a Service called Name;
 	// both are read only when the Service is missing.
@@ -57,6 +62,25 @@ type Input struct {
 	Gaps []Gap
 }
 
+// Workloads are Deployments, StatefulSets, ReplicaSets and DaemonSets,
+// and the Warning events about the last three (FailedCreate: a quota or
+// an admission webhook refused their pods).
+type Workloads struct {
+	Deployments  []appsv1.Deployment
+	StatefulSets []appsv1.StatefulSet
+	ReplicaSets  []appsv1.ReplicaSet
+	DaemonSets   []appsv1.DaemonSet
+	Events       []corev1.Event
+	// Listed is set when the namespace's workloads were listed: offline,
+	// a dump holding none says nothing about them.
+	Listed bool
+}
+
+// Any reports whether some workload is held.
+func (w Workloads) Any() bool {
+	return len(w.Deployments)+len(w.StatefulSets)+len(w.ReplicaSets)+len(w.DaemonSets) > 0
+}
+
 // Gap is a read the source could not make.
 type Gap struct {
 	Verb     string `json:"verb"`
@@ -73,6 +97,17 @@ type Gap struct {
 func (in Input) unread(resource string) bool {
 	for _, g := range in.Gaps {
 		if g.Resource == resource && g.Verb == "list" {
+			return true
+		}
+	}
+	return false
+}
+
+// unreadWorkloads reports whether some kind of workload could not be
+// listed, so "no template matches" is unknown.
+func (in Input) unreadWorkloads() bool {
+	for _, r := range []string{"deployments.apps", "statefulsets.apps", "daemonsets.apps", "replicasets.apps"} {
+		if in.unread(r) {
 			return true
 		}
 	}

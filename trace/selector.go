@@ -39,10 +39,18 @@ func selectorFindings(in Input, t *Trace) []Finding {
 	if len(in.Pods) > 0 || in.unread("pods") {
 		return nil
 	}
+	// The selector is right when a workload's template matches it: that
+	// workload says why no pod runs.
+	if fs := workloadFindings(in); len(fs) > 0 {
+		return fs
+	}
 	f := Finding{
 		ID: NoPodsMatchSelector, Severity: SeverityError, Subject: subject,
 		Message: fmt.Sprintf("no pod in namespace %s matches selector %s", s.Namespace, SelectorString(s.Spec.Selector)),
 		Hint:    fmt.Sprintf("compare with the pods' labels: kubectl get pods -n %s --show-labels", s.Namespace),
+	}
+	if in.Workloads.Listed && !in.unreadWorkloads() {
+		f.Message += ", and no Deployment, StatefulSet, DaemonSet or ReplicaSet template there matches it either"
 	}
 	if misses := nearMisses(s.Spec.Selector, in.NearMissPods); len(misses) > 0 {
 		f.Message += "; nearest: " + strings.Join(misses, "; ")

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/svctrace/kubectl-svctrace/snapshot"
+	"github.com/svctrace/kubectl-svctrace/source"
 )
 
 // saveBundle writes --save DIR: objects.yaml with the API objects a trace
@@ -101,6 +102,17 @@ func (o *options) bundleObjects(ctx context.Context) ([]runtime.Object, error) {
 	if events, err := c.CoreV1().Events(ns).List(ctx, all); err == nil {
 		for i := range events.Items {
 			out = append(out, typed(&events.Items[i], "v1", "Event"))
+		}
+	}
+	// So do the workloads, which explain a selector that matches no pod.
+	kinds := map[source.WorkloadKind]string{source.Deployments: "Deployment", source.StatefulSets: "StatefulSet", source.ReplicaSets: "ReplicaSet", source.DaemonSets: "DaemonSet"}
+	for _, kind := range source.WorkloadKinds {
+		objs, err := source.API(c).ListWorkloads(ctx, ns, kind)
+		if err != nil {
+			continue
+		}
+		for _, o := range objs {
+			out = append(out, typed(o, "apps/v1", kinds[kind]))
 		}
 	}
 	return out, nil

@@ -32,7 +32,7 @@ func Input(t testing.TB, bundle, ns, name string) trace.Input {
 	if err != nil {
 		t.Fatalf("load %s: %v", bundle, err)
 	}
-	in, err := source.Fetcher{Client: source.Offline(objs)}.Fetch(context.Background(), ns, name)
+	in, err := source.Fetcher{Client: source.Offline(objs), Offline: true}.Fetch(context.Background(), ns, name)
 	if err != nil {
 		t.Fatalf("fetch %s/%s from %s: %v", ns, name, bundle, err)
 	}
