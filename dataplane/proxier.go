@@ -78,3 +78,46 @@ type ProxyFlags struct {
 	// NFAcct is set when kube-proxy counts packets with nfacct.
 	NFAcct bool
 }
+
+// Labels kube-proxy selects its Services and EndpointSlices by: it lists
+// both kinds without either label (cmd/kube-proxy's informer selector).
+const (
+	// LabelServiceProxyName names another proxy that handles the Service
+	// (Cilium, kube-router, ...), whatever its value.
+	LabelServiceProxyName = "service.kubernetes.io/service-proxy-name"
+	// LabelHeadless is set by the EndpointSlice controller on the slices
+	// of a headless Service.
+	LabelHeadless = "service.kubernetes.io/headless"
+)
+
+// KubeProxySkips reports whether kube-proxy ignores an object with these
+// labels.
+func KubeProxySkips(labels map[string]string) bool {
+	_, named := labels[LabelServiceProxyName]
+	_, headless := labels[LabelHeadless]
+	return named || headless
+}
+
+// ForKubeProxy splits objs into what kube-proxy reads and the Services it
+// skips. A mode's expectation is computed from the first; the second's
+// rules, should a node hold any, are stale.
+func (o Objects) ForKubeProxy() (served Objects, skipped []*corev1.Service) {
+	served.ServiceCIDRs = o.ServiceCIDRs
+	for _, s := range o.Services {
+		if KubeProxySkips(s.Labels) {
+			skipped = append(skipped, s)
+		} else {
+			served.Services = append(served.Services, s)
+		}
+	}
+	for _, s := range o.Slices {
+		if !KubeProxySkips(s.Labels) {
+			served.Slices = append(served.Slices, s)
+		}
+	}
+	return served, skipped
+}
+
+// StaleProxyRules is the kind of difference, in every mode, for what a
+// node holds for a Service nothing is expected for.
+const StaleProxyRules DiffKind = "StaleProxyRules"

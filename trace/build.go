@@ -47,6 +47,7 @@ func Build(in Input) *Trace {
 		nodeFindings,
 		skippedLinesFindings,
 		probeFindings,
+		proxyOwnerFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}

@@ -58,6 +58,9 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 		}
 		hop.NodeNote = nodeNote
 		finishHop(&hop, vw.v, in.Dataplane.Port, t)
+		if why := kubeProxySkips(in); why != "" && len(hop.Walks) == 0 {
+			hop.Note = "no kube-proxy rule to walk: the Service is " + why
+		}
 		hops = append(hops, hop)
 		results = append(results, viewResult{node: vw.v.name, diffs: run.diffs()})
 	}

@@ -19,8 +19,8 @@ const NoServingPath = "NoServingPath"
 // there is no dataplane evidence either way, and another error already
 // fails the trace.
 func servingPathFindings(in Input, t *Trace, found []Finding) []Finding {
-	if HasErrors(found) {
-		return nil
+	if HasErrors(found) || kubeProxySkips(in) != "" {
+		return nil // another proxy's dataplane is not walked
 	}
 	serving := map[string]bool{}
 	for _, p := range t.Ports {

@@ -75,3 +75,50 @@ func CheckInSync[W, G any](t *testing.T, m dataplane.Proxier[W, G]) {
 		t.Errorf("%s: nothing listed", m.Mode())
 	}
 }
+
+// CheckSkipsLabelled checks that m expects nothing for a Service kube-proxy
+// skips (labelled service-proxy-name, or whose only slice is labelled
+// headless), and calls what a node holds for one, in kube-proxy's names,
+// stale: a node that holds nothing for it does not drift.
+func CheckSkipsLabelled[W, G any](t *testing.T, m dataplane.Proxier[W, G]) {
+	t.Helper()
+	synced, err := m.Expect(Node, Web())
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, err := m.Materialize(synced) // the node's rules for Web
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := Web()
+	empty.Services = nil
+	bare, err := m.Materialize(mustExpect(t, m, empty)) // no rules for Web
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelled := Web()
+	labelled.Services[0] = labelled.Services[0].DeepCopy()
+	labelled.Services[0].Labels = map[string]string{dataplane.LabelServiceProxyName: "cilium"}
+	want := mustExpect(t, m, labelled)
+	diffs := m.Drift(want, node)
+	if len(diffs) == 0 {
+		t.Errorf("%s: kube-proxy's rules for a Service labelled %s are not reported", m.Mode(), dataplane.LabelServiceProxyName)
+	}
+	for _, d := range diffs {
+		if d.Kind != dataplane.StaleProxyRules {
+			t.Errorf("%s: labelled Service: %s %s, want only %s", m.Mode(), d.Kind, d.Detail, dataplane.StaleProxyRules)
+		}
+	}
+	if diffs := m.Drift(want, bare); len(diffs) != 0 {
+		t.Errorf("%s: a node without rules for a Service kube-proxy skips drifts: %+v", m.Mode(), diffs)
+	}
+}
+
+func mustExpect[W, G any](t *testing.T, m dataplane.Proxier[W, G], objs dataplane.Objects) W {
+	t.Helper()
+	w, err := m.Expect(Node, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}

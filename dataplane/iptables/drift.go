@@ -41,7 +41,7 @@ const (
 	// StaleProxyRules: the node has rules for a Service for which nothing
 	// is expected: left behind by a stopped kube-proxy or one now running
 	// in another mode.
-	StaleProxyRules dataplane.DiffKind = "StaleProxyRules"
+	StaleProxyRules = dataplane.StaleProxyRules
 	// ServicePortalsJumpMissing: nat PREROUTING and OUTPUT do not jump to
 	// KUBE-SERVICES, so none of the Service rules are reached.
 	ServicePortalsJumpMissing dataplane.DiffKind = "ServicePortalsJumpMissing"

@@ -21,6 +21,10 @@ type Want struct {
 	Ruleset *expected.Ruleset
 	// Dump is Ruleset as iptables-save lists it.
 	Dump *Dump
+	// Skipped are the ports of the Services kube-proxy skips (labelled
+	// service-proxy-name or headless), as it would name them: rules a node
+	// holds for them are stale.
+	Skipped Service
 }
 
 // Mode is iptables.
@@ -40,9 +44,18 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	case f.Bridge != "":
 		node.LocalMode, node.LocalValue = expected.LocalBridgeInterface, f.Bridge
 	}
-	rs, err := expected.Generate(node, objs.Services, objs.Slices)
+	served, skipped := objs.ForKubeProxy()
+	rs, err := expected.Generate(node, served.Services, served.Slices)
 	if err != nil {
 		return nil, fmt.Errorf("generate expected iptables rules: %w", err)
+	}
+	var asIf *expected.Ruleset
+	if len(skipped) > 0 {
+		// What kube-proxy would write were the Services its own names
+		// their rules on a node.
+		if asIf, err = expected.Generate(node, skipped, objs.Slices); err != nil {
+			return nil, fmt.Errorf("generate iptables rules of Services kube-proxy skips: %w", err)
+		}
 	}
 	text, err := rs.Save()
 	if err != nil {
@@ -52,7 +65,11 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read back expected iptables rules: %w", err)
 	}
-	return &Want{Node: n, Ruleset: rs, Dump: d}, nil
+	w := &Want{Node: n, Ruleset: rs, Dump: d}
+	if asIf != nil {
+		w.Skipped = portScope(asIf)
+	}
+	return w, nil
 }
 
 // Materialize is the expected rules as iptables-save lists them.
@@ -64,6 +81,12 @@ func (Proxier) Read(r io.Reader) (*Dump, error) { return Read(r) }
 // Drift compares the node's rules for the ports w covers.
 func (Proxier) Drift(w *Want, got *Dump) []dataplane.Diff {
 	diffs := Drift(w.Dump, got, portScope(w.Ruleset))
+	if len(w.Skipped.PortNames) > 0 {
+		for _, d := range Drift(&Dump{}, got, w.Skipped) {
+			d.Detail = "rule or chain for a Service kube-proxy skips (labelled " + dataplane.LabelServiceProxyName + " or " + dataplane.LabelHeadless + "): left from before the label, or written by another proxy in kube-proxy's names"
+			diffs = append(diffs, d)
+		}
+	}
 	for i := range diffs {
 		diffs[i].Where.Family = string(w.Node.Family)
 	}

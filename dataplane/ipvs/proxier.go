@@ -24,6 +24,10 @@ type Want struct {
 	Services []*corev1.Service
 	// Expected holds one entry per Service, in the order of Services.
 	Expected []Expected
+	// Skipped are what kube-proxy would program for the Services it skips
+	// (labelled service-proxy-name or headless): a node holding any of it
+	// holds stale virtual servers.
+	Skipped []Expected
 }
 
 // State is what a node holds: its IPVS table and, where they were
@@ -41,13 +45,22 @@ func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPVS }
 
 // Expect computes the virtual servers and bound addresses for objs on n.
 func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
-	w := &Want{Node: n, Services: objs.Services}
-	for _, svc := range objs.Services {
-		exp, err := ExpectedFor(svc, objs.Slices, Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone})
+	served, skipped := objs.ForKubeProxy()
+	w := &Want{Node: n, Services: served.Services}
+	node := Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone}
+	for _, svc := range served.Services {
+		exp, err := ExpectedFor(svc, served.Slices, node)
 		if err != nil {
 			return nil, fmt.Errorf("expected IPVS state of %s/%s: %w", svc.Namespace, svc.Name, err)
 		}
 		w.Expected = append(w.Expected, exp)
+	}
+	for _, svc := range skipped {
+		exp, err := ExpectedFor(svc, objs.Slices, node)
+		if err != nil {
+			return nil, fmt.Errorf("IPVS state of %s/%s were kube-proxy to handle it: %w", svc.Namespace, svc.Name, err)
+		}
+		w.Skipped = append(w.Skipped, exp)
 	}
 	return w, nil
 }
@@ -87,6 +100,14 @@ func (Proxier) Drift(w *Want, got *State) []dataplane.Diff {
 		if got.LocalRead {
 			// Needs no endpoints: the addresses come from the Service alone.
 			out = append(out, BindingDrift(exp, got.Local)...)
+		}
+	}
+	for _, exp := range w.Skipped {
+		for _, vs := range exp.VirtualServers {
+			if _, ok := got.Table.Find(vs.VirtualServer); ok {
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: At(vs.VirtualServer, nil), Expected: "absent", Actual: vs.Key(),
+					Detail: fmt.Sprintf("virtual server %s for %s exists, but kube-proxy skips the Service (labelled %s or %s)", vs.Key(), vs.PortName, dataplane.LabelServiceProxyName, dataplane.LabelHeadless)})
+			}
 		}
 	}
 	return out

@@ -93,3 +93,5 @@ func TestProxierWithoutRealServersRefuses(t *testing.T) {
 		t.Errorf("outcomes %+v, want one REJECT", w.Outcomes)
 	}
 }
+
+func TestProxierSkipsLabelledServices(t *testing.T) { dataplanetest.CheckSkipsLabelled(t, Proxier{}) }

@@ -24,6 +24,10 @@ type Want struct {
 	Family   knftables.Family
 	Base     Base
 	Services []*ExpectedService
+	// Skipped are what kube-proxy would write for the Services it skips
+	// (labelled service-proxy-name or headless): a node holding any of it
+	// holds stale rules.
+	Skipped []*ExpectedService
 }
 
 // Mode is nftables.
@@ -40,12 +44,20 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 		opts.ClusterCIDR = n.Flags.ClusterCIDR.String()
 	}
 	w.Base = base(w.Family, n, objs.ServiceCIDRs)
-	for _, svc := range objs.Services {
-		exp, err := Expected(svc, objs.Slices, opts)
+	served, skipped := objs.ForKubeProxy()
+	for _, svc := range served.Services {
+		exp, err := Expected(svc, served.Slices, opts)
 		if err != nil {
 			return nil, err
 		}
 		w.Services = append(w.Services, exp)
+	}
+	for _, svc := range skipped {
+		exp, err := Expected(svc, objs.Slices, opts)
+		if err != nil {
+			return nil, err
+		}
+		w.Skipped = append(w.Skipped, exp)
 	}
 	return w, nil
 }
@@ -66,6 +78,9 @@ func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	var out []dataplane.Diff
 	for _, exp := range w.Services {
 		out = append(out, Drift(exp, table)...)
+	}
+	for _, exp := range w.Skipped {
+		out = append(out, Leftovers(exp, table)...)
 	}
 	return out
 }

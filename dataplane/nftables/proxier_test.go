@@ -56,3 +56,5 @@ func TestDecidingChain(t *testing.T) {
 		}
 	}
 }
+
+func TestProxierSkipsLabelledServices(t *testing.T) { dataplanetest.CheckSkipsLabelled(t, Proxier{}) }

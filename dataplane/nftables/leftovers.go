@@ -1,0 +1,42 @@
+package nftables
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+)
+
+// Leftovers lists what t holds of exp, the elements and chains kube-proxy
+// would write for a Service it does not handle (labelled
+// service-proxy-name or headless): each is stale.
+func Leftovers(exp *ExpectedService, t *Table) []dataplane.Diff {
+	if t == nil {
+		return nil
+	}
+	var out []dataplane.Diff
+	why := "kube-proxy skips the Service (labelled " + dataplane.LabelServiceProxyName + " or " + dataplane.LabelHeadless + ")"
+	for _, p := range exp.Ports {
+		for _, el := range p.Elements {
+			name := el.Map + el.Set
+			s := t.Set(name)
+			if s == nil {
+				continue
+			}
+			if got, found := s.Lookup(canonicalKey(el.Key)); found {
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: elemAt(el), Expected: "absent", Actual: orPresent(strings.Join(got.Value, " . ")),
+					Detail: fmt.Sprintf("%s holds an element for %s, but %s", name, p.Name.Display(), why)})
+			}
+		}
+		for _, c := range p.Chains {
+			if t.Chain(c.Name) != nil {
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: dataplane.Locator{Chain: c.Name}, Expected: "absent", Actual: "present",
+					Detail: fmt.Sprintf("chain %s of %s exists, but %s", c.Name, p.Name.Display(), why)})
+			}
+		}
+	}
+	for i := range out {
+		out[i].Where.Mode, out[i].Where.Family, out[i].Where.Table = dataplane.ModeNFTables, string(exp.Family), KubeProxyTable
+	}
+	return out
+}
