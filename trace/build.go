@@ -29,6 +29,7 @@ func Build(in Input) *Trace {
 	t.Nodes = nodeHops(in.Nodes, in.MissingNodes)
 	t.Slices = sliceHops(in.EndpointSlices)
 	t.Ports = portHops(in.Service, in.EndpointSlices, in.Pods)
+	markNotServing(in, t)
 	dnsHop, dnsResults := dnsHop(in)
 	t.DNS = dnsHop
 	dataplane, views := dataplaneHops(in, t)

@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/probe"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -68,4 +70,23 @@ func only(t *testing.T, fs []trace.Finding, id string) trace.Finding {
 		t.Fatalf("%d %s findings, want 1: %+v", len(got), id, fs)
 	}
 	return got[0]
+}
+
+// A --probe connection that succeeds on the undeclared targetPort shows the
+// app answering there: a warning, and the endpoint is not marked.
+func TestProbedTargetPortAnswers(t *testing.T) {
+	in := input(t, "ports.yaml", "numeric", nil)
+	rep := &probe.Report{Host: "client", Results: []probe.Result{{Target: probe.Target{Kind: probe.KindEndpoint, Port: "80",
+		Addr: netip.MustParseAddrPort("10.244.1.10:9000"), Protocol: "TCP", Pod: "web-0"}, Outcome: probe.OK}}}
+	in.Probe = &trace.ProbeObservation{Site: trace.ProbeSite{Where: "pod/default/client"}, Report: rep}
+	tr := trace.Build(in)
+	f := only(t, tr.Findings, trace.TargetPortNotExposed)
+	if f.Severity != trace.SeverityWarning || !strings.Contains(f.Message, "the probe's connection to pod web-0 on that port succeeded") {
+		t.Errorf("TargetPortNotExposed = %+v, want a warning citing the probe", f)
+	}
+	for _, e := range tr.Ports[0].Endpoints {
+		if (e.NotServing != "") != (e.Address == "10.244.1.11") {
+			t.Errorf("%s notServing %q; only the endpoint not probed should be marked", e.Address, e.NotServing)
+		}
+	}
 }

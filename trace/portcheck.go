@@ -23,7 +23,7 @@ func portFindings(in Input, t *Trace) []Finding {
 		if sp.TargetPort.Type == intstr.String {
 			out = append(out, namedPortFindings(in.Pods, sp, label, subject)...)
 		} else {
-			out = append(out, numericPortFindings(in.Pods, sp, label, subject)...)
+			out = append(out, numericPortFindings(in, sp, label, subject)...)
 		}
 	}
 	return out
@@ -70,7 +70,8 @@ func namedPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subject 
 	return out
 }
 
-func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subject string) []Finding {
+func numericPortFindings(in Input, sp corev1.ServicePort, label, subject string) []Finding {
+	pods := in.Pods
 	target, _ := resolveTargetPort(&pods[0], sp)
 	proto := protocolOf(sp.Protocol)
 	declared := map[string]bool{}
@@ -107,22 +108,43 @@ func numericPortFindings(pods []corev1.Pod, sp corev1.ServicePort, label, subjec
 		// listens; a Service aimed elsewhere is refused on every connection.
 		hint = fmt.Sprintf("the pods' readiness probe checks port %d: if the app listens there, set targetPort: %d; else check it listens on %d: kubectl exec %s -n %s -- netstat -ltn", probe, probe, target, pods[0].Name, pods[0].Namespace)
 	}
+	declares := strings.Join(sortedKeys(declared), ", ")
 	f := Finding{
 		ID: TargetPortNotExposed, Severity: SeverityError, Subject: subject,
-		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); nothing shows that port answering (svctrace does not probe endpoints yet), so connections to every endpoint are most likely refused", label, target, strings.Join(sortedKeys(declared), ", ")),
+		Message: fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); nothing shows that port answering (no readiness probe checks it; --probe connects to each endpoint), so connections to every endpoint are most likely refused", label, target, declares),
 		Hint:    hint,
 	}
+	if in.Probe != nil && in.Probe.Report != nil {
+		f.Message = fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s), and no probe connection to an endpoint on it succeeded (see the Probe findings)", label, target, declares)
+	}
 	for i := range pods {
-		if answers(&pods[i], target) {
-			// The kubelet's readiness probe passes on that very port: the
-			// app listens there, only the declaration is missing.
-			f.Severity = SeverityWarning
-			f.Message = fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); the passing readiness probe of pod %s checks that port, so the app answers there", label, target, strings.Join(sortedKeys(declared), ", "), pods[i].Name)
-			f.Hint = fmt.Sprintf("declare the port in the pod template (ports: [{containerPort: %d}]) so the Service's target is documented", target)
-			break
+		why := ""
+		switch {
+		case answers(&pods[i], target):
+			why = "the passing readiness probe of pod " + pods[i].Name + " checks that port"
+		case podAnswered(in, &pods[i], target):
+			why = "the probe's connection to pod " + pods[i].Name + " on that port succeeded"
+		default:
+			continue
 		}
+		// The app listens there; only the declaration is missing.
+		f.Severity = SeverityWarning
+		f.Message = fmt.Sprintf("%s forwards to targetPort %d, which no container of the selected pods declares (they declare %s); %s, so the app answers there", label, target, declares, why)
+		f.Hint = fmt.Sprintf("declare the port in the pod template (ports: [{containerPort: %d}]) so the Service's target is documented", target)
+		break
 	}
 	return []Finding{f}
+}
+
+// podAnswered reports whether a --probe connection to one of p's
+// addresses on port succeeded.
+func podAnswered(in Input, p *corev1.Pod, port int32) bool {
+	for _, ip := range p.Status.PodIPs {
+		if probeAnswered(in, ip.IP, port) {
+			return true
+		}
+	}
+	return p.Status.PodIP != "" && probeAnswered(in, p.Status.PodIP, port)
 }
 
 // probedPort is the port the pod's first HTTP or TCP readiness probe

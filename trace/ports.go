@@ -9,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/svctrace/kubectl-svctrace/probe"
 )
 
 func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []corev1.Pod) []PortHop {
@@ -22,7 +24,6 @@ func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []co
 			NodePort:   sp.NodePort,
 			Endpoints:  endpointsFor(sp, slices),
 		}
-		markNotServing(h.Endpoints, sp, pods)
 		if sp.TargetPort.Type == intstr.String {
 			h.Resolved = map[string]int32{}
 			for i := range pods {
@@ -36,26 +37,47 @@ func portHops(svc *corev1.Service, slices []discoveryv1.EndpointSlice, pods []co
 	return out
 }
 
-// markNotServing marks the endpoints of a numeric targetPort whose pod
-// declares other container ports and no passing probe checks this one.
-func markNotServing(eps []EndpointHop, sp corev1.ServicePort, pods []corev1.Pod) {
-	if sp.TargetPort.Type == intstr.String {
-		return // a named port that does not resolve gets no endpoint at all
-	}
+// markNotServing marks the endpoints of each numeric targetPort whose pod
+// declares other container ports while nothing shows the port answering:
+// neither the pod's passing readiness probe nor a --probe connection.
+func markNotServing(in Input, t *Trace) {
 	byName := map[string]*corev1.Pod{}
-	for i := range pods {
-		byName[pods[i].Name] = &pods[i]
+	for i := range in.Pods {
+		byName[in.Pods[i].Name] = &in.Pods[i]
 	}
-	for i := range eps {
-		p := byName[eps[i].Pod]
-		if p == nil {
-			continue
+	for i, sp := range in.Service.Spec.Ports {
+		if sp.TargetPort.Type == intstr.String {
+			continue // a named port that does not resolve gets no endpoint at all
 		}
-		target, _ := resolveTargetPort(p, sp)
-		if others := undeclared(p, target, protocolOf(sp.Protocol)); len(others) > 0 {
-			eps[i].NotServing = fmt.Sprintf("pod %s declares %s, not %d/%s", p.Name, strings.Join(others, ", "), target, protocolOf(sp.Protocol))
+		eps := t.Ports[i].Endpoints
+		for j := range eps {
+			p := byName[eps[j].Pod]
+			if p == nil {
+				continue
+			}
+			target, _ := resolveTargetPort(p, sp)
+			if probeAnswered(in, eps[j].Address, target) {
+				continue
+			}
+			if others := undeclared(p, target, protocolOf(sp.Protocol)); len(others) > 0 {
+				eps[j].NotServing = fmt.Sprintf("pod %s declares %s, not %d/%s", p.Name, strings.Join(others, ", "), target, protocolOf(sp.Protocol))
+			}
 		}
 	}
+}
+
+// probeAnswered reports whether a --probe connection to addr:port
+// succeeded.
+func probeAnswered(in Input, addr string, port int32) bool {
+	if in.Probe == nil || in.Probe.Report == nil {
+		return false
+	}
+	for _, r := range in.Probe.Report.Results {
+		if r.Target.Kind == probe.KindEndpoint && r.Outcome == probe.OK && r.Target.Addr.Addr().String() == addr && int32(r.Target.Addr.Port()) == port {
+			return true
+		}
+	}
+	return false
 }
 
 // undeclared lists the container ports p declares when none of them is

@@ -31,7 +31,7 @@ var scenarioCases = []struct {
 	{"ports.yaml", "default", "udp", []string{"NamedPortNotFound/error", "NoReadyEndpoints/error", "ProtocolMismatch/error"},
 		map[string]string{"ProtocolMismatch": "another protocol: web-0 (TCP)"}},
 	{"ports.yaml", "default", "numeric", []string{"TargetPortNotExposed/error"},
-		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP); nothing shows that port answering (svctrace does not probe endpoints yet), so connections to every endpoint are most likely refused; the pods' readiness probe checks port 8080: if the app listens there, set targetPort: 8080"}},
+		map[string]string{"TargetPortNotExposed": "targetPort 9000, which no container of the selected pods declares (they declare 8080/TCP); nothing shows that port answering (no readiness probe checks it; --probe connects to each endpoint), so connections to every endpoint are most likely refused; the pods' readiness probe checks port 8080: if the app listens there, set targetPort: 8080"}},
 	{"ports.yaml", "default", "probed", []string{"TargetPortNotExposed/warning"},
 		map[string]string{"TargetPortNotExposed": "the passing readiness probe of pod pr-0 checks that port, so the app answers there"}},
 	{"ports.yaml", "default", "perpod", nil, nil},

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/probe"
 )
 
 // NoServingPath is reported when nothing in the trace lets a connection
@@ -19,8 +20,8 @@ const NoServingPath = "NoServingPath"
 // there is no dataplane evidence either way, and another error already
 // fails the trace.
 func servingPathFindings(in Input, t *Trace, found []Finding) []Finding {
-	if HasErrors(found) || kubeProxySkips(in) != "" {
-		return nil // another proxy's dataplane is not walked
+	if HasErrors(found) || kubeProxySkips(in) != "" || probeGotThrough(in) {
+		return nil // failed already, another proxy's, or seen working
 	}
 	serving := map[string]bool{}
 	for _, p := range t.Ports {
@@ -66,4 +67,18 @@ func outcomeEnd(o dataplane.Outcome) string {
 		return "not translated"
 	}
 	return strings.ToUpper(string(o.Verdict))
+}
+
+// probeGotThrough reports whether a --probe connection to the Service
+// itself (its cluster IP, a node port, an external IP) succeeded.
+func probeGotThrough(in Input) bool {
+	if in.Probe == nil || in.Probe.Report == nil {
+		return false
+	}
+	for _, r := range in.Probe.Report.Results {
+		if r.Target.Kind != probe.KindEndpoint && r.Outcome == probe.OK {
+			return true
+		}
+	}
+	return false
 }

@@ -1,10 +1,12 @@
 package trace_test
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/probe"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -22,6 +24,19 @@ func TestNoServingPathFailsTheTrace(t *testing.T) {
 	for _, f := range trace.Build(in).Findings {
 		if f.ID == trace.NoServingPath {
 			t.Errorf("a pod's packet reaches node-1's endpoint, yet %+v", f)
+		}
+	}
+}
+
+// A probe that got through to the Service is evidence enough: the walks
+// predicted otherwise (ProbeContradictsRules speaks for that).
+func TestProbeThroughTheServiceIsEvidence(t *testing.T) {
+	in := input(t, "local-policy.yaml", "lb", &trace.DataplaneInput{Node: "node-2", From: dataplane.EntryExternal})
+	in.Probe = &trace.ProbeObservation{Site: trace.ProbeSite{Where: "node/node-2"}, Report: &probe.Report{Results: []probe.Result{
+		{Target: probe.Target{Kind: probe.KindClusterIP, Port: "80", Addr: netip.MustParseAddrPort("10.96.0.20:80"), Protocol: "TCP"}, Outcome: probe.OK}}}}
+	for _, f := range trace.Build(in).Findings {
+		if f.ID == trace.NoServingPath {
+			t.Errorf("the probe got through, yet %+v", f)
 		}
 	}
 }
