@@ -16,6 +16,9 @@ func Apply(s *snapshot.Snapshot, d *trace.DataplaneInput) (string, error) {
 	if s.Node != "" && d.Node == "" {
 		d.Node = s.Node
 	}
+	if !s.Taken.IsZero() {
+		d.SavedAt, d.SavedAtGuessed = s.Taken, false // the snapshot's own clock, in UTC
+	}
 	mode := Mode(s)
 	feed := func(kind source.DumpKind, sec snapshot.Section) error {
 		if sec.Error != "" {

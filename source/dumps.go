@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
@@ -74,6 +75,9 @@ func ParseDump(kind DumpKind, name string, b []byte, d *trace.DataplaneInput) er
 			return fmt.Errorf("%s: %w (expected the output of iptables-save)", name, err)
 		}
 		d.IPTables, d.IPTablesName, d.IPTablesSavedAt = dump, name, savedAt(b)
+		if at, ok := headerTime(d.IPTablesSavedAt); ok && d.SavedAt.IsZero() {
+			d.SavedAt, d.SavedAtGuessed = at, true
+		}
 	case NFTJSON:
 		rs, err := nftables.ParseJSON(bytes.NewReader(b))
 		if err != nil {
@@ -152,6 +156,17 @@ func savedAt(b []byte) string {
 		return ""
 	}
 	return strings.TrimSpace(when)
+}
+
+// headerTime reads iptables-save's header time, which is ctime(3) in the
+// node's time zone; it is read as UTC, what nodes mostly run in.
+func headerTime(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("Mon Jan _2 15:04:05 2006", strings.Join(strings.Fields(s), " "), time.UTC)
+	if err != nil {
+		// A single space after the month for a two-digit day.
+		t, err = time.ParseInLocation("Mon Jan 2 15:04:05 2006", strings.Join(strings.Fields(s), " "), time.UTC)
+	}
+	return t, err == nil
 }
 
 // clip shortens s to n bytes: a binary file's parse error can quote a lot.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
@@ -93,5 +94,21 @@ func TestUnrecognisedDumpStillFails(t *testing.T) {
 		if err := ParseDump(kind, filepath.Join("x", "dump"), []byte(banner), &d); err == nil {
 			t.Errorf("%s: only a banner was read without error: %+v", kind, d)
 		}
+	}
+}
+
+// The header's ctime is read as UTC, with one- and two-digit days.
+func TestHeaderTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"Wed Nov 25 14:24:01 2026": "2026-11-25T14:24:01Z",
+		"Fri Dec  4 09:05:00 2026": "2026-12-04T09:05:00Z",
+	} {
+		got, ok := headerTime(in)
+		if !ok || got.Format(time.RFC3339) != want {
+			t.Errorf("headerTime(%q) = %v, %v; want %s", in, got, ok, want)
+		}
+	}
+	if _, ok := headerTime("yesterday"); ok {
+		t.Error("a header without a time read as one")
 	}
 }

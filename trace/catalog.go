@@ -80,6 +80,7 @@ func Catalog() []CatalogEntry {
 		{"ServicePortalsJumpMissing", SeverityError, "dataplane", "nat PREROUTING/OUTPUT do not jump to KUBE-SERVICES, so no Service rule is reached."},
 		{"StaleConntrackEntry", SeverityWarning, "dataplane", "A conntrack entry still sends a flow to an endpoint that no longer exists."},
 		{NoServingPath, SeverityError, "dataplane", "Packets were walked through the node's rules and none reaches a serving endpoint (each is refused, dropped, left untranslated or sent elsewhere), while no other error says so: the walks' ends are named."},
+		{DumpPredatesObjects, SeverityWarning, "dataplane", "The node dump (or snapshot) was saved before the Service, its EndpointSlices or its pods last changed: its differences from the rules kube-proxy should write now stand in one finding that asks for a fresh dump instead of blaming kube-proxy. A dump newer than every object says so on each difference."},
 		{DumpExtraLines, SeverityInfo, "dataplane", "A dump had lines before the command's own output (such as kubectl debug's \"Creating debugging pod …\"); they were skipped and the rest was read."},
 		{DataplaneNotChecked, SeverityWarning, "dataplane", "The node's rules could not be generated or walked (for example a corrupt dump), so the dataplane hop is missing."},
 		{"IPVSVirtualServerMissing", SeverityError, "dataplane", "No IPVS virtual server exists for a Service address and port."},

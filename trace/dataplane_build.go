@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -19,9 +20,11 @@ const DataplaneNotChecked = "DataplaneNotChecked"
 // viewResult is what building one view's hop learnt for the checks: the
 // differences of the node's rules, or why the hop could not be built.
 type viewResult struct {
-	node  string
-	diffs []dataplane.Diff
-	err   error
+	node string
+	// source names the view's dump ("expected" for generated rules).
+	source string
+	diffs  []dataplane.Diff
+	err    error
 }
 
 // dataplaneHops are the node's views of the Service: the iptables view
@@ -58,11 +61,14 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 		}
 		hop.NodeNote = nodeNote
 		finishHop(&hop, vw.v, in.Dataplane.Port, t)
+		if hop.SavedAt == "" && hop.Source != "expected" && !in.Dataplane.SavedAt.IsZero() {
+			hop.SavedAt = in.Dataplane.SavedAt.UTC().Format(time.RFC3339)
+		}
 		if why := kubeProxySkips(in); why != "" && len(hop.Walks) == 0 {
 			hop.Note = "no kube-proxy rule to walk: the Service is " + why
 		}
 		hops = append(hops, hop)
-		results = append(results, viewResult{node: vw.v.name, diffs: run.diffs()})
+		results = append(results, viewResult{node: vw.v.name, source: hop.Source, diffs: run.diffs()})
 	}
 	return hops, results
 }
@@ -78,7 +84,7 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
 		}
-		out = append(out, diffFindings(r.diffs, in.Name)...)
+		out = append(out, dumpAge(in, r.source, diffFindings(r.diffs, in.Name))...)
 	}
 	if in.Dataplane != nil && in.Dataplane.ConntrackName != "" && len(results) > 0 {
 		out = append(out, conntrackFindings(in, t)...)

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
@@ -38,10 +39,15 @@ type DataplaneInput struct {
 	IPTablesName string
 	// IPTablesSavedAt is when iptables-save wrote the dump, from its header.
 	IPTablesSavedAt string
-	NFT             *nftables.Ruleset
-	NFTName         string
-	IPVS            *ipvs.Table
-	IPVSName        string
+	// SavedAt is when the dumps were taken, when known: a snapshot's time,
+	// or an iptables-save header's read as UTC (SavedAtGuessed). Zero
+	// when unknown. Objects that changed later explain differences.
+	SavedAt        time.Time
+	SavedAtGuessed bool
+	NFT            *nftables.Ruleset
+	NFTName        string
+	IPVS           *ipvs.Table
+	IPVSName       string
 	// IPVSLocal are the node's local addresses (kube-ipvs0's among them);
 	// IPVSLocalName is set when they were given.
 	IPVSLocal     []netip.Addr
