@@ -22,9 +22,43 @@ type Diff struct {
 	ExpectedLine int
 	// Actual is what the node has at Where; empty when it has nothing.
 	Actual string
-	// Detail is the mode's explanation for a reader. It is display text
-	// only: nothing parses it.
-	Detail string
+
+	// The facts below say what the difference means; the sentence a reader
+	// is shown is made from them where text is rendered. Which are set
+	// depends on Kind.
+
+	// Whole says Where names a whole chain (its declaration), not one of
+	// its rules.
+	Whole bool
+	// Skipped says the Service is one kube-proxy does not handle (labelled
+	// service-proxy-name or headless), so whatever the node holds for it is
+	// stale.
+	Skipped bool
+	// Service names the Service port concerned: kube-proxy's comment on the
+	// rule (iptables), or the port as "ns/name:port".
+	Service string
+	// Role is the virtual server's role for the Service port (IPVS:
+	// "cluster IP", "node port", ...).
+	Role string
+	// Target is where the node's rule sends packets: a chain, a verdict
+	// (REJECT, DROP) or a DNAT destination; WantTarget is where kube-proxy's
+	// sends them. TargetMissing says the chain Target names does not exist.
+	Target, WantTarget string
+	TargetMissing      bool
+	// TargetEndpoint is the endpoint the chain Target (or, for a Whole
+	// diff, the chain at Where) DNATs to, as its rule writes it; empty when
+	// it has no DNAT rule.
+	TargetEndpoint string
+	// Share is the share of new connections the node's rules give Target,
+	// WantShare kube-proxy's.
+	Share, WantShare float64
+	// Weight is a real server's weight on the node, WantWeight kube-proxy's.
+	Weight, WantWeight int
+	// Missing are the numgen values without a map element, out of Of;
+	// Lost is the share of new connections they leave untranslated.
+	Missing []string
+	Of      int
+	Lost    float64
 }
 
 // Locator is a place in a node's dataplane. Which fields are set depends

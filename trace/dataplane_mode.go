@@ -106,11 +106,11 @@ func diffFindings(diffs []dataplane.Diff, svc string) []Finding {
 		id, msg := string(d.Kind), diffMessage(d)
 		if d.Kind == iptables.ProbabilityMismatch {
 			if i, ok := shares[d.Where.Chain]; ok {
-				out[i].Message += "; " + d.Detail
+				out[i].Message += "; " + diffDetail(d)
 				continue
 			}
 			shares[d.Where.Chain] = len(out)
-			msg = d.Detail
+			msg = diffDetail(d)
 		}
 		where := d.Where
 		out = append(out, Finding{ID: id, Severity: severityOf(id), Subject: diffSubject(d), Message: msg,

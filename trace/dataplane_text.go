@@ -8,11 +8,11 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
-// diffMessage is the sentence a reader is shown for d: the mode's detail, then
+// diffMessage is the sentence a reader is shown for d: what it means, then
 // what was expected and what the node has (with its dump line, for
 // iptables).
 func diffMessage(d dataplane.Diff) string {
-	msg := d.Detail
+	msg := diffDetail(d)
 	if d.Expected != "" {
 		msg += "; expected: " + d.Expected
 	}

@@ -106,7 +106,7 @@ func CheckSkipsLabelled[W, G any](t *testing.T, m dataplane.Proxier[W, G]) {
 	}
 	for _, d := range diffs {
 		if d.Kind != dataplane.StaleProxyRules {
-			t.Errorf("%s: labelled Service: %s %s, want only %s", m.Mode(), d.Kind, d.Detail, dataplane.StaleProxyRules)
+			t.Errorf("%s: labelled Service: %s at %+v, want only %s", m.Mode(), d.Kind, d.Where, dataplane.StaleProxyRules)
 		}
 	}
 	if diffs := m.Drift(want, bare); len(diffs) != 0 {

@@ -1,7 +1,6 @@
 package iptables
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
@@ -93,9 +92,10 @@ type driftCmp struct {
 	out     []dataplane.Diff
 }
 
-func (dc *driftCmp) add(kind dataplane.DiffKind, table, chain string, e, a *Rule, format string, args ...any) {
-	d := dataplane.Diff{Kind: kind, Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Table: table, Chain: chain},
-		Detail: fmt.Sprintf(format, args...)}
+// add reports d, with its facts set, at a rule of table and chain: e is
+// the rule kube-proxy writes there, a the node's (either may be nil).
+func (dc *driftCmp) add(d dataplane.Diff, table, chain string, e, a *Rule) {
+	d.Where = dataplane.Locator{Mode: dataplane.ModeIPTables, Table: table, Chain: chain}
 	if e != nil {
 		d.Expected, d.ExpectedLine = e.Text, e.Line
 	}
@@ -107,9 +107,8 @@ func (dc *driftCmp) add(kind dataplane.DiffKind, table, chain string, e, a *Rule
 
 // addChain reports a whole chain, by its declaration line on the side
 // that has it.
-func (dc *driftCmp) addChain(kind dataplane.DiffKind, c *Chain, expectedSide bool, format string, args ...any) {
-	d := dataplane.Diff{Kind: kind, Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Table: c.Table, Chain: c.Name},
-		Detail: fmt.Sprintf(format, args...)}
+func (dc *driftCmp) addChain(d dataplane.Diff, c *Chain, expectedSide bool) {
+	d.Where, d.Whole = dataplane.Locator{Mode: dataplane.ModeIPTables, Table: c.Table, Chain: c.Name}, true
 	decl := ":" + c.Name + " " + c.Policy
 	if expectedSide {
 		d.Expected, d.ExpectedLine = decl, c.Line
@@ -123,10 +122,10 @@ func (dc *driftCmp) addChain(kind dataplane.DiffKind, c *Chain, expectedSide boo
 // expected for.
 func (dc *driftCmp) leftovers() []dataplane.Diff {
 	for _, r := range dc.act.top {
-		dc.add(StaleProxyRules, r.Table, r.Chain, nil, r, "rule for a Service kube-proxy should have no rules for; left by a stopped kube-proxy or one in another mode")
+		dc.add(dataplane.Diff{Kind: StaleProxyRules}, r.Table, r.Chain, nil, r)
 	}
 	for _, c := range dc.act.chains {
-		dc.addChain(StaleProxyRules, c, false, "chain for a Service kube-proxy should have no rules for; left by a stopped kube-proxy or one in another mode")
+		dc.addChain(dataplane.Diff{Kind: StaleProxyRules}, c, false)
 	}
 	return dc.out
 }
@@ -152,33 +151,22 @@ func (dc *driftCmp) compareTop() {
 			continue
 		}
 		if r.Table == "filter" && (r.Target.Name == "REJECT" || r.Target.Name == "DROP") {
-			// Without a REJECT the packet leaves untranslated for the
-			// Service address, which nothing answers: clients wait for a
-			// timeout where kube-proxy would have refused them.
-			effect := "so clients time out instead of being refused"
-			if r.Target.Name == "DROP" {
-				effect = "so the node does not drop what kube-proxy drops there"
-			}
-			dc.add(NoEndpointsRejectRule, r.Table, r.Chain, r, nil, "%s rule for %q is missing, %s", r.Target.Name, r.Comment(), effect)
+			dc.add(dataplane.Diff{Kind: NoEndpointsRejectRule, WantTarget: r.Target.Name, Service: r.Comment()}, r.Table, r.Chain, r, nil)
 			continue
 		}
 		if r.Table == "nat" && r.Chain == "KUBE-SERVICES" && isServiceChain(r.Target.Name) {
 			// The Service's own entry point: without it nothing reaches its
 			// chains, whatever state they are in.
-			dc.add(ServiceChainMissing, r.Table, r.Chain, r, nil, "KUBE-SERVICES has no rule sending %q to %s, so its packets are not load-balanced", r.Comment(), r.Target.Name)
+			dc.add(dataplane.Diff{Kind: ServiceChainMissing, Service: r.Comment(), WantTarget: r.Target.Name}, r.Table, r.Chain, r, nil)
 			continue
 		}
-		dc.add(KubeServicesEntryMissing, r.Table, r.Chain, r, nil, "no %s %s rule for %q", r.Table, r.Chain, r.Comment())
+		dc.add(dataplane.Diff{Kind: KubeServicesEntryMissing, Service: r.Comment()}, r.Table, r.Chain, r, nil)
 	}
 	for _, r := range dc.act.top {
 		k := r.Table + " " + r.Chain + " " + ruleKey(r, nil)
 		if rs := pool[k]; len(rs) > 0 && rs[0] == r {
 			pool[k] = rs[1:]
-			msg := "rule kube-proxy would not write for this Service"
-			if r.Target.Name == "REJECT" || r.Target.Name == "DROP" {
-				msg = fmt.Sprintf("%s rule although the Service should be served; traffic is refused", r.Target.Name)
-			}
-			dc.add(StaleServiceRule, r.Table, r.Chain, nil, r, "%s", msg)
+			dc.add(dataplane.Diff{Kind: StaleServiceRule, Target: r.Target.Name}, r.Table, r.Chain, nil, r)
 		}
 	}
 }

@@ -1,8 +1,6 @@
 package iptables
 
 import (
-	"fmt"
-
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
@@ -14,7 +12,7 @@ func (dc *driftCmp) compareServiceChains() {
 		}
 		a := dc.act.has[dc.renameFn(e.Name)]
 		if a == nil {
-			dc.addChain(ServiceChainMissing, e, true, "chain %s is missing; traffic matching the Service entry cannot be load-balanced", e.Name)
+			dc.addChain(dataplane.Diff{Kind: ServiceChainMissing}, e, true)
 			continue
 		}
 		dc.compareBalancing(e, a)
@@ -22,7 +20,7 @@ func (dc *driftCmp) compareServiceChains() {
 	}
 	for _, a := range dc.act.chains {
 		if !isSEP(a.Name) && !dc.claimed[a.Name] {
-			dc.addChain(StaleServiceChain, a, false, "chain %s is not expected for this Service", a.Name)
+			dc.addChain(dataplane.Diff{Kind: StaleServiceChain}, a, false)
 		}
 	}
 }
@@ -44,29 +42,18 @@ func (dc *driftCmp) compareBalancing(e, a *Chain) {
 		case !ok && dc.act.has[at] != nil:
 			// The chain exists but nothing jumps to it: the endpoint gets
 			// no traffic, exactly as if its chain were missing.
-			dc.add(EndpointChainMissing, a.Table, a.Name, r, nil, "no rule sends traffic to %s (endpoint %s); it gets none of the new connections", at, endpointOf(dc.act.has[at]))
+			dc.add(dataplane.Diff{Kind: EndpointChainMissing, WantTarget: at, TargetEndpoint: endpointOf(dc.act.has[at])}, a.Table, a.Name, r, nil)
 		case ok && !probEqual(got, expShare[t]):
-			dc.add(ProbabilityMismatch, a.Table, a.Name, r, actRule[at],
-				"endpoint chain %s gets %s of new connections, want %s", at, percent(got), percent(expShare[t]))
+			dc.add(dataplane.Diff{Kind: ProbabilityMismatch, Target: at, Share: got, WantShare: expShare[t]}, a.Table, a.Name, r, actRule[at])
 		}
 	}
 	for _, r := range a.Rules {
 		t := r.Target.Name
 		if actRule[t] == r && !wanted[t] {
-			dc.add(StaleEndpointChain, a.Table, a.Name, nil, r, "%s of new connections go to %s (endpoint %s), which is not a ready endpoint",
-				percent(actShare[t]), t, orUnknown(dc.act.has[t]))
+			c := dc.act.has[t]
+			dc.add(dataplane.Diff{Kind: StaleEndpointChain, Target: t, Share: actShare[t], TargetMissing: c == nil, TargetEndpoint: endpointOf(c)}, a.Table, a.Name, nil, r)
 		}
 	}
-}
-
-func orUnknown(c *Chain) string {
-	if c == nil {
-		return "unknown: chain missing"
-	}
-	if ep := endpointOf(c); ep != "" {
-		return ep
-	}
-	return "unknown"
 }
 
 // compareRules matches the rules of two chains as multisets, skipping the
@@ -88,7 +75,7 @@ func (dc *driftCmp) compareRules(e, a *Chain, skip func(*Rule) bool) {
 			pool[k] = pool[k][1:]
 			continue
 		}
-		dc.add(ServiceRuleMissing, a.Table, a.Name, r, nil, "rule missing from %s", a.Name)
+		dc.add(dataplane.Diff{Kind: ServiceRuleMissing}, a.Table, a.Name, r, nil)
 	}
 	for _, r := range a.Rules {
 		if skip(r) {
@@ -96,7 +83,7 @@ func (dc *driftCmp) compareRules(e, a *Chain, skip func(*Rule) bool) {
 		}
 		if rs := pool[ruleKey(r, nil)]; len(rs) > 0 && rs[0] == r {
 			pool[ruleKey(r, nil)] = rs[1:]
-			dc.add(StaleServiceRule, a.Table, a.Name, nil, r, "rule in %s that kube-proxy would not write", a.Name)
+			dc.add(dataplane.Diff{Kind: StaleServiceRule, Target: r.Target.Name}, a.Table, a.Name, nil, r)
 		}
 	}
 }
@@ -109,12 +96,12 @@ func (dc *driftCmp) compareEndpointChains() {
 		}
 		a := dc.act.has[dc.renameFn(e.Name)]
 		if a == nil {
-			dc.addChain(EndpointChainMissing, e, true, "ready endpoint %s has no chain %s; it gets no traffic", endpointOf(e), e.Name)
+			dc.addChain(dataplane.Diff{Kind: EndpointChainMissing, TargetEndpoint: endpointOf(e)}, e, true)
 			continue
 		}
 		ed, ad := dnatRule(e), dnatRule(a)
 		if ed != nil && ad != nil && ed.Target.ToDestination != ad.Target.ToDestination {
-			dc.add(DNATTargetMismatch, a.Table, a.Name, ed, ad, "DNAT to %s, want %s", ad.Target.ToDestination, ed.Target.ToDestination)
+			dc.add(dataplane.Diff{Kind: DNATTargetMismatch, Target: ad.Target.ToDestination, WantTarget: ed.Target.ToDestination}, a.Table, a.Name, ed, ad)
 		}
 		dc.compareRules(e, a, func(r *Rule) bool { return ed != nil && ad != nil && (r == ed || r == ad) })
 	}
@@ -126,7 +113,7 @@ func (dc *driftCmp) compareEndpointChains() {
 	}
 	for _, a := range dc.act.chains {
 		if isSEP(a.Name) && !dc.claimed[a.Name] && !reported[a.Name] {
-			dc.addChain(StaleEndpointChain, a, false, "endpoint chain %s (DNAT to %s) is not for a ready endpoint", a.Name, orUnknown(a))
+			dc.addChain(dataplane.Diff{Kind: StaleEndpointChain, TargetEndpoint: endpointOf(a)}, a, false)
 		}
 	}
 }
@@ -161,8 +148,7 @@ func (dc *driftCmp) portals(actual *Dump) {
 			found = found || r.Target.Name == "KUBE-SERVICES"
 		}
 		if !found {
-			dc.addChain(ServicePortalsJumpMissing, c, false, "nat %s does not jump to KUBE-SERVICES; %s",
-				hook, fmt.Sprintf("no Service rule is reached from %s", map[string]string{"PREROUTING": "pods or outside", "OUTPUT": "the node itself"}[hook]))
+			dc.addChain(dataplane.Diff{Kind: ServicePortalsJumpMissing, WantTarget: "KUBE-SERVICES"}, c, false)
 		}
 	}
 }

@@ -87,6 +87,9 @@ func collectScope(d *Dump, svc Service, extra []string) *scope {
 
 // endpointOf returns the DNAT target of an endpoint chain, or "".
 func endpointOf(c *Chain) string {
+	if c == nil {
+		return ""
+	}
 	if r := dnatRule(c); r != nil {
 		return r.Target.ToDestination
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,10 +46,33 @@ func mustParse(t *testing.T, text string) *Dump {
 	return d
 }
 
+// facts lists the facts of d that are set.
+func facts(d dataplane.Diff) string {
+	var b strings.Builder
+	for _, f := range []struct {
+		name string
+		set  bool
+		v    any
+	}{
+		{"whole", d.Whole, d.Whole}, {"service", d.Service != "", d.Service},
+		{"target", d.Target != "", d.Target}, {"wantTarget", d.WantTarget != "", d.WantTarget},
+		{"targetMissing", d.TargetMissing, d.TargetMissing}, {"targetEndpoint", d.TargetEndpoint != "", d.TargetEndpoint},
+		{"share", d.Share != 0, d.Share}, {"wantShare", d.WantShare != 0, d.WantShare},
+	} {
+		if f.set {
+			if x, ok := f.v.(float64); ok {
+				f.v = strconv.FormatFloat(x, 'f', 4, 64)
+			}
+			fmt.Fprintf(&b, " %s=%v", f.name, f.v)
+		}
+	}
+	return b.String()
+}
+
 func renderDiffs(diffs []dataplane.Diff) string {
 	var b strings.Builder
 	for _, d := range diffs {
-		fmt.Fprintf(&b, "%s %s %s: %s\n", d.Kind, d.Where.Table, d.Where.Chain, d.Detail)
+		fmt.Fprintf(&b, "%s %s %s:%s\n", d.Kind, d.Where.Table, d.Where.Chain, facts(d))
 		if d.Expected != "" {
 			fmt.Fprintf(&b, "  expected line %d: %s\n", d.ExpectedLine, d.Expected)
 		}

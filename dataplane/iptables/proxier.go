@@ -83,7 +83,7 @@ func (Proxier) Drift(w *Want, got *Dump) []dataplane.Diff {
 	diffs := Drift(w.Dump, got, portScope(w.Ruleset))
 	if len(w.Skipped.PortNames) > 0 {
 		for _, d := range Drift(&Dump{}, got, w.Skipped) {
-			d.Detail = "rule or chain for a Service kube-proxy skips (labelled " + dataplane.LabelServiceProxyName + " or " + dataplane.LabelHeadless + "): left from before the label, or written by another proxy in kube-proxy's names"
+			d.Skipped = true
 			diffs = append(diffs, d)
 		}
 	}

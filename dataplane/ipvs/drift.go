@@ -63,7 +63,7 @@ func Drift(exp Expected, actual Table) []dataplane.Diff {
 				Kind: VirtualServerMissing, Where: At(want.VirtualServer, nil),
 				Expected: fmt.Sprintf("virtual server for %s %s", want.PortName, want.Role),
 				Actual:   "absent",
-				Detail:   fmt.Sprintf("kube-proxy has not programmed %s %s %s: connections to it are not load-balanced; check kube-proxy's log and that it runs in ipvs mode", want.PortName, want.Role, want.Key()),
+				Service:  want.PortName, Role: string(want.Role),
 			})
 			continue
 		}
@@ -96,13 +96,11 @@ func compareService(want ExpectedVirtualServer, got VirtualServer) []dataplane.D
 	if want.Scheduler != got.Scheduler {
 		out = append(out, dataplane.Diff{
 			Kind: SchedulerMismatch, Where: At(want.VirtualServer, nil), Expected: want.Scheduler, Actual: got.Scheduler,
-			Detail: fmt.Sprintf("%s uses scheduler %q, kube-proxy's is %q: another program edits IPVS, or kube-proxy's --ipvs-scheduler differs from what was assumed", want.Key(), got.Scheduler, want.Scheduler),
 		})
 	}
 	if persistence(want.VirtualServer) != persistence(got) {
 		out = append(out, dataplane.Diff{
 			Kind: PersistenceMismatch, Where: At(want.VirtualServer, nil), Expected: persistence(want.VirtualServer), Actual: persistence(got),
-			Detail: fmt.Sprintf("%s session affinity does not match the Service's sessionAffinity: kube-proxy has not synced the change", want.Key()),
 		})
 	}
 	return out
@@ -123,14 +121,13 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []datapla
 		case !ok && w.Weight > 0:
 			out = append(out, dataplane.Diff{
 				Kind: RealServerMissing, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "absent",
-				Detail: fmt.Sprintf("endpoint %s of %s is ready but not a real server of %s: it gets no traffic through this path", w.Key(), want.PortName, want.Key()),
+				Service: want.PortName, WantWeight: w.Weight,
 			})
 		case ok && g.Weight != w.Weight:
-			out = append(out, weightFinding(want, where, w, g))
+			out = append(out, weightFinding(where, w, g))
 		case ok && g.Forward != w.Forward:
 			out = append(out, dataplane.Diff{
 				Kind: ForwardMismatch, Where: where, Expected: string(w.Forward), Actual: string(g.Forward),
-				Detail: fmt.Sprintf("real server %s forwards by %s, kube-proxy uses %s: replies may bypass the node", w.Key(), g.Forward, w.Forward),
 			})
 		}
 	}
@@ -140,19 +137,13 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []datapla
 		}
 		out = append(out, dataplane.Diff{
 			Kind: StaleRealServer, Where: At(want.VirtualServer, &g), Expected: "absent", Actual: "weight " + strconv.Itoa(g.Weight),
-			Detail: fmt.Sprintf("real server %s of %s is not a current endpoint of %s: connections sent there fail; kube-proxy has not synced or another program added it", g.Key(), want.Key(), want.PortName),
+			Service: want.PortName, Weight: g.Weight,
 		})
 	}
 	return out
 }
 
-func weightFinding(want ExpectedVirtualServer, where dataplane.Locator, w, g RealServer) dataplane.Diff {
-	msg := fmt.Sprintf("real server %s of %s has weight %d, kube-proxy sets %d", w.Key(), want.Key(), g.Weight, w.Weight)
-	switch {
-	case w.Weight == 0:
-		msg += ": a terminating endpoint still receives new connections"
-	case g.Weight == 0:
-		msg += ": a ready endpoint receives no new connections"
-	}
-	return dataplane.Diff{Kind: WeightMismatch, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "weight " + strconv.Itoa(g.Weight), Detail: msg}
+func weightFinding(where dataplane.Locator, w, g RealServer) dataplane.Diff {
+	return dataplane.Diff{Kind: WeightMismatch, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "weight " + strconv.Itoa(g.Weight),
+		Weight: g.Weight, WantWeight: w.Weight}
 }

@@ -106,7 +106,7 @@ func (Proxier) Drift(w *Want, got *State) []dataplane.Diff {
 		for _, vs := range exp.VirtualServers {
 			if _, ok := got.Table.Find(vs.VirtualServer); ok {
 				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: At(vs.VirtualServer, nil), Expected: "absent", Actual: vs.Key(),
-					Detail: fmt.Sprintf("virtual server %s for %s exists, but kube-proxy skips the Service (labelled %s or %s)", vs.Key(), vs.PortName, dataplane.LabelServiceProxyName, dataplane.LabelHeadless)})
+					Service: vs.PortName, Skipped: true})
 			}
 		}
 	}

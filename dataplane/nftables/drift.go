@@ -1,7 +1,6 @@
 package nftables
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -87,14 +86,11 @@ func elementDrift(p ExpectedPort, t *Table) []dataplane.Diff {
 		}
 		switch {
 		case !found && (name == MapServiceIPs || name == MapServiceNodePorts):
-			out = append(out, dataplane.Diff{Kind: NFTServiceMissing, Where: where, Expected: wantVal, Actual: "absent",
-				Detail: fmt.Sprintf("%s has no element for %s; traffic to it is not load-balanced. Check kube-proxy's logs for sync errors.", name, p.Name.Display())})
+			out = append(out, dataplane.Diff{Kind: NFTServiceMissing, Where: where, Expected: wantVal, Actual: "absent", Service: p.Name.Display()})
 		case !found:
-			out = append(out, dataplane.Diff{Kind: NFTElementMissing, Where: where, Expected: orPresent(wantVal), Actual: "absent",
-				Detail: fmt.Sprintf("%s lacks the element kube-proxy writes for %s", name, p.Name.Display())})
+			out = append(out, dataplane.Diff{Kind: NFTElementMissing, Where: where, Expected: orPresent(wantVal), Actual: "absent", Service: p.Name.Display()})
 		case want.Map != "" && strings.Join(got.Value, " . ") != wantVal:
-			out = append(out, dataplane.Diff{Kind: NFTElementWrongTarget, Where: where, Expected: wantVal, Actual: strings.Join(got.Value, " . "),
-				Detail: fmt.Sprintf("%s sends %s to %q instead of %q", name, p.Name.Display(), strings.Join(got.Value, " . "), wantVal)})
+			out = append(out, dataplane.Diff{Kind: NFTElementWrongTarget, Where: where, Expected: wantVal, Actual: strings.Join(got.Value, " . "), Service: p.Name.Display()})
 		}
 	}
 	return out
@@ -145,8 +141,7 @@ func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []dataplane.D
 				continue
 			}
 			out = append(out, dataplane.Diff{Kind: NFTElementStale, Where: elemAt(el), Expected: "absent",
-				Actual: strings.Join(el.Value, " . "),
-				Detail: fmt.Sprintf("%s still holds an element for %s that kube-proxy would have removed", name, p.Name.Display())})
+				Actual: strings.Join(el.Value, " . "), Service: p.Name.Display()})
 		}
 	}
 	return out
@@ -158,11 +153,11 @@ func chainDrift(p ExpectedPort, t *Table) []dataplane.Diff {
 		if t.Chain(c.Name) != nil {
 			continue
 		}
-		id, msg := NFTServiceMissing, "chain %s is missing; the map element pointing at it fails"
+		id := NFTServiceMissing
 		if strings.HasPrefix(c.Name, PrefixEndpoint) {
-			id, msg = NFTEndpointMissing, "endpoint chain %s is missing"
+			id = NFTEndpointMissing
 		}
-		out = append(out, dataplane.Diff{Kind: id, Where: dataplane.Locator{Chain: c.Name}, Expected: "present", Actual: "absent", Detail: fmt.Sprintf(msg, c.Name)})
+		out = append(out, dataplane.Diff{Kind: id, Where: dataplane.Locator{Chain: c.Name}, Expected: "present", Actual: "absent", Whole: true})
 	}
 	out = append(out, endpointDrift(p, ServiceChain(p.Name), p.Endpoints, t)...)
 	out = append(out, endpointDrift(p, LocalChain(p.Name), p.LocalEndpoints, t)...)
@@ -180,13 +175,13 @@ func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table
 	for _, ep := range want {
 		if !slices.Contains(got, ep) {
 			out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "dnat target of " + chain, Actual: "absent",
-				Detail: fmt.Sprintf("ready endpoint %s of %s receives no traffic from %s", ep, p.Name.Display(), chain)})
+				Service: p.Name.Display()})
 		}
 	}
 	for _, ep := range got {
 		if !slices.Contains(want, ep) {
 			out = append(out, dataplane.Diff{Kind: NFTEndpointStale, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "absent", Actual: "dnat target of " + chain,
-				Detail: fmt.Sprintf("%s still sends %s traffic to %s, which is not a ready endpoint", chain, p.Name.Display(), ep)})
+				Service: p.Name.Display()})
 		}
 	}
 	return append(out, holeDrift(p, chain, t)...)

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/dataplanetest"
 )
 
 func driftIDs(ds []dataplane.Diff) string {
@@ -53,7 +56,7 @@ func TestDrift(t *testing.T) {
 		eps    func([]*discoveryv1.EndpointSlice) []*discoveryv1.EndpointSlice
 		mutate func(*Table)
 		want   []string
-		msg    string // message of the last difference, when set
+		hole   dataplane.Diff // facts of the last difference, a numgen hole, when set
 	}{
 		{name: "service-ips element missing", svc: "ns1/svc1",
 			mutate: func(t *Table) { deleteElement(t, MapServiceIPs, "172.30.0.41") },
@@ -95,14 +98,14 @@ func TestDrift(t *testing.T) {
 		{name: "numgen map hole", svc: "ns4/svc4",
 			mutate: func(t *Table) { punchTableHole(t, svc4Chain, "1") },
 			want:   []string{"NFTEndpointMissing 10.180.0.5:80", "NFTEndpointMissing " + svc4Chain},
-			msg:    "service-LAUZTJTB-ns4/svc4/tcp/p80: numgen map has no element for 1 of 2 numgen values (1): 50% of new connections to ns4/svc4:p80 are not translated. Check kube-proxy's logs for sync errors."},
+			hole:   dataplane.Diff{Service: "ns4/svc4:p80", Missing: []string{"1"}, Of: 2, Lost: 0.5}},
 		{name: "numgen map with two holes of three", svc: "ns7/svc7",
 			mutate: func(t *Table) {
 				punchTableHole(t, "service-2GFRSTKP-ns7/svc7/udp/dns", "1")
 				punchTableHole(t, "service-2GFRSTKP-ns7/svc7/udp/dns", "2")
 			},
 			want: []string{"NFTEndpointMissing 10.180.0.8:53", "NFTEndpointMissing 10.180.0.9:53", "NFTEndpointMissing service-2GFRSTKP-ns7/svc7/udp/dns"},
-			msg:  "service-2GFRSTKP-ns7/svc7/udp/dns: numgen map has no element for 2 of 3 numgen values (1, 2): 66.7% of new connections to ns7/svc7:dns are not translated. Check kube-proxy's logs for sync errors."},
+			hole: dataplane.Diff{Service: "ns7/svc7:dns", Missing: []string{"1", "2"}, Of: 3, Lost: 2.0 / 3}},
 		{name: "no table at all", svc: "ns7/svc7",
 			mutate: func(t *Table) { *t = *newTable("ip", KubeProxyTable) },
 			want: []string{"NFTElementMissing cluster-ips { 172.30.0.47 }", "NFTServiceMissing service-ips { 172.30.0.47 . udp . 53 }",
@@ -128,11 +131,14 @@ func TestDrift(t *testing.T) {
 			if got != strings.Join(tt.want, "\n") {
 				t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(tt.want, "\n"))
 			}
-			if tt.msg != "" && len(ds) > 0 && ds[len(ds)-1].Detail != tt.msg {
-				t.Errorf("message:\n%s\nwant:\n%s", ds[len(ds)-1].Detail, tt.msg)
+			if tt.hole.Of != 0 && len(ds) > 0 {
+				h := ds[len(ds)-1]
+				if got := (dataplane.Diff{Service: h.Service, Missing: h.Missing, Of: h.Of, Lost: h.Lost}); !cmp.Equal(got, tt.hole, dataplanetest.EquateAddrs) {
+					t.Errorf("hole facts %+v, want %+v", got, tt.hole)
+				}
 			}
 			for _, d := range ds {
-				if d.Detail == "" || d.Expected == "" || d.Actual == "" {
+				if d.Expected == "" || d.Actual == "" {
 					t.Errorf("incomplete difference %+v", d)
 				}
 			}

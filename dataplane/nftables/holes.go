@@ -79,8 +79,7 @@ func holeDrift(p ExpectedPort, chain string, t *Table) []dataplane.Diff {
 		out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain},
 			Expected: fmt.Sprintf("a map element for each of %d numgen values", h.Mod),
 			Actual:   "no element for " + listShort(h.Missing, 5),
-			Detail: fmt.Sprintf("%s: numgen map has no element for %d of %d numgen values (%s): %.3g%% of new connections to %s are not translated. Check kube-proxy's logs for sync errors.",
-				chain, len(h.Missing), h.Mod, listShort(h.Missing, 5), 100*h.Lost(), p.Name.Display())})
+			Service:  p.Name.Display(), Missing: h.Missing, Of: h.Mod, Lost: h.Lost()})
 	}
 	return out
 }

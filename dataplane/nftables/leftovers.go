@@ -1,7 +1,6 @@
 package nftables
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -15,7 +14,6 @@ func Leftovers(exp *ExpectedService, t *Table) []dataplane.Diff {
 		return nil
 	}
 	var out []dataplane.Diff
-	why := "kube-proxy skips the Service (labelled " + dataplane.LabelServiceProxyName + " or " + dataplane.LabelHeadless + ")"
 	for _, p := range exp.Ports {
 		for _, el := range p.Elements {
 			name := el.Map + el.Set
@@ -25,13 +23,13 @@ func Leftovers(exp *ExpectedService, t *Table) []dataplane.Diff {
 			}
 			if got, found := s.Lookup(canonicalKey(el.Key)); found {
 				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: elemAt(el), Expected: "absent", Actual: orPresent(strings.Join(got.Value, " . ")),
-					Detail: fmt.Sprintf("%s holds an element for %s, but %s", name, p.Name.Display(), why)})
+					Service: p.Name.Display(), Skipped: true})
 			}
 		}
 		for _, c := range p.Chains {
 			if t.Chain(c.Name) != nil {
 				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: dataplane.Locator{Chain: c.Name}, Expected: "absent", Actual: "present",
-					Detail: fmt.Sprintf("chain %s of %s exists, but %s", c.Name, p.Name.Display(), why)})
+					Service: p.Name.Display(), Skipped: true, Whole: true})
 			}
 		}
 	}

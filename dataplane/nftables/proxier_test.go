@@ -24,7 +24,7 @@ func TestMarkNFTDrift(t *testing.T) {
 		{Kind: NFTEndpointStale, Where: dataplane.Locator{Chain: svc, Endpoint: netip.MustParseAddrPort("10.244.2.99:9376")}, Expected: "absent", Actual: "dnat target of " + svc},
 		{Kind: NFTEndpointMissing, Where: missingEP, Expected: "dnat target of " + svc, Actual: "absent"},
 		{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: "endpoint-Y-ns/web/tcp/http__10.244.1.7/9376"}, Expected: "present", Actual: "absent"},
-		{Kind: NFTServiceMissing, Where: element, Expected: "goto " + svc, Actual: "absent", Detail: "no element"},
+		{Kind: NFTServiceMissing, Where: element, Expected: "goto " + svc, Actual: "absent"},
 	}
 	got := markNFTDrift(chains, diffs, "ip kube-proxy")
 	want := []dataplane.Listing{{Name: svc, Rules: []dataplane.RuleLine{

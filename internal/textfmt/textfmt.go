@@ -1,7 +1,7 @@
-// Package textfmt holds the text helpers the text output (render) and the
-// terminal UI (tui) share, so both wrap, round and mark alike: wrapping at
-// spaces, percentages, share bars, host:port with IPv6 brackets, and the
-// state marks.
+// Package textfmt holds the text helpers the text output (render), the
+// terminal UI (tui) and the trace's sentences share, so all wrap, round,
+// list and mark alike: wrapping at spaces, percentages, share bars,
+// shortened lists, host:port with IPv6 brackets, and the state marks.
 package textfmt
 
 import (
@@ -70,4 +70,12 @@ func Bar(p float64, width int) string {
 // port stays apart.
 func HostPort(addr string, port int32) string {
 	return net.JoinHostPort(addr, strconv.Itoa(int(port)))
+}
+
+// ShortList joins vals with commas, eliding all but the first max.
+func ShortList(vals []string, max int) string {
+	if len(vals) <= max {
+		return strings.Join(vals, ", ")
+	}
+	return fmt.Sprintf("%s, … %d more", strings.Join(vals[:max], ", "), len(vals)-max)
 }
