@@ -2,6 +2,8 @@ package nftables
 
 import (
 	"fmt"
+	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -327,7 +329,48 @@ func (p *ruleParser) inline() (Expr, error) {
 	case len(set) == 1:
 		return set[0], nil
 	}
+	sortAddrs(set)
 	return set, nil
+}
+
+// sortAddrs orders an inline set of addresses and prefixes as nft lists
+// it: by address, whatever order the rule wrote them in.
+func sortAddrs(set AnonSet) {
+	keys := make([]netip.Prefix, len(set))
+	for i, e := range set {
+		switch e := e.(type) {
+		case Prefix:
+			a, err := netip.ParseAddr(e.Addr)
+			if err != nil {
+				return
+			}
+			keys[i] = netip.PrefixFrom(a, e.Len)
+		case Value:
+			a, err := netip.ParseAddr(string(e))
+			if err != nil {
+				return
+			}
+			keys[i] = netip.PrefixFrom(a, a.BitLen())
+		default:
+			return
+		}
+	}
+	idx := make([]int, len(set))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		ka, kb := keys[idx[a]], keys[idx[b]]
+		if c := ka.Addr().Compare(kb.Addr()); c != 0 {
+			return c < 0
+		}
+		return ka.Bits() < kb.Bits()
+	})
+	sorted := make(AnonSet, len(set))
+	for i, j := range idx {
+		sorted[i] = set[j]
+	}
+	copy(set, sorted)
 }
 
 func (p *ruleParser) mapValue() (Expr, error) {
