@@ -4,13 +4,16 @@
 package dataplanetest
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
@@ -121,4 +124,36 @@ func mustExpect[W, G any](t *testing.T, m dataplane.Proxier[W, G], objs dataplan
 		t.Fatal(err)
 	}
 	return w
+}
+
+// KnftablesObjects are the objects a knftables.Fake's table holds, in an
+// order a transaction can add them: the table, its chains, sets and maps,
+// then the chains' rules and the sets' and maps' elements.
+func KnftablesObjects(ft *knftables.FakeTable) []knftables.Object {
+	objs := []knftables.Object{&ft.Table}
+	for _, n := range slices.Sorted(maps.Keys(ft.Chains)) {
+		objs = append(objs, &ft.Chains[n].Chain)
+	}
+	for _, n := range slices.Sorted(maps.Keys(ft.Sets)) {
+		objs = append(objs, &ft.Sets[n].Set)
+	}
+	for _, n := range slices.Sorted(maps.Keys(ft.Maps)) {
+		objs = append(objs, &ft.Maps[n].Map)
+	}
+	for _, n := range slices.Sorted(maps.Keys(ft.Chains)) {
+		for _, r := range ft.Chains[n].Rules {
+			objs = append(objs, r)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(ft.Sets)) {
+		for _, e := range ft.Sets[n].Elements {
+			objs = append(objs, e)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(ft.Maps)) {
+		for _, e := range ft.Maps[n].Elements {
+			objs = append(objs, e)
+		}
+	}
+	return objs
 }

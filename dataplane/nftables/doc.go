@@ -21,7 +21,6 @@
 // Main entry points:
 //
 //	ParseJSON(r) (*Ruleset, error)              parse nft JSON
-//	ListRuleset(ctx, runner, netns)             run nft and parse
 //	Walk(rs, pkt, opts) ([]Outcome, error)      packet walk with probabilities
 //	Expected(svc, slices, opts)                 what kube-proxy writes
 //	Drift(expected, table) []Difference         expected vs actual

@@ -1,10 +1,11 @@
 package nftables
 
 import (
+	"maps"
 	"net/netip"
 	"os"
 	"regexp"
-	"sort"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,11 +13,12 @@ import (
 	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/dataplanetest"
 )
 
 // fakeObjects reads a file of nft commands (testdata/v137.nft, what nft
 // loaded to list testdata/v137.json) with knftables' own parser and
-// returns its objects in an order a transaction can add them.
+// returns its objects.
 func fakeObjects(t *testing.T, name string) []knftables.Object {
 	t.Helper()
 	data, err := os.ReadFile("testdata/" + name)
@@ -27,42 +29,7 @@ func fakeObjects(t *testing.T, name string) []knftables.Object {
 	if err := fake.ParseDump(regexp.MustCompile(`(?m)^#.*\n`).ReplaceAllString(string(data), "")); err != nil {
 		t.Fatalf("knftables cannot read %s: %v", name, err)
 	}
-	ft := fake.Table
-	objs := []knftables.Object{&ft.Table}
-	for _, n := range sortedKeys(ft.Chains) {
-		objs = append(objs, &ft.Chains[n].Chain)
-	}
-	for _, n := range sortedKeys(ft.Sets) {
-		objs = append(objs, &ft.Sets[n].Set)
-	}
-	for _, n := range sortedKeys(ft.Maps) {
-		objs = append(objs, &ft.Maps[n].Map)
-	}
-	for _, n := range sortedKeys(ft.Chains) {
-		for _, r := range ft.Chains[n].Rules {
-			objs = append(objs, r)
-		}
-	}
-	for _, n := range sortedKeys(ft.Sets) {
-		for _, e := range ft.Sets[n].Elements {
-			objs = append(objs, e)
-		}
-	}
-	for _, n := range sortedKeys(ft.Maps) {
-		for _, e := range ft.Maps[n].Elements {
-			objs = append(objs, e)
-		}
-	}
-	return objs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return dataplanetest.KnftablesObjects(fake.Table)
 }
 
 // TestRulesetOfMatchesNFT: the rules kube-proxy sends, read by ParseRule,
@@ -90,7 +57,7 @@ var v137Node = dataplane.Node{Name: testNode, IPs: []netip.Addr{netip.MustParseA
 func TestMaterializeMatchesKubeProxy(t *testing.T) {
 	var objs dataplane.Objects
 	fx := fixtureServices()
-	for _, name := range sortedKeys(fx) {
+	for _, name := range slices.Sorted(maps.Keys(fx)) {
 		objs.Services = append(objs.Services, fx[name].svc)
 		objs.Slices = append(objs.Slices, fx[name].eps...)
 	}
@@ -109,5 +76,18 @@ func TestMaterializeMatchesKubeProxy(t *testing.T) {
 	}
 	if diffs := (Proxier{}).Drift(want, got); len(diffs) != 0 {
 		t.Errorf("a node in sync drifts: %+v", diffs)
+	}
+}
+
+// TestParseRuleSortsInlineAddresses: nft lists an inline set of addresses
+// sorted, whatever order kube-proxy wrote (a Service's
+// loadBalancerSourceRanges).
+func TestParseRuleSortsInlineAddresses(t *testing.T) {
+	stmts, err := ParseRule(knftables.IPv4Family, "ip saddr != { 203.0.113.0/24, 198.51.100.128/25, 10.0.0.1 } drop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stmtsText(stmts), "ip saddr != { 10.0.0.1, 198.51.100.128/25, 203.0.113.0/24 } drop"; got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +48,7 @@ func TestRealNftables(t *testing.T) {
 			if out, err := load.CombinedOutput(); err != nil {
 				t.Fatalf("nft -f testdata/%s.nft: %v: %s", tt.layout, err, out)
 			}
-			rs, err := ListRuleset(ctx, ExecRunner{}, ns)
+			rs, err := ParseJSON(strings.NewReader(netnstest.Exec(t, ns, "", "nft", "-j", "list", "ruleset")))
 			if err != nil {
 				t.Fatal(err)
 			}

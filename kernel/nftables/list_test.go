@@ -20,7 +20,7 @@ func (f *fakeRunner) Run(_ context.Context, name string, args ...string) ([]byte
 }
 
 func TestListRuleset(t *testing.T) {
-	data, err := os.ReadFile("testdata/v137.json")
+	data, err := os.ReadFile("../../dataplane/nftables/testdata/v137.json")
 	if err != nil {
 		t.Fatal(err)
 	}

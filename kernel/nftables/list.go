@@ -1,3 +1,8 @@
+// Package nftables programs and reads kube-proxy's nftables table. Writes
+// go through sigs.k8s.io/knftables: its Interface is the seam, and its
+// knftables.Fake the in-memory kernel tests use and Dump. Reads run
+// `nft -j list ruleset` through a Runner and parse it into the model of
+// package dataplane/nftables, which a Ruleset's walk and drift read.
 package nftables
 
 import (
@@ -5,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+
+	model "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
 
 // Runner runs a program and returns its standard output. ExecRunner is the
@@ -29,7 +36,7 @@ func (ExecRunner) Run(ctx context.Context, name string, args ...string) ([]byte,
 
 // ListRuleset runs `nft -j list ruleset` (inside network namespace netns
 // when it is not empty, through `ip netns exec`) and parses the output.
-func ListRuleset(ctx context.Context, r Runner, netns string) (*Ruleset, error) {
+func ListRuleset(ctx context.Context, r Runner, netns string) (*model.Ruleset, error) {
 	name, args := "nft", []string{"-j", "list", "ruleset"}
 	if netns != "" {
 		name, args = "ip", append([]string{"netns", "exec", netns, "nft"}, args...)
@@ -38,7 +45,7 @@ func ListRuleset(ctx context.Context, r Runner, netns string) (*Ruleset, error) 
 	if err != nil {
 		return nil, fmt.Errorf("listing nftables ruleset (needs root and nft >= 1.0): %w", err)
 	}
-	rs, err := ParseJSON(bytes.NewReader(out))
+	rs, err := model.ParseJSON(bytes.NewReader(out))
 	if err != nil {
 		return nil, fmt.Errorf("parsing nft output: %w", err)
 	}
