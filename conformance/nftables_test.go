@@ -29,6 +29,7 @@ func TestNFTables(t *testing.T) {
 	fxs := fixtures()
 	deploy(ctx, t, c, fxs)
 	waitNFTMatch(ctx, t, c, fxs)
+	t.Run("materialized table is kube-proxy's", func(t *testing.T) { checkNFTMaterialized(ctx, t, c) })
 
 	t.Run("service-ips element deleted", func(t *testing.T) {
 		svc, err := c.Client.CoreV1().Services(namespace).Get(ctx, "one", metav1.GetOptions{})

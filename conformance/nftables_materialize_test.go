@@ -1,0 +1,82 @@
+package conformance
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+	"github.com/svctrace/kubectl-svctrace/harness"
+)
+
+// checkNFTMaterialized compares the node's whole kube-proxy table with what
+// nftables.Proxier materializes for every Service and EndpointSlice of the
+// cluster and its ServiceCIDRs: the state --serve would program must be
+// the state kube-proxy v1.37.2 programmed, handles aside.
+func checkNFTMaterialized(ctx context.Context, t *testing.T, c *harness.Cluster) {
+	t.Helper()
+	objs := clusterObjects(ctx, t, c)
+	node := dataplane.Node{Name: c.Node.Name, IPs: []netip.Addr{c.Node.IP}, Family: corev1.IPv4Protocol,
+		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix(harness.ClusterCIDR)}}
+	m := nftables.Proxier{}
+	want, err := m.Expect(node, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Materialize(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := nftRuleset(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeTable := rs.KubeProxy(knftables.IPv4Family)
+	if nodeTable == nil {
+		t.Fatal("the node has no ip kube-proxy table")
+	}
+	if d := cmp.Diff(nodeTable.Dump(), got.KubeProxy(knftables.IPv4Family).Dump()); d != "" {
+		t.Errorf("materialized table differs from kube-proxy's (-kube-proxy +materialized):\n%s", d)
+	}
+}
+
+// clusterObjects lists every Service, EndpointSlice and ServiceCIDR of the
+// cluster, as kube-proxy's informers see them.
+func clusterObjects(ctx context.Context, t *testing.T, c *harness.Cluster) dataplane.Objects {
+	t.Helper()
+	var objs dataplane.Objects
+	svcs, err := c.Client.CoreV1().Services(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list services: %v", err)
+	}
+	for i := range svcs.Items {
+		objs.Services = append(objs.Services, &svcs.Items[i])
+	}
+	slices, err := c.Client.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list endpointslices: %v", err)
+	}
+	for i := range slices.Items {
+		objs.Slices = append(objs.Slices, &slices.Items[i])
+	}
+	cidrs, err := c.Client.NetworkingV1().ServiceCIDRs().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list servicecidrs: %v", err)
+	}
+	for _, sc := range cidrs.Items {
+		for _, s := range sc.Spec.CIDRs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				t.Fatalf("servicecidr %s: %v", sc.Name, err)
+			}
+			objs.ServiceCIDRs = append(objs.ServiceCIDRs, p)
+		}
+	}
+	return objs
+}
