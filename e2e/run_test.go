@@ -28,8 +28,21 @@ type traceDoc struct {
 	Ports []portHop `json:"ports"`
 	DNS   *struct {
 		Server string     `json:"server"`
+		From   string     `json:"from"`
 		Checks []dnsCheck `json:"checks"`
 	} `json:"dns"`
+	Probe *struct {
+		From    string `json:"from"`
+		Error   string `json:"error"`
+		Results []struct {
+			Target struct {
+				Kind string `json:"kind"`
+				Addr string `json:"addr"`
+				Pod  string `json:"pod"`
+			} `json:"target"`
+			Outcome string `json:"outcome"`
+		} `json:"results"`
+	} `json:"probe"`
 	Dataplane []struct {
 		Node   string `json:"node"`
 		Mode   string `json:"mode"`

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,12 +23,7 @@ func (k *kubelet) isPluginPod(pod *corev1.Pod) bool {
 	if k.c.bins.Plugin == "" || len(pod.Spec.Containers) != 1 {
 		return false
 	}
-	img := pod.Spec.Containers[0].Image
-	repo, _, _ := strings.Cut(img, "@")
-	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
-		repo = repo[:i]
-	}
-	return repo == PluginImage
+	return isPluginImage(pod.Spec.Containers[0].Image)
 }
 
 // pluginArgv is the command line of the plugin container: its command (or

@@ -135,6 +135,8 @@ func (k *kubelet) sync(key string) error {
 		return nil
 	case pod.DeletionTimestamp != nil:
 		return k.finishDeletion(key, pod, rt)
+	case rt != nil && len(pod.Spec.EphemeralContainers) > 0:
+		k.startEphemeral(k.ctx, pod, rt)
 	case rt == nil && pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed:
 		rt, err := k.startPod(k.ctx, pod)
 		if err != nil {

@@ -64,11 +64,22 @@ func (k *kubelet) serveKubeletAPI() error {
 // limitBytes when asked.
 func (k *kubelet) containerLogs(w http.ResponseWriter, r *http.Request) {
 	rt := k.runtime(r.PathValue("namespace"), r.PathValue("pod"))
+	if rt != nil {
+		if log := rt.ephemeralLog(r.PathValue("container")); log != "" {
+			serveLog(w, r, log)
+			return
+		}
+	}
 	if rt == nil || rt.proc == nil {
 		http.Error(w, "container "+r.PathValue("container")+" of pod "+r.PathValue("namespace")+"/"+r.PathValue("pod")+" has no log on this node", http.StatusNotFound)
 		return
 	}
-	b, err := os.ReadFile(rt.proc.log)
+	serveLog(w, r, rt.proc.log)
+}
+
+// serveLog answers with a log file, limited to limitBytes when asked.
+func serveLog(w http.ResponseWriter, r *http.Request, path string) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -42,6 +43,10 @@ func deleteNetNS(ctx context.Context, name string) error {
 		return nil
 	}
 	_, err := run(ctx, "ip", "netns", "delete", name)
+	if err == nil {
+		// Its resolv.conf (a pod's, written for ip netns exec) goes with it.
+		err = os.RemoveAll(filepath.Join("/etc/netns", name))
+	}
 	return err
 }
 

@@ -48,6 +48,9 @@ type podRuntime struct {
 	mu          sync.Mutex
 	terminating bool
 	stopped     bool
+	// ephemeral holds the processes of ephemeral containers by name; nil
+	// for one that could not start.
+	ephemeral map[string]*process
 }
 
 // startPod gives pod its network and process and reports it Running.
@@ -86,6 +89,9 @@ func (k *kubelet) startPodProcess(ctx context.Context, pod *corev1.Pod, rt *podR
 		return err
 	}
 	if err := plumbPod(ctx, k.node, rt.netns, "vp"+octet, rt.ip); err != nil {
+		return err
+	}
+	if err := writeResolvConf(rt.netns, pod); err != nil {
 		return err
 	}
 	if k.isPluginPod(pod) {
@@ -200,6 +206,7 @@ func (rt *podRuntime) stop(ctx context.Context, k *kubelet) error {
 		<-rt.done
 	}
 	var errs []error
+	errs = append(errs, rt.stopEphemeral(k))
 	if rt.proc != nil {
 		errs = append(errs, rt.proc.stop(k.c.manifest, 3*time.Second))
 	}

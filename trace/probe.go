@@ -139,8 +139,12 @@ func probePortFindings(in Input, t *Trace, site ProbeSite, port string, rs []pro
 		out = append(out, Finding{ID: id, Severity: SeverityError, Subject: subject,
 			Message: fmt.Sprintf("from %s, %s %s%s", site.Where, what, outcomeText(r), endpointContext(epOK, epFailed)),
 			Hint:    serviceHint(in, r, epOK, epFailed)})
-		if f, ok := contradiction(t, site, r); ok {
-			out = append(out, f)
+		// Only endpoints that answer directly make a failed Service address
+		// the rules' fault; when they fail too, the rules may well deliver.
+		if len(epOK) > 0 && len(epFailed) == 0 {
+			if f, ok := contradiction(t, site, r); ok {
+				out = append(out, f)
+			}
 		}
 	}
 	for _, r := range rs {
@@ -265,3 +269,4 @@ func walkDelivers(w dataplane.Walk) bool {
 	}
 	return false
 }
+

@@ -119,7 +119,7 @@ func TestProbeFindings(t *testing.T) {
 		{"service refused, endpoints answer", map[string]probe.Outcome{"10.96.0.20:80": probe.Refused},
 			[]string{"ProbeServiceUnreachable/error", "ProbeContradictsRules/warning"}, "while all 3 endpoints tried accepted connections directly"},
 		{"endpoints refuse: the targetPort", map[string]probe.Outcome{"10.96.0.20:80": probe.Refused, "10.244.1.10:8080": probe.Refused, "10.244.1.11:8080": probe.Refused, "10.244.1.12:8080": probe.Refused},
-			[]string{"ProbeServiceUnreachable/error", "ProbeContradictsRules/warning", "ProbeEndpointFailed/error", "ProbeEndpointFailed/error", "ProbeEndpointFailed/error"}, "nothing listens on port 8080"},
+			[]string{"ProbeServiceUnreachable/error", "ProbeEndpointFailed/error", "ProbeEndpointFailed/error", "ProbeEndpointFailed/error"}, "nothing listens on port 8080"},
 		{"one endpoint times out", map[string]probe.Outcome{"10.244.1.11:8080": probe.TimedOut},
 			[]string{"ProbeEndpointFailed/error"}, "NetworkPolicy"},
 	} {
@@ -187,4 +187,25 @@ func sorted(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+func TestProbeAnsweringSettlesAnUndeclaredTargetPort(t *testing.T) {
+	in := scenario.Input(t, "ports.yaml", "default", "numeric")
+	before := probeIDs(trace.Build(in), "TargetPortNotExposed")
+	if len(before) != 1 || before[0] != "TargetPortNotExposed/error" {
+		t.Fatalf("without a probe: %v, want the error", before)
+	}
+	site := trace.ProbeSite{Where: "pod/default/client"}
+	rep := &probe.Report{}
+	for _, tg := range trace.ProbePlan(in, site, "").Targets {
+		rep.Results = append(rep.Results, probe.Result{Target: tg, Outcome: probe.OK})
+	}
+	in.Probe = &trace.ProbeObservation{Site: site, Report: rep}
+	tr := trace.Build(in)
+	if got := probeIDs(tr, "TargetPortNotExposed"); len(got) != 1 || got[0] != "TargetPortNotExposed/warning" {
+		t.Fatalf("with every endpoint answering: %v, want a warning", got)
+	}
+	if !anyFindingSays(tr, "the probe's connection to pod") {
+		t.Error("the warning does not say the probe saw the port answer")
+	}
 }
