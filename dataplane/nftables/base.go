@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // Names of kube-proxy's own chains (pkg/proxy/nftables/proxier.go).
@@ -75,6 +77,34 @@ type Base struct {
 	// a pod ("ip saddr != 10.244.0.0/16"); empty when none is configured.
 	NotLocal      string
 	MasqueradeAll bool
+}
+
+// base is the table layout kube-proxy writes on n.
+func base(family knftables.Family, n dataplane.Node, serviceCIDRs []netip.Prefix) Base {
+	b := Base{Family: family, MasqueradeAll: n.Flags.MasqueradeAll}
+	ipX := "ip"
+	if family == knftables.IPv6Family {
+		ipX = "ip6"
+	}
+	for _, ip := range n.IPs {
+		if ip.Is4() == (family == knftables.IPv4Family) {
+			b.NodePortIPs = append(b.NodePortIPs, ip)
+		}
+	}
+	for _, c := range serviceCIDRs {
+		if c.Addr().Is4() == (family == knftables.IPv4Family) {
+			b.ServiceCIDRs = append(b.ServiceCIDRs, c)
+		}
+	}
+	switch f := n.Flags; {
+	case f.ClusterCIDR.IsValid():
+		b.NotLocal = ipX + " saddr != " + f.ClusterCIDR.String()
+	case f.InterfacePrefix != "":
+		b.NotLocal = "iifname != " + f.InterfacePrefix + "*"
+	case f.Bridge != "":
+		b.NotLocal = "iifname != " + f.Bridge
+	}
+	return b
 }
 
 // Objects are setupNFTables' objects for b, in its order. The

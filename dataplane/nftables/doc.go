@@ -22,7 +22,12 @@
 //
 //	ParseJSON(r) (*Ruleset, error)              parse nft JSON
 //	Walk(rs, pkt, opts) ([]Outcome, error)      packet walk with probabilities
-//	Expected(svc, slices, opts)                 what kube-proxy writes
-//	Drift(expected, table) []Difference         expected vs actual
+//	Expected(svc, slices, opts)                 what kube-proxy writes for a Service
+//	Want.Objects() []knftables.Object           the whole table, as kube-proxy v1.37 writes it
+//	RulesetOf(family, objs) (*Ruleset, error)   those objects as nft lists them (Materialize)
+//	ParseRule(family, text) ([]Stmt, error)     one rule as kube-proxy sends it, as nft lists it
+//	(*Table).Dump() string                      a table in a stable order, handles aside
+//	Drift(expected, table) []dataplane.Diff     expected vs actual
 //	ChainTargets(table, chain)                  DNAT targets of a chain
+//	Proxier                                     the nftables mode's dataplane.Proxier
 package nftables

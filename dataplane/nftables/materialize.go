@@ -2,42 +2,11 @@ package nftables
 
 import (
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/knftables"
-
-	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
-
-// base is the table layout kube-proxy writes on n.
-func base(family knftables.Family, n dataplane.Node, serviceCIDRs []netip.Prefix) Base {
-	b := Base{Family: family, MasqueradeAll: n.Flags.MasqueradeAll}
-	ipX := "ip"
-	if family == knftables.IPv6Family {
-		ipX = "ip6"
-	}
-	for _, ip := range n.IPs {
-		if ip.Is4() == (family == knftables.IPv4Family) {
-			b.NodePortIPs = append(b.NodePortIPs, ip)
-		}
-	}
-	for _, c := range serviceCIDRs {
-		if c.Addr().Is4() == (family == knftables.IPv4Family) {
-			b.ServiceCIDRs = append(b.ServiceCIDRs, c)
-		}
-	}
-	switch f := n.Flags; {
-	case f.ClusterCIDR.IsValid():
-		b.NotLocal = ipX + " saddr != " + f.ClusterCIDR.String()
-	case f.InterfacePrefix != "":
-		b.NotLocal = "iifname != " + f.InterfacePrefix + "*"
-	case f.Bridge != "":
-		b.NotLocal = "iifname != " + f.Bridge
-	}
-	return b
-}
 
 // Objects are what kube-proxy's nftables proxier holds in its table for w,
 // as knftables objects in an order a transaction can add them: the base

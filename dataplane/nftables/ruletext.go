@@ -13,8 +13,9 @@ import (
 // ParseRule reads a rule as kube-proxy sends it to nft (the Rule of a
 // knftables.Rule) into the statements `nft -j list ruleset` lists for it,
 // with nft's rewrites applied: hexadecimal marks become decimal, a one
-// element inline set becomes its element, a bare reject gains its ICMP
-// type, "dnat ip addr . port to" becomes "dnat ip to". So a rule kube-proxy
+// element inline set becomes its element, an inline set of addresses is
+// sorted, a bare reject gains its ICMP type, "dnat ip addr . port to"
+// becomes "dnat ip to". So a rule kube-proxy
 // writes and the rule a node lists compare equal. It reads the grammar
 // kube-proxy's rules use, not every nft rule.
 func ParseRule(family knftables.Family, text string) ([]Stmt, error) {
