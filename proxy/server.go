@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,14 +77,18 @@ func (l *Loop) HealthHandler() http.Handler {
 	return mux
 }
 
-// Serve listens on addr until ctx ends; an empty addr serves nothing.
-func Serve(ctx context.Context, addr string, h http.Handler) error {
+// Serve listens on addr until ctx ends, over HTTPS when tlsConfig is not
+// nil; an empty addr serves nothing.
+func Serve(ctx context.Context, addr string, h http.Handler, tlsConfig *tls.Config) error {
 	if addr == "" {
 		return nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

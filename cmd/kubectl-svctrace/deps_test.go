@@ -11,6 +11,7 @@ import (
 // recorder of k8s.io/client-go/testing is compiled into the command. The
 // only package that still imports client-go/testing is client-go's own
 // gentype (for its fake typed clients), whose fake code is not linked.
+// Nor is any of the project's *test packages (kubeauthtest, netnstest, …).
 func TestBinaryLinksNoFakeClientset(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}}: {{join .Imports " "}}`, ".").Output()
 	if err != nil {
@@ -20,6 +21,10 @@ func TestBinaryLinksNoFakeClientset(t *testing.T) {
 		pkg, imports, _ := strings.Cut(line, ": ")
 		if strings.HasPrefix(pkg, "k8s.io/client-go/kubernetes/fake") {
 			t.Errorf("the command depends on %s", pkg)
+		}
+		// The project's own fakes live in *test packages.
+		if strings.HasPrefix(pkg, "github.com/svctrace/") && strings.HasSuffix(pkg, "test") {
+			t.Errorf("the command links %s", pkg)
 		}
 		for _, imp := range strings.Fields(imports) {
 			if imp == "k8s.io/client-go/testing" && pkg != "k8s.io/client-go/gentype" {

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"os"
 	"strconv"
 	"time"
@@ -29,6 +27,7 @@ type serveOptions struct {
 	metricsAddr, healthzAddr              string
 	syncPeriod, minSyncPeriod             time.Duration
 	verbosity                             int
+	endpoints                             endpointFlags
 }
 
 // addServeFlags registers --serve and its flags; it runs before the
@@ -42,8 +41,9 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print the iptables-restore input a sync would write, write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove every chain and rule --serve owns, nothing else, and exit")
-	f.StringVar(&s.metricsAddr, "metrics-bind-address", "", "with --serve: address of /metrics, /healthz, /proxyMode and /debug/state (default 127.0.0.1:10249 with --replace-kube-proxy, else 127.0.0.1:10263; \"off\" disables)")
-	f.StringVar(&s.healthzAddr, "healthz-bind-address", "", "with --serve: address of /healthz and /livez (default 127.0.0.1:10256 with --replace-kube-proxy, else 127.0.0.1:10264; \"off\" disables)")
+	f.StringVar(&s.metricsAddr, "metrics-bind-address", "", "with --serve: address of /metrics, /healthz, /proxyMode and /debug/state (default 127.0.0.1:10249 with --replace-kube-proxy, else 127.0.0.1:10263; \"off\" disables); off loopback: HTTPS, and requests authenticated and authorized by the API server (docs/security.md)")
+	f.StringVar(&s.healthzAddr, "healthz-bind-address", "", "with --serve: address of /healthz and /livez (default 127.0.0.1:10256 with --replace-kube-proxy, else 127.0.0.1:10264; \"off\" disables); off loopback as --metrics-bind-address")
+	s.endpoints.addFlags(f)
 	f.DurationVar(&s.syncPeriod, "sync-period", 30*time.Second, "with --serve: how often to read the dataplane back and repair it")
 	f.DurationVar(&s.minSyncPeriod, "min-sync-period", time.Second, "with --serve: the shortest time between two syncs after changes")
 	f.IntVar(&s.verbosity, "v", 0, "with --serve: log verbosity (klog)")
@@ -84,10 +84,11 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 		s.print(out, rep)
 		return err
 	}
-	if err := proxy.Serve(ctx, s.addr(s.metricsAddr, "127.0.0.1:10249", "127.0.0.1:10263"), loop.MetricsHandler(mode.state)); err != nil {
-		return err
-	}
-	if err := proxy.Serve(ctx, s.addr(s.healthzAddr, "127.0.0.1:10256", "127.0.0.1:10264"), loop.HealthHandler()); err != nil {
+	err = s.endpoints.serve(ctx, o, []endpoint{
+		{"--metrics-bind-address", s.addr(s.metricsAddr, "127.0.0.1:10249", "127.0.0.1:10263"), loop.MetricsHandler(mode.state)},
+		{"--healthz-bind-address", s.addr(s.healthzAddr, "127.0.0.1:10256", "127.0.0.1:10264"), loop.HealthHandler()},
+	})
+	if err != nil {
 		return err
 	}
 	return loop.Run(ctx)
@@ -105,27 +106,7 @@ func (s *serveOptions) check(o *options) error {
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
 		return errors.New("--sync-period must be positive and --min-sync-period not negative")
 	}
-	if err := loopbackOnly("--metrics-bind-address", s.metricsAddr); err != nil {
-		return err
-	}
-	return loopbackOnly("--healthz-bind-address", s.healthzAddr)
-}
-
-// loopbackOnly refuses a bind address off the node's loopback: the
-// endpoints have no authentication or authorization of their own, and
-// /debug/state shows the node's rules to whoever can reach it.
-func loopbackOnly(flag, addr string) error {
-	if addr == "" || addr == "off" {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%s %q: %w; give HOST:PORT, e.g. 127.0.0.1:10249", flag, addr, err)
-	}
-	if ip, err := netip.ParseAddr(host); host == "localhost" || (err == nil && ip.IsLoopback()) {
-		return nil
-	}
-	return fmt.Errorf("%s %s is not a loopback address: the endpoints have no authentication; bind to 127.0.0.1 and reach them with kubectl port-forward or an authenticating proxy", flag, addr)
+	return s.endpoints.check([]endpoint{{"--metrics-bind-address", s.metricsAddr, nil}, {"--healthz-bind-address", s.healthzAddr, nil}})
 }
 
 func (s *serveOptions) addr(flagValue, replace, scoped string) string {

@@ -21,9 +21,11 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs"}, "not implemented"},
 		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
 		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},
-		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "0.0.0.0:10249"}, "not a loopback address"},
-		{[]string{"--serve", "--node", "n", "--healthz-bind-address", "10.0.0.1:10256"}, "--healthz-bind-address 10.0.0.1:10256 is not a loopback"},
 		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "10249"}, "give HOST:PORT"},
+		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "0.0.0.0:10249", "--tls-cert-file", "c.pem"}, "give both --tls-cert-file and --tls-private-key-file"},
+		{[]string{"--serve", "--node", "n", "--tls-cert-file", "c.pem", "--tls-private-key-file", "k.pem"}, "every one is on loopback"},
+		{[]string{"--serve", "--node", "n", "--authorization-always-allow-paths", "/a*b"}, "--authorization-always-allow-paths"},
+		{[]string{"--serve", "--node", "n", "--authorization-always-allow-paths", "healthz"}, "does not start with /"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(t.Context(), tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
