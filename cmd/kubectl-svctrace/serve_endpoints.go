@@ -24,7 +24,7 @@ type endpointFlags struct {
 }
 
 func (e *endpointFlags) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&e.tlsCert, "tls-cert-file", "", "with --serve: serving certificate (PEM, chain allowed) of endpoints bound off loopback (default: a self-signed one made in memory at start)")
+	f.StringVar(&e.tlsCert, "tls-cert-file", "", "with --serve: serving certificate (PEM, chain allowed) of endpoints bound off loopback, read again when it changes (default: a self-signed one made in memory at start)")
 	f.StringVar(&e.tlsKey, "tls-private-key-file", "", "with --serve: private key (PEM) of --tls-cert-file")
 	f.StringSliceVar(&e.alwaysAllow, "authorization-always-allow-paths", kubeauth.DefaultAlwaysAllowPaths, "with --serve: paths of endpoints bound off loopback served without authentication or authorization (exact, or a prefix ending in *)")
 }
