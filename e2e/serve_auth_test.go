@@ -211,7 +211,7 @@ func saKubeconfig(ctx context.Context, t *testing.T, c *harness.Cluster, ns, nam
 func startServe(ctx context.Context, t *testing.T, s *suite, c *harness.Cluster, kubeconfig string, args ...string) {
 	t.Helper()
 	plugin := filepath.Join(s.binDir, "kubectl-svctrace")
-	argv := append([]string{"netns", "exec", c.Node.NetNS, plugin, "--serve", "--node", c.Node.Name, "--kubeconfig", kubeconfig, "-v", "2"}, args...)
+	argv := append([]string{"netns", "exec", c.Node.NetNS, plugin, "--serve", "--node", c.Node.Name, "--kubeconfig", kubeconfig, "--v", "2"}, args...)
 	cmd := exec.Command("ip", argv...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -219,15 +219,16 @@ func startServe(ctx context.Context, t *testing.T, s *suite, c *harness.Cluster,
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start --serve: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-done:
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-done
 		}
 		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -239,8 +240,8 @@ func startServe(ctx context.Context, t *testing.T, s *suite, c *harness.Cluster,
 		}
 	})
 	select {
-	case err := <-exited:
-		t.Fatalf("--serve exited at once: %v\n%s", err, log.String())
+	case <-done:
+		t.Fatalf("--serve exited at once: %v\n%s", waitErr, log.String())
 	case <-time.After(500 * time.Millisecond):
 	case <-ctx.Done():
 	}
