@@ -13,16 +13,18 @@ import (
 	"github.com/svctrace/kubectl-svctrace/render"
 )
 
-var goldenCases = []struct{ golden, bundle, svc string }{
-	{"healthy", "healthy.yaml", "web"},
-	{"notfound", "notfound.yaml", "web"},
-	{"selector-typo", "selector-typo.yaml", "hostnames"},
-	{"not-ready", "not-ready.yaml", "web"},
-	{"ports-named", "ports.yaml", "named"},
-	{"ports-numeric", "ports.yaml", "numeric"},
-	{"node-missing", "node-missing.yaml", "web"},
-	{"kinds-sticky", "kinds.yaml", "sticky"},
-	{"local-policy", "local-policy.yaml", "lb"},
+var goldenCases = []struct{ golden, bundle, svc, ns, from string }{
+	{"healthy", "healthy.yaml", "web", "default", ""},
+	{"notfound", "notfound.yaml", "web", "default", ""},
+	{"selector-typo", "selector-typo.yaml", "hostnames", "default", ""},
+	{"not-ready", "not-ready.yaml", "web", "default", ""},
+	{"ports-named", "ports.yaml", "named", "default", ""},
+	{"ports-numeric", "ports.yaml", "numeric", "default", ""},
+	{"node-missing", "node-missing.yaml", "web", "default", ""},
+	{"kinds-sticky", "kinds.yaml", "sticky", "default", ""},
+	{"local-policy", "local-policy.yaml", "lb", "default", ""},
+	{"netpol", "netpol.yaml", "web", "shop", ""},
+	{"netpol-from", "netpol.yaml", "web", "shop", "locked/app-0"},
 }
 
 func checkGolden(t *testing.T, name string, got []byte) {
@@ -33,7 +35,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.golden, func(t *testing.T) {
-			tr := scenario.Trace(t, tc.bundle, "default", tc.svc)
+			tr := scenario.TraceFrom(t, tc.bundle, tc.ns, tc.svc, tc.from)
 			var text, wide, js, ym bytes.Buffer
 			if err := render.Text(&text, tr, render.TextOptions{}); err != nil {
 				t.Fatal(err)

@@ -27,6 +27,7 @@ func Text(w io.Writer, t *trace.Trace, o TextOptions) error {
 		sections = append(sections, tw.pods(t)...)
 		sections = append(sections, tw.nodes(t)...)
 		sections = append(sections, tw.dataplaneSections(t)...)
+		sections = append(sections, tw.netpolSection(t)...)
 		sections = append(sections, tw.probeSection(t)...)
 		tw.tree(sections)
 	}

@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -38,6 +39,11 @@ type Cluster interface {
 	// ListWorkloads lists the namespace's workloads of one kind; a trace
 	// reads them only when no pod matches the Service's selector.
 	ListWorkloads(ctx context.Context, ns string, kind WorkloadKind) ([]runtime.Object, error)
+	// ListNetworkPolicies lists the namespace's NetworkPolicies.
+	ListNetworkPolicies(ctx context.Context, ns string) ([]networkingv1.NetworkPolicy, error)
+	// GetNamespace reads a namespace, for the labels a policy's
+	// namespaceSelector matches.
+	GetNamespace(ctx context.Context, name string) (*corev1.Namespace, error)
 }
 
 // WorkloadKind is a kind of workload that runs pods from a template.
@@ -154,6 +160,18 @@ func (a apiCluster) ListWorkloads(ctx context.Context, ns string, kind WorkloadK
 		return nil, err
 	}
 	return meta.ExtractList(list)
+}
+
+func (a apiCluster) ListNetworkPolicies(ctx context.Context, ns string) ([]networkingv1.NetworkPolicy, error) {
+	list, err := a.c.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return list.Items, nil
+}
+
+func (a apiCluster) GetNamespace(ctx context.Context, name string) (*corev1.Namespace, error) {
+	return a.c.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
 }
 
 func (a apiCluster) HasNodes(ctx context.Context) (bool, error) {

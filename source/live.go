@@ -83,6 +83,9 @@ func (f Fetcher) Fetch(ctx context.Context, ns, name string) (*trace.Input, erro
 	if err := r.podEvents(ctx, f.Client, ns); err != nil {
 		return nil, err
 	}
+	if err := r.networkPolicies(ctx, f.Client, ns); err != nil {
+		return nil, err
+	}
 	extra := []string{f.Node}
 	if r.in.FromPod != nil {
 		extra = append(extra, r.in.FromPod.Spec.NodeName)

@@ -67,6 +67,7 @@ func TestRequestsDoNotGrowWithCluster(t *testing.T) {
 		`list endpointslices ns="default" labels="kubernetes.io/service-name=web" fields=""`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Pod,type=Warning"`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Service,involvedObject.name=web"`,
+		`list networkpolicies ns="default" labels="" fields=""`,
 		`list pods ns="default" labels="app=web" fields=""`,
 	}
 	for _, n := range []int{4, 400} {

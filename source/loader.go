@@ -157,10 +157,18 @@ func (l *loader) decide(h header) decision {
 		if ns == w.Namespace && h.labels[discoveryv1.LabelServiceName] == w.Service {
 			return keep
 		}
+	case "networking.k8s.io/v1 NetworkPolicy":
+		if ns == w.Namespace || ns == fromNamespace(w.FromPod) {
+			return keep
+		}
+	case "v1 Namespace":
+		return keep // a policy's namespaceSelector matches its labels
 	case "v1 Pod":
 		switch {
 		case ns+"/"+h.name == w.FromPod:
 			return keep
+		case ns == dnsNamespace && h.labels["k8s-app"] == "kube-dns":
+			return keep // where a client's DNS queries go
 		case ns != w.Namespace:
 		case l.selector == nil:
 			return wait
@@ -182,6 +190,15 @@ func (l *loader) decide(h header) decision {
 		}
 	}
 	return skip
+}
+
+// fromNamespace is the namespace of a "namespace/name" pod reference.
+func fromNamespace(ref string) string {
+	ns, _, ok := strings.Cut(ref, "/")
+	if !ok {
+		return ""
+	}
+	return ns
 }
 
 // workloadEventKind tells the kinds whose Warning events a trace reads:

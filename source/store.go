@@ -7,6 +7,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -28,7 +30,7 @@ type Store struct {
 // NewStore returns an empty Store.
 func NewStore() *Store {
 	ix := map[string]cache.Indexer{}
-	kinds := []string{"Service", "EndpointSlice", "Pod", "Event", "Node"}
+	kinds := []string{"Service", "EndpointSlice", "Pod", "Event", "Node", "NetworkPolicy", "Namespace"}
 	for _, w := range WorkloadKinds {
 		kinds = append(kinds, string(w))
 	}
@@ -80,6 +82,10 @@ func storedKind(o runtime.Object) string {
 		return "Event"
 	case *corev1.Node:
 		return "Node"
+	case *networkingv1.NetworkPolicy:
+		return "NetworkPolicy"
+	case *corev1.Namespace:
+		return "Namespace"
 	case *appsv1.Deployment:
 		return string(Deployments)
 	case *appsv1.StatefulSet:
@@ -206,4 +212,29 @@ func (s *Store) ListWorkloads(_ context.Context, ns string, kind WorkloadKind) (
 		out = append(out, it.(runtime.Object).DeepCopyObject())
 	}
 	return out, nil
+}
+
+// ListNetworkPolicies implements Cluster.
+func (s *Store) ListNetworkPolicies(_ context.Context, ns string) ([]networkingv1.NetworkPolicy, error) {
+	items, err := s.indexers["NetworkPolicy"].ByIndex(cache.NamespaceIndex, ns)
+	if err != nil {
+		return nil, fmt.Errorf("list networkpolicies in namespace %q: %w", ns, err)
+	}
+	out := make([]networkingv1.NetworkPolicy, 0, len(items))
+	for _, it := range items {
+		out = append(out, *it.(*networkingv1.NetworkPolicy).DeepCopy())
+	}
+	return out, nil
+}
+
+// GetNamespace implements Cluster.
+func (s *Store) GetNamespace(_ context.Context, name string) (*corev1.Namespace, error) {
+	o, ok, err := s.indexers["Namespace"].GetByKey(name)
+	if err != nil {
+		return nil, fmt.Errorf("get namespace %q: %w", name, err)
+	}
+	if !ok {
+		return nil, apierrors.NewNotFound(corev1.Resource("namespaces"), name)
+	}
+	return o.(*corev1.Namespace).DeepCopy(), nil
 }

@@ -19,9 +19,10 @@ import (
 
 // Watch signals on the returned channel, at most every debounce, when the
 // Service, its EndpointSlices or the pods its selector matches change. When
-// the Service's selector changes, the pods it follows change with it. It
-// stops when ctx ends. Informers keep it to five watches whatever the
-// cluster's size (the Service, its slices, its pods, and the events about
+// the Service's selector changes, the pods it follows change with it, and
+// so do the namespace's NetworkPolicies. It stops when ctx ends. Informers
+// keep it to six watches whatever the cluster's size (the Service, its
+// slices, its pods, the namespace's NetworkPolicies, and the events about
 // it and about pods, which change too often to signal). The returned
 // Cluster reads what the informers hold from their caches, and the rest
 // from the API, so a trace run again on a signal lists nothing again.
@@ -60,13 +61,15 @@ func Watch(ctx context.Context, c kubernetes.Interface, ns, name string, selecto
 	podEventF := w.factory(func(o *metav1.ListOptions) {
 		o.FieldSelector = EventFilter{Kind: "Pod", Type: corev1.EventTypeWarning}.fields().String()
 	})
-	cached := &watched{Cluster: API(c), w: w, name: name,
+	policyF := w.factory(func(*metav1.ListOptions) {})
+	_, _ = policyF.Networking().V1().NetworkPolicies().Informer().AddEventHandler(handler)
+	cached := &watched{Cluster: API(c), w: w, name: name, policies: policyF.Networking().V1().NetworkPolicies(),
 		svc: svcF.Core().V1().Services(), slices: sliceF.Discovery().V1().EndpointSlices(),
 		svcEvents: svcEventF.Core().V1().Events(), podEvents: podEventF.Core().V1().Events()}
 	// Informers asked for before Start are the ones the factories run.
 	cached.svcEvents.Informer()
 	cached.podEvents.Informer()
-	factories := []informers.SharedInformerFactory{svcF, sliceF, svcEventF, podEventF}
+	factories := []informers.SharedInformerFactory{svcF, sliceF, svcEventF, podEventF, policyF}
 	for _, f := range factories {
 		f.Start(ctx.Done())
 	}

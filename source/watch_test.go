@@ -113,7 +113,7 @@ func TestWatchedTraceListsNothingAgain(t *testing.T) {
 		pods := w.w.podInf
 		w.w.mu.Unlock()
 		return pods != nil && pods.Informer().HasSynced() && w.svc.Informer().HasSynced() && w.slices.Informer().HasSynced() &&
-			w.svcEvents.Informer().HasSynced() && w.podEvents.Informer().HasSynced() && watching(c, "pods")
+			w.svcEvents.Informer().HasSynced() && w.podEvents.Informer().HasSynced() && w.policies.Informer().HasSynced() && watching(c, "pods")
 	})
 	c.ClearActions()
 	in, err := Fetcher{Client: cached}.Fetch(ctx, "default", "web")

@@ -5,9 +5,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	corev1informers "k8s.io/client-go/informers/core/v1"
 	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
+	networkinginformers "k8s.io/client-go/informers/networking/v1"
 )
 
 // watched serves the reads its informers cover from their caches, once
@@ -20,6 +22,7 @@ type watched struct {
 	svc                  corev1informers.ServiceInformer
 	slices               discoveryinformers.EndpointSliceInformer
 	svcEvents, podEvents corev1informers.EventInformer
+	policies             networkinginformers.NetworkPolicyInformer
 }
 
 func (c *watched) ours(ns string) bool { return ns == c.w.ns }
@@ -75,4 +78,18 @@ func (c *watched) ListPods(ctx context.Context, ns string, sel labels.Selector) 
 		return c.Cluster.ListPods(ctx, ns, sel)
 	}
 	return listPods(inf.Lister(), ns, labels.Everything())
+}
+
+// ListNetworkPolicies implements Cluster: the Service's namespace's from
+// the cache, another's (a client's) from the API.
+func (c *watched) ListNetworkPolicies(ctx context.Context, ns string) ([]networkingv1.NetworkPolicy, error) {
+	if !c.ours(ns) || !c.policies.Informer().HasSynced() {
+		return c.Cluster.ListNetworkPolicies(ctx, ns)
+	}
+	list, err := c.policies.Lister().NetworkPolicies(ns).List(labels.Everything())
+	out := make([]networkingv1.NetworkPolicy, 0, len(list))
+	for _, o := range list {
+		out = append(out, *o.DeepCopy())
+	}
+	return out, err
 }

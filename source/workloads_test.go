@@ -47,6 +47,7 @@ func TestWorkloadsReadOnlyWhenNoPodMatches(t *testing.T) {
 		`list endpointslices ns="default" labels="kubernetes.io/service-name=web" fields=""`,
 		`list events ns="default" labels="" fields="involvedObject.kind=ReplicaSet,type=Warning"`,
 		`list events ns="default" labels="" fields="involvedObject.kind=Service,involvedObject.name=web"`,
+		`list networkpolicies ns="default" labels="" fields=""`,
 		`list pods ns="default" labels="" fields=""`,
 		`list pods ns="default" labels="app=web" fields=""`,
 		`list replicasets ns="default" labels="" fields=""`,

@@ -35,6 +35,7 @@ func Build(in Input) *Trace {
 	dataplane, views := dataplaneHops(in, t)
 	t.Dataplane = dataplane
 	t.Probe = probeHop(in)
+	t.NetworkPolicy = networkPolicyHop(in, t)
 
 	// Every hop is built: the checks only read them.
 	for _, check := range []func(Input, *Trace) []Finding{
@@ -49,6 +50,7 @@ func Build(in Input) *Trace {
 		skippedLinesFindings,
 		probeFindings,
 		proxyOwnerFindings,
+		networkPolicyFindings,
 	} {
 		t.Findings = append(t.Findings, check(in, t)...)
 	}

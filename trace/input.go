@@ -4,6 +4,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // Input is the neighbourhood of one Service, as a source read it. Every
@@ -55,6 +56,16 @@ type Input struct {
 	Probe *ProbeObservation
 	// FromPod is the pod the user traces from (--from pod/NAME), if any.
 	FromPod *corev1.Pod
+	// NetworkPolicies are the policies of the Service's namespace and, with
+	// FromPod elsewhere, of FromPod's namespace.
+	NetworkPolicies []networkingv1.NetworkPolicy
+	// Namespaces are the namespaces whose labels a policy's
+	// namespaceSelector needs (FromPod's, the Service's, kube-system); one
+	// missing here was not read.
+	Namespaces []corev1.Namespace
+	// DNSPods are the kube-dns pods, read when FromPod's egress is
+	// restricted: whether its DNS queries may leave.
+	DNSPods []corev1.Pod
 	// Dataplane is the node view to walk; nil shows the generated rules.
 	Dataplane *DataplaneInput
 

@@ -80,10 +80,50 @@ var scenarioCases = []struct {
 		map[string]string{"NoLocalEndpoints": "internalTrafficPolicy: Local", "ServiceWarningEvent": "ClusterIPNotAllocated (x1, last 2026-11-25T09:00:00, from ipallocator-repair-controller)"}},
 }
 
-func TestScenarioFindings(t *testing.T) {
+// netpolCases trace the NetworkPolicy bundle, some from a client pod.
+var netpolCases = []struct {
+	bundle, ns, svc string
+	want            []string
+	contains        map[string]string
+	from            string // --from pod, "namespace/name"
+}{
+	{bundle: "netpol.yaml", ns: "shop", svc: "web", want: []string{"NetworkPolicyRestricts/info"},
+		contains: map[string]string{"NetworkPolicyRestricts": "NetworkPolicies shop/allow-frontend and shop/deny-all select pod web-0 for ingress and admit only pods labelled app=frontend in namespace shop on TCP 8080; enforcement depends on the network plugin"}},
+	{bundle: "netpol.yaml", ns: "shop", svc: "closed", want: []string{"NetworkPolicyRestricts/warning"},
+		contains: map[string]string{"NetworkPolicyRestricts": "the NetworkPolicy shop/deny-all and no other select pod closed-0 for ingress and admit no client on TCP 8080"}},
+	{bundle: "netpol.yaml", ns: "shop", svc: "web", from: "shop/frontend-0", want: []string{"NetworkPolicyRestricts/info"},
+		contains: map[string]string{"NetworkPolicyRestricts": "pod shop/frontend-0 may connect to every endpoint (web-0 (10.244.1.10:8080/TCP)): admitted by shop/allow-frontend ingress[0]"}},
+	{bundle: "netpol.yaml", ns: "shop", svc: "web", from: "shop/batch-0", want: []string{"NetworkPolicyBlocks/error"},
+		contains: map[string]string{"NetworkPolicyBlocks": `pod shop/batch-0 may not connect to web-0 (10.244.1.10:8080/TCP): NetworkPolicies shop/allow-frontend and shop/deny-all select it for ingress and no rule admits the client; enforcement depends on the network plugin`}},
+	{bundle: "netpol.yaml", ns: "shop", svc: "web", from: "locked/app-0", want: []string{"NetworkPolicyBlocks/error", "NetworkPolicyBlocks/error", "NetworkPolicyBlocksDNS/error"},
+		contains: map[string]string{"NetworkPolicyBlocksDNS": "the NetworkPolicy locked/deny-egress and no other select pod locked/app-0 for egress and let no DNS query reach the kube-dns pods (coredns-0 (10.244.0.5:53/UDP) and coredns-0 (10.244.0.5:53/TCP))"}},
+	{bundle: "netpol.yaml", ns: "shop", svc: "api", from: "ghost/probe-0", want: []string{"NetworkPolicyUndecided/warning"},
+		contains: map[string]string{"NetworkPolicyUndecided": "depends on rules shop/api-from-team ingress[0], whose namespaceSelector needs namespace labels that could not be read"}},
+}
+
+// allScenarioCases are scenarioCases and netpolCases alike.
+func allScenarioCases() []struct {
+	bundle, ns, svc string
+	want            []string
+	contains        map[string]string
+	from            string
+} {
+	out := slices.Clone(netpolCases)
 	for _, tc := range scenarioCases {
-		t.Run(strings.TrimSuffix(tc.bundle, ".yaml")+"/"+tc.svc, func(t *testing.T) {
-			tr := scenario.Trace(t, tc.bundle, tc.ns, tc.svc)
+		out = append(out, struct {
+			bundle, ns, svc string
+			want            []string
+			contains        map[string]string
+			from            string
+		}{tc.bundle, tc.ns, tc.svc, tc.want, tc.contains, ""})
+	}
+	return out
+}
+
+func TestScenarioFindings(t *testing.T) {
+	for _, tc := range allScenarioCases() {
+		t.Run(strings.TrimSuffix(tc.bundle, ".yaml")+"/"+tc.svc+"/"+tc.from, func(t *testing.T) {
+			tr := scenario.TraceFrom(t, tc.bundle, tc.ns, tc.svc, tc.from)
 			var got []string
 			for _, f := range tr.Findings {
 				got = append(got, f.ID+"/"+string(f.Severity))
@@ -119,7 +159,7 @@ func anyContains(fs []trace.Finding, id, text string) bool {
 // produced by at least one scenario, and none on the healthy one.
 func TestCatalogCoverage(t *testing.T) {
 	produced := map[string]bool{}
-	for _, tc := range scenarioCases {
+	for _, tc := range allScenarioCases() {
 		for _, w := range tc.want {
 			produced[strings.Split(w, "/")[0]] = true
 		}
@@ -168,8 +208,8 @@ func TestEmittedIDsAreCatalogued(t *testing.T) {
 	for _, e := range trace.Catalog() {
 		known[e.ID] = true
 	}
-	for _, tc := range scenarioCases {
-		for _, f := range scenario.Trace(t, tc.bundle, tc.ns, tc.svc).Findings {
+	for _, tc := range allScenarioCases() {
+		for _, f := range scenario.TraceFrom(t, tc.bundle, tc.ns, tc.svc, tc.from).Findings {
 			if !known[f.ID] {
 				t.Errorf("%s/%s: finding %s is not in the catalog", tc.bundle, tc.svc, f.ID)
 			}

@@ -12,10 +12,13 @@ type Trace struct {
 	DNS       *DNSHop        `json:"dns,omitempty"`
 	Dataplane []DataplaneHop `json:"dataplane,omitempty"`
 	// Probe is what connection checks from inside the cluster saw (--probe).
-	Probe     *ProbeHop `json:"probe,omitempty"`
-	Findings  []Finding `json:"findings"`
-	Unchecked []Gap     `json:"unchecked"`
-	Found     bool      `json:"found"`
+	Probe *ProbeHop `json:"probe,omitempty"`
+	// NetworkPolicy is what the NetworkPolicies selecting the Service's
+	// pods (and the --from pod) allow; nil when none has a say.
+	NetworkPolicy *NetworkPolicyHop `json:"networkPolicy,omitempty"`
+	Findings      []Finding         `json:"findings"`
+	Unchecked     []Gap             `json:"unchecked"`
+	Found         bool              `json:"found"`
 }
 
 // ServiceHop is what the Service says about itself.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,8 +57,8 @@ func (o *options) saveBundle(ctx context.Context) error {
 }
 
 // bundleObjects lists what a trace reads: the namespace's Services,
-// EndpointSlices, pods and events, the nodes, and cluster DNS's Service
-// and EndpointSlices.
+// EndpointSlices, pods and events, the nodes, cluster DNS's Service and
+// EndpointSlices, the workloads, and what NetworkPolicy verdicts read.
 func (o *options) bundleObjects(ctx context.Context) ([]runtime.Object, error) {
 	c, ns, all := o.client, o.namespace, metav1.ListOptions{}
 	var out []runtime.Object
@@ -115,7 +116,47 @@ func (o *options) bundleObjects(ctx context.Context) ([]runtime.Object, error) {
 			out = append(out, typed(o, "apps/v1", kinds[kind]))
 		}
 	}
-	return out, nil
+	return append(out, o.bundlePolicyObjects(ctx)...), nil
+}
+
+// bundlePolicyObjects lists what NetworkPolicy verdicts read: the policies
+// of the namespace and of a --from pod's, that pod, the namespaces'
+// labels and the kube-dns pods. Each only adds detail: a user who may not
+// read them still saves.
+func (o *options) bundlePolicyObjects(ctx context.Context) []runtime.Object {
+	c, all := o.client, metav1.ListOptions{}
+	var out []runtime.Object
+	namespaces := []string{o.namespace}
+	if from := o.fromPod(); from != "" {
+		fromNS, name, _ := strings.Cut(from, "/")
+		if fromNS != o.namespace {
+			namespaces = append(namespaces, fromNS)
+			if pod, err := c.CoreV1().Pods(fromNS).Get(ctx, name, metav1.GetOptions{}); err == nil {
+				out = append(out, typed(pod, "v1", "Pod"))
+			}
+		}
+	}
+	for _, ns := range namespaces {
+		if list, err := c.NetworkingV1().NetworkPolicies(ns).List(ctx, all); err == nil {
+			for i := range list.Items {
+				out = append(out, typed(&list.Items[i], "networking.k8s.io/v1", "NetworkPolicy"))
+			}
+		}
+	}
+	for _, ns := range append(namespaces, "kube-system") {
+		if n, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
+			out = append(out, typed(n, "v1", "Namespace"))
+		}
+	}
+	if o.namespace != "kube-system" {
+		sel := metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"}
+		if pods, err := c.CoreV1().Pods("kube-system").List(ctx, sel); err == nil {
+			for i := range pods.Items {
+				out = append(out, typed(&pods.Items[i], "v1", "Pod"))
+			}
+		}
+	}
+	return out
 }
 
 // typed sets the kind a clientset leaves empty, so the YAML reads back.

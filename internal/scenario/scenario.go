@@ -24,15 +24,28 @@ func Trace(t testing.TB, bundle, ns, name string) *trace.Trace {
 	return trace.Build(Input(t, bundle, ns, name))
 }
 
+// TraceFrom traces Service ns/name from pod from ("namespace/name"), as
+// --from pod/NAME does.
+func TraceFrom(t testing.TB, bundle, ns, name, from string) *trace.Trace {
+	t.Helper()
+	return trace.Build(InputFrom(t, bundle, ns, name, from))
+}
+
 // Input loads bundle and reads Service ns/name's neighbourhood, for tests
 // that add observations before tracing.
 func Input(t testing.TB, bundle, ns, name string) trace.Input {
+	t.Helper()
+	return InputFrom(t, bundle, ns, name, "")
+}
+
+// InputFrom is Input with a pod to trace from ("namespace/name", or "").
+func InputFrom(t testing.TB, bundle, ns, name, from string) trace.Input {
 	t.Helper()
 	objs, err := source.LoadPaths([]string{filepath.Join(Dir(), bundle)}, nil, ns)
 	if err != nil {
 		t.Fatalf("load %s: %v", bundle, err)
 	}
-	in, err := source.Fetcher{Client: source.Offline(objs), Offline: true}.Fetch(context.Background(), ns, name)
+	in, err := source.Fetcher{Client: source.Offline(objs), Offline: true, FromPod: from}.Fetch(context.Background(), ns, name)
 	if err != nil {
 		t.Fatalf("fetch %s/%s from %s: %v", ns, name, bundle, err)
 	}

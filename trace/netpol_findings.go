@@ -1,0 +1,239 @@
+package trace
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/netpol"
+)
+
+// Finding IDs about NetworkPolicies.
+const (
+	NetworkPolicyBlocks     = "NetworkPolicyBlocks"
+	NetworkPolicyBlocksDNS  = "NetworkPolicyBlocksDNS"
+	NetworkPolicyRestricts  = "NetworkPolicyRestricts"
+	NetworkPolicyUndecided  = "NetworkPolicyUndecided"
+	networkPolicySubjectFmt = "networkpolicy/%s"
+)
+
+func networkPolicyFindings(in Input, t *Trace) []Finding {
+	h := t.NetworkPolicy
+	if h == nil {
+		return nil
+	}
+	if h.Client == nil {
+		return admissionFindings(in, h)
+	}
+	var out []Finding
+	out = append(out, blockFindings(in, h.Client)...)
+	if f, ok := dnsBlockFinding(in, h.Client); ok {
+		out = append(out, f)
+	}
+	if len(out) == 0 && h.Client.restricted() {
+		out = append(out, admittedFinding(in, h.Client))
+	}
+	return out
+}
+
+// admittedFinding names the rules that let the client through.
+func admittedFinding(in Input, c *PolicyClient) Finding {
+	var rules []string
+	for _, x := range c.Connections {
+		rules = append(rules, x.Ingress.AllowedBy...)
+		rules = append(rules, x.Egress.AllowedBy...)
+	}
+	how := "no policy selects the endpoints for ingress nor the client for egress"
+	if rules = dedupe(rules); len(rules) > 0 {
+		how = "admitted by " + joinList(rules)
+	}
+	return Finding{ID: NetworkPolicyRestricts, Severity: SeverityInfo, Subject: "pod/" + in.FromPod.Name,
+		Message: fmt.Sprintf("pod %s may connect to every endpoint (%s): %s; %s", c.Pod, connectionList(c.Connections), how, enforcementNote),
+		Hint:    "if connections still time out, run with --probe to see where they stop"}
+}
+
+// admissionFindings say, without a client, who may reach the Service's
+// pods: one finding per port and set of admitted clients.
+func admissionFindings(in Input, h *NetworkPolicyHop) []Finding {
+	type group struct {
+		port     PolicyPort
+		pods     []string
+		policies map[string]bool
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, p := range h.Pods {
+		for _, port := range p.Ports {
+			k := fmt.Sprint(port.Protocol, port.Port, port.Clients)
+			g := byKey[k]
+			if g == nil {
+				g = &group{port: port, policies: map[string]bool{}}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			g.pods = append(g.pods, p.Pod)
+			for _, pol := range p.Policies {
+				g.policies[pol] = true
+			}
+		}
+	}
+	var out []Finding
+	for _, g := range groups {
+		policies := sortedKeys(g.policies)
+		f := Finding{ID: NetworkPolicyRestricts, Severity: SeverityInfo, Subject: fmt.Sprintf(networkPolicySubjectFmt, policies[0])}
+		on := fmt.Sprintf("%s %d", g.port.Protocol, g.port.Port)
+		who := "only " + strings.Join(g.port.Clients, "; ") + " on " + on
+		if len(g.port.Clients) == 0 {
+			f.Severity = SeverityWarning
+			who = "no client on " + on + " (only the pods' own nodes, e.g. kubelet probes)"
+		} else if g.port.Clients[0] == "any client" && len(g.port.Clients) == 1 {
+			who = "any client on " + on
+		}
+		f.Message = fmt.Sprintf("%s select %s %s for ingress and admit %s; %s",
+			policiesPhrase(policies), plural(len(g.pods), "pod", "pods"), joinList(g.pods), who, enforcementNote)
+		f.Hint = fmt.Sprintf("trace from a client with --from pod/NAME to see whether it may connect; kubectl describe networkpolicy -n %s", in.Namespace)
+		out = append(out, f)
+	}
+	return out
+}
+
+// blockFindings report the client's denied or undecided connections: one
+// finding for the endpoints' ingress, one for the client's egress.
+func blockFindings(in Input, c *PolicyClient) []Finding {
+	var ingress, egress, undecided []PolicyConnection
+	for _, x := range c.Connections {
+		switch {
+		case x.Ingress.Verdict == string(netpol.Denied):
+			ingress = append(ingress, x)
+		case x.Egress.Verdict == string(netpol.Denied):
+			egress = append(egress, x)
+		case x.Verdict == string(netpol.Unknown):
+			undecided = append(undecided, x)
+		}
+		if x.Ingress.Verdict == string(netpol.Denied) && x.Egress.Verdict == string(netpol.Denied) {
+			egress = append(egress, x)
+		}
+	}
+	var out []Finding
+	probeNote := " A --probe from the client confirms it: a policy that drops shows as a timeout."
+	if len(ingress) > 0 {
+		policies := map[string]bool{}
+		for _, x := range ingress {
+			for _, p := range x.Ingress.Policies {
+				policies[p] = true
+			}
+		}
+		names := sortedKeys(policies)
+		peer := podPeer(in.Namespace, in.FromPod.Namespace, stableLabels(in.FromPod.Labels))
+		if in.FromPod.Spec.HostNetwork {
+			peer = map[string]any{"ipBlock": map[string]string{"cidr": hostCIDR(ingress[0].Address, clientIPs(in))}}
+		}
+		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: fmt.Sprintf(networkPolicySubjectFmt, names[0]),
+			Message: fmt.Sprintf("pod %s may not connect to %s: %s select %s for ingress and no rule admits the client; %s",
+				c.Pod, connectionList(ingress), policiesPhrase(names), plural(len(dedupe(podsOf(ingress))), "it", "them"), enforcementNote),
+			Hint: "add a rule admitting the client (or fix the labels a rule names): " +
+				policySnippet(in.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), in.Service.Spec.Selector, netpol.Ingress, peer, policyPorts(ingress...)) + "." + probeNote})
+	}
+	if len(egress) > 0 {
+		peer := podPeer(in.FromPod.Namespace, in.Namespace, in.Service.Spec.Selector)
+		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
+			Message: fmt.Sprintf("pod %s may not connect to %s: %s select it for egress and no rule lets it reach them; %s",
+				c.Pod, connectionList(egress), policiesPhrase(c.EgressPolicies), enforcementNote),
+			Hint: "add an egress rule for the client: " +
+				policySnippet(in.FromPod.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(egress...)) + "." + probeNote})
+	}
+	if len(undecided) > 0 {
+		var rules []string
+		for _, x := range undecided {
+			rules = append(rules, x.Ingress.Undecided...)
+			rules = append(rules, x.Egress.Undecided...)
+		}
+		out = append(out, Finding{ID: NetworkPolicyUndecided, Severity: SeverityWarning, Subject: "pod/" + in.FromPod.Name,
+			Message: fmt.Sprintf("whether pod %s may connect to %s depends on rules %s, whose namespaceSelector needs namespace labels that could not be read; %s",
+				c.Pod, connectionList(undecided), joinList(dedupe(rules)), enforcementNote),
+			Hint: "grant get on namespaces (deploy/clusterrole.yaml), or compare the selector with kubectl get namespace --show-labels"})
+	}
+	return out
+}
+
+// dnsBlockFinding reports a client whose egress policies let no query
+// reach any kube-dns pod over UDP: names do not resolve.
+func dnsBlockFinding(in Input, c *PolicyClient) (Finding, bool) {
+	if len(c.DNS) == 0 {
+		return Finding{}, false
+	}
+	var denied []PolicyConnection
+	for _, x := range c.DNS {
+		if x.Egress.Verdict == string(netpol.Allowed) && x.Protocol == "UDP" {
+			return Finding{}, false
+		}
+		if x.Egress.Verdict == string(netpol.Denied) {
+			denied = append(denied, x)
+		}
+	}
+	if len(denied) == 0 {
+		return Finding{}, false
+	}
+	peer := podPeer(in.FromPod.Namespace, "kube-system", in.KubeDNS.Spec.Selector)
+	return Finding{ID: NetworkPolicyBlocksDNS, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
+		Message: fmt.Sprintf("%s select pod %s for egress and let no DNS query reach the kube-dns pods (%s), so the Service's name does not resolve from it; %s",
+			policiesPhrase(c.EgressPolicies), c.Pod, connectionList(denied), enforcementNote),
+		Hint: "allow DNS egress: " + policySnippet(in.FromPod.Namespace, snippetName("allow-dns", in.FromPod.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(c.DNS...))}, true
+}
+
+// policiesPhrase names policies as the subject of a sentence; "select"
+// agrees with either number.
+func policiesPhrase(names []string) string {
+	if len(names) == 1 {
+		return "the NetworkPolicy " + names[0] + " and no other"
+	}
+	return "NetworkPolicies " + joinList(names)
+}
+
+func podsOf(cs []PolicyConnection) []string {
+	var out []string
+	for _, x := range cs {
+		out = append(out, x.Pod+" "+x.Address)
+	}
+	return out
+}
+
+// connectionList names connections as pod (address:port/proto).
+func connectionList(cs []PolicyConnection) string {
+	var items []string
+	for _, x := range cs {
+		s := fmt.Sprintf("%s/%s", hostPort(x.Address, x.Port), x.Protocol)
+		if x.Pod != "" {
+			s = x.Pod + " (" + s + ")"
+		}
+		items = append(items, s)
+	}
+	return joinList(dedupe(items))
+}
+
+func hostPort(addr string, port int32) string {
+	if strings.Contains(addr, ":") {
+		return fmt.Sprintf("[%s]:%d", addr, port)
+	}
+	return fmt.Sprintf("%s:%d", addr, port)
+}
+
+// hostCIDR is the client's address, of the endpoint's family, as a /32 or /128.
+func hostCIDR(like string, ips []string) string {
+	ip := familyIP(ips, like)
+	if strings.Contains(ip, ":") {
+		return ip + "/128"
+	}
+	return ip + "/32"
+}
+
+func dedupe(items []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range items {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
