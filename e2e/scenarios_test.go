@@ -33,7 +33,7 @@ type scenario struct {
 }
 
 func TestScenarios(t *testing.T) {
-	for _, sc := range []scenario{
+	for _, sc := range append([]scenario{
 		{
 			name:  "healthy",
 			setup: setupHealthy,
@@ -150,7 +150,7 @@ func TestScenarios(t *testing.T) {
 				}
 			},
 		},
-	} {
+	}, diagnosisScenarios()...) {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			s, c := require(t)
