@@ -49,6 +49,12 @@ type traceDoc struct {
 		Source string `json:"source"`
 		Walks  []walk `json:"walks"`
 	} `json:"dataplane"`
+	NetworkPolicy *struct {
+		Client *struct {
+			Pod         string       `json:"pod"`
+			Connections []policyConn `json:"connections"`
+		} `json:"client"`
+	} `json:"networkPolicy"`
 	Findings  []finding `json:"findings"`
 	Unchecked []struct {
 		Verb      string `json:"verb"`
@@ -56,6 +62,19 @@ type traceDoc struct {
 		Namespace string `json:"namespace"`
 		Forbidden bool   `json:"forbidden"`
 	} `json:"unchecked"`
+}
+
+// policyConn is one connection's NetworkPolicy verdict.
+type policyConn struct {
+	Pod     string     `json:"pod"`
+	Verdict string     `json:"verdict"`
+	Ingress policySide `json:"ingress"`
+	Egress  policySide `json:"egress"`
+}
+
+type policySide struct {
+	Verdict  string   `json:"verdict"`
+	Policies []string `json:"policies"`
 }
 
 type portHop struct {

@@ -77,6 +77,15 @@ func TestScenarios(t *testing.T) {
 			check: checkTwoReady,
 		},
 		{
+			name:  "NetworkPolicy denies the client",
+			setup: setupPolicyDeniesClient,
+			want: expect{exit: 3, findings: []wantFinding{{
+				id: "NetworkPolicyBlocks", severity: "error",
+				contains: []string{"/client may not connect to hostnames-0", "only-frontend", "enforcement depends on the network plugin", `"podSelector": { "matchLabels": { "app": "client" } }`},
+			}}},
+			check: checkPolicyVerdicts,
+		},
+		{
 			name:  "named targetPort missing",
 			setup: setupNamedPortMissing,
 			want: expect{exit: 3, also: []string{"NoReadyEndpoints"}, findings: []wantFinding{{
