@@ -34,6 +34,10 @@ func TestIPTables(t *testing.T) {
 		}
 	})
 
+	t.Run("serve programs kube-proxy's rules", func(t *testing.T) {
+		serveMatchesKubeProxy(ctx, t, c, dump)
+	})
+
 	for _, fx := range fxs {
 		t.Run(fx.name, func(t *testing.T) {
 			dp := trace.DataplaneInput{IPTables: dump, IPTablesName: "iptables-save"}

@@ -135,3 +135,7 @@ func isModuleRoot(goMod string) bool {
 	}
 	return false
 }
+
+// PluginBinary is the kubectl-svctrace the cluster runs for plugin-image
+// pods; empty when no go toolchain built it.
+func (c *Cluster) PluginBinary() string { return c.bins.Plugin }
