@@ -14,13 +14,15 @@ type Diff struct {
 	Kind  DiffKind
 	Where Locator
 	// Expected is what belongs at Where, in the mode's own syntax (a rule,
-	// a map element's value, a real server's weight); empty when nothing
-	// should be there.
+	// a map element's value, a scheduler); empty when nothing should be
+	// there or what should has no value of its own (a chain, a set
+	// element, a bound address: Kind and the facts below say which).
 	Expected string
 	// ExpectedLine is Expected's line in the expected rendering (iptables),
 	// 0 elsewhere.
 	ExpectedLine int
-	// Actual is what the node has at Where; empty when it has nothing.
+	// Actual is what the node has at Where, likewise; empty when it has
+	// nothing or nothing with a value.
 	Actual string
 
 	// The facts below say what the difference means; the sentence a reader

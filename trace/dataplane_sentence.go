@@ -173,3 +173,55 @@ func ipvsDetail(d dataplane.Diff) (string, bool) {
 	}
 	return "", false
 }
+
+// expectedText is what belongs at d's place, in words where d holds no
+// value: an iptables rule or chain says it all; elsewhere a place with no
+// expected value should be absent, or present when d says it is missing.
+func expectedText(d dataplane.Diff) string {
+	switch d.Kind {
+	case nftables.NFTEndpointMissing:
+		switch {
+		case d.Of > 0:
+			return fmt.Sprintf("a map element for each of %d numgen values", d.Of)
+		case !d.Whole:
+			return "dnat target of " + d.Where.Chain
+		}
+	case ipvs.VirtualServerMissing:
+		return "virtual server for " + d.Service + " " + d.Role
+	case ipvs.RealServerMissing, ipvs.WeightMismatch:
+		return fmt.Sprintf("weight %d", d.WantWeight)
+	case ipvs.AddressNotBound:
+		return "bound to " + ipvs.DummyInterface
+	}
+	switch {
+	case d.Expected != "" || d.Where.Mode == dataplane.ModeIPTables:
+		return d.Expected
+	case d.Kind == nftables.NFTServiceMissing || d.Kind == nftables.NFTEndpointMissing || d.Kind == nftables.NFTElementMissing:
+		return "present"
+	}
+	return "absent"
+}
+
+// actualText is what the node has at d's place, in words where d holds no
+// value: absent, unless d is about what the node holds.
+func actualText(d dataplane.Diff) string {
+	switch d.Kind {
+	case nftables.NFTEndpointMissing:
+		if d.Of > 0 {
+			return "no element for " + textfmt.ShortList(d.Missing, 5)
+		}
+	case nftables.NFTEndpointStale:
+		return "dnat target of " + d.Where.Chain
+	case ipvs.StaleRealServer, ipvs.WeightMismatch:
+		return fmt.Sprintf("weight %d", d.Weight)
+	case ipvs.AddressNotBound:
+		return "not a local address"
+	}
+	switch {
+	case d.Actual != "" || d.Where.Mode == dataplane.ModeIPTables:
+		return d.Actual
+	case d.Kind == nftables.NFTElementStale || d.Skipped:
+		return "present"
+	}
+	return "absent"
+}

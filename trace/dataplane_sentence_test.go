@@ -2,6 +2,7 @@ package trace
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -58,6 +59,37 @@ func TestDiffDetailSentences(t *testing.T) {
 	} {
 		if got := diffDetail(tc.d); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.d.Kind, got, tc.want)
+		}
+	}
+}
+
+// TestDiffMessageWords: where a difference holds no value, the message
+// says in words what was expected and what the node has, as the modes
+// wrote it before they kept values only.
+func TestDiffMessageWords(t *testing.T) {
+	nft := func(l dataplane.Locator) dataplane.Locator { l.Mode = dataplane.ModeNFTables; return l }
+	vs := dataplane.Locator{Mode: dataplane.ModeIPVS, Chain: "10.96.0.10:80/TCP", Endpoint: netip.MustParseAddrPort("10.244.0.1:8080")}
+	for _, tc := range []struct {
+		d    dataplane.Diff
+		want string // the message after the detail
+	}{
+		{dataplane.Diff{Kind: nftables.NFTServiceMissing, Where: nft(dataplane.Locator{Set: "service-ips"}), Expected: "goto service-X"}, "; expected: goto service-X; node has: absent"},
+		{dataplane.Diff{Kind: nftables.NFTServiceMissing, Where: nft(dataplane.Locator{Chain: "service-X"}), Whole: true}, "; expected: present; node has: absent"},
+		{dataplane.Diff{Kind: nftables.NFTElementMissing, Where: nft(dataplane.Locator{Set: "cluster-ips"})}, "; expected: present; node has: absent"},
+		{dataplane.Diff{Kind: nftables.NFTElementStale, Where: nft(dataplane.Locator{Set: "no-endpoint-services"}), Actual: "goto reject-chain"}, "; expected: absent; node has: goto reject-chain"},
+		{dataplane.Diff{Kind: nftables.NFTEndpointMissing, Where: nft(dataplane.Locator{Chain: "service-X", Endpoint: netip.MustParseAddrPort("10.0.0.1:80")})}, "; expected: dnat target of service-X; node has: absent"},
+		{dataplane.Diff{Kind: nftables.NFTEndpointStale, Where: nft(dataplane.Locator{Chain: "service-X", Endpoint: netip.MustParseAddrPort("10.0.0.1:80")})}, "; expected: absent; node has: dnat target of service-X"},
+		{dataplane.Diff{Kind: nftables.NFTEndpointMissing, Where: nft(dataplane.Locator{Chain: "service-X"}), Missing: []string{"1"}, Of: 2}, "; expected: a map element for each of 2 numgen values; node has: no element for 1"},
+		{dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: nft(dataplane.Locator{Chain: "service-X"}), Whole: true, Skipped: true}, "; expected: absent; node has: present"},
+		{dataplane.Diff{Kind: ipvs.VirtualServerMissing, Where: vs, Service: "default/web:http", Role: "cluster IP"}, "; expected: virtual server for default/web:http cluster IP; node has: absent"},
+		{dataplane.Diff{Kind: ipvs.RealServerMissing, Where: vs, WantWeight: 1}, "; expected: weight 1; node has: absent"},
+		{dataplane.Diff{Kind: ipvs.StaleRealServer, Where: vs, Weight: 1}, "; expected: absent; node has: weight 1"},
+		{dataplane.Diff{Kind: ipvs.WeightMismatch, Where: vs, Weight: 1}, "; expected: weight 0; node has: weight 1"},
+		{dataplane.Diff{Kind: ipvs.AddressNotBound, Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Address: netip.MustParseAddr("10.96.0.10")}}, "; expected: bound to kube-ipvs0; node has: not a local address"},
+		{dataplane.Diff{Kind: iptables.ServiceRuleMissing, Where: dataplane.Locator{Mode: dataplane.ModeIPTables, Chain: "KUBE-SVC-X"}, Expected: "-A KUBE-SVC-X -j KUBE-MARK-MASQ"}, "; expected: -A KUBE-SVC-X -j KUBE-MARK-MASQ"},
+	} {
+		if got := strings.TrimPrefix(diffMessage(tc.d), diffDetail(tc.d)); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.d.Kind, got, tc.want)
 		}
 	}
 }

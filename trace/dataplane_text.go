@@ -13,15 +13,15 @@ import (
 // iptables).
 func diffMessage(d dataplane.Diff) string {
 	msg := diffDetail(d)
-	if d.Expected != "" {
-		msg += "; expected: " + d.Expected
+	if e := expectedText(d); e != "" {
+		msg += "; expected: " + e
 	}
-	switch {
-	case d.Actual == "":
+	switch a := actualText(d); {
+	case a == "":
 	case d.Where.Mode == dataplane.ModeIPTables:
-		msg += fmt.Sprintf("; node has (line %d): %s", d.Where.Line, d.Actual)
+		msg += fmt.Sprintf("; node has (line %d): %s", d.Where.Line, a)
 	default:
-		msg += "; node has: " + d.Actual
+		msg += "; node has: " + a
 	}
 	return msg
 }

@@ -1,7 +1,6 @@
 package ipvs
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 
@@ -61,9 +60,7 @@ func Drift(exp Expected, actual Table) []dataplane.Diff {
 		if !ok {
 			out = append(out, dataplane.Diff{
 				Kind: VirtualServerMissing, Where: At(want.VirtualServer, nil),
-				Expected: fmt.Sprintf("virtual server for %s %s", want.PortName, want.Role),
-				Actual:   "absent",
-				Service:  want.PortName, Role: string(want.Role),
+				Service: want.PortName, Role: string(want.Role),
 			})
 			continue
 		}
@@ -120,7 +117,7 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []datapla
 		switch {
 		case !ok && w.Weight > 0:
 			out = append(out, dataplane.Diff{
-				Kind: RealServerMissing, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "absent",
+				Kind: RealServerMissing, Where: where,
 				Service: want.PortName, WantWeight: w.Weight,
 			})
 		case ok && g.Weight != w.Weight:
@@ -136,7 +133,7 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []datapla
 			continue
 		}
 		out = append(out, dataplane.Diff{
-			Kind: StaleRealServer, Where: At(want.VirtualServer, &g), Expected: "absent", Actual: "weight " + strconv.Itoa(g.Weight),
+			Kind: StaleRealServer, Where: At(want.VirtualServer, &g),
 			Service: want.PortName, Weight: g.Weight,
 		})
 	}
@@ -144,6 +141,5 @@ func compareRealServers(want ExpectedVirtualServer, got VirtualServer) []datapla
 }
 
 func weightFinding(where dataplane.Locator, w, g RealServer) dataplane.Diff {
-	return dataplane.Diff{Kind: WeightMismatch, Where: where, Expected: "weight " + strconv.Itoa(w.Weight), Actual: "weight " + strconv.Itoa(g.Weight),
-		Weight: g.Weight, WantWeight: w.Weight}
+	return dataplane.Diff{Kind: WeightMismatch, Where: where, Weight: g.Weight, WantWeight: w.Weight}
 }

@@ -80,9 +80,6 @@ func TestDrift(t *testing.T) {
 			var got []string
 			for _, f := range Drift(exp, tc.actual) {
 				got = append(got, string(f.Kind)+" "+Place(f.Where))
-				if f.Expected == "" || f.Actual == "" {
-					t.Errorf("finding %s lacks expected/actual: %+v", f.Kind, f)
-				}
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
@@ -96,7 +93,6 @@ func TestDriftFacts(t *testing.T) {
 	got := Drift(exp, Table{})
 	want := []dataplane.Diff{{
 		Kind: VirtualServerMissing, Where: dataplane.Locator{Mode: dataplane.ModeIPVS, Family: "IPv4", Chain: "10.96.0.10:80/TCP", Protocol: "TCP", Service: netip.MustParseAddrPort("10.96.0.10:80")},
-		Expected: "virtual server for default/web:http cluster IP", Actual: "absent",
 		Service: "default/web:http", Role: "cluster IP",
 	}}
 	if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.AddrPort{}, netip.Addr{})); diff != "" {

@@ -105,7 +105,7 @@ func (Proxier) Drift(w *Want, got *State) []dataplane.Diff {
 	for _, exp := range w.Skipped {
 		for _, vs := range exp.VirtualServers {
 			if _, ok := got.Table.Find(vs.VirtualServer); ok {
-				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: At(vs.VirtualServer, nil), Expected: "absent", Actual: vs.Key(),
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: At(vs.VirtualServer, nil), Actual: vs.Key(),
 					Service: vs.PortName, Skipped: true})
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
@@ -100,7 +101,7 @@ func markIPVSDrift(chains []dataplane.Listing, diffs []dataplane.Diff) []datapla
 			}
 		}
 		if !marked {
-			c.Rules = append(c.Rules, dataplane.RuleLine{Text: "missing: -> " + rs.String() + " (" + d.Expected + ")", Drift: id, Kind: dataplane.LineMissing, Where: d.Where})
+			c.Rules = append(c.Rules, dataplane.RuleLine{Text: "missing: -> " + rs.String() + " (weight " + strconv.Itoa(d.WantWeight) + ")", Drift: id, Kind: dataplane.LineMissing, Where: d.Where})
 		}
 	}
 	return chains

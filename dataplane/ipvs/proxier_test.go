@@ -55,7 +55,7 @@ func TestMarkIPVSDrift(t *testing.T) {
 	nodePort := VirtualServer{Address: netip.MustParseAddr("172.18.0.2"), Port: 30080, Protocol: TCP}
 	diffs := []dataplane.Diff{
 		{Kind: StaleRealServer, Where: At(vs, rs("10.244.1.99"))},
-		{Kind: RealServerMissing, Where: At(vs, rs("10.244.1.12")), Expected: "weight 1"},
+		{Kind: RealServerMissing, Where: At(vs, rs("10.244.1.12")), WantWeight: 1},
 		{Kind: SchedulerMismatch, Where: At(vs, nil)},
 		{Kind: VirtualServerMissing, Where: At(nodePort, nil)},
 		// Marked on the kube-ipvs0 listing by boundListing: no chain here.

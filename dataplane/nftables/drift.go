@@ -86,21 +86,14 @@ func elementDrift(p ExpectedPort, t *Table) []dataplane.Diff {
 		}
 		switch {
 		case !found && (name == MapServiceIPs || name == MapServiceNodePorts):
-			out = append(out, dataplane.Diff{Kind: NFTServiceMissing, Where: where, Expected: wantVal, Actual: "absent", Service: p.Name.Display()})
+			out = append(out, dataplane.Diff{Kind: NFTServiceMissing, Where: where, Expected: wantVal, Service: p.Name.Display()})
 		case !found:
-			out = append(out, dataplane.Diff{Kind: NFTElementMissing, Where: where, Expected: orPresent(wantVal), Actual: "absent", Service: p.Name.Display()})
+			out = append(out, dataplane.Diff{Kind: NFTElementMissing, Where: where, Expected: wantVal, Service: p.Name.Display()})
 		case want.Map != "" && strings.Join(got.Value, " . ") != wantVal:
 			out = append(out, dataplane.Diff{Kind: NFTElementWrongTarget, Where: where, Expected: wantVal, Actual: strings.Join(got.Value, " . "), Service: p.Name.Display()})
 		}
 	}
 	return out
-}
-
-func orPresent(v string) string {
-	if v == "" {
-		return "present"
-	}
-	return v
 }
 
 func canonicalKey(key []string) []string {
@@ -140,7 +133,7 @@ func staleElements(exp *ExpectedService, p ExpectedPort, t *Table) []dataplane.D
 			if want[name+" "+strings.Join(el.Key, " . ")] {
 				continue
 			}
-			out = append(out, dataplane.Diff{Kind: NFTElementStale, Where: elemAt(el), Expected: "absent",
+			out = append(out, dataplane.Diff{Kind: NFTElementStale, Where: elemAt(el),
 				Actual: strings.Join(el.Value, " . "), Service: p.Name.Display()})
 		}
 	}
@@ -157,7 +150,7 @@ func chainDrift(p ExpectedPort, t *Table) []dataplane.Diff {
 		if strings.HasPrefix(c.Name, PrefixEndpoint) {
 			id = NFTEndpointMissing
 		}
-		out = append(out, dataplane.Diff{Kind: id, Where: dataplane.Locator{Chain: c.Name}, Expected: "present", Actual: "absent", Whole: true})
+		out = append(out, dataplane.Diff{Kind: id, Where: dataplane.Locator{Chain: c.Name}, Whole: true})
 	}
 	out = append(out, endpointDrift(p, ServiceChain(p.Name), p.Endpoints, t)...)
 	out = append(out, endpointDrift(p, LocalChain(p.Name), p.LocalEndpoints, t)...)
@@ -174,13 +167,13 @@ func endpointDrift(p ExpectedPort, chain string, want []netip.AddrPort, t *Table
 	var out []dataplane.Diff
 	for _, ep := range want {
 		if !slices.Contains(got, ep) {
-			out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "dnat target of " + chain, Actual: "absent",
+			out = append(out, dataplane.Diff{Kind: NFTEndpointMissing, Where: dataplane.Locator{Chain: chain, Endpoint: ep},
 				Service: p.Name.Display()})
 		}
 	}
 	for _, ep := range got {
 		if !slices.Contains(want, ep) {
-			out = append(out, dataplane.Diff{Kind: NFTEndpointStale, Where: dataplane.Locator{Chain: chain, Endpoint: ep}, Expected: "absent", Actual: "dnat target of " + chain,
+			out = append(out, dataplane.Diff{Kind: NFTEndpointStale, Where: dataplane.Locator{Chain: chain, Endpoint: ep},
 				Service: p.Name.Display()})
 		}
 	}

@@ -25,13 +25,13 @@ func Leftovers(exp *ExpectedService, t *Table) []dataplane.Diff {
 				continue
 			}
 			if got, found := s.Lookup(canonicalKey(el.Key)); found {
-				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: elemAt(el), Expected: "absent", Actual: orPresent(strings.Join(got.Value, " . ")),
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: elemAt(el), Actual: strings.Join(got.Value, " . "),
 					Service: p.Name.Display(), Skipped: true})
 			}
 		}
 		for _, c := range p.Chains {
 			if t.Chain(c.Name) != nil {
-				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: dataplane.Locator{Chain: c.Name}, Expected: "absent", Actual: "present",
+				out = append(out, dataplane.Diff{Kind: dataplane.StaleProxyRules, Where: dataplane.Locator{Chain: c.Name},
 					Service: p.Name.Display(), Skipped: true, Whole: true})
 			}
 		}

@@ -52,7 +52,7 @@ func markNFTDrift(chains []dataplane.Listing, diffs []dataplane.Diff, table stri
 func elementLine(d dataplane.Diff) dataplane.RuleLine {
 	l := dataplane.RuleLine{Text: Place(d.Where), Drift: d.Kind, Where: d.Where}
 	switch {
-	case d.Actual == "" || d.Actual == "absent":
+	case d.Kind == NFTServiceMissing || d.Kind == NFTElementMissing:
 		l.Kind, l.Text = dataplane.LineMissing, "missing: "+l.Text
 		if d.Expected != "" {
 			l.Text += " : " + d.Expected
