@@ -2,9 +2,12 @@ package nftables
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -76,5 +79,52 @@ func TestSyncRealNFT(t *testing.T) {
 	}
 	if d := cmp.Diff(table.Dump(), rs.KubeProxy(knftables.IPv4Family).Dump()); d != "" {
 		t.Errorf("nft's table after Sync (-materialized +nft):\n%s", d)
+	}
+}
+
+// web6 is dataplanetest's Service in IPv6, with two endpoints.
+func web6() dataplane.Objects {
+	objs := dataplanetest.Web()
+	svc := objs.Services[0].DeepCopy()
+	svc.Spec.ClusterIP, svc.Spec.ClusterIPs, svc.Spec.IPFamilies = "fd00:96::20", []string{"fd00:96::20"}, []corev1.IPFamily{corev1.IPv6Protocol}
+	slice := objs.Slices[0].DeepCopy()
+	slice.AddressType = discoveryv1.AddressTypeIPv6
+	slice.Endpoints[0].Addresses, slice.Endpoints[1].Addresses = []string{"fd00:244::10"}, []string{"fd00:244::11"}
+	return dataplane.Objects{Services: []*corev1.Service{svc}, Slices: []*discoveryv1.EndpointSlice{slice},
+		ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00:96::/108")}}
+}
+
+// TestSyncRealNFTIPv6 is TestSyncRealNFT for the ip6 table: nft lists
+// what Materialize says for an IPv6 Service.
+func TestSyncRealNFTIPv6(t *testing.T) {
+	netnstest.Require(t, "ip", "nft")
+	ns := netnstest.New(t, "nft6")
+	ctx := context.Background()
+	node := dataplanetest.Node
+	node.Family, node.IPs = corev1.IPv6Protocol, []netip.Addr{netip.MustParseAddr("fd00:18::2")}
+	node.Flags.ClusterCIDR = netip.MustParsePrefix("fd00:244::/56")
+	w, err := model.Proxier{}.Expect(node, web6())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := model.Proxier{}.Materialize(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	netnstest.Do(t, ns, func() {
+		nft, err := knftables.New(knftables.IPv6Family, model.KubeProxyTable)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Sync(ctx, nft, w.Objects()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	listed, err := ListRuleset(ctx, ExecRunner{}, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(rs.KubeProxy(knftables.IPv6Family).Dump(), listed.KubeProxy(knftables.IPv6Family).Dump()); d != "" {
+		t.Errorf("nft's ip6 table after Sync (-materialized +nft):\n%s", d)
 	}
 }
