@@ -48,6 +48,8 @@ var scenarioCases = []struct {
 		map[string]string{"WorkloadRolloutStuck": `deployment/stuck wants 1 pod, has no ready one and no pod matching the selector (Progressing=False ProgressDeadlineExceeded: ReplicaSet "stuck-6c9d" has timed out progressing.); kubectl rollout status deployment/stuck -n default`}},
 	{"workloads.yaml", "default", "agent", []string{"NoReadyEndpoints/error", "WorkloadScaledToZero/error"},
 		map[string]string{"WorkloadScaledToZero": "daemonset/agent's template matches the selector, but it should run on no node"}},
+	{"workloads.yaml", "default", "fresh", []string{"NoReadyEndpoints/error", "WorkloadRolloutStuck/error"},
+		map[string]string{"WorkloadRolloutStuck": "daemonset/fresh's template matches the selector, but its controller has not acted on its current spec yet"}},
 	{"workloads.yaml", "default", "typo", []string{"NoPodsMatchSelector/error", "NoReadyEndpoints/error"},
 		map[string]string{"NoPodsMatchSelector": "no pod in namespace default matches selector app=nothing, and no Deployment, StatefulSet, DaemonSet or ReplicaSet template there matches it either"}},
 	{"proxy-name.yaml", "default", "mesh", []string{"KubeProxySkips/info"},

@@ -26,6 +26,9 @@ type workload struct {
 	replicas int32
 	ready    int32
 	paused   bool
+	// observed is set when the controller has written the status of the
+	// current spec (status.observedGeneration ≥ metadata.generation).
+	observed bool
 	// conditions are the status conditions, as type → condition.
 	conditions map[string]workloadCondition
 	// creators are the objects whose FailedCreate events count: the
@@ -55,14 +58,18 @@ func workloadFinding(in Input, w workload) (Finding, bool) {
 	f := Finding{Severity: SeverityError, Subject: ref}
 	refused := failedCreate(in.Workloads.Events, w)
 	switch {
+	case w.kind != "daemonset" && w.replicas == 0:
+		f.ID = WorkloadScaledToZero
+		f.Message = fmt.Sprintf("%s's template matches the selector, but it is scaled to 0 replicas, so no pod runs for the Service", ref)
+		f.Hint = fmt.Sprintf("kubectl scale %s -n %s --replicas=N (N the number of pods to run, e.g. 1)", ref, ns)
+	case !w.observed && refused == "":
+		f.ID = WorkloadRolloutStuck
+		f.Message = fmt.Sprintf("%s's template matches the selector, but its controller has not acted on its current spec yet (no status for it)", ref)
+		f.Hint = fmt.Sprintf("trace again in a moment; if it stays, check kube-controller-manager runs: kubectl describe %s -n %s", ref, ns)
 	case w.kind == "daemonset" && w.replicas == 0:
 		f.ID = WorkloadScaledToZero
 		f.Message = fmt.Sprintf("%s's template matches the selector, but it should run on no node: its nodeSelector, affinity or tolerations fit none", ref)
 		f.Hint = fmt.Sprintf("compare them with the nodes: kubectl get %s -n %s -o jsonpath='{.spec.template.spec.nodeSelector}'; kubectl get nodes --show-labels", ref, ns)
-	case w.replicas == 0:
-		f.ID = WorkloadScaledToZero
-		f.Message = fmt.Sprintf("%s's template matches the selector, but it is scaled to 0 replicas, so no pod runs for the Service", ref)
-		f.Hint = fmt.Sprintf("kubectl scale %s -n %s --replicas=N (N the number of pods to run, e.g. 1)", ref, ns)
 	case refused != "":
 		f.ID = WorkloadPodsRefused
 		f.Message = fmt.Sprintf("%s wants %d %s but its pods are refused: %s", ref, w.replicas, plural(int(w.replicas), "pod", "pods"), refused)
@@ -133,7 +140,7 @@ func matchingWorkloads(ws Workloads) []workload {
 	for i := range ws.Deployments {
 		d := &ws.Deployments[i]
 		w := workload{kind: "deployment", name: d.Name, replicas: replicas(d.Spec.Replicas), ready: d.Status.ReadyReplicas,
-			paused: d.Spec.Paused, conditions: map[string]workloadCondition{}, creators: map[string]bool{}}
+			paused: d.Spec.Paused, observed: d.Status.ObservedGeneration >= d.Generation, conditions: map[string]workloadCondition{}, creators: map[string]bool{}}
 		for _, c := range d.Status.Conditions {
 			w.conditions[string(c.Type)] = workloadCondition{string(c.Status), c.Reason, c.Message}
 		}
@@ -141,11 +148,11 @@ func matchingWorkloads(ws Workloads) []workload {
 	}
 	for i := range ws.StatefulSets {
 		s := &ws.StatefulSets[i]
-		out = append(out, simpleWorkload("statefulset", s.ObjectMeta, replicas(s.Spec.Replicas), s.Status.ReadyReplicas))
+		out = append(out, simpleWorkload("statefulset", s.ObjectMeta, replicas(s.Spec.Replicas), s.Status.ReadyReplicas, s.Status.ObservedGeneration))
 	}
 	for i := range ws.DaemonSets {
 		d := &ws.DaemonSets[i]
-		out = append(out, simpleWorkload("daemonset", d.ObjectMeta, d.Status.DesiredNumberScheduled, d.Status.NumberReady))
+		out = append(out, simpleWorkload("daemonset", d.ObjectMeta, d.Status.DesiredNumberScheduled, d.Status.NumberReady, d.Status.ObservedGeneration))
 	}
 	var owned []*appsv1.ReplicaSet
 	for i := range ws.ReplicaSets {
@@ -154,7 +161,7 @@ func matchingWorkloads(ws Workloads) []workload {
 			owned = append(owned, rs)
 			continue
 		}
-		out = append(out, simpleWorkload("replicaset", rs.ObjectMeta, replicas(rs.Spec.Replicas), rs.Status.ReadyReplicas))
+		out = append(out, simpleWorkload("replicaset", rs.ObjectMeta, replicas(rs.Spec.Replicas), rs.Status.ReadyReplicas, rs.Status.ObservedGeneration))
 	}
 	// out is complete: pointers into it stay valid.
 	deployments := map[string]*workload{}
@@ -172,9 +179,9 @@ func matchingWorkloads(ws Workloads) []workload {
 	return out
 }
 
-func simpleWorkload(kind string, m metav1.ObjectMeta, want, ready int32) workload {
+func simpleWorkload(kind string, m metav1.ObjectMeta, want, ready int32, observed int64) workload {
 	kindName := map[string]string{"statefulset": "StatefulSet", "daemonset": "DaemonSet", "replicaset": "ReplicaSet"}[kind]
-	return workload{kind: kind, name: m.Name, replicas: want, ready: ready,
+	return workload{kind: kind, name: m.Name, replicas: want, ready: ready, observed: observed >= m.Generation,
 		conditions: map[string]workloadCondition{}, creators: map[string]bool{kindName + "/" + m.Name: true}}
 }
 
