@@ -269,4 +269,3 @@ func walkDelivers(w dataplane.Walk) bool {
 	}
 	return false
 }
-
