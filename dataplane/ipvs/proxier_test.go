@@ -12,10 +12,10 @@ import (
 
 func TestProxierInSync(t *testing.T) { dataplanetest.CheckInSync(t, Proxier{}) }
 
-// TestIPVSDriftLocatesTheRealServer: a real server the node lacks is
+// TestProxierDriftLocatesTheRealServer: a real server the node lacks is
 // located by its virtual server and address, and its listing line says it
 // is missing.
-func TestIPVSDriftLocatesTheRealServer(t *testing.T) {
+func TestProxierDriftLocatesTheRealServer(t *testing.T) {
 	m := Proxier{}
 	want, err := m.Expect(dataplanetest.Node, dataplanetest.Web())
 	if err != nil {
