@@ -35,19 +35,25 @@ func networkPolicyFindings(in Input, t *Trace) []Finding {
 	return out
 }
 
-// admittedFinding names the rules that let the client through.
+// admittedFinding names what lets the client through: rules, or its
+// being on the endpoints' node.
 func admittedFinding(in Input, c *PolicyClient) Finding {
-	var rules []string
+	var reasons []string
 	for _, x := range c.Connections {
-		rules = append(rules, x.Ingress.AllowedBy...)
-		rules = append(rules, x.Egress.AllowedBy...)
+		reasons = append(reasons, x.Ingress.AllowedBy...)
+		reasons = append(reasons, x.Egress.AllowedBy...)
 	}
-	how := "no policy selects the endpoints for ingress nor the client for egress"
-	if rules = dedupe(rules); len(rules) > 0 {
-		how = "admitted by " + joinList(rules)
+	if reasons = dedupe(reasons); len(reasons) > 0 {
+		reasons[0] = "admitted by " + reasons[0]
+	}
+	for _, x := range c.Connections {
+		if x.Ingress.OwnNode {
+			reasons = append(reasons, "traffic from a pod's own node is always allowed")
+			break
+		}
 	}
 	return Finding{ID: NetworkPolicyRestricts, Severity: SeverityInfo, Subject: "pod/" + in.FromPod.Name,
-		Message: fmt.Sprintf("pod %s may connect to every endpoint (%s): %s; %s", c.Pod, connectionList(c.Connections), how, enforcementNote),
+		Message: fmt.Sprintf("pod %s may connect to every endpoint (%s): %s; %s", c.Pod, connectionList(c.Connections), joinList(reasons), enforcementNote),
 		Hint:    "if connections still time out, run with --probe to see where they stop"}
 }
 
@@ -88,8 +94,8 @@ func admissionFindings(in Input, h *NetworkPolicyHop) []Finding {
 		} else if g.port.Clients[0] == "any client" && len(g.port.Clients) == 1 {
 			who = "any client on " + on
 		}
-		f.Message = fmt.Sprintf("%s select %s %s for ingress and admit %s; %s",
-			policiesPhrase(policies), plural(len(g.pods), "pod", "pods"), joinList(g.pods), who, enforcementNote)
+		f.Message = fmt.Sprintf("%s %s %s %s for ingress and %s %s; %s",
+			policiesPhrase(policies), verb(policies, "select"), plural(len(g.pods), "pod", "pods"), joinList(g.pods), verb(policies, "admit"), who, enforcementNote)
 		f.Hint = fmt.Sprintf("trace from a client with --from pod/NAME to see whether it may connect; kubectl describe networkpolicy -n %s", in.Namespace)
 		out = append(out, f)
 	}
@@ -128,16 +134,16 @@ func blockFindings(in Input, c *PolicyClient) []Finding {
 			peer = map[string]any{"ipBlock": map[string]string{"cidr": hostCIDR(ingress[0].Address, clientIPs(in))}}
 		}
 		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: fmt.Sprintf(networkPolicySubjectFmt, names[0]),
-			Message: fmt.Sprintf("pod %s may not connect to %s: %s select %s for ingress and no rule admits the client; %s",
-				c.Pod, connectionList(ingress), policiesPhrase(names), plural(len(dedupe(podsOf(ingress))), "it", "them"), enforcementNote),
+			Message: fmt.Sprintf("pod %s may not connect to %s: %s %s %s for ingress and no rule admits the client; %s",
+				c.Pod, connectionList(ingress), policiesPhrase(names), verb(names, "select"), plural(len(dedupe(podsOf(ingress))), "it", "them"), enforcementNote),
 			Hint: "add a rule admitting the client (or fix the labels a rule names): " +
 				policySnippet(in.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), in.Service.Spec.Selector, netpol.Ingress, peer, policyPorts(ingress...)) + "." + probeNote})
 	}
 	if len(egress) > 0 {
 		peer := podPeer(in.FromPod.Namespace, in.Namespace, in.Service.Spec.Selector)
 		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
-			Message: fmt.Sprintf("pod %s may not connect to %s: %s select it for egress and no rule lets it reach them; %s",
-				c.Pod, connectionList(egress), policiesPhrase(c.EgressPolicies), enforcementNote),
+			Message: fmt.Sprintf("pod %s may not connect to %s: %s %s it for egress and no egress rule admits the connection; %s",
+				c.Pod, connectionList(egress), policiesPhrase(c.EgressPolicies), verb(c.EgressPolicies, "select"), enforcementNote),
 			Hint: "add an egress rule for the client: " +
 				policySnippet(in.FromPod.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(egress...)) + "." + probeNote})
 	}
@@ -175,18 +181,25 @@ func dnsBlockFinding(in Input, c *PolicyClient) (Finding, bool) {
 	}
 	peer := podPeer(in.FromPod.Namespace, "kube-system", in.KubeDNS.Spec.Selector)
 	return Finding{ID: NetworkPolicyBlocksDNS, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
-		Message: fmt.Sprintf("%s select pod %s for egress and let no DNS query reach the kube-dns pods (%s), so the Service's name does not resolve from it; %s",
-			policiesPhrase(c.EgressPolicies), c.Pod, connectionList(denied), enforcementNote),
+		Message: fmt.Sprintf("%s %s pod %s for egress and %s no DNS query reach the kube-dns pods (%s), so the Service's name does not resolve from it; %s",
+			policiesPhrase(c.EgressPolicies), verb(c.EgressPolicies, "select"), c.Pod, verb(c.EgressPolicies, "let"), connectionList(denied), enforcementNote),
 		Hint: "allow DNS egress: " + policySnippet(in.FromPod.Namespace, snippetName("allow-dns", in.FromPod.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(c.DNS...))}, true
 }
 
-// policiesPhrase names policies as the subject of a sentence; "select"
-// agrees with either number.
+// policiesPhrase names policies as the subject of a sentence.
 func policiesPhrase(names []string) string {
 	if len(names) == 1 {
-		return "the NetworkPolicy " + names[0] + " and no other"
+		return "NetworkPolicy " + names[0]
 	}
 	return "NetworkPolicies " + joinList(names)
+}
+
+// verb agrees v with policiesPhrase(names).
+func verb(names []string, v string) string {
+	if len(names) == 1 {
+		return v + "s"
+	}
+	return v
 }
 
 func podsOf(cs []PolicyConnection) []string {
