@@ -101,3 +101,47 @@ func TestAdmits(t *testing.T) {
 		t.Errorf("x/b is not selected, got %+v", a)
 	}
 }
+
+// Cases after policy-assistant's matcher tests: a protocol allowed alone
+// denies the others, from pods and from addresses alike; an egress ipBlock
+// matches a pod's address in another namespace, where podSelector {}
+// (the policy's namespace only) does not; a named port admits an address.
+func TestPolicyAssistantCases(t *testing.T) {
+	sctp, udpP, tcpP := corev1.ProtocolSCTP, corev1.ProtocolUDP, corev1.ProtocolTCP
+	sctpOnly := policy("sctp", sel(), ingress(networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{{Protocol: &sctp}}}))
+	egressIPs := policy("egress-ips", sel("pod", "a"), both(types(networkingv1.PolicyTypeEgress), egress(
+		networkingv1.NetworkPolicyEgressRule{
+			Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromInt32(80), &tcpP)},
+			To:    []networkingv1.NetworkPolicyPeer{{PodSelector: sel()}, {IPBlock: &networkingv1.IPBlock{CIDR: "192.168.242.213/24"}}}},
+		networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromInt32(53), &udpP)}},
+	)))
+	namedPort := policy("named", sel("pod", "a"), ingress(networkingv1.NetworkPolicyIngressRule{Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromString("serve-80-tcp"), &tcpP)}}))
+	inY := func(ip string) Peer { p := modelPeer("y/b"); p.IP = ip; return p }
+	for _, tc := range []struct {
+		name   string
+		policy networkingv1.NetworkPolicy
+		conn   Conn
+		want   Verdict
+	}{
+		{"SCTP only: TCP from a pod", sctpOnly, Conn{Src: modelPeer("y/a"), Dst: modelPeer("x/a"), Port: 103, Protocol: tcp}, Denied},
+		{"SCTP only: SCTP from a pod", sctpOnly, Conn{Src: modelPeer("y/a"), Dst: modelPeer("x/a"), Port: 103, Protocol: sctp}, Allowed},
+		{"SCTP only: TCP from an address", sctpOnly, Conn{Src: Peer{IP: "1.2.3.4"}, Dst: modelPeer("x/a"), Port: 103, Protocol: tcp}, Denied},
+		{"SCTP only: SCTP from an address", sctpOnly, Conn{Src: Peer{IP: "1.2.3.4"}, Dst: modelPeer("x/a"), Port: 103, Protocol: sctp}, Allowed},
+		{"egress to a pod of y inside the ipBlock", egressIPs, Conn{Src: modelPeer("x/a"), Dst: inY("192.168.242.249"), Port: 80, Protocol: tcp}, Allowed},
+		{"egress to a pod of y outside the ipBlock", egressIPs, Conn{Src: modelPeer("x/a"), Dst: inY("10.0.1.2"), Port: 80, Protocol: tcp}, Denied},
+		{"egress to a pod of x: podSelector {}", egressIPs, Conn{Src: modelPeer("x/a"), Dst: modelPeer("x/b"), Port: 80, Protocol: tcp}, Allowed},
+		{"egress UDP 53 anywhere", egressIPs, Conn{Src: modelPeer("x/a"), Dst: Peer{IP: "8.8.8.8"}, Port: 53, Protocol: udp}, Allowed},
+		{"egress TCP 53 is not UDP 53", egressIPs, Conn{Src: modelPeer("x/a"), Dst: Peer{IP: "8.8.8.8"}, Port: 53, Protocol: tcp}, Denied},
+		{"a named port admits an address", namedPort, Conn{Src: Peer{IP: "1.2.3.4"}, Dst: modelPeer("x/a"), Port: 80, Protocol: tcp}, Allowed},
+		{"a named egress port never matches an address", policy("named-out", sel("pod", "a"), both(types(networkingv1.PolicyTypeEgress), egress(networkingv1.NetworkPolicyEgressRule{
+			Ports: []networkingv1.NetworkPolicyPort{port(intstr.FromString("serve-80-tcp"), nil)}}))),
+			Conn{Src: modelPeer("x/a"), Dst: Peer{IP: "1.2.3.4"}, Port: 80, Protocol: tcp}, Denied},
+		{"a policy of x does not isolate y's pods", sctpOnly, Conn{Src: modelPeer("x/a"), Dst: modelPeer("y/a"), Port: 80, Protocol: tcp}, Allowed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if d := Evaluate([]networkingv1.NetworkPolicy{tc.policy}, tc.conn); d.Verdict != tc.want {
+				t.Errorf("got %s, want %s (%+v)", d.Verdict, tc.want, d)
+			}
+		})
+	}
+}
