@@ -14,6 +14,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -31,6 +32,14 @@ func diagnosisScenarios() []scenario {
 			want: expect{exit: 3, also: []string{"NoReadyEndpoints"}, findings: []wantFinding{{
 				id: "WorkloadScaledToZero", severity: "error", subject: "deployment/hostnames",
 				contains: []string{"scaled to 0 replicas", "kubectl scale deployment/hostnames -n "},
+			}}},
+		},
+		{
+			name:  "pods refused by a quota",
+			setup: setupQuotaRefused,
+			want: expect{exit: 3, also: []string{"NoReadyEndpoints"}, findings: []wantFinding{{
+				id: "WorkloadPodsRefused", severity: "error", subject: "deployment/hostnames",
+				contains: []string{"quota", "kubectl describe resourcequota -n "},
 			}}},
 		},
 		{
@@ -66,17 +75,40 @@ func diagnosisScenarios() []scenario {
 // setupScaledToZero: the Service's selector is right, but the Deployment
 // whose template it matches runs no pod.
 func setupScaledToZero(ctx context.Context, t *testing.T, e *env) []string {
+	args := setupDeployment(ctx, t, e, 0)
+	waitEndpoints(ctx, t, e.c.Client, e.ns, "hostnames", 0, 0)
+	return args
+}
+
+// setupDeployment makes Service hostnames and a Deployment of replicas
+// hostnames pods behind it.
+func setupDeployment(ctx context.Context, t *testing.T, e *env, replicas int32) []string {
 	create(ctx, t, e.c.Client, e.ns, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)))
 	tmpl := threePods(nil)[0].pod()
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "hostnames"}, Spec: appsv1.DeploymentSpec{
-		Replicas: ptr.To(int32(0)), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "hostnames"}},
+		Replicas: ptr.To(replicas), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "hostnames"}},
 		Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "hostnames"}}, Spec: tmpl.Spec}}}
 	d.Spec.Template.Spec.NodeName = ""
 	if _, err := e.c.Client.AppsV1().Deployments(e.ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create deployment: %v", err)
 	}
-	waitEndpoints(ctx, t, e.c.Client, e.ns, "hostnames", 0, 0)
 	return []string{"hostnames", "-n", e.ns}
+}
+
+// setupQuotaRefused: a ResourceQuota admits no pod, so the Deployment's
+// ReplicaSet records FailedCreate.
+func setupQuotaRefused(ctx context.Context, t *testing.T, e *env) []string {
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "no-pods"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}}}
+	if _, err := e.c.Client.CoreV1().ResourceQuotas(e.ns).Create(ctx, q, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create quota: %v", err)
+	}
+	args := setupDeployment(ctx, t, e, 1)
+	poll(ctx, t, 60*time.Second, "a FailedCreate event in "+e.ns, func(ctx context.Context) (bool, error) {
+		evs, err := e.c.Client.CoreV1().Events(e.ns).List(ctx, metav1.ListOptions{FieldSelector: "reason=FailedCreate"})
+		return err == nil && len(evs.Items) > 0, nil
+	})
+	return args
 }
 
 // setupWrongTargetPort: the pods declare and listen on 9376, the Service

@@ -12,11 +12,12 @@
 //   - headless Service with per-pod DNS records, ExternalName CNAME
 //   - user viewer without rights (exit 1) and with deploy/clusterrole.yaml
 //   - a Service that does not exist, here or only in another namespace
-//   - a Deployment scaled to 0 behind a right selector, a targetPort no
-//     pod declares, a node dump taken before a pod existed, a Service
-//     labelled for another proxy (which the real kube-proxy skips), and a
-//     Service without endpoints whose finding says a client is refused, as
-//     a connection from the node then is
+//   - a Deployment scaled to 0 behind a right selector, one whose pods a
+//     ResourceQuota refuses, a targetPort no pod declares, a node dump
+//     taken before a pod existed, a Service labelled for another proxy
+//     (which the real kube-proxy skips), and a Service without endpoints
+//     whose finding says a client is refused, as a connection from the
+//     node then is
 //
 // The tests need root and the cluster binaries (`make cluster-bins`). They
 // run when SVCTRACE_E2E=1 (make test-e2e sets it); under CI=true they then

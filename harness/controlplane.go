@@ -27,7 +27,9 @@ const (
 // Controllers run by kube-controller-manager. Without the service account
 // controllers, pod creation fails (no "default" service account); the
 // deployment and replica set controllers let people use `kubectl create
-// deployment` against a cluster brought up with cluster-up.
+// deployment` against a cluster brought up with cluster-up; the resource
+// quota controller keeps quotas' usage, so a quota refuses pods as on a
+// real cluster.
 var controllers = []string{
 	"endpointslice-controller",
 	"endpointslice-mirroring-controller",
@@ -35,6 +37,7 @@ var controllers = []string{
 	"serviceaccount-token-controller",
 	"replicaset-controller",
 	"deployment-controller",
+	"resourcequota-controller",
 }
 
 // freePort asks the kernel for a free TCP port on host. Another process may
