@@ -90,3 +90,19 @@ func TestLoadBoundsEachInputAndWhatItInflatesTo(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadPathsWithinBoundsEachFile is --serve -f's reader under
+// --max-file-size.
+func TestLoadPathsWithinBoundsEachFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "objects.yaml")
+	svc := "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\n"
+	if err := os.WriteFile(path, []byte(svc+strings.Repeat("# padding\n", 500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPathsWithin([]string{path}, nil, "default", 1<<10); !IsTooLarge(err) {
+		t.Errorf("5 KB file under a 1Ki bound: %v; want it refused as too large", err)
+	}
+	if objs, err := LoadPathsWithin([]string{path}, nil, "default", 64<<10); err != nil || len(objs) != 1 {
+		t.Errorf("under a 64Ki bound: %d objects, %v; want the Service", len(objs), err)
+	}
+}

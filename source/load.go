@@ -53,7 +53,13 @@ func Load(ctx context.Context, paths []string, stdin io.Reader, defaultNS string
 // LoadPaths reads every object of the files as Load does, for tests and
 // tools that want them all, each input bounded by DefaultMaxFileBytes.
 func LoadPaths(paths []string, stdin io.Reader, defaultNS string) ([]runtime.Object, error) {
-	l := newLoader(defaultNS, nil, 0)
+	return LoadPathsWithin(paths, stdin, defaultNS, 0)
+}
+
+// LoadPathsWithin is LoadPaths with each input bounded by maxBytes
+// (DefaultMaxFileBytes when 0), for --serve -f and --max-file-size.
+func LoadPathsWithin(paths []string, stdin io.Reader, defaultNS string, maxBytes int64) ([]runtime.Object, error) {
+	l := newLoader(defaultNS, nil, maxBytes)
 	if err := l.read(context.Background(), paths, stdin); err != nil {
 		return nil, err
 	}

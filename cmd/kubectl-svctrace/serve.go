@@ -106,6 +106,9 @@ func (s *serveOptions) check(o *options) error {
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
 		return errors.New("--sync-period must be positive and --min-sync-period not negative")
 	}
+	if err := o.limits.check(); err != nil {
+		return err
+	}
 	return s.endpoints.check([]endpoint{{"--metrics-bind-address", s.metricsAddr, nil}, {"--healthz-bind-address", s.healthzAddr, nil}})
 }
 
@@ -141,7 +144,14 @@ func (s *serveOptions) print(out io.Writer, rep proxy.Report) {
 func (s *serveOptions) newSource(o *options) (proxy.Source, error) {
 	sel := proxy.Selector(s.replace)
 	if len(o.filenames) > 0 {
-		load := func(paths []string) ([]runtime.Object, error) { return source.LoadPaths(paths, nil, "default") }
+		load := func(paths []string) ([]runtime.Object, error) {
+			objs, err := source.LoadPathsWithin(paths, nil, "default", o.limits.fileBytes)
+			var tooLarge *source.TooLargeError
+			if errors.As(err, &tooLarge) {
+				return nil, tooLarge // it names the file and the flag
+			}
+			return objs, err
+		}
 		return &proxy.Files{Paths: o.filenames, Node: o.node, Selector: sel, Load: load}, nil
 	}
 	c, err := o.deps.newClient(o.configFlags)
