@@ -13,6 +13,7 @@ import (
 // port goes: the chain path to every endpoint with its probability.
 func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 	var out []section
+	notServing := notServingTargets(t)
 	for _, d := range t.Dataplane {
 		var items []string
 		src := d.Source
@@ -35,8 +36,11 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 			p := w.Packet
 			lines := []string{fmt.Sprintf("%s %s %s → %s", p.From, p.Source, p.Protocol, p.DestString())}
 			for _, o := range w.Outcomes {
-				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint)
+				mark := tw.p.ok(o.Verdict == "DNAT" && !o.NotEndpoint && !notServing[o.Target])
 				text := fmt.Sprintf("%s %6s  %s", mark, textfmt.Percent(o.Probability), o.Path)
+				if o.Verdict == "DNAT" && notServing[o.Target] {
+					text += " (endpoint not serving)"
+				}
 				if o.Masquerade {
 					// The endpoint sees the node's address, not the client's.
 					text += " → MASQUERADE"
@@ -81,4 +85,18 @@ func (tw *textWriter) chainItems(chains []dataplane.Listing) []string {
 		items = append(items, head+"\n"+strings.Join(rules, "\n"))
 	}
 	return items
+}
+
+// notServingTargets are the "ip:port" DNAT targets of the endpoints the
+// trace marks not serving (see EndpointHop.NotServing).
+func notServingTargets(t *trace.Trace) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range t.Ports {
+		for _, e := range p.Endpoints {
+			if e.NotServing != "" {
+				out[textfmt.HostPort(e.Address, e.Port)] = true
+			}
+		}
+	}
+	return out
 }
