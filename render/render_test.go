@@ -20,6 +20,8 @@ var goldenCases = []struct{ golden, bundle, svc, ns, from string }{
 	{"not-ready", "not-ready.yaml", "web", "default", ""},
 	{"ports-named", "ports.yaml", "named", "default", ""},
 	{"ports-numeric", "ports.yaml", "numeric", "default", ""},
+	{"workloads-quota", "workloads.yaml", "quota", "default", ""},
+	{"proxy-name-mesh", "proxy-name.yaml", "mesh", "default", ""},
 	{"node-missing", "node-missing.yaml", "web", "default", ""},
 	{"kinds-sticky", "kinds.yaml", "sticky", "default", ""},
 	{"local-policy", "local-policy.yaml", "lb", "default", ""},
