@@ -53,11 +53,11 @@ func TestMaterializeMatchesTheDemoDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	real, err := nftables.ParseJSON(bytes.NewReader(nftJSON))
+	dump, err := nftables.ParseJSON(bytes.NewReader(nftJSON))
 	if err != nil {
 		t.Fatal(err)
 	}
-	node1 := withoutOtherServices(real.KubeProxy(knftables.IPv4Family).Dump())
+	node1 := withoutOtherServices(dump.KubeProxy(knftables.IPv4Family).Dump())
 	if d := cmp.Diff(node1, got.KubeProxy(knftables.IPv4Family).Dump()); d != "" {
 		t.Errorf("materialized table differs from node-1's (-kube-proxy +materialized):\n%s", d)
 	}
@@ -90,4 +90,29 @@ func withoutOtherServices(dump string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestMaterializeMatchesTheDemoDumpIPv6: node-1 has no IPv6 address and
+// the cluster no IPv6 Service, CIDR or ServiceCIDR, so its ip6 table is
+// kube-proxy's base layout alone, NodePorts accepted on every local
+// address: Materialize makes it whole.
+func TestMaterializeMatchesTheDemoDumpIPv6(t *testing.T) {
+	node := dataplane.Node{Name: Node, IPs: []netip.Addr{netip.MustParseAddr("172.18.0.2")}, Family: corev1.IPv6Protocol,
+		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}}
+	m := nftables.Proxier{}
+	want, err := m.Expect(node, dataplane.Objects{ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Materialize(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := nftables.ParseJSON(bytes.NewReader(nftJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(dump.KubeProxy(knftables.IPv6Family).Dump(), got.KubeProxy(knftables.IPv6Family).Dump()); d != "" {
+		t.Errorf("materialized ip6 table differs from node-1's (-kube-proxy +materialized):\n%s", d)
+	}
 }

@@ -68,7 +68,9 @@ var jumpChains = []struct{ dst, src, match string }{
 type Base struct {
 	Family knftables.Family
 	// NodePortIPs fill the nodeport-ips set: the node's addresses of the
-	// family (--nodeport-addresses "primary", the default).
+	// family (--nodeport-addresses "primary", the default). Without one,
+	// "primary" names no address of the family and kube-proxy accepts
+	// NodePorts on every local address but loopback, with no set.
 	NodePortIPs []netip.Addr
 	// ServiceCIDRs are the cluster's ServiceCIDRs of the family; without
 	// them kube-proxy writes no rule dropping unallocated ClusterIPs.
@@ -86,17 +88,21 @@ func base(family knftables.Family, n dataplane.Node, serviceCIDRs []netip.Prefix
 	if family == knftables.IPv6Family {
 		ipX = "ip6"
 	}
+	v4 := family == knftables.IPv4Family
 	for _, ip := range n.IPs {
-		if ip.Is4() == (family == knftables.IPv4Family) {
+		if ip.Is4() == v4 && !ip.IsLoopback() {
 			b.NodePortIPs = append(b.NodePortIPs, ip)
 		}
 	}
 	for _, c := range serviceCIDRs {
-		if c.Addr().Is4() == (family == knftables.IPv4Family) {
+		if c.Addr().Is4() == v4 {
 			b.ServiceCIDRs = append(b.ServiceCIDRs, c)
 		}
 	}
 	switch f := n.Flags; {
+	case f.ClusterCIDR.IsValid() && f.ClusterCIDR.Addr().Is4() != v4:
+		// A cluster CIDR of the other family: kube-proxy detects no local
+		// traffic in this one.
 	case f.ClusterCIDR.IsValid():
 		b.NotLocal = ipX + " saddr != " + f.ClusterCIDR.String()
 	case f.InterfacePrefix != "":
@@ -111,9 +117,14 @@ func base(family knftables.Family, n dataplane.Node, serviceCIDRs []netip.Prefix
 // localhost-NodePort objects of the alpha KubeProxyNFTablesLocalhostNodePorts
 // gate, off by default, are not written.
 func (b Base) Objects() []knftables.Object {
-	ipX, addrType := "ip", "ipv4_addr"
+	ipX, addrType, notLocalhost := "ip", "ipv4_addr", "ip daddr != 127.0.0.0/8"
 	if b.Family == knftables.IPv6Family {
-		ipX, addrType = "ip6", "ipv6_addr"
+		ipX, addrType, notLocalhost = "ip6", "ipv6_addr", "ip6 daddr != ::1"
+	}
+	// nodePorts matches the destinations NodePorts are accepted on.
+	nodePorts := ipX + " daddr @" + SetNodePortIPs
+	if len(b.NodePortIPs) == 0 {
+		nodePorts = notLocalhost
 	}
 	o := []knftables.Object{&knftables.Table{Comment: ptr.To("rules for kube-proxy")}}
 	for _, bc := range baseChains {
@@ -153,7 +164,9 @@ func (b Base) Objects() []knftables.Object {
 		}
 		rule(chainClusterIPsCheck, "Drop traffic to unallocated ClusterIPs", ipX, "daddr {", strings.Join(cidrs, ","), "} drop")
 	}
-	o = append(o, &knftables.Set{Name: SetNodePortIPs, Type: addrType, Comment: ptr.To("IPs that accept NodePort traffic")})
+	if len(b.NodePortIPs) > 0 {
+		o = append(o, &knftables.Set{Name: SetNodePortIPs, Type: addrType, Comment: ptr.To("IPs that accept NodePort traffic")})
+	}
 	for _, ip := range b.NodePortIPs {
 		if !ip.IsLoopback() {
 			o = append(o, &knftables.Element{Set: SetNodePortIPs, Key: []string{ip.String()}})
@@ -168,7 +181,7 @@ func (b Base) Objects() []knftables.Object {
 	o = append(o, &knftables.Chain{Name: ChainReject, Comment: ptr.To("helper for @no-endpoint-services / @no-endpoint-nodeports")})
 	rule(ChainReject, "", "reject")
 	rule(chainServiceEndpointsCheck, "", ipX, "daddr . meta l4proto . th dport vmap @"+MapNoEndpointServices)
-	rule(chainNodePortEndpointsCheck, "", ipX, "daddr @"+SetNodePortIPs, "meta l4proto . th dport vmap @"+MapNoEndpointNodePorts)
+	rule(chainNodePortEndpointsCheck, "", nodePorts, "meta l4proto . th dport vmap @"+MapNoEndpointNodePorts)
 	vmap(MapFirewallIPs, triple, "destinations that are subject to LoadBalancerSourceRanges")
 	chain(chainFirewallCheck)
 	rule(chainFirewallCheck, "", ipX, "daddr . meta l4proto . th dport vmap @"+MapFirewallIPs)
@@ -182,6 +195,9 @@ func (b Base) Objects() []knftables.Object {
 		rule(chainServices, "masquerade clusterIP traffic from outside cluster", ipX, "daddr @"+SetClusterIPs, b.NotLocal, masq)
 	}
 	rule(chainServices, "", ipX, "daddr . meta l4proto . th dport vmap @"+MapServiceIPs)
-	rule(chainServices, "", ipX, "daddr @"+SetNodePortIPs, "meta l4proto . th dport vmap @"+MapServiceNodePorts)
+	if len(b.NodePortIPs) == 0 {
+		nodePorts = "fib daddr type local " + notLocalhost
+	}
+	rule(chainServices, "", nodePorts, "meta l4proto . th dport vmap @"+MapServiceNodePorts)
 	return o
 }
