@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/netpol"
+	"github.com/svctrace/kubectl-svctrace/probe"
 )
 
 // Finding IDs about NetworkPolicies.
@@ -120,7 +121,6 @@ func blockFindings(in Input, c *PolicyClient) []Finding {
 		}
 	}
 	var out []Finding
-	probeNote := " A --probe from the client confirms it: a policy that drops shows as a timeout."
 	if len(ingress) > 0 {
 		policies := map[string]bool{}
 		for _, x := range ingress {
@@ -133,19 +133,19 @@ func blockFindings(in Input, c *PolicyClient) []Finding {
 		if in.FromPod.Spec.HostNetwork {
 			peer = map[string]any{"ipBlock": map[string]string{"cidr": hostCIDR(ingress[0].Address, clientIPs(in))}}
 		}
-		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: fmt.Sprintf(networkPolicySubjectFmt, names[0]),
+		out = append(out, probeConfirms(in, ingress, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: fmt.Sprintf(networkPolicySubjectFmt, names[0]),
 			Message: fmt.Sprintf("pod %s may not connect to %s: %s %s %s for ingress and no rule admits the client; %s",
 				c.Pod, connectionList(ingress), policiesPhrase(names), verb(names, "select"), plural(len(dedupe(podsOf(ingress))), "it", "them"), enforcementNote),
 			Hint: "add a rule admitting the client (or fix the labels a rule names): " +
-				policySnippet(in.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), in.Service.Spec.Selector, netpol.Ingress, peer, policyPorts(ingress...)) + "." + probeNote})
+				policySnippet(in.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), in.Service.Spec.Selector, netpol.Ingress, peer, policyPorts(ingress...)) + "."}))
 	}
 	if len(egress) > 0 {
 		peer := podPeer(in.FromPod.Namespace, in.Namespace, in.Service.Spec.Selector)
-		out = append(out, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
+		out = append(out, probeConfirms(in, egress, Finding{ID: NetworkPolicyBlocks, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
 			Message: fmt.Sprintf("pod %s may not connect to %s: %s %s it for egress and no egress rule admits the connection; %s",
 				c.Pod, connectionList(egress), policiesPhrase(c.EgressPolicies), verb(c.EgressPolicies, "select"), enforcementNote),
 			Hint: "add an egress rule for the client: " +
-				policySnippet(in.FromPod.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(egress...)) + "." + probeNote})
+				policySnippet(in.FromPod.Namespace, snippetName("allow", in.FromPod.Name, "to", in.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(egress...)) + "."}))
 	}
 	if len(undecided) > 0 {
 		var rules []string
@@ -159,6 +159,55 @@ func blockFindings(in Input, c *PolicyClient) []Finding {
 			Hint: "grant get on namespaces (deploy/clusterrole.yaml), or compare the selector with kubectl get namespace --show-labels"})
 	}
 	return out
+}
+
+// probeConfirms weighs a blocking finding against what a --probe from
+// the client saw on the same connections: timeouts confirm a policy that
+// drops; connections that all got through mean the network plugin does
+// not enforce it (yet), so the finding is a warning. Without such a probe,
+// the hint suggests one.
+func probeConfirms(in Input, cs []PolicyConnection, f Finding) Finding {
+	var ok, dropped, other []string
+	for _, x := range cs {
+		name := connectionList([]PolicyConnection{x})
+		switch probeSaw(in, x.Address, x.Port) {
+		case "":
+			f.Hint += " A --probe from the client would confirm it: a policy that drops shows as a timeout."
+			return f
+		case probe.OK:
+			ok = append(ok, name)
+		case probe.TimedOut:
+			dropped = append(dropped, name)
+		default:
+			other = append(other, name)
+		}
+	}
+	switch {
+	case len(ok) == len(cs):
+		f.Severity = SeverityWarning
+		f.Message += fmt.Sprintf(". Yet the probe from the client connected to %s: the network plugin does not enforce this policy, and the connections will fail once one does", joinList(ok))
+	case len(dropped) > 0:
+		f.Message += fmt.Sprintf(". The probe from the client timed out connecting to %s, as a policy that drops makes it", joinList(dropped))
+	}
+	if len(other) > 0 {
+		f.Message += fmt.Sprintf(". The probe's connections to %s failed otherwise (see the probe's findings)", joinList(other))
+	}
+	return f
+}
+
+// probeSaw is how the probe's connection from the --from pod to addr:port
+// ended; "" when no probe ran from that pod or it did not try addr:port.
+func probeSaw(in Input, addr string, port int32) probe.Outcome {
+	obs := in.Probe
+	if obs == nil || obs.Report == nil || obs.Site.Where != "pod/"+in.FromPod.Namespace+"/"+in.FromPod.Name {
+		return ""
+	}
+	for _, r := range obs.Report.Results {
+		if r.Target.Kind == probe.KindEndpoint && r.Target.Addr.Addr().String() == addr && int32(r.Target.Addr.Port()) == port {
+			return r.Outcome
+		}
+	}
+	return ""
 }
 
 // dnsBlockFinding reports a client whose egress policies let no query
