@@ -15,34 +15,41 @@ import (
 	"github.com/svctrace/kubectl-svctrace/harness"
 )
 
-// checkNFTMaterialized compares the node's whole kube-proxy table with what
-// nftables.Proxier materializes for every Service and EndpointSlice of the
-// cluster and its ServiceCIDRs: the state --serve would program must be
-// the state kube-proxy v1.37.2 programmed, handles aside.
+// checkNFTMaterialized compares the node's whole kube-proxy tables, ip
+// and ip6, with what nftables.Proxier materializes for every Service and
+// EndpointSlice of the cluster and its ServiceCIDRs: the state --serve
+// would program must be the state kube-proxy v1.37.2 programmed, handles
+// aside. (The node has no IPv6 address and the cluster no IPv6 Service: its
+// ip6 table is the base layout.)
 func checkNFTMaterialized(ctx context.Context, t *testing.T, c *harness.Cluster) {
 	t.Helper()
 	objs := clusterObjects(ctx, t, c)
-	node := dataplane.Node{Name: c.Node.Name, IPs: []netip.Addr{c.Node.IP}, Family: corev1.IPv4Protocol,
-		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix(harness.ClusterCIDR)}}
-	m := nftables.Proxier{}
-	want, err := m.Expect(node, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.Materialize(want)
-	if err != nil {
-		t.Fatal(err)
-	}
 	rs, err := nftRuleset(ctx, c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodeTable := rs.KubeProxy(knftables.IPv4Family)
-	if nodeTable == nil {
-		t.Fatal("the node has no ip kube-proxy table")
-	}
-	if d := cmp.Diff(nodeTable.Dump(), got.KubeProxy(knftables.IPv4Family).Dump()); d != "" {
-		t.Errorf("materialized table differs from kube-proxy's (-kube-proxy +materialized):\n%s", d)
+	for _, fam := range []struct {
+		ip  corev1.IPFamily
+		nft knftables.Family
+	}{{corev1.IPv4Protocol, knftables.IPv4Family}, {corev1.IPv6Protocol, knftables.IPv6Family}} {
+		node := dataplane.Node{Name: c.Node.Name, IPs: []netip.Addr{c.Node.IP}, Family: fam.ip,
+			Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix(harness.ClusterCIDR)}}
+		m := nftables.Proxier{}
+		want, err := m.Expect(node, objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := m.Materialize(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodeTable := rs.KubeProxy(fam.nft)
+		if nodeTable == nil {
+			t.Fatalf("the node has no %s kube-proxy table", fam.nft)
+		}
+		if d := cmp.Diff(nodeTable.Dump(), got.KubeProxy(fam.nft).Dump()); d != "" {
+			t.Errorf("materialized %s table differs from kube-proxy's (-kube-proxy +materialized):\n%s", fam.nft, d)
+		}
 	}
 }
 
