@@ -97,6 +97,9 @@ func build(h *trace.Trace) *node {
 	if len(h.Nodes) > 0 {
 		nodesNode(root, h)
 	}
+	if h.NetworkPolicy != nil {
+		policyNode(root, h.NetworkPolicy)
+	}
 	return root
 }
 

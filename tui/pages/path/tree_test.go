@@ -94,3 +94,29 @@ func TestEndpointLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyRows: the NetworkPolicy branch is ✘ when the client is denied
+// an endpoint, ◐ when a port admits no client, and rows name the verdict.
+func TestPolicyRows(t *testing.T) {
+	denied := trace.PolicyConnection{Pod: "web-0", Address: "10.244.1.10", Port: 8080, Protocol: "TCP", Verdict: "denied"}
+	for _, tt := range []struct {
+		name  string
+		hop   trace.NetworkPolicyHop
+		state state
+		row   string
+	}{
+		{"no client admitted", trace.NetworkPolicyHop{Pods: []trace.PolicyPod{{Pod: "web-0", Ports: []trace.PolicyPort{{Port: 8080, Protocol: "TCP"}}}}},
+			stateWarn, "pod web-0 TCP 8080 admits no client"},
+		{"client denied", trace.NetworkPolicyHop{Client: &trace.PolicyClient{Pod: "shop/batch-0", Connections: []trace.PolicyConnection{denied}}},
+			stateBad, "from shop/batch-0 to web-0 10.244.1.10:8080: denied"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root := &node{}
+			policyNode(root, &tt.hop)
+			n := root.children[0]
+			if n.state != tt.state || len(n.children) != 1 || n.children[0].label != tt.row {
+				t.Errorf("state %d, rows %+v; want state %d and row %q", n.state, n.children, tt.state, tt.row)
+			}
+		})
+	}
+}
