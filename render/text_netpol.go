@@ -28,7 +28,7 @@ func (tw *textWriter) netpolSection(t *trace.Trace) []section {
 		items = append(items, strings.Join(lines, "\n"))
 	}
 	if c := h.Client; c != nil {
-		lines := []string{"from " + c.Pod}
+		lines := []string{"from " + c.Pod + c.From}
 		if len(c.EgressPolicies) > 0 {
 			lines[0] += " (egress: " + strings.Join(c.EgressPolicies, ", ") + ")"
 		}

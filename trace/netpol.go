@@ -43,7 +43,11 @@ type PolicyPort struct {
 
 // PolicyClient is what policies say about the --from pod's connections.
 type PolicyClient struct {
-	Pod string `json:"pod"`
+	// Pod is the --from pod (namespace/name); empty for an address.
+	Pod string `json:"pod,omitempty"`
+	// From names a client that is no pod (--from node, --from IP):
+	// node/NAME (ADDRESS) or the address, which only an ipBlock matches.
+	From string `json:"from,omitempty"`
 	// EgressPolicies select the client for egress.
 	EgressPolicies []string `json:"egressPolicies,omitempty"`
 	// Connections are to each endpoint on its target port.
@@ -55,6 +59,8 @@ type PolicyClient struct {
 
 // PolicyConnection is one connection's verdict and the rules behind it.
 type PolicyConnection struct {
+	// Source is the client's address in the destination's family.
+	Source   string     `json:"source,omitempty"`
 	Pod      string     `json:"pod,omitempty"`
 	Address  string     `json:"address"`
 	Port     int32      `json:"port"`
@@ -105,6 +111,8 @@ func networkPolicyHop(in Input, t *Trace) *NetworkPolicyHop {
 	}
 	if in.FromPod != nil {
 		h.Client = clientVerdicts(in, t)
+	} else if src, from, ok := addressClient(in, t); ok {
+		h.Client = &PolicyClient{From: from, Connections: endpointConnections(in, t, src, []string{src.IP})}
 	}
 	if len(h.Pods) == 0 && (h.Client == nil || !h.Client.restricted()) {
 		return nil
@@ -157,21 +165,29 @@ func clientVerdicts(in Input, t *Trace) *PolicyClient {
 	if src.Pod != nil {
 		out.EgressPolicies = policiesSelecting(in, netpol.Egress, src.Pod)
 	}
+	out.Connections = endpointConnections(in, t, src, clientIPs(in))
+	if len(out.EgressPolicies) > 0 {
+		out.DNS = dnsVerdicts(in, src)
+	}
+	return out
+}
+
+// endpointConnections decides src's connection to every endpoint on its
+// target port; srcIPs are src's addresses, one per family.
+func endpointConnections(in Input, t *Trace, src netpol.Peer, srcIPs []string) []PolicyConnection {
 	pods := map[string]*corev1.Pod{}
 	for i := range in.Pods {
 		pods[in.Pods[i].Name] = &in.Pods[i]
 	}
+	out := []PolicyConnection{}
 	for _, p := range t.Ports {
 		for _, e := range p.Endpoints {
 			dst := netpol.Peer{IP: e.Address}
 			if pod := pods[e.Pod]; pod != nil {
 				dst.Pod = policyPod(in, pod)
 			}
-			out.Connections = append(out.Connections, connection(in, src, dst, e.Pod, e.Port, corev1.Protocol(p.Protocol)))
+			out = append(out, connection(in, src, dst, srcIPs, e.Pod, e.Port, corev1.Protocol(p.Protocol)))
 		}
-	}
-	if len(out.EgressPolicies) > 0 {
-		out.DNS = dnsVerdicts(in, src)
 	}
 	return out
 }
@@ -191,7 +207,7 @@ func dnsVerdicts(in Input, src netpol.Peer) []PolicyConnection {
 				continue
 			}
 			dst := netpol.Peer{Pod: policyPod(in, p), IP: familyIP(podIPs(p), firstIP(clientIPs(in)))}
-			x := connection(in, src, dst, p.Name, port, protocolOf(sp.Protocol))
+			x := connection(in, src, dst, clientIPs(in), p.Name, port, protocolOf(sp.Protocol))
 			// kube-system's own policies are not read: only the client's
 			// egress is decided.
 			x.Ingress, x.Verdict = PolicySide{Verdict: "unchecked"}, x.Egress.Verdict
@@ -212,10 +228,10 @@ func usesClusterDNS(p *corev1.Pod) bool {
 	return false
 }
 
-func connection(in Input, src, dst netpol.Peer, pod string, port int32, proto corev1.Protocol) PolicyConnection {
-	src.IP = familyIP(clientIPs(in), dst.IP)
+func connection(in Input, src, dst netpol.Peer, srcIPs []string, pod string, port int32, proto corev1.Protocol) PolicyConnection {
+	src.IP = familyIP(srcIPs, dst.IP)
 	d := netpol.Evaluate(in.NetworkPolicies, netpol.Conn{Src: src, Dst: dst, Port: port, Protocol: proto})
-	return PolicyConnection{Pod: pod, Address: dst.IP, Port: port, Protocol: string(proto), Verdict: string(d.Verdict),
+	return PolicyConnection{Source: src.IP, Pod: pod, Address: dst.IP, Port: port, Protocol: string(proto), Verdict: string(d.Verdict),
 		Ingress: policySide(d.Ingress), Egress: policySide(d.Egress)}
 }
 

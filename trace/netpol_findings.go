@@ -25,6 +25,12 @@ func networkPolicyFindings(in Input, t *Trace) []Finding {
 	if h.Client == nil {
 		return admissionFindings(in, h)
 	}
+	if h.Client.From != "" {
+		if fs := addressFindings(in, h.Client); len(fs) > 0 {
+			return fs
+		}
+		return admissionFindings(in, h)
+	}
 	var out []Finding
 	out = append(out, blockFindings(in, h.Client)...)
 	if f, ok := dnsBlockFinding(in, h.Client); ok {

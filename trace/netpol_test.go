@@ -51,3 +51,37 @@ func TestProbeWeighsNetworkPolicyBlocks(t *testing.T) {
 		})
 	}
 }
+
+// A node or an outside address is matched by ipBlock rules only: from
+// node-2 the policies deny web-0 and the hint is an ipBlock rule; from
+// node-1, web-0's own node, it is always allowed; an outside address with
+// no ipBlock admitting it is denied.
+func TestAddressClients(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		dp      trace.DataplaneInput
+		blocked string
+	}{
+		{"another node", trace.DataplaneInput{From: dataplane.EntryNode, Node: "node-2", NodeIPs: []netip.Addr{netip.MustParseAddr("172.18.0.3")}}, `node/node-2 (172.18.0.3) may not connect to web-0 (10.244.1.10:8080/TCP)`},
+		{"the endpoint's own node", trace.DataplaneInput{From: dataplane.EntryNode, Node: "node-1"}, ""},
+		{"an outside address", trace.DataplaneInput{From: dataplane.EntryExternal, FromIP: netip.MustParseAddr("203.0.113.5")}, `"ipBlock": { "cidr": "203.0.113.5/32" }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := scenario.Input(t, "netpol.yaml", "shop", "web")
+			in.Dataplane = &tc.dp
+			tr := trace.Build(in)
+			var got string
+			for _, f := range tr.Findings {
+				if f.ID == trace.NetworkPolicyBlocks {
+					got = f.Message + " " + f.Hint
+				}
+			}
+			if (tc.blocked == "") != (got == "") || !strings.Contains(got, tc.blocked) {
+				t.Errorf("NetworkPolicyBlocks %q, want one saying %q (none when empty)", got, tc.blocked)
+			}
+			if tr.NetworkPolicy == nil || tr.NetworkPolicy.Client == nil || tr.NetworkPolicy.Client.From == "" {
+				t.Errorf("networkPolicy.client %+v, want the address's verdicts", tr.NetworkPolicy)
+			}
+		})
+	}
+}

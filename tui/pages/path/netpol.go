@@ -44,7 +44,7 @@ func policyNode(root *node, np *trace.NetworkPolicyHop) {
 			n.state = stateBad
 		}
 		n.add(&node{key: fmt.Sprintf("netpol/client/%d", i), kind: kindNote, state: st,
-			label: fmt.Sprintf("from %s %s %s %s: %s", c.Pod, what, x.Pod, hostPortLabel(x.Address, x.Port), x.Verdict)})
+			label: fmt.Sprintf("from %s %s %s %s: %s", c.Pod+c.From, what, x.Pod, hostPortLabel(x.Address, x.Port), x.Verdict)})
 	}
 }
 
