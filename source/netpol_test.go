@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -100,5 +101,30 @@ func TestForbiddenPolicyReadsBecomeGaps(t *testing.T) {
 	}
 	if len(in.NetworkPolicies) != 0 || len(in.Gaps) != 1 || in.Gaps[0].Resource != policiesResource || !in.Gaps[0].Forbidden {
 		t.Errorf("policies %v, gaps %+v; want none read and one forbidden gap", in.NetworkPolicies, in.Gaps)
+	}
+}
+
+// TestLoadKeepsWhatPolicyVerdictsRead: from a bundle, reading only what
+// one trace needs keeps the policies, namespaces and kube-dns pods its
+// NetworkPolicy verdicts read, so the trace is the whole bundle's.
+func TestLoadKeepsWhatPolicyVerdictsRead(t *testing.T) {
+	p := filepath.Join("..", "testdata", "scenarios", "netpol.yaml")
+	all, err := LoadPaths([]string{p}, nil, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := Offline(all)
+	for _, c := range []struct{ svc, from string }{{"web", ""}, {"web", "locked/app-0"}, {"api", "ghost/probe-0"}, {"web", "shop/batch-0"}} {
+		store, err := Load(context.Background(), []string{p}, nil, "default", Want{Namespace: "shop", Service: c.svc, FromPod: c.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got := traceOf(t, full, "shop", c.svc, c.from), traceOf(t, store, "shop", c.svc, c.from)
+		if !strings.Contains(want, `"networkPolicy"`) {
+			t.Fatalf("%s from %q: the whole bundle's trace has no networkPolicy section", c.svc, c.from)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s from %q: trace differs from the whole bundle's (-whole +loaded):\n%s", c.svc, c.from, diff)
+		}
 	}
 }
