@@ -15,7 +15,7 @@ func (tw *textWriter) dnsSection(t *trace.Trace) []section {
 	if d == nil || len(d.Checks) == 0 {
 		return nil
 	}
-	head := "DNS (expected records; query with --dns or --dns-server)"
+	head := "DNS (expected records; ask from inside with --probe)"
 	if d.Server != "" {
 		head = "DNS via " + d.Server
 	}
