@@ -147,11 +147,11 @@ func breakAndDetect(t *testing.T, k Interface, exp model.Expected) {
 		ids = append(ids, string(f.Kind)+" "+model.Place(f.Where))
 	}
 	want := []string{
-		string(model.RealServerMissing) + " 10.96.0.50:80/model.TCP -> 10.244.1.7:8080",
-		string(model.WeightMismatch) + " 10.96.0.50:80/model.TCP -> 10.244.3.9:8080",
-		string(model.VirtualServerMissing) + " 192.168.50.2:30080/model.TCP",
-		string(model.SchedulerMismatch) + " 10.96.0.50:53/model.UDP",
-		string(model.StaleRealServer) + " 10.96.0.50:53/model.UDP -> 10.244.9.9:5353",
+		string(model.RealServerMissing) + " 10.96.0.50:80/TCP -> 10.244.1.7:8080",
+		string(model.WeightMismatch) + " 10.96.0.50:80/TCP -> 10.244.3.9:8080",
+		string(model.VirtualServerMissing) + " 192.168.50.2:30080/TCP",
+		string(model.SchedulerMismatch) + " 10.96.0.50:53/UDP",
+		string(model.StaleRealServer) + " 10.96.0.50:53/UDP -> 10.244.9.9:5353",
 	}
 	if diff := cmp.Diff(want, ids, dataplanetest.EquateAddrs); diff != "" {
 		t.Errorf("drift after edits (-want +got):\n%s", diff)
