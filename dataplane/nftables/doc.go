@@ -10,8 +10,13 @@
 //     or `dnat ip to numgen random mod N map { 0 : ip . port, ... }` for
 //     several; affinity services keep endpoint-<H8>-... chains reached via
 //     `numgen random mod N vmap { 0 : goto endpoint-..., ... }`.
-//   - v1.29-v1.3x (LayoutLegacy): an endpoint chain for every endpoint and a
-//     mark-for-masquerade chain.
+//   - v1.29-v1.35 (LayoutLegacy): an endpoint chain for every endpoint, each
+//     masquerading hairpin traffic through the mark-for-masquerade chain, and
+//     no hairpin-connections set.
+//
+// DetectLayout tells them apart from a node's table, and the Proxier's
+// Drift compares a table with the expectation in its own layout, so a node
+// run by kube-proxy v1.34 or v1.35 in sync has no drift.
 //
 // The upstream source (k8s.io/kubernetes pkg/proxy/nftables/proxier.go,
 // v1.37.2) is the reference for names and rule shapes: chain names are

@@ -22,17 +22,21 @@ func driftIDs(ds []dataplane.Diff) string {
 	return strings.Join(parts, "\n")
 }
 
+// layoutFixtures are the tables written in each layout and the fixture
+// Services they hold.
+var layoutFixtures = []struct {
+	fixture string
+	layout  Layout
+	svcs    []string
+}{
+	{"v137.json", LayoutV137, []string{"ns1/svc1", "ns2/svc2", "ns4/svc4", "ns5/svc5", "ns6/svc6", "ns7/svc7"}},
+	{"legacy.json", LayoutLegacy, []string{"ns1/svc1", "ns4/svc4", "ns6/svc6", "ns7/svc7"}},
+}
+
 // The fixtures were written from kube-proxy's own expected dumps, so the
 // generator must find no drift in them.
 func TestDriftNoneOnFixtures(t *testing.T) {
-	for _, tc := range []struct {
-		fixture string
-		layout  Layout
-		svcs    []string
-	}{
-		{"v137.json", LayoutV137, []string{"ns1/svc1", "ns2/svc2", "ns4/svc4", "ns5/svc5", "ns6/svc6", "ns7/svc7"}},
-		{"legacy.json", LayoutLegacy, []string{"ns1/svc1", "ns4/svc4", "ns6/svc6", "ns7/svc7"}},
-	} {
+	for _, tc := range layoutFixtures {
 		tbl := loadJSON(t, tc.fixture).KubeProxy("ip")
 		fx := fixtureServices()
 		for _, name := range tc.svcs {

@@ -22,7 +22,7 @@ const (
 	// numgen map for several) and hairpin traffic goes through the
 	// hairpin-connections set.
 	LayoutV137 Layout = "v1.37"
-	// LayoutLegacy is v1.29 to v1.3x: every endpoint has an endpoint chain
+	// LayoutLegacy is v1.29 to v1.35: every endpoint has an endpoint chain
 	// and masquerading goes through the mark-for-masquerade chain.
 	LayoutLegacy Layout = "legacy"
 )

@@ -28,6 +28,12 @@ type Want struct {
 	// (labelled service-proxy-name or headless): a node holding any of it
 	// holds stale rules.
 	Skipped []*ExpectedService
+
+	// opts and served are what Services were expected from, for a node
+	// whose kube-proxy writes another layout (servicesFor).
+	opts   ExpectOptions
+	served dataplane.Objects
+	legacy []*ExpectedService
 }
 
 // Mode is nftables.
@@ -45,6 +51,7 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	}
 	w.Base = base(w.Family, n, objs.ServiceCIDRs)
 	served, skipped := objs.ForKubeProxy()
+	w.opts, w.served = opts, served
 	for _, svc := range served.Services {
 		exp, err := Expected(svc, served.Slices, opts)
 		if err != nil {
@@ -72,11 +79,11 @@ func (Proxier) Materialize(w *Want) (*Ruleset, error) {
 func (Proxier) Read(r io.Reader) (*Ruleset, error) { return ParseJSON(r) }
 
 // Drift compares the kube-proxy table of w's family with each Service's
-// expectation.
+// expectation in the layout of the kube-proxy that wrote the table.
 func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	table := got.KubeProxy(w.Family)
 	var out []dataplane.Diff
-	for _, exp := range w.Services {
+	for _, exp := range w.servicesIn(table) {
 		out = append(out, Drift(exp, table)...)
 	}
 	for _, exp := range w.Skipped {
@@ -103,7 +110,7 @@ func (Proxier) Listings(w *Want, got *Ruleset, diffs []dataplane.Diff) []datapla
 	name := string(w.Family) + " " + KubeProxyTable
 	var out []dataplane.Listing
 	if table != nil {
-		for _, exp := range w.Services {
+		for _, exp := range w.servicesIn(table) {
 			out = append(out, nftListings(exp, table, name)...)
 		}
 	}

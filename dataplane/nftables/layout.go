@@ -1,0 +1,44 @@
+package nftables
+
+// chainMarkForMasquerade is the chain kube-proxy before v1.36 marks
+// packets for masquerading through; v1.36 and later set the mark inline
+// and have no such chain.
+const chainMarkForMasquerade = "mark-for-masquerade"
+
+// DetectLayout tells which release's layout a kube-proxy table has:
+// v1.36 and later keep hairpin traffic in the hairpin-connections set,
+// v1.29 to v1.35 jump to the mark-for-masquerade chain from each endpoint
+// chain instead. A table with neither (or none) is taken as v1.37's.
+func DetectLayout(t *Table) Layout {
+	if t == nil || t.Set(SetHairpinConnections) != nil || t.Chain(chainMarkForMasquerade) == nil {
+		return LayoutV137
+	}
+	return LayoutLegacy
+}
+
+// servicesIn are the Services' expectations in the layout of table t:
+// the v1.37 ones Expect computed, or, for an older kube-proxy's table, the
+// same Services and slices expected in that layout, computed once.
+// Expect already computed them from the same objects without error, and
+// what fails in Expected does not depend on the layout, so the older
+// layout cannot fail where the first succeeded; should it, the v1.37
+// expectation stands.
+func (w *Want) servicesIn(t *Table) []*ExpectedService {
+	if DetectLayout(t) == LayoutV137 || w.opts.Layout == LayoutLegacy {
+		return w.Services
+	}
+	if w.legacy == nil {
+		opts := w.opts
+		opts.Layout = LayoutLegacy
+		var legacy []*ExpectedService
+		for _, svc := range w.served.Services {
+			exp, err := Expected(svc, w.served.Slices, opts)
+			if err != nil {
+				return w.Services
+			}
+			legacy = append(legacy, exp)
+		}
+		w.legacy = legacy
+	}
+	return w.legacy
+}
