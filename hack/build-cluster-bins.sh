@@ -3,18 +3,20 @@
 # is keyed by version, so each one is built once per machine:
 #
 #   .cache/bin/<KUBE_VERSION>/{kube-apiserver,kube-controller-manager,kube-proxy}
+#   .cache/bin/<SKEW_KUBE_VERSION>/kube-proxy   (an older node's kube-proxy)
 #   .cache/bin/coredns-<COREDNS_VERSION>/coredns
 #   .cache/bin/podserver            (rebuilt every time; seconds, from the build cache)
 #
 # It also checks the Debian packages the cluster runs (etcd, iptables, nft,
 # conntrack, ip): as root it installs what is missing, otherwise it names it.
 #
-# Environment: KUBE_VERSION (v1.37.2), COREDNS_VERSION (v1.15.0),
-# SVCTRACE_CACHE (<repo>/.cache). A cold build takes about 16 minutes on 2 cores.
+# Environment: KUBE_VERSION (v1.37.2), SKEW_KUBE_VERSION (v1.34.4; empty
+# skips it), COREDNS_VERSION (v1.15.0), SVCTRACE_CACHE (<repo>/.cache). A cold build takes about 16 minutes on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
+SKEW_KUBE_VERSION=${SKEW_KUBE_VERSION-v1.34.4}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.15.0}
 CACHE=${SVCTRACE_CACHE:-$ROOT/.cache}
 KUBEBIN=$ROOT/harness/kubebin
@@ -45,36 +47,40 @@ ensure_packages() {
 }
 
 # gen_kubebin_mod writes harness/kubebin/go.mod for KUBE_VERSION when the one
-# there requires another version. k8s.io/kubernetes replaces every staging
-# module with a path its module zip lacks; each such replace becomes the
-# published staging version (v1.37.2 -> v0.37.2).
+# there requires another version.
 gen_kubebin_mod() {
-	local mod=$KUBEBIN/go.mod
-	if grep -q "k8s.io/kubernetes $KUBE_VERSION\$" "$mod" 2>/dev/null; then
-		return 0
-	fi
-	log "generating $mod for k8s.io/kubernetes $KUBE_VERSION"
-	local upstream staging
-	upstream=$(cd "$KUBEBIN" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" |
-		sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-	[[ -f $upstream ]] || { log "cannot download k8s.io/kubernetes@$KUBE_VERSION; check network and GOPROXY"; return 1; }
-	staging=v0.${KUBE_VERSION#v1.}
-	{
-		echo "module github.com/svctrace/kubectl-svctrace/harness/kubebin"
-		echo
-		echo "go $(sed -n 's/^go //p' "$upstream")"
-		echo
-		echo "require k8s.io/kubernetes $KUBE_VERSION"
-		echo
-		echo "replace ("
-		sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#\t\1 => \1 '"$staging"'#p' "$upstream"
-		echo ")"
-	} >"$mod"
+	grep -q "k8s.io/kubernetes $KUBE_VERSION\$" "$KUBEBIN/go.mod" 2>/dev/null && return 0
+	write_kube_mod "$KUBEBIN" github.com/svctrace/kubectl-svctrace/harness/kubebin "$KUBE_VERSION"
 	rm -f "$KUBEBIN/go.sum"
 	# Without its own go.mod the CoreDNS main would join this module and
 	# drag its newer dependencies into the kubernetes build.
 	[[ -f $KUBEBIN/coredns/go.mod ]] || gen_coredns_mod
 	(cd "$KUBEBIN" && go mod tidy)
+}
+
+# write_kube_mod DIR MODULE VERSION writes DIR/go.mod requiring
+# k8s.io/kubernetes VERSION. k8s.io/kubernetes replaces every staging module
+# with a path its module zip lacks; each such replace becomes the published
+# staging version (v1.37.2 -> v0.37.2).
+write_kube_mod() {
+	local dir=$1 module=$2 version=$3
+	log "generating $dir/go.mod for k8s.io/kubernetes $version"
+	local upstream staging
+	upstream=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$version" |
+		sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+	[[ -f $upstream ]] || { log "cannot download k8s.io/kubernetes@$version; check network and GOPROXY"; return 1; }
+	staging=v0.${version#v1.}
+	{
+		echo "module $module"
+		echo
+		echo "go $(sed -n 's/^go //p' "$upstream")"
+		echo
+		echo "require k8s.io/kubernetes $version"
+		echo
+		echo "replace ("
+		sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#\t\1 => \1 '"$staging"'#p' "$upstream"
+		echo ")"
+	} >"$dir/go.mod"
 }
 
 # gen_coredns_mod does the same for the CoreDNS module.
@@ -101,18 +107,44 @@ build_kube() {
 	done
 	((${#missing[@]} == 0)) && { log "kubernetes $KUBE_VERSION binaries cached in $KUBE_DIR"; return 0; }
 	gen_kubebin_mod
-	local v=${KUBE_VERSION#v} minor ldflags=() tmp
-	minor=$(cut -d. -f2 <<<"$v")
+	log "building ${missing[*]} ($KUBE_VERSION); about 16 minutes from cold on 2 cores"
+	go_build_kube "$KUBEBIN" "$KUBE_VERSION" "$KUBE_DIR" "${missing[@]}"
+}
+
+# build_skew_proxy builds kube-proxy alone at SKEW_KUBE_VERSION, the older
+# kube-proxy a node may run against a newer control plane. Its module lives
+# in the cache, so harness/kubebin/go.mod stays at KUBE_VERSION.
+build_skew_proxy() {
+	[[ -z $SKEW_KUBE_VERSION || $SKEW_KUBE_VERSION == "$KUBE_VERSION" ]] && return 0
+	local out=$CACHE/bin/$SKEW_KUBE_VERSION mod=$CACHE/kubebin-$SKEW_KUBE_VERSION
+	[[ -x $out/kube-proxy ]] && { log "kube-proxy $SKEW_KUBE_VERSION cached in $out"; return 0; }
+	if ! grep -q "k8s.io/kubernetes $SKEW_KUBE_VERSION\$" "$mod/go.mod" 2>/dev/null; then
+		rm -rf "$mod"
+		mkdir -p "$mod/kube-proxy"
+		cp "$KUBEBIN/kube-proxy/main.go" "$mod/kube-proxy/"
+		write_kube_mod "$mod" svctrace.local/kubebin-skew "$SKEW_KUBE_VERSION"
+		(cd "$mod" && go mod tidy)
+	fi
+	log "building kube-proxy $SKEW_KUBE_VERSION; about 8 minutes from cold on 2 cores"
+	go_build_kube "$mod" "$SKEW_KUBE_VERSION" "$out" ./kube-proxy
+}
+
+# go_build_kube DIR VERSION OUT PKG... builds the mains PKG of the module in
+# DIR, stamped as VERSION, into OUT.
+go_build_kube() {
+	local dir=$1 version=$2 out=$3
+	shift 3
+	local minor ldflags=() tmp pkg
+	minor=$(cut -d. -f2 <<<"${version#v}")
 	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		ldflags+=("-X $pkg.gitVersion=$KUBE_VERSION" "-X $pkg.gitMajor=1" "-X $pkg.gitMinor=$minor"
+		ldflags+=("-X $pkg.gitVersion=$version" "-X $pkg.gitMajor=1" "-X $pkg.gitMinor=$minor"
 			"-X $pkg.gitTreeState=clean" "-X $pkg.buildDate=1970-01-01T00:00:00Z")
 	done
 	tmp=$(mktemp -d "$CACHE/bin/.build.XXXXXX")
 	build_dirs+=("$tmp")
-	log "building ${missing[*]} ($KUBE_VERSION); about 16 minutes from cold on 2 cores"
-	(cd "$KUBEBIN" && go build -ldflags "${ldflags[*]}" -o "$tmp/" "${missing[@]}")
-	mkdir -p "$KUBE_DIR"
-	mv "$tmp"/* "$KUBE_DIR/"
+	(cd "$dir" && go build -ldflags "${ldflags[*]}" -o "$tmp/" "$@")
+	mkdir -p "$out"
+	mv "$tmp"/* "$out/"
 	rmdir "$tmp"
 }
 
@@ -143,10 +175,11 @@ main() {
 	ensure_packages
 	case "${1:-all}" in
 	kube) build_kube ;;
+	skew) build_skew_proxy ;;
 	coredns) build_coredns ;;
 	podserver) build_podserver ;;
-	all) build_kube && build_coredns && build_podserver ;;
-	*) log "unknown target ${1}; use kube, coredns, podserver or all"; return 2 ;;
+	all) build_kube && build_skew_proxy && build_coredns && build_podserver ;;
+	*) log "unknown target ${1}; use kube, skew, coredns, podserver or all"; return 2 ;;
 	esac
 	log "done: $KUBE_DIR $COREDNS_DIR $CACHE/bin/podserver"
 }

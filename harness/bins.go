@@ -12,10 +12,12 @@ import (
 )
 
 // Versions of the cluster pieces; hack/build-cluster-bins.sh builds the same.
+// SkewProxyVersion is the older kube-proxy it builds too (SKEW_KUBE_VERSION).
 const (
-	KubeVersion    = "v1.37.2"
-	CoreDNSVersion = "v1.15.0"
-	modulePath     = "github.com/svctrace/kubectl-svctrace"
+	KubeVersion      = "v1.37.2"
+	SkewProxyVersion = "v1.34.4"
+	CoreDNSVersion   = "v1.15.0"
+	modulePath       = "github.com/svctrace/kubectl-svctrace"
 )
 
 // Bins are the executables a cluster runs.
@@ -36,15 +38,10 @@ type Bins struct {
 // directory. It rebuilds the pod server (seconds, from the Go build cache)
 // when a go toolchain is at hand, so it never runs stale.
 func DefaultBins(ctx context.Context) (Bins, error) {
-	cache := os.Getenv("SVCTRACE_CACHE")
-	if cache == "" {
-		root, err := repoRoot()
-		if err != nil {
-			return Bins{}, err
-		}
-		cache = filepath.Join(root, ".cache")
+	bin, err := binCache()
+	if err != nil {
+		return Bins{}, err
 	}
-	bin := filepath.Join(cache, "bin")
 	b := Bins{
 		Etcd:              "/usr/bin/etcd",
 		APIServer:         filepath.Join(bin, KubeVersion, "kube-apiserver"),
@@ -66,6 +63,34 @@ func DefaultBins(ctx context.Context) (Bins, error) {
 		}
 	}
 	return b, b.check()
+}
+
+// binCache is the directory of cached binaries: $SVCTRACE_CACHE/bin, else
+// .cache/bin in the repository around the working directory.
+func binCache() (string, error) {
+	cache := os.Getenv("SVCTRACE_CACHE")
+	if cache == "" {
+		root, err := repoRoot()
+		if err != nil {
+			return "", err
+		}
+		cache = filepath.Join(root, ".cache")
+	}
+	return filepath.Join(cache, "bin"), nil
+}
+
+// ProxyAt is the cached kube-proxy of version, or an error naming how to
+// build it.
+func ProxyAt(version string) (string, error) {
+	bin, err := binCache()
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(bin, version, "kube-proxy")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("missing kube-proxy %s (%s): run `SKEW_KUBE_VERSION=%s hack/build-cluster-bins.sh skew`", version, p, version)
+	}
+	return p, nil
 }
 
 // buildGo builds pkg into a temporary name and renames, so test processes

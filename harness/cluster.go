@@ -24,6 +24,11 @@ type Config struct {
 	StateDir string
 	// ProxyMode is kube-proxy's mode: "iptables" (default) or "nftables".
 	ProxyMode string
+	// ProxyVersion runs the kube-proxy of that release (cached by
+	// hack/build-cluster-bins.sh, e.g. SkewProxyVersion) against the
+	// KubeVersion control plane, as a node lagging behind it does. Empty
+	// means KubeVersion's, Bins.Proxy.
+	ProxyVersion string
 	// TransferNet is the /30 of the veth pair between the host (first
 	// address: API server) and the node (second address). Zero picks a free
 	// 172.31.X.0/30.
@@ -118,6 +123,12 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	} else if err := bins.check(); err != nil {
 		return nil, err
+	}
+	if cfg.ProxyVersion != "" && cfg.ProxyVersion != KubeVersion {
+		var err error
+		if bins.Proxy, err = ProxyAt(cfg.ProxyVersion); err != nil {
+			return nil, err
+		}
 	}
 	dir := cfg.StateDir
 	if dir == "" {
