@@ -92,6 +92,7 @@ func Catalog() []CatalogEntry {
 		{"NFTElementMissing", SeverityError, "dataplane", "A service-ips (or nodeport, firewall) map element for the Service is missing."},
 		{"NFTElementStale", SeverityWarning, "dataplane", "A map element for the Service points to a chain or address kube-proxy would not write now."},
 		{"NFTElementWrongTarget", SeverityError, "dataplane", "A map element for the Service jumps to the wrong chain."},
+		{NFTLayoutUnknown, SeverityInfo, "dataplane", "The node's nftables kube-proxy table has neither the hairpin-connections set (kube-proxy v1.36 and later) nor the mark-for-masquerade chain (v1.29 to v1.35), so its layout is none the trace knows: it was compared by what packets meet (the elements that dispatch them, the endpoints each chain reaches), not by the shape of its chains."},
 		{"IPVSWeightMismatch", SeverityWarning, "dataplane", "An IPVS real server has a different weight than expected (0 is terminating)."},
 		{"IPVSSchedulerMismatch", SeverityWarning, "dataplane", "An IPVS virtual server uses a different scheduler than kube-proxy's."},
 		{"IPVSPersistenceMismatch", SeverityWarning, "dataplane", "An IPVS virtual server's persistence (ClientIP affinity) differs from the Service."},

@@ -21,6 +21,7 @@ const DataplaneNotChecked = "DataplaneNotChecked"
 // differences of the node's rules, or why the hop could not be built.
 type viewResult struct {
 	node string
+	mode string
 	// source names the view's dump ("expected" for generated rules).
 	source string
 	diffs  []dataplane.Diff
@@ -68,7 +69,7 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 			hop.Note = "no kube-proxy rule to walk: the Service is " + why
 		}
 		hops = append(hops, hop)
-		results = append(results, viewResult{node: vw.v.name, source: hop.Source, diffs: run.diffs()})
+		results = append(results, viewResult{node: vw.v.name, mode: hop.Mode, source: hop.Source, diffs: run.diffs()})
 	}
 	return hops, results
 }
@@ -85,6 +86,9 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 			continue
 		}
 		out = append(out, dumpAge(in, r.source, diffFindings(r.diffs, in.Name))...)
+		if r.mode == string(dataplane.ModeNFTables) {
+			out = append(out, nftLayoutFindings(in, r.node)...)
+		}
 	}
 	if in.Dataplane != nil && in.Dataplane.ConntrackName != "" && len(results) > 0 {
 		out = append(out, conntrackFindings(in, t)...)

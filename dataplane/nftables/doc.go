@@ -16,7 +16,9 @@
 //
 // DetectLayout tells them apart from a node's table, and the Proxier's
 // Drift compares a table with the expectation in its own layout, so a node
-// run by kube-proxy v1.34 or v1.35 in sync has no drift.
+// run by kube-proxy v1.34 or v1.35 in sync has no drift. A table of neither
+// layout (LayoutUnknown) is compared by what packets meet in it: the
+// elements that dispatch them and the endpoints each chain reaches.
 //
 // The upstream source (k8s.io/kubernetes pkg/proxy/nftables/proxier.go,
 // v1.37.2) is the reference for names and rule shapes: chain names are

@@ -25,6 +25,9 @@ const (
 	// LayoutLegacy is v1.29 to v1.35: every endpoint has an endpoint chain
 	// and masquerading goes through the mark-for-masquerade chain.
 	LayoutLegacy Layout = "legacy"
+	// LayoutUnknown is a table of neither: the Proxier compares only what
+	// packets meet in it (behaviour), not its shape.
+	LayoutUnknown Layout = "unknown"
 )
 
 // ExpectOptions describe the node kube-proxy runs on.

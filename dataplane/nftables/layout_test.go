@@ -47,3 +47,33 @@ func TestDetectLayoutWithoutTable(t *testing.T) {
 		t.Errorf("no table: layout %s, want %s", got, LayoutV137)
 	}
 }
+
+// A table of no known layout (here v1.37's without its hairpin set) is
+// compared by behaviour: the hairpin elements it lacks are no drift, an
+// endpoint it does not reach still is.
+func TestProxierDriftOfAnUnknownLayout(t *testing.T) {
+	rs := loadJSON(t, "v137.json")
+	tbl := rs.KubeProxy("ip")
+	delete(tbl.Sets, SetHairpinConnections)
+	if got := DetectLayout(tbl); got != LayoutUnknown {
+		t.Fatalf("layout %s, want %s", got, LayoutUnknown)
+	}
+	fx := fixtureServices()
+	objs := dataplane.Objects{Services: []*corev1.Service{fx["ns4/svc4"].svc}, Slices: fx["ns4/svc4"].eps}
+	n := dataplane.Node{Name: testNode, Family: corev1.IPv4Protocol,
+		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix("10.0.0.0/8")}}
+	w, err := Proxier{}.Expect(n, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds := Drift(w.Services[0], tbl); len(ds) == 0 {
+		t.Fatal("the v1.37 expectation finds no hairpin element missing; the test proves nothing")
+	}
+	if ds := (Proxier{}).Drift(w, rs); len(ds) != 0 {
+		t.Errorf("unexpected drift:\n%s", driftIDs(ds))
+	}
+	punchHole(t, rs, "service-LAUZTJTB-ns4/svc4/tcp/p80", "0")
+	if ds := (Proxier{}).Drift(w, rs); len(ds) == 0 {
+		t.Error("an endpoint the service chain no longer reaches is no drift")
+	}
+}

@@ -79,7 +79,8 @@ func (Proxier) Materialize(w *Want) (*Ruleset, error) {
 func (Proxier) Read(r io.Reader) (*Ruleset, error) { return ParseJSON(r) }
 
 // Drift compares the kube-proxy table of w's family with each Service's
-// expectation in the layout of the kube-proxy that wrote the table.
+// expectation in the layout of the kube-proxy that wrote the table; in a
+// table of no known layout, only what packets meet (behaviour).
 func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	table := got.KubeProxy(w.Family)
 	var out []dataplane.Diff
@@ -88,6 +89,9 @@ func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	}
 	for _, exp := range w.Skipped {
 		out = append(out, Leftovers(exp, table)...)
+	}
+	if DetectLayout(table) == LayoutUnknown {
+		out = behaviour(out)
 	}
 	return out
 }

@@ -1,0 +1,33 @@
+package trace
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+)
+
+// NFTLayoutUnknown is reported when the node's nftables kube-proxy table
+// has the layout of no kube-proxy release the trace knows, so only what
+// packets meet in it was compared.
+const NFTLayoutUnknown = "NFTLayoutUnknown"
+
+// nftLayoutFindings says so when the nftables dump's kube-proxy table, of
+// the Service's primary family, has no known layout.
+func nftLayoutFindings(in Input, node string) []Finding {
+	d := in.Dataplane
+	if d == nil || d.NFT == nil {
+		return nil
+	}
+	family := knftables.IPv4Family
+	if familiesInOrder(in.Service)[0] == corev1.IPv6Protocol {
+		family = knftables.IPv6Family
+	}
+	if nftables.DetectLayout(d.NFT.KubeProxy(family)) != nftables.LayoutUnknown {
+		return nil
+	}
+	return []Finding{{ID: NFTLayoutUnknown, Severity: SeverityInfo, Subject: "node/" + node,
+		Message: "table " + string(family) + " kube-proxy has neither the hairpin-connections set of kube-proxy v1.36 and later nor the mark-for-masquerade chain of v1.29 to v1.35: " +
+			"its layout is none the trace knows, so it compared what packets meet (the elements that dispatch them and the endpoints each chain reaches), not the shape of its chains",
+		Hint: "the walks follow the node's real rules; `kube-proxy --version` on the node names the release that wrote them"}}
+}
