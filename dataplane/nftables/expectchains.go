@@ -19,17 +19,28 @@ func (pl *portPlan) chains(opts ExpectOptions) []ExpectedChain {
 		masq = masqueradeJumpLegacy
 	}
 	svcChain, localChain := ServiceChain(pl.name), LocalChain(pl.name)
+	// Before v1.36 the chain ClusterIP traffic takes (the local one under
+	// a Local internal policy) masquerades what comes from outside the
+	// cluster CIDR, when it has endpoints.
+	masqOffCluster := func(c *ExpectedChain, eps []*endpoints.Endpoint) {
+		if opts.Layout == LayoutLegacy && opts.ClusterCIDR != "" && len(eps) > 0 {
+			c.add("", fmt.Sprintf("%s daddr %s %s saddr != %s %s", ipX, pl.clusterIP, ipX, opts.ClusterCIDR, masq))
+		}
+	}
 	var out []ExpectedChain
 	if pl.usesCluster {
 		c := ExpectedChain{Name: svcChain}
-		if opts.Layout == LayoutLegacy && opts.ClusterCIDR != "" && !pl.internalLocal {
-			c.add("", fmt.Sprintf("%s daddr %s %s dport %s %s saddr != %s %s", ipX, pl.clusterIP, pl.proto, pl.port, ipX, opts.ClusterCIDR, masq))
+		if !pl.internalLocal {
+			masqOffCluster(&c, pl.cluster)
 		}
 		c.add("", pl.dispatch(opts, pl.cluster, ipX)...)
 		out = append(out, c)
 	}
 	if pl.usesLocal {
 		c := ExpectedChain{Name: localChain}
+		if pl.internalLocal {
+			masqOffCluster(&c, pl.local)
+		}
 		c.add("", pl.dispatch(opts, pl.local, ipX)...)
 		out = append(out, c)
 	}

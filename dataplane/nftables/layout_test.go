@@ -1,10 +1,14 @@
 package nftables
 
 import (
+	"maps"
 	"net/netip"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
@@ -75,5 +79,41 @@ func TestProxierDriftOfAnUnknownLayout(t *testing.T) {
 	punchHole(t, rs, "service-LAUZTJTB-ns4/svc4/tcp/p80", "0")
 	if ds := (Proxier{}).Drift(w, rs); len(ds) == 0 {
 		t.Error("an endpoint the service chain no longer reaches is no drift")
+	}
+}
+
+// Before v1.36 a Local internal policy moves the off-cluster masquerade
+// rule to the local chain (kube-proxy v1.34's internalTrafficChain), and
+// without local endpoints there is neither chain nor rule.
+func TestLegacyMasqueradesInTheInternalTrafficChain(t *testing.T) {
+	local := corev1.ServiceInternalTrafficPolicyLocal
+	s := svc("ns8", "svc8", func(s *corev1.Service) {
+		s.Spec.ClusterIP = "172.30.0.48"
+		s.Spec.InternalTrafficPolicy = &local
+	})
+	opts := v137Opts
+	opts.Layout = LayoutLegacy
+	masq := "ip daddr 172.30.0.48 ip saddr != 10.0.0.0/8 jump mark-for-masquerade"
+	for _, tc := range []struct {
+		node string
+		want map[string]bool // chain → has the masquerade rule
+	}{
+		{testNode, map[string]bool{LocalChain(PortName{Namespace: "ns8", Name: "svc8", Protocol: "tcp", Port: "p80"}): true}},
+		{"other-node", map[string]bool{}}, // no local endpoint: no chain for ClusterIP traffic
+	} {
+		eps := []*discoveryv1.EndpointSlice{slice("ns8", "svc8", "p80", corev1.ProtocolTCP, 80, ep{"10.180.0.8", tc.node, true})}
+		e, err := Expected(s, eps, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, c := range e.Ports[0].Chains {
+			if c.Name == ServiceChain(e.Ports[0].Name) || c.Name == LocalChain(e.Ports[0].Name) {
+				got[c.Name] = slices.ContainsFunc(c.Rules, func(r knftables.Rule) bool { return r.Rule == masq })
+			}
+		}
+		if !maps.Equal(got, tc.want) {
+			t.Errorf("endpoint on %s: chains with the masquerade rule %v, want %v", tc.node, got, tc.want)
+		}
 	}
 }
