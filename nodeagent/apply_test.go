@@ -90,6 +90,12 @@ func TestHealthFindings(t *testing.T) {
 			snapshot.Section{Name: snapshot.IPTablesNFT, Output: legacySave(t)},
 			snapshot.Section{Name: snapshot.IPTablesLegacy, Output: legacySave(t)},
 		), []string{KubeProxyHung, KubeProxyRestoreFailures, KubeProxyUnhealthy, MixedIPTablesBackends}},
+		{"mixed, the stale set in legacy", snap(
+			snapshot.Section{Name: snapshot.Healthz, Output: `{"lastUpdated": "x"}`},
+			snapshot.Section{Name: snapshot.IPTablesVersion, Output: "iptables v1.8.9 (nf_tables)"},
+			snapshot.Section{Name: snapshot.IPTablesNFT, Output: legacySave(t)},
+			snapshot.Section{Name: snapshot.IPTablesLegacy, Output: "*nat\n:KUBE-SERVICES - [0:0]\nCOMMIT\n"},
+		), []string{MixedIPTablesBackends}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := HealthFindings(tc.s)
@@ -117,5 +123,28 @@ func TestApplyTakesTheSnapshotsTime(t *testing.T) {
 	}
 	if !d.SavedAt.Equal(s.Taken) || d.SavedAtGuessed {
 		t.Errorf("SavedAt %v (guessed %v), want the snapshot's %v", d.SavedAt, d.SavedAtGuessed, s.Taken)
+	}
+}
+
+func TestMixedBackendsNameTheWalkedOneAndWhatTheOtherHolds(t *testing.T) {
+	s := snap(
+		snapshot.Section{Name: snapshot.Healthz, Output: `{"lastUpdated": "x"}`},
+		snapshot.Section{Name: snapshot.IPTablesVersion, Output: "iptables v1.8.9 (nf_tables)"},
+		snapshot.Section{Name: snapshot.IPTablesNFT, Output: legacySave(t)},
+		snapshot.Section{Name: snapshot.IPTablesLegacy, Output: "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -d 10.96.0.9/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-AAAAAAAAAAAAAAAA\nCOMMIT\n"},
+	)
+	var msg, hint string
+	for _, f := range HealthFindings(s) {
+		if f.ID == MixedIPTablesBackends {
+			msg, hint = f.Message, f.Hint
+		}
+	}
+	for _, want := range []string{"the nf_tables backend, which the node's iptables uses and the trace walks", "the legacy backend holds 1 rule in KUBE- chains (1 Service port in KUBE-SERVICES)"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if !strings.Contains(hint, "iptables-legacy-save") || !strings.Contains(hint, "use the nf_tables backend") {
+		t.Errorf("hint %q: want the backend to keep and the command listing the stale rules", hint)
 	}
 }

@@ -86,9 +86,14 @@ func HealthFindings(s *snapshot.Snapshot) []trace.Finding {
 	}
 	legacy, nft := section(s, snapshot.IPTablesLegacy), section(s, snapshot.IPTablesNFT)
 	if hasKubeRules(legacy.Output) && hasKubeRules(nft.Output) {
+		used, other, usedName, otherName := nft, legacy, "nf_tables", "legacy"
+		if IPTablesSection(s).Name == snapshot.IPTablesLegacy {
+			used, other, usedName, otherName = legacy, nft, "legacy", "nf_tables"
+		}
 		out = append(out, trace.Finding{ID: MixedIPTablesBackends, Severity: trace.SeverityError, Subject: subject,
-			Message: fmt.Sprintf("node %s holds kube-proxy rules in both iptables backends (legacy and nf_tables); packets see both, and one of them is stale", s.Node),
-			Hint:    "make every component use one backend (kubernetes/kubernetes#107965), then flush the other: iptables-legacy-save | grep KUBE shows the legacy rules"})
+			Message: fmt.Sprintf("node %s holds kube-proxy rules in both iptables backends: the %s backend, which the node's iptables uses and the trace walks, holds %s; the %s backend holds %s too. Packets traverse both, so the stale set still rewrites or drops them",
+				s.Node, usedName, kubeRuleSummary(used.Output), otherName, kubeRuleSummary(other.Output)),
+			Hint: fmt.Sprintf("make every component use the %s backend (kubernetes/kubernetes#107965), then remove the %s backend's KUBE- chains (iptables-%s-save | grep KUBE lists them)", usedName, otherName, saveTool(otherName))})
 	}
 	return out
 }
@@ -131,4 +136,34 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// kubeRuleSummary counts what an iptables-save dump holds of kube-proxy:
+// its rules in KUBE- chains and the Service ports KUBE-SERVICES sends on.
+func kubeRuleSummary(save string) string {
+	rules, ports := 0, 0
+	for line := range strings.Lines(save) {
+		if !strings.HasPrefix(line, "-A KUBE-") {
+			continue
+		}
+		rules++
+		if strings.HasPrefix(line, "-A KUBE-SERVICES ") && strings.Contains(line, "-j KUBE-SVC-") {
+			ports++
+		}
+	}
+	return fmt.Sprintf("%s in KUBE- chains (%s in KUBE-SERVICES)", count(rules, "rule"), count(ports, "Service port"))
+}
+
+func saveTool(backend string) string {
+	if backend == "nf_tables" {
+		return "nft"
+	}
+	return "legacy"
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
