@@ -87,7 +87,11 @@ func (pl *portPlan) externalChain(opts ExpectOptions, ipX, masq string) Expected
 	c := ExpectedChain{Name: ExternalChain(pl.name)}
 	svcChain := ServiceChain(pl.name)
 	if !pl.externalLocal {
-		c.add("masquerade", masq)
+		comment := "masquerade" // v1.36 and later; before, the jump had none
+		if opts.Layout == LayoutLegacy {
+			comment = ""
+		}
+		c.add(comment, masq)
 	} else {
 		if opts.ClusterCIDR != "" {
 			c.add("short-circuit pod traffic", fmt.Sprintf("%s saddr %s goto %s", ipX, opts.ClusterCIDR, svcChain))
