@@ -20,7 +20,13 @@ import (
 // it with a context bounding the whole test.
 func startCluster(t *testing.T, mode string) (context.Context, *harness.Cluster) {
 	t.Helper()
-	c := harness.StartT(t, harness.Config{ProxyMode: mode})
+	return startClusterWith(t, harness.Config{ProxyMode: mode})
+}
+
+// startClusterWith starts the local cluster configured by cfg.
+func startClusterWith(t *testing.T, cfg harness.Config) (context.Context, *harness.Cluster) {
+	t.Helper()
+	c := harness.StartT(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	t.Cleanup(cancel)
 	return ctx, c

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/knftables"
 
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +26,7 @@ func TestNFTables(t *testing.T) {
 	ctx, c := startCluster(t, "nftables")
 	fxs := fixtures()
 	deploy(ctx, t, c, fxs)
-	waitNFTMatch(ctx, t, c, fxs)
+	waitHealthy(ctx, t, c, fxs, readNFT(ctx, c))
 	t.Run("materialized table is kube-proxy's", func(t *testing.T) { checkNFTMaterialized(ctx, t, c) })
 
 	t.Run("service-ips element deleted", func(t *testing.T) {
@@ -68,31 +66,9 @@ func TestNFTables(t *testing.T) {
 	})
 }
 
-// nftProblems traces every fixture through rs and lists where the walks
-// disagree with the endpoints or the trace reports drift.
-func nftProblems(ctx context.Context, t *testing.T, c *harness.Cluster, rs *nftables.Ruleset, fxs []fixture) []string {
-	var out []string
-	for _, fx := range fxs {
-		for _, from := range []string{"pod", "external"} {
-			in, tr := traceOf(ctx, t, c, fx.name, trace.DataplaneInput{NFT: rs, NFTName: "nft", From: entry(from)})
-			if from == "pod" {
-				for _, f := range dataplaneFindings(tr) {
-					out = append(out, fx.name+": drift: "+f)
-				}
-				out = append(out, nftChainProblems(t, in, rs.KubeProxy(knftables.IPv4Family), c.Node.Name)...)
-			}
-			if reachable(in.Service, from) {
-				for _, bad := range checkWalks(in, tr, c.Node.Name, from, false) {
-					out = append(out, fx.name+": "+bad)
-				}
-			}
-		}
-	}
-	return out
-}
-
 // nftChainProblems compares the chains kube-proxy wrote for the Service
-// with the expectation: the same chains, each with as many rules. (The
+// with the expectation in the table's layout (that of the kube-proxy
+// release that wrote it): the same chains, each with as many rules. (The
 // expectation holds rules as kube-proxy sends them to nft, which prints
 // them differently, so their text is not compared.)
 func nftChainProblems(t *testing.T, in *trace.Input, table *nftables.Table, node string) []string {
@@ -101,7 +77,8 @@ func nftChainProblems(t *testing.T, in *trace.Input, table *nftables.Table, node
 	for i := range in.EndpointSlices {
 		slices = append(slices, &in.EndpointSlices[i])
 	}
-	exp, err := nftables.Expected(in.Service, slices, nftables.ExpectOptions{NodeName: node, ClusterCIDR: harness.ClusterCIDR})
+	exp, err := nftables.Expected(in.Service, slices, nftables.ExpectOptions{NodeName: node, ClusterCIDR: harness.ClusterCIDR,
+		Layout: nftables.DetectLayout(table)})
 	if err != nil {
 		t.Fatalf("expected nftables rules of %s/%s: %v", in.Namespace, in.Name, err)
 	}
@@ -125,27 +102,11 @@ func nftChainProblems(t *testing.T, in *trace.Input, table *nftables.Table, node
 	return nil
 }
 
-// waitNFTMatch waits until every fixture traces cleanly through the node's
-// ruleset, and reports what is still wrong at the end.
-func waitNFTMatch(ctx context.Context, t *testing.T, c *harness.Cluster, fxs []fixture) {
-	t.Helper()
-	var (
-		problems []string
-		last     error
-	)
-	_ = wait.PollUntilContextTimeout(ctx, time.Second, 60*time.Second, true, func(context.Context) (bool, error) {
-		var rs *nftables.Ruleset
-		if rs, last = nftRuleset(ctx, c); last != nil {
-			return false, nil
-		}
-		problems = nftProblems(ctx, t, c, rs, fxs)
-		return len(problems) == 0, nil
-	})
-	if last != nil {
-		t.Fatal(last)
-	}
-	for _, p := range problems {
-		t.Error(p)
+// readNFT reads the node's ruleset as the trace takes it.
+func readNFT(ctx context.Context, c *harness.Cluster) func() (trace.DataplaneInput, error) {
+	return func() (trace.DataplaneInput, error) {
+		rs, err := nftRuleset(ctx, c)
+		return trace.DataplaneInput{NFT: rs, NFTName: "nft"}, err
 	}
 }
 
