@@ -86,6 +86,20 @@ type Outcome struct {
 	// Untranslated is set when no rule translated the packet: it goes to
 	// the Service address unchanged and the connection fails.
 	Untranslated bool `json:"untranslated,omitempty"`
+	// Observed is the split the node really made, from the kernel's
+	// counters on the rule that decided this outcome; nil when the rules
+	// carry no counters or none has counted a packet yet.
+	Observed *Observed `json:"observed,omitempty"`
+}
+
+// Observed is what a node's counters say of one outcome.
+type Observed struct {
+	// Packets the deciding rule matched; for nat rules, connections.
+	Packets uint64 `json:"packets"`
+	// Share of the packets the outcomes' deciding rules matched together,
+	// from every client of the Service port (its endpoint rules are
+	// shared), to set beside the expected Probability.
+	Share float64 `json:"share"`
 }
 
 // StepKind says what a step of a walk is, so readers need not read it out

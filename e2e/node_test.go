@@ -62,6 +62,36 @@ func TestNodeAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("observed split beside the expected one", func(t *testing.T) {
+		// Each new connection from the node passes one endpoint's DNAT rule
+		// once; the snapshot keeps those counters (iptables-save -c).
+		const n = 30
+		getFromNode(ctx, t, e, "hostnames", n)
+		r := agentTrace(t, c.Kubeconfig)
+		var walked bool
+		for _, dp := range r.doc.Dataplane {
+			for _, w := range dp.Walks {
+				var packets uint64
+				var share float64
+				for _, o := range w.Outcomes {
+					if o.Observed == nil {
+						t.Errorf("walk to %s: outcome %s has no observed split\n%s", w.Packet.Destination, o.Target, r)
+						continue
+					}
+					packets += o.Observed.Packets
+					share += o.Observed.Share
+				}
+				walked = true
+				if packets < n || share < 0.999 || share > 1.001 {
+					t.Errorf("walk to %s: observed %d connections with shares summing to %.3f, want at least the %d made and shares summing to 1", w.Packet.Destination, packets, share, n)
+				}
+			}
+		}
+		if !walked {
+			t.Fatalf("no walk\n%s", r)
+		}
+	})
+
 	t.Run("save and replay", func(t *testing.T) {
 		dir := t.TempDir()
 		r := s.svctrace(ctx, t, c.Kubeconfig, "hostnames", "-n", ns, "--node", node, "--agent-image", agentImage, "--save", dir)

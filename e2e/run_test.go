@@ -105,6 +105,10 @@ type walk struct {
 		Verdict     string  `json:"verdict"`
 		Target      string  `json:"target"`
 		Probability float64 `json:"probability"`
+		Observed    *struct {
+			Packets uint64  `json:"packets"`
+			Share   float64 `json:"share"`
+		} `json:"observed"`
 	} `json:"outcomes"`
 }
 

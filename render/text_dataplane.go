@@ -45,6 +45,9 @@ func (tw *textWriter) dataplaneSections(t *trace.Trace) []section {
 					// The endpoint sees the node's address, not the client's.
 					text += " → MASQUERADE"
 				}
+				if ob := o.Observed; ob != nil {
+					text += fmt.Sprintf(" (observed %s: %d)", textfmt.Percent(ob.Share), ob.Packets)
+				}
 				if o.NotEndpoint {
 					text += " (not an endpoint of the Service)"
 				}

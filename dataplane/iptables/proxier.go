@@ -148,7 +148,41 @@ func iptablesWalk(p dataplane.Packet, res Result) dataplane.Walk {
 		prev = steps
 		w.Outcomes = append(w.Outcomes, out)
 	}
+	observe(w.Outcomes, res.Outcomes, paths)
 	return w
+}
+
+// observe sets each DNAT outcome's Observed from the packet counters of
+// the rule that decided it (iptables-save -c), when every such rule has
+// them and together they counted something. A client already pinned by
+// affinity is an alternative path to the same rule, not a share of its
+// own, so it gets none.
+func observe(outs []dataplane.Outcome, res []Outcome, paths [][]Step) {
+	counted := map[*Rule]bool{}
+	var total uint64
+	rules := make([]*Rule, len(outs))
+	for i, o := range res {
+		if o.Verdict != VerdictDNAT || o.Affinity == "sticky" || o.Decisive < 0 || o.Decisive >= len(paths[i]) {
+			continue
+		}
+		r := paths[i][o.Decisive].Rule
+		if r == nil || !r.Counters.Set {
+			return
+		}
+		rules[i] = r
+		if !counted[r] {
+			counted[r] = true
+			total += r.Counters.Packets
+		}
+	}
+	if total == 0 {
+		return
+	}
+	for i, r := range rules {
+		if r != nil {
+			outs[i].Observed = &dataplane.Observed{Packets: r.Counters.Packets, Share: float64(r.Counters.Packets) / float64(total)}
+		}
+	}
 }
 
 func iptablesOutcome(o Outcome) dataplane.Outcome {
