@@ -44,19 +44,7 @@ func TestMaterializeMatchesTheDemoDump(t *testing.T) {
 	objs.ServiceCIDRs = []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}
 	node := dataplane.Node{Name: Node, Zone: "zone-a", IPs: []netip.Addr{netip.MustParseAddr("172.18.0.2")}, Family: corev1.IPv4Protocol,
 		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}}
-	m := nftables.Proxier{}
-	want, err := m.Expect(node, objs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.Materialize(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump, err := nftables.ParseJSON(bytes.NewReader(nftJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, dump := materializeBesideDemo(t, node, objs)
 	node1 := withoutOtherServices(dump.KubeProxy(knftables.IPv4Family).Dump())
 	if d := cmp.Diff(node1, got.KubeProxy(knftables.IPv4Family).Dump()); d != "" {
 		t.Errorf("materialized table differs from node-1's (-kube-proxy +materialized):\n%s", d)
@@ -99,20 +87,26 @@ func withoutOtherServices(dump string) string {
 func TestMaterializeMatchesTheDemoDumpIPv6(t *testing.T) {
 	node := dataplane.Node{Name: Node, IPs: []netip.Addr{netip.MustParseAddr("172.18.0.2")}, Family: corev1.IPv6Protocol,
 		Flags: dataplane.ProxyFlags{ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}}
-	m := nftables.Proxier{}
-	want, err := m.Expect(node, dataplane.Objects{ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := m.Materialize(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dump, err := nftables.ParseJSON(bytes.NewReader(nftJSON))
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, dump := materializeBesideDemo(t, node, dataplane.Objects{ServiceCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/16")}})
 	if d := cmp.Diff(dump.KubeProxy(knftables.IPv6Family).Dump(), got.KubeProxy(knftables.IPv6Family).Dump()); d != "" {
 		t.Errorf("materialized ip6 table differs from node-1's (-kube-proxy +materialized):\n%s", d)
 	}
+}
+
+// materializeBesideDemo materializes the nftables state node holds for
+// objs, and reads node-1's real ruleset to compare it with.
+func materializeBesideDemo(t *testing.T, node dataplane.Node, objs dataplane.Objects) (got, demo *nftables.Ruleset) {
+	t.Helper()
+	m := nftables.Proxier{}
+	want, err := m.Expect(node, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = m.Materialize(want); err != nil {
+		t.Fatal(err)
+	}
+	if demo, err = nftables.ParseJSON(bytes.NewReader(nftJSON)); err != nil {
+		t.Fatal(err)
+	}
+	return got, demo
 }

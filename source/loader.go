@@ -80,18 +80,24 @@ func (l *loader) add(source string, it item) error {
 		h = yamlHeader(it.body)
 	}
 	if h.unsure {
-		objs, err := decodeItem(source, it)
-		if err != nil {
-			return err
-		}
-		for _, o := range objs {
-			if err := l.place(source, it, headerOf(o), o); err != nil {
-				return err
-			}
-		}
-		return nil
+		return l.placeDecoded(source, it)
 	}
 	return l.place(source, it, h, nil)
+}
+
+// placeDecoded decodes an item and decides on each object it holds by its
+// decoded header.
+func (l *loader) placeDecoded(source string, it item) error {
+	objs, err := decodeItem(source, it)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := l.place(source, it, headerOf(o), o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // place acts on the decision for an object; obj is nil when the item is
@@ -102,18 +108,9 @@ func (l *loader) place(source string, it item, h header, obj runtime.Object) err
 		if obj != nil {
 			return l.keep(source, obj)
 		}
-		objs, err := decodeItem(source, it)
-		if err != nil {
-			return err
-		}
 		// Decide again on what was decoded: a scan stops reading once it
 		// has what decides, and would not see a duplicated field.
-		for _, o := range objs {
-			if err := l.place(source, it, headerOf(o), o); err != nil {
-				return err
-			}
-		}
-		return nil
+		return l.placeDecoded(source, it)
 	case light:
 		return l.keep(source, lightObject(h))
 	case wait:

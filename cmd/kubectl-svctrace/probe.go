@@ -26,6 +26,13 @@ func (o *options) probeSite(ctx context.Context, in *trace.Input) trace.ProbeSit
 		return site
 	case o.node != "":
 		site := trace.ProbeSite{Where: "node/" + o.node, Namespace: o.agent.namespace, Entry: dataplane.EntryNode, Node: o.node}
+		for i := range in.Nodes {
+			if in.Nodes[i].Name == o.node {
+				site.NodeAddr = nodeAddress(&in.Nodes[i])
+				return site
+			}
+		}
+		// A node no selected pod runs on was not read with the rest.
 		if n, err := o.client.CoreV1().Nodes().Get(ctx, o.node, metav1.GetOptions{}); err == nil {
 			site.NodeAddr = nodeAddress(n)
 		}
@@ -70,14 +77,13 @@ func (o *options) runProbe(ctx context.Context, in *trace.Input) error {
 	}
 	if o.probed == nil {
 		site := o.probeSite(ctx, in)
-		ns := in.Namespace
-		if o.node != "" && in.FromPod == nil {
-			ns = o.agent.namespace // host-network pods belong where the agent runs
+		opts := nodeagent.ProbeOptions{FromPod: in.FromPod, Namespace: in.Namespace, Image: o.agent.image,
+			Plan: trace.ProbePlan(*in, site, o.port), Wait: o.agent.timeout}
+		if in.FromPod == nil && o.node != "" {
+			// A host-network pod on the node, where the agent runs.
+			opts.Node, opts.Namespace = o.node, o.agent.namespace
 		}
-		run, err := nodeagent.Probe(ctx, o.client, nodeagent.ProbeOptions{
-			FromPod: in.FromPod, Node: nodeIf(in.FromPod == nil, o.node), Namespace: ns, Image: o.agent.image,
-			Plan: trace.ProbePlan(*in, site, o.port), Wait: o.agent.timeout,
-		})
+		run, err := nodeagent.Probe(ctx, o.client, opts)
 		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -101,13 +107,6 @@ func (o *options) runProbe(ctx context.Context, in *trace.Input) error {
 		in.DNS = &trace.DNSObservation{Err: fmt.Errorf("the probe in %s could not read its resolver configuration: %s", p.site.Where, rep.ResolvConfErr)}
 	}
 	return nil
-}
-
-func nodeIf(ok bool, node string) string {
-	if ok {
-		return node
-	}
-	return ""
 }
 
 // dnsFromOutside is the finding for --dns on a machine outside the
