@@ -88,7 +88,18 @@ const (
 	// LabelHeadless is set by the EndpointSlice controller on the slices
 	// of a headless Service.
 	LabelHeadless = "service.kubernetes.io/headless"
+	// ServeProxyName is the LabelServiceProxyName value of the Services
+	// `kubectl-svctrace --serve` programs beside kube-proxy, in a layout of
+	// its own; the trace judges them against that layout.
+	ServeProxyName = "svctrace"
 )
+
+// ServedByServe reports whether scoped --serve programs an object with
+// these labels (and kube-proxy skips it).
+func ServedByServe(labels map[string]string) bool {
+	_, headless := labels[LabelHeadless]
+	return labels[LabelServiceProxyName] == ServeProxyName && !headless
+}
 
 // KubeProxySkips reports whether kube-proxy ignores an object with these
 // labels.

@@ -14,6 +14,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // Labels kube-proxy reads to decide which objects it serves.
@@ -22,7 +24,7 @@ const (
 	LabelHeadless         = "service.kubernetes.io/headless"
 	// ProxyName is the service-proxy-name value of the Services --serve
 	// handles beside kube-proxy.
-	ProxyName = "svctrace"
+	ProxyName = dataplane.ServeProxyName
 )
 
 // Selector returns the label selector of the Services and EndpointSlices

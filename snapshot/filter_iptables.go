@@ -5,12 +5,16 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
 // serviceChainPrefixes are kube-proxy's per-Service chains.
 var serviceChainPrefixes = []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-", "KUBE-XLB-"}
 
+// isServiceChain reports whether name is a per-Service chain of kube-proxy
+// or of scoped --serve (SVCT-SVC-…).
 func isServiceChain(name string) bool {
+	name = expected.KubeName(name)
 	for _, p := range serviceChainPrefixes {
 		if strings.HasPrefix(name, p) {
 			return true

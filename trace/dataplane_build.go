@@ -65,7 +65,11 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 		if hop.SavedAt == "" && hop.Source != "expected" && !in.Dataplane.SavedAt.IsZero() {
 			hop.SavedAt = in.Dataplane.SavedAt.UTC().Format(time.RFC3339)
 		}
-		if why := kubeProxySkips(in); why != "" && len(hop.Walks) == 0 {
+		switch why := kubeProxySkips(in); {
+		case len(hop.Walks) > 0 || why == "":
+		case servedByServe(in):
+			hop.Note = "no rule of --serve to walk: the Service is " + why
+		default:
 			hop.Note = "no kube-proxy rule to walk: the Service is " + why
 		}
 		hops = append(hops, hop)
@@ -85,7 +89,11 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 				Hint:    "check the dump is complete and from this node (iptables-save, nft -j list ruleset, ipvsadm-save -n)"})
 			continue
 		}
-		out = append(out, dumpAge(in, r.source, diffFindings(r.diffs, in.Name))...)
+		fs := diffFindings(r.diffs, in.Name)
+		if servedByServe(in) && r.mode == string(dataplane.ModeIPTables) {
+			serveHints(fs, in)
+		}
+		out = append(out, dumpAge(in, r.source, fs)...)
 		if r.mode == string(dataplane.ModeNFTables) {
 			out = append(out, nftLayoutFindings(in, r.node)...)
 		}

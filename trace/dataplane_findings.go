@@ -3,6 +3,8 @@ package trace
 import (
 	"strings"
 	"sync"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 )
 
 // severityOf is the catalog's severity for id; every emitted ID is in the
@@ -38,5 +40,18 @@ func dataplaneHint(id, svc string) string {
 		return "check kube-proxy (mode nftables) runs on the node and its log for sync errors; nft list table ip kube-proxy shows the live rules"
 	default:
 		return "kube-proxy on this node has not programmed " + svc + " as it should: check it runs and its log for API or sync errors (kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=100); a restart forces a full sync"
+	}
+}
+
+// serveHints points the drift findings of a Service scoped --serve owns at
+// --serve instead of kube-proxy; kube-proxy's stale rules for it keep
+// theirs.
+func serveHints(fs []Finding, in Input) {
+	for i := range fs {
+		if fs[i].ID == string(dataplane.StaleProxyRules) {
+			continue
+		}
+		fs[i].Hint = "kubectl-svctrace --serve on this node has not programmed " + in.Name + " as it should: check it runs (its /healthz), its log and /debug/state?service=" +
+			in.Namespace + "/" + in.Name + " on its metrics address; it repairs the rules at its next full sync (--sync-period)"
 	}
 }

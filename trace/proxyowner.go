@@ -11,6 +11,14 @@ import (
 // say they belong to a headless one.
 const KubeProxySkips = "KubeProxySkips"
 
+// ServeOwnsService is reported for a Service labelled for scoped
+// `kubectl-svctrace --serve`: kube-proxy skips it and --serve programs it in
+// a layout of its own, which its dataplane hop is judged against.
+const ServeOwnsService = "ServeOwnsService"
+
+// servedByServe reports whether scoped --serve programs the Service.
+func servedByServe(in Input) bool { return dataplane.ServedByServe(in.Service.Labels) }
+
 // kubeProxySkips says why kube-proxy skips the Service, "" when it
 // handles it.
 func kubeProxySkips(in Input) string {
@@ -28,6 +36,12 @@ func kubeProxySkips(in Input) string {
 // which of its EndpointSlices kube-proxy ignores.
 func proxyOwnerFindings(in Input, t *Trace) []Finding {
 	subject := "service/" + in.Name
+	if servedByServe(in) {
+		return []Finding{{ID: ServeOwnsService, Severity: SeverityInfo, Subject: subject,
+			Message: fmt.Sprintf("service labelled %s=%s: kubectl-svctrace --serve owns it beside kube-proxy, which skips it; in iptables mode its rules are judged in --serve's SVCT- chains, and kube-proxy rules a node holds for it are stale (StaleProxyRules)",
+				dataplane.LabelServiceProxyName, dataplane.ServeProxyName),
+			Hint: "on the node, --serve's /debug/state?service=" + in.Namespace + "/" + in.Name + " (metrics address) shows the same hop as --serve sees it; remove the label if kube-proxy should handle the Service"}}
+	}
 	if why := kubeProxySkips(in); why != "" {
 		return []Finding{{ID: KubeProxySkips, Severity: SeverityInfo, Subject: subject,
 			Message: "service " + why + "; no kube-proxy rule is expected for it on any node, and kube-proxy rules a node holds for it are stale (StaleProxyRules)",

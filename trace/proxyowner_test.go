@@ -1,6 +1,7 @@
 package trace_test
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -46,5 +47,19 @@ func TestServiceOfAnotherProxy(t *testing.T) {
 	}
 	if trace.HasErrors(tr.Findings) {
 		t.Errorf("stale rules of a Service another proxy owns fail the trace: %+v", tr.Findings)
+	}
+}
+
+// A Service labelled for scoped --serve is expected in its SVCT- chains:
+// walked through them, and judged against them, not skipped.
+func TestServiceOfScopedServe(t *testing.T) {
+	tr := trace.Build(input(t, "proxy-name.yaml", "served", nil))
+	if len(tr.Dataplane) == 0 || len(tr.Dataplane[0].Walks) == 0 {
+		t.Fatalf("no walk for a Service --serve programs: %+v", tr.Dataplane)
+	}
+	for _, o := range tr.Dataplane[0].Walks[0].Outcomes {
+		if !strings.HasPrefix(o.Path, "SVCT-SERVICES → SVCT-SVC-") || o.Target != "10.244.1.52:9376" {
+			t.Errorf("outcome %s → %s, want through --serve's SVCT- chains to the endpoint", o.Path, o.Target)
+		}
 	}
 }

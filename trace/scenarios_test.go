@@ -54,6 +54,8 @@ var scenarioCases = []struct {
 		map[string]string{"NoPodsMatchSelector": "no pod in namespace default matches selector app=nothing, and no Deployment, StatefulSet, DaemonSet or ReplicaSet template there matches it either"}},
 	{"proxy-name.yaml", "default", "mesh", []string{"KubeProxySkips/info"},
 		map[string]string{"KubeProxySkips": `labelled service.kubernetes.io/service-proxy-name=cilium: kube-proxy skips it and the proxy "cilium" handles it`}},
+	{"proxy-name.yaml", "default", "served", []string{"ServeOwnsService/info"},
+		map[string]string{"ServeOwnsService": "kubectl-svctrace --serve owns it beside kube-proxy"}},
 	{"proxy-name.yaml", "default", "odd", []string{"KubeProxySkips/warning", "NoServingPath/error"},
 		map[string]string{"KubeProxySkips": "EndpointSlice odd-abc12 is labelled service.kubernetes.io/headless although the Service has a cluster IP: kube-proxy ignores it"}},
 	{"selectorless.yaml", "default", "external-db", []string{"NoSelector/info"}, nil},

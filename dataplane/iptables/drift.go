@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
 // The kinds of differences Drift reports.
@@ -56,6 +57,10 @@ type Service struct {
 	// the Service's top-level rules, and chains whose comments name a port,
 	// are found without being listed.
 	Chains []string
+	// Layout names the chains the Service's rules are judged in: kube-proxy's
+	// (the zero value), or scoped --serve's SVCT- chains. Rules for the
+	// Service in the other layout's chains are not part of the comparison.
+	Layout expected.Layout
 }
 
 // probTolerance absorbs the rounding of %0.5f, %0.10f and the kernel's
@@ -71,7 +76,7 @@ const probTolerance = 1e-4
 func Drift(expected, actual *Dump, svc Service) []dataplane.Diff {
 	exp := collectScope(expected, svc, nil)
 	act := collectScope(actual, svc, exp.chainNames())
-	dc := &driftCmp{exp: exp, act: act}
+	dc := &driftCmp{exp: exp, act: act, layout: svc.Layout}
 	if exp.empty() {
 		return dc.leftovers()
 	}
@@ -85,6 +90,7 @@ func Drift(expected, actual *Dump, svc Service) []dataplane.Diff {
 
 type driftCmp struct {
 	exp, act *scope
+	layout   expected.Layout
 	// rename maps expected chain names to actual ones.
 	rename map[string]string
 	// claimed marks actual chains some expected chain maps to.
@@ -154,7 +160,7 @@ func (dc *driftCmp) compareTop() {
 			dc.add(dataplane.Diff{Kind: NoEndpointsRejectRule, WantTarget: r.Target.Name, Service: r.Comment()}, r.Table, r.Chain, r, nil)
 			continue
 		}
-		if r.Table == "nat" && r.Chain == "KUBE-SERVICES" && isServiceChain(r.Target.Name) {
+		if r.Table == "nat" && expected.KubeName(r.Chain) == expected.ChainServices && isServiceChain(r.Target.Name) {
 			// The Service's own entry point: without it nothing reaches its
 			// chains, whatever state they are in.
 			dc.add(dataplane.Diff{Kind: ServiceChainMissing, Service: r.Comment(), WantTarget: r.Target.Name}, r.Table, r.Chain, r, nil)
@@ -205,4 +211,7 @@ func hasRecentCheck(r *Rule) bool {
 
 func probEqual(a, b float64) bool { return math.Abs(a-b) <= probTolerance }
 
-func isSEP(name string) bool { return strings.HasPrefix(name, "KUBE-SEP-") }
+// isSEP reports whether name is an endpoint chain, in either layout.
+func isSEP(name string) bool {
+	return strings.HasPrefix(expected.KubeName(name), expected.PrefixEndpoint)
+}

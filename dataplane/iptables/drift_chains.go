@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
 // compareServiceChains compares each KUBE-SVC/SVL/EXT/FW chain.
@@ -133,9 +134,11 @@ func targetOfLine(s *scope, d dataplane.Diff) string {
 }
 
 // portals reports a nat PREROUTING or OUTPUT chain that does not jump to
-// KUBE-SERVICES, which makes every Service rule unreachable.
+// KUBE-SERVICES (SVCT-SERVICES in the scoped layout), which makes every
+// Service rule unreachable.
 func (dc *driftCmp) portals(actual *Dump) {
-	if dc.act.empty() || actual.Chain("nat", "KUBE-SERVICES") == nil {
+	services := dc.layout.Chain(expected.ChainServices)
+	if dc.act.empty() || actual.Chain("nat", services) == nil {
 		return
 	}
 	for _, hook := range []string{"PREROUTING", "OUTPUT"} {
@@ -145,10 +148,10 @@ func (dc *driftCmp) portals(actual *Dump) {
 		}
 		found := false
 		for _, r := range c.Rules {
-			found = found || r.Target.Name == "KUBE-SERVICES"
+			found = found || r.Target.Name == services
 		}
 		if !found {
-			dc.addChain(dataplane.Diff{Kind: ServicePortalsJumpMissing, WantTarget: "KUBE-SERVICES"}, c, false)
+			dc.addChain(dataplane.Diff{Kind: ServicePortalsJumpMissing, WantTarget: services}, c, false)
 		}
 	}
 }

@@ -1,6 +1,10 @@
 package iptables
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+)
 
 // scope is what one dump holds for one Service.
 type scope struct {
@@ -22,14 +26,14 @@ func (s *scope) chainNames() []string {
 	return names
 }
 
-// isServiceChain reports whether name is a per-Service kube-proxy chain.
-func isServiceChain(name string) bool {
-	for _, p := range []string{"KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-", "KUBE-FW-", "KUBE-SEP-"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
+// isServiceChain reports whether name is a per-Service chain of kube-proxy
+// or of scoped --serve.
+func isServiceChain(name string) bool { return expected.IsServiceChain(expected.KubeName(name)) }
+
+// foreign reports whether chain belongs to the other layout than l (a
+// kube-proxy chain when judging scoped --serve's, or the reverse).
+func foreign(l expected.Layout, chain string) bool {
+	return l.Chain(expected.KubeName(chain)) != chain
 }
 
 // chainKind is the prefix of a per-Service chain name ("KUBE-SVC-").
@@ -42,7 +46,8 @@ func chainKind(name string) string {
 
 // collectScope finds the Service's rules and chains in d: rules whose
 // comment names a port, chains they jump to (transitively), and the chains
-// named in svc.Chains and extra.
+// named in svc.Chains and extra; rules in chains of the other layout are
+// left out.
 func collectScope(d *Dump, svc Service, extra []string) *scope {
 	s := &scope{d: d, has: map[string]*Chain{}}
 	seen := map[*Rule]bool{}
@@ -56,7 +61,7 @@ func collectScope(d *Dump, svc Service, extra []string) *scope {
 	}
 	for _, pn := range svc.PortNames {
 		for _, r := range d.RulesForService(pn) {
-			if seen[r] {
+			if seen[r] || foreign(svc.Layout, r.Chain) {
 				continue
 			}
 			seen[r] = true

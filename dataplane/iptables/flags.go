@@ -4,17 +4,19 @@ import (
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
+	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
 // InferFlags reads the kube-proxy flags that shaped a node's rules, as far
 // as its dump reveals them: the local-traffic detector from the masquerade
 // rule that opens every KUBE-SVC chain ("! -s CIDR", "! -i veth+", "! -i
-// cbr0", or none for --masquerade-all) and nfacct counters. ipv6 is set
+// cbr0", or none for --masquerade-all) and nfacct counters. Scoped
+// --serve's SVCT- chains say the same as kube-proxy's. ipv6 is set
 // for an ip6tables-save dump.
 func InferFlags(d *Dump) (flags dataplane.ProxyFlags, ipv6 bool) {
 	for _, t := range d.Tables {
 		for _, c := range t.Chains {
-			if !strings.HasPrefix(c.Name, "KUBE-") {
+			if !strings.HasPrefix(expected.KubeName(c.Name), "KUBE-") {
 				continue
 			}
 			for _, r := range c.Rules {
@@ -34,7 +36,7 @@ func noteRule(f *dataplane.ProxyFlags, table, chain string, r *Rule) (ipv6 bool)
 		}
 	}
 	ipv6 = r.Destination.Prefix.IsValid() && r.Destination.Prefix.Addr().Is6() && !r.Destination.Prefix.Addr().Is4In6()
-	if table != "nat" || !strings.HasPrefix(chain, "KUBE-SVC-") || r.Target.Name != "KUBE-MARK-MASQ" {
+	if table != "nat" || !strings.HasPrefix(expected.KubeName(chain), expected.PrefixCluster) || expected.KubeName(r.Target.Name) != expected.ChainMarkMasq {
 		return ipv6
 	}
 	switch {

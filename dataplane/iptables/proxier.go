@@ -25,6 +25,10 @@ type Want struct {
 	// service-proxy-name or headless), as it would name them: rules a node
 	// holds for them are stale.
 	Skipped Service
+	// Layout is kube-proxy's, or scoped --serve's when every Service
+	// covered is one only --serve programs (labelled service-proxy-name
+	// svctrace): then Ruleset and Dump are in SVCT- chains.
+	Layout expected.Layout
 }
 
 // Mode is iptables.
@@ -45,10 +49,18 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 		node.LocalMode, node.LocalValue = expected.LocalBridgeInterface, f.Bridge
 	}
 	served, skipped := objs.ForKubeProxy()
+	layout := expected.KubeProxyLayout
+	if own := servedByServe(objs); len(served.Services) == 0 && len(own.Services) > 0 {
+		// Services only scoped --serve programs: judged in its layout, and
+		// what kube-proxy would write for them is stale as for any other
+		// Service it skips.
+		served, layout = own, expected.ServeLayout
+	}
 	rs, err := expected.Generate(node, served.Services, served.Slices)
 	if err != nil {
 		return nil, fmt.Errorf("generate expected iptables rules: %w", err)
 	}
+	rs = rs.InLayout(layout)
 	var asIf *expected.Ruleset
 	if len(skipped) > 0 {
 		// What kube-proxy would write were the Services its own names
@@ -65,11 +77,28 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read back expected iptables rules: %w", err)
 	}
-	w := &Want{Node: n, Ruleset: rs, Dump: d}
+	w := &Want{Node: n, Ruleset: rs, Dump: d, Layout: layout}
 	if asIf != nil {
-		w.Skipped = portScope(asIf)
+		w.Skipped = portScope(asIf, expected.KubeProxyLayout)
 	}
 	return w, nil
+}
+
+// servedByServe are the Services and EndpointSlices scoped --serve
+// programs, selected by label as its informers select them.
+func servedByServe(objs dataplane.Objects) dataplane.Objects {
+	own := dataplane.Objects{ServiceCIDRs: objs.ServiceCIDRs}
+	for _, s := range objs.Services {
+		if dataplane.ServedByServe(s.Labels) {
+			own.Services = append(own.Services, s)
+		}
+	}
+	for _, s := range objs.Slices {
+		if dataplane.ServedByServe(s.Labels) {
+			own.Slices = append(own.Slices, s)
+		}
+	}
+	return own
 }
 
 // Materialize is the expected rules as iptables-save lists them.
@@ -80,7 +109,7 @@ func (Proxier) Read(r io.Reader) (*Dump, error) { return Read(r) }
 
 // Drift compares the node's rules for the ports w covers.
 func (Proxier) Drift(w *Want, got *Dump) []dataplane.Diff {
-	diffs := Drift(w.Dump, got, portScope(w.Ruleset))
+	diffs := Drift(w.Dump, got, portScope(w.Ruleset, w.Layout))
 	if len(w.Skipped.PortNames) > 0 {
 		for _, d := range Drift(&Dump{}, got, w.Skipped) {
 			d.Skipped = true
@@ -93,9 +122,9 @@ func (Proxier) Drift(w *Want, got *Dump) []dataplane.Diff {
 	return diffs
 }
 
-// portScope names the Service ports of rs and their chains.
-func portScope(rs *expected.Ruleset) Service {
-	var svc Service
+// portScope names the Service ports of rs and their chains, in layout l.
+func portScope(rs *expected.Ruleset, l expected.Layout) Service {
+	svc := Service{Layout: l}
 	for _, sp := range rs.Services {
 		svc.PortNames = append(svc.PortNames, sp.ID)
 		svc.Chains = append(svc.Chains, sp.OwnChains()...)

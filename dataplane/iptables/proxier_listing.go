@@ -25,15 +25,15 @@ func (Proxier) Listings(w *Want, got *Dump, diffs []dataplane.Diff) []dataplane.
 		// A missing chain is marked on its empty listing (line 0).
 		marks[listKey{d.Where.Table, d.Where.Chain, d.Where.Line}] = d.Kind
 	}
-	return iptablesChains(got, w.Ruleset, marks)
+	return iptablesChains(got, w.Ruleset, w.Layout, marks)
 }
 
 // topChains are the shared chains; only the Service's rules of them are listed.
-var topChains = []string{"KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES", "KUBE-NODEPORTS", "KUBE-PROXY-FIREWALL"}
+var topChains = []string{expected.ChainServices, expected.ChainExternalServices, expected.ChainNodePorts, expected.ChainProxyFirewall}
 
 // iptablesChains lists, from d, the Service's rules of the shared chains and
 // every per-service chain reachable from them, in walk order.
-func iptablesChains(d *Dump, rs *expected.Ruleset, drift map[listKey]dataplane.DiffKind) []dataplane.Listing {
+func iptablesChains(d *Dump, rs *expected.Ruleset, layout expected.Layout, drift map[listKey]dataplane.DiffKind) []dataplane.Listing {
 	ids := map[string]bool{}
 	var own []string
 	portOf := map[string]string{}
@@ -49,6 +49,7 @@ func iptablesChains(d *Dump, rs *expected.Ruleset, drift map[listKey]dataplane.D
 	queue := []string{}
 	for _, table := range []string{"nat", "filter"} {
 		for _, name := range topChains {
+			name = layout.Chain(name)
 			c := d.Chain(table, name)
 			if c == nil {
 				continue
@@ -57,7 +58,7 @@ func iptablesChains(d *Dump, rs *expected.Ruleset, drift map[listKey]dataplane.D
 			for _, r := range c.Rules {
 				if ids[commentService(r.Comment())] {
 					l.Rules = append(l.Rules, ruleLine(r, drift))
-					if strings.HasPrefix(r.Target.Name, "KUBE-") {
+					if isServiceChain(r.Target.Name) {
 						queue = append(queue, r.Target.Name)
 					}
 				}
@@ -84,7 +85,7 @@ func serviceChainListings(d *Dump, queue []string, drift map[listKey]dataplane.D
 	for len(queue) > 0 {
 		name := queue[0]
 		queue = queue[1:]
-		if seen[name] || !expected.IsServiceChain(name) {
+		if seen[name] || !isServiceChain(name) {
 			continue
 		}
 		seen[name] = true
@@ -96,7 +97,7 @@ func serviceChainListings(d *Dump, queue []string, drift map[listKey]dataplane.D
 		l := dataplane.Listing{Table: "nat", Name: name}
 		for _, r := range c.Rules {
 			l.Rules = append(l.Rules, ruleLine(r, drift))
-			if expected.IsServiceChain(r.Target.Name) {
+			if isServiceChain(r.Target.Name) {
 				queue = append(queue, r.Target.Name)
 			}
 		}
@@ -109,7 +110,7 @@ func serviceChainListings(d *Dump, queue []string, drift map[listKey]dataplane.D
 // chainRank orders chains the way a packet meets them.
 func chainRank(name string) int {
 	for i, p := range []string{"KUBE-FW-", "KUBE-EXT-", "KUBE-SVC-", "KUBE-SVL-", "KUBE-SEP-"} {
-		if strings.HasPrefix(name, p) {
+		if strings.HasPrefix(expected.KubeName(name), p) {
 			return i
 		}
 	}

@@ -6,59 +6,32 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 )
 
-// Layout decides the names of the chains the programmer owns.
-//
-// Replace mode uses kube-proxy's own names, so a node served by --serve
-// looks exactly like one served by kube-proxy. Scoped mode renames every
-// KUBE- chain, jump target and recent-list name to Prefix. The prefix is
-// "SVCT-", not "SVCTRACE-": iptables limits chain names to 28 characters
-// and kube-proxy's longest names (KUBE-SEP- + 16 hash characters = 25)
-// leave room for only three more, so the prefix can be at most 8 long.
+// Layout decides the names of the chains the programmer owns: kube-proxy's
+// own in replace mode, so a node served by --serve looks exactly like one
+// served by kube-proxy, or, in scoped mode, every KUBE- chain, jump target
+// and recent-list name renamed to SVCT- (expected.ServeLayout, the layout
+// the trace judges such a node by).
 type Layout struct {
-	// Prefix replaces "KUBE-" in every chain name; "KUBE-" (or empty)
-	// keeps kube-proxy's layout.
-	Prefix string
+	expected.Layout
 }
 
 // Layouts of the two modes.
 var (
-	Replace = Layout{Prefix: kubePrefix}
-	Scoped  = Layout{Prefix: "SVCT-"}
+	Replace = Layout{expected.KubeProxyLayout}
+	Scoped  = Layout{expected.ServeLayout}
 )
 
 const kubePrefix = "KUBE-"
 
 func (l Layout) prefix() string {
-	if l.Prefix == "" {
+	if l.Kube() {
 		return kubePrefix
 	}
 	return l.Prefix
 }
 
 // replacing reports whether the layout is kube-proxy's own.
-func (l Layout) replacing() bool { return l.prefix() == kubePrefix }
-
-// Chain renames one chain name of kube-proxy's layout.
-func (l Layout) Chain(name string) string {
-	if l.replacing() || !strings.HasPrefix(name, kubePrefix) {
-		return name
-	}
-	return l.prefix() + name[len(kubePrefix):]
-}
-
-// Spec renames every argument of a restore-input rule that names a
-// kube-proxy chain or recent list. Comments never contain "KUBE-": they
-// hold namespaces and names, which are lower case.
-func (l Layout) Spec(spec string) string {
-	if l.replacing() || !strings.Contains(spec, kubePrefix) {
-		return spec
-	}
-	f := strings.Split(spec, " ")
-	for i, a := range f {
-		f[i] = l.Chain(a)
-	}
-	return strings.Join(f, " ")
-}
+func (l Layout) replacing() bool { return l.Kube() }
 
 // owns reports whether chain belongs to the programmer. In scoped mode
 // every chain with the prefix does. In replace mode kube-proxy's shared
