@@ -38,6 +38,10 @@ func Apply(s *snapshot.Snapshot, d *trace.DataplaneInput) (string, error) {
 		}
 	default:
 		err = feed(source.IPTablesSave, IPTablesSection(s))
+		// A dual-stack node's IPv6 rules, where kube-proxy wrote any.
+		if v6 := IP6TablesSection(s); err == nil && v6.Error == "" && hasKubeRules(v6.Output) {
+			err = feed(source.IP6TablesSave, v6)
+		}
 	}
 	if err != nil {
 		return mode, err
@@ -87,10 +91,19 @@ func Mode(s *snapshot.Snapshot) string {
 // node's iptables command is (its --version says "nf_tables" or
 // "legacy"), unless only the other holds kube-proxy's rules.
 func IPTablesSection(s *snapshot.Snapshot) snapshot.Section {
-	if sec, ok := s.Section(snapshot.IPTablesDefault); ok {
+	return backendSection(s, snapshot.IPTablesDefault, snapshot.IPTablesLegacy, snapshot.IPTablesNFT)
+}
+
+// IP6TablesSection is IPTablesSection for the IPv6 rules.
+func IP6TablesSection(s *snapshot.Snapshot) snapshot.Section {
+	return backendSection(s, snapshot.IP6TablesDefault, snapshot.IP6TablesLegacy, snapshot.IP6TablesNFT)
+}
+
+func backendSection(s *snapshot.Snapshot, plain, legacyName, nftName string) snapshot.Section {
+	if sec, ok := s.Section(plain); ok {
 		return sec
 	}
-	legacy, nft := section(s, snapshot.IPTablesLegacy), section(s, snapshot.IPTablesNFT)
+	legacy, nft := section(s, legacyName), section(s, nftName)
 	preferLegacy := strings.Contains(section(s, snapshot.IPTablesVersion).Output, "legacy")
 	switch {
 	case hasKubeRules(legacy.Output) && !hasKubeRules(nft.Output):

@@ -148,3 +148,34 @@ func TestMixedBackendsNameTheWalkedOneAndWhatTheOtherHolds(t *testing.T) {
 		t.Errorf("hint %q: want the backend to keep and the command listing the stale rules", hint)
 	}
 }
+
+// A dual-stack node's ip6tables rules are fed beside its iptables rules; a
+// node whose ip6tables hold no kube-proxy chains gives no IPv6 dump.
+func TestApplyFeedsTheIPv6Rules(t *testing.T) {
+	v6 := "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-X - [0:0]\n" +
+		"-A KUBE-SERVICES -d fd00:10:96::30/128 -p tcp -m comment --comment \"default/web:http cluster IP\" -m tcp --dport 80 -j KUBE-SVC-X\nCOMMIT\n"
+	for _, tc := range []struct {
+		name, v6Output string
+		want           bool
+	}{{"dual-stack", v6, true}, {"IPv4 only", emptyNat, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := snap(
+				snapshot.Section{Name: snapshot.IPTablesNFT, Source: "iptables-nft-save -c", Output: legacySave(t)},
+				snapshot.Section{Name: snapshot.IPTablesLegacy, Source: "iptables-legacy-save -c", Output: emptyNat},
+				snapshot.Section{Name: snapshot.IP6TablesNFT, Source: "ip6tables-nft-save -c", Output: tc.v6Output},
+				snapshot.Section{Name: snapshot.IP6TablesLegacy, Source: "ip6tables-legacy-save -c", Output: emptyNat},
+				snapshot.Section{Name: snapshot.ProxyMode, Output: "iptables"},
+			)
+			d := &trace.DataplaneInput{}
+			if _, err := Apply(s, d); err != nil {
+				t.Fatal(err)
+			}
+			if got := d.IPTables6 != nil; got != tc.want || (tc.want && !strings.Contains(d.IPTables6Name, "ip6tables-nft-save")) {
+				t.Errorf("IPv6 dump %q (present %v), want present %v", d.IPTables6Name, got, tc.want)
+			}
+			if d.IPTables == nil || !strings.Contains(d.IPTablesName, "iptables-nft-save") {
+				t.Errorf("IPv4 dump %q", d.IPTablesName)
+			}
+		})
+	}
+}

@@ -76,10 +76,12 @@ func (c *Collector) Collect(ctx context.Context) *Snapshot {
 		s.HostRoot = c.HostRoot
 	}
 	add := func(sec Section) { s.Sections = append(s.Sections, sec) }
-	legacy, nft := c.exec(ctx, IPTablesLegacy, "iptables-legacy-save", "-c"), c.exec(ctx, IPTablesNFT, "iptables-nft-save", "-c")
-	if notFound(legacy) && notFound(nft) {
-		add(c.filtered(c.exec(ctx, IPTablesDefault, "iptables-save", "-c"), FilterIPTables))
-	} else {
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		legacy, nft := c.exec(ctx, cmd+"-legacy-save", cmd+"-legacy-save", "-c"), c.exec(ctx, cmd+"-nft-save", cmd+"-nft-save", "-c")
+		if notFound(legacy) && notFound(nft) {
+			add(c.filtered(c.exec(ctx, cmd+"-save", cmd+"-save", "-c"), FilterIPTables))
+			continue
+		}
 		add(c.filtered(legacy, FilterIPTables))
 		add(c.filtered(nft, FilterIPTables))
 	}

@@ -20,16 +20,21 @@ const (
 	// IPTablesDefault is plain iptables-save, read only when neither
 	// backend-specific command exists on the node.
 	IPTablesDefault = "iptables-save"
-	NFT             = "nft"
-	IPVS            = "ipvs"
-	Conntrack       = "conntrack"
-	Addresses       = "addresses"
-	ProxyMode       = "kube-proxy-mode"
-	Healthz         = "kube-proxy-healthz"
-	Metrics         = "kube-proxy-metrics"
-	KernelVersion   = "kernel-version"
-	IPTablesVersion = "iptables-version"
-	NFTVersion      = "nft-version"
+	// The IPv6 rules, read the same way: kube-proxy runs a proxier per
+	// family on a dual-stack node.
+	IP6TablesLegacy  = "ip6tables-legacy-save"
+	IP6TablesNFT     = "ip6tables-nft-save"
+	IP6TablesDefault = "ip6tables-save"
+	NFT              = "nft"
+	IPVS             = "ipvs"
+	Conntrack        = "conntrack"
+	Addresses        = "addresses"
+	ProxyMode        = "kube-proxy-mode"
+	Healthz          = "kube-proxy-healthz"
+	Metrics          = "kube-proxy-metrics"
+	KernelVersion    = "kernel-version"
+	IPTablesVersion  = "iptables-version"
+	NFTVersion       = "nft-version"
 )
 
 // Snapshot is one node's dataplane at one moment.

@@ -8,7 +8,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
-var fuzzKinds = []DumpKind{IPTablesSave, NFTJSON, IPVSList, IPVSAddrs, Conntrack}
+var fuzzKinds = []DumpKind{IPTablesSave, IP6TablesSave, NFTJSON, IPVSList, IPVSAddrs, Conntrack}
 
 // FuzzParseDump feeds arbitrary text to every dump reader as the command
 // does (skipping a preamble first), with or without kubectl debug's

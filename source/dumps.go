@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	"github.com/svctrace/kubectl-svctrace/trace"
@@ -17,14 +16,14 @@ import (
 
 // DumpPaths names a node's dataplane dumps; "-" reads stdin.
 type DumpPaths struct {
-	IPTablesSave, NFT, IPVS, IPVSAddrs, Conntrack string
+	IPTablesSave, IP6TablesSave, NFT, IPVS, IPVSAddrs, Conntrack string
 	// MaxBytes bounds each dump (DefaultMaxDumpBytes when 0).
 	MaxBytes int64
 }
 
 // Any reports whether a dump is named.
 func (p DumpPaths) Any() bool {
-	return p.IPTablesSave != "" || p.NFT != "" || p.IPVS != "" || p.IPVSAddrs != "" || p.Conntrack != ""
+	return p.IPTablesSave != "" || p.IP6TablesSave != "" || p.NFT != "" || p.IPVS != "" || p.IPVSAddrs != "" || p.Conntrack != ""
 }
 
 // DumpKind names what a dump holds.
@@ -33,10 +32,13 @@ type DumpKind string
 // The dumps a node view can be made of.
 const (
 	IPTablesSave DumpKind = "--iptables-save"
-	NFTJSON      DumpKind = "--nft"
-	IPVSList     DumpKind = "--ipvs"
-	IPVSAddrs    DumpKind = "--ipvs-addrs"
-	Conntrack    DumpKind = "--conntrack"
+	// IP6TablesSave is a dual-stack node's ip6tables-save, given beside
+	// its iptables-save.
+	IP6TablesSave DumpKind = "--ip6tables-save"
+	NFTJSON       DumpKind = "--nft"
+	IPVSList      DumpKind = "--ipvs"
+	IPVSAddrs     DumpKind = "--ipvs-addrs"
+	Conntrack     DumpKind = "--conntrack"
 )
 
 // LoadDumps reads and parses the dumps into d; a parse error names the
@@ -45,7 +47,7 @@ func LoadDumps(p DumpPaths, stdin io.Reader, d *trace.DataplaneInput) error {
 	for _, f := range []struct {
 		kind DumpKind
 		path string
-	}{{IPTablesSave, p.IPTablesSave}, {NFTJSON, p.NFT}, {IPVSList, p.IPVS}, {IPVSAddrs, p.IPVSAddrs}, {Conntrack, p.Conntrack}} {
+	}{{IPTablesSave, p.IPTablesSave}, {IP6TablesSave, p.IP6TablesSave}, {NFTJSON, p.NFT}, {IPVSList, p.IPVS}, {IPVSAddrs, p.IPVSAddrs}, {Conntrack, p.Conntrack}} {
 		if f.path == "" {
 			continue
 		}
@@ -69,15 +71,8 @@ func ParseDump(kind DumpKind, name string, b []byte, d *trace.DataplaneInput) er
 	b, skipped := skipPreamble(kind, b)
 	noteSkipped(d, kind, name, skipped)
 	switch kind {
-	case IPTablesSave:
-		dump, err := iptables.Read(bytes.NewReader(b))
-		if err != nil {
-			return fmt.Errorf("%s: %w (expected the output of iptables-save)", name, err)
-		}
-		d.IPTables, d.IPTablesName, d.IPTablesSavedAt = dump, name, savedAt(b)
-		if at, ok := headerTime(d.IPTablesSavedAt); ok && d.SavedAt.IsZero() {
-			d.SavedAt, d.SavedAtGuessed = at, true
-		}
+	case IPTablesSave, IP6TablesSave:
+		return parseIPTables(kind, name, b, d)
 	case NFTJSON:
 		rs, err := nftables.ParseJSON(bytes.NewReader(b))
 		if err != nil {
@@ -139,11 +134,12 @@ func readDump(flag, path string, stdin io.Reader, max int64) ([]byte, error) {
 }
 
 var dumpCommand = map[DumpKind]string{
-	IPTablesSave: "iptables-save",
-	NFTJSON:      "nft -j list ruleset",
-	IPVSList:     "ipvsadm -Ln",
-	IPVSAddrs:    "ip addr show",
-	Conntrack:    "conntrack -L",
+	IPTablesSave:  "iptables-save",
+	IP6TablesSave: "ip6tables-save",
+	NFTJSON:       "nft -j list ruleset",
+	IPVSList:      "ipvsadm -Ln",
+	IPVSAddrs:     "ip addr show",
+	Conntrack:     "conntrack -L",
 }
 
 // savedAt reads when iptables-save wrote the dump, from its header

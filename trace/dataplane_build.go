@@ -40,7 +40,7 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 		in.Dataplane = &DataplaneInput{}
 	}
 	d := in.Dataplane
-	if d.IPTables == nil && d.NFT == nil && d.IPVS == nil && in.unread(slicesResource) {
+	if !d.hasDumps() && in.unread(slicesResource) {
 		// Rules generated from endpoints nobody could read would show a
 		// REJECT that is not there.
 		v := resolveNode(in, t)
@@ -160,21 +160,26 @@ func views(in Input, v nodeView) []view {
 		return view{iptablesRun, of(v), of}
 	}
 	switch {
-	case d.IPTables != nil && v.ipv6Dump:
-		out = append(out, family(corev1.IPv6Protocol))
-	case d.IPTables != nil:
-		out = append(out, family(corev1.IPv4Protocol))
+	case len(v.iptDumps) > 0:
+		for _, f := range dumpFamilies(in.Service, v.iptDumps) {
+			out = append(out, family(f))
+		}
 	case d.NFT == nil && d.IPVS == nil:
 		for _, f := range familiesInOrder(in.Service) {
 			out = append(out, family(f))
 		}
 	}
-	same := func(v nodeView) nodeView { return v }
 	if d.NFT != nil {
-		out = append(out, view{nftRun, v, same})
+		for _, f := range nftFamilies(in.Service, d.NFT) {
+			of := func(v nodeView) nodeView { return v.forFamily(f, in) }
+			out = append(out, view{nftRun, of(v), of})
+		}
 	}
 	if d.IPVS != nil {
-		out = append(out, view{ipvsRun, v, same})
+		for _, f := range familiesInOrder(in.Service) {
+			of := func(v nodeView) nodeView { return v.forFamily(f, in) }
+			out = append(out, view{ipvsRun, of(v), of})
+		}
 	}
 	return out
 }
@@ -182,25 +187,31 @@ func views(in Input, v nodeView) []view {
 func iptablesRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPTables), Family: string(v.family), Source: "expected"}
-	if d.IPTables != nil {
-		head.Source, head.SavedAt = d.IPTablesName, d.IPTablesSavedAt
+	var dump *iptables.Dump
+	if fd := v.iptDumps[v.family]; fd != nil {
+		dump, head.Source, head.SavedAt = fd.dump, fd.name, fd.savedAt
 	}
-	return prepare(iptables.Proxier{}, d.IPTables, d.IPTables != nil, in, v, head, generated(d.Port))
+	return prepare(iptables.Proxier{}, dump, dump != nil, in, v, head, generated(d.Port))
 }
 
 func nftRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeNFTables), Source: d.NFTName}
-	v.family = familiesInOrder(in.Service)[0] // kube-proxy's table of the Service's primary family
-	return prepare(nftables.Proxier{}, d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port))
+	if len(in.Service.Spec.IPFamilies) > 1 {
+		head.Family = string(v.family) // kube-proxy's table of this family, one of a dual-stack Service's two
+	}
+	return prepare(nftables.Proxier{}, d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port, v.family))
 }
 
 func ipvsRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPVS), Source: d.IPVSName}
 	got := &ipvs.State{Table: *d.IPVS, Local: d.IPVSLocal, LocalRead: d.IPVSLocalName != ""}
-	v.family = familiesInOrder(in.Service)[0]
-	return prepare(ipvs.Proxier{}, got, true, in, v, head, fromService[*ipvs.Want](in.Service, d.Port))
+	var m dataplane.Proxier[*ipvs.Want, *ipvs.State] = ipvs.Proxier{}
+	if len(in.Service.Spec.IPFamilies) > 1 {
+		head.Family, m = string(v.family), ipvsFamily{family: v.family}
+	}
+	return prepare(m, got, true, in, v, head, fromService[*ipvs.Want](in.Service, d.Port, v.family))
 }
 
 // finishHop fills what every hop needs for output: a node name, lists that

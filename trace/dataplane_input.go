@@ -39,6 +39,12 @@ type DataplaneInput struct {
 	IPTablesName string
 	// IPTablesSavedAt is when iptables-save wrote the dump, from its header.
 	IPTablesSavedAt string
+	// IPTables6 is the ip6tables-save dump of a dual-stack node, given
+	// beside IPTables (which holds either family's rules: its family is
+	// read from its rules).
+	IPTables6        *iptables.Dump
+	IPTables6Name    string
+	IPTables6SavedAt string
 	// SavedAt is when the dumps were taken, when known: a snapshot's time,
 	// or an iptables-save header's read as UTC (SavedAtGuessed). Zero
 	// when unknown. Objects that changed later explain differences.

@@ -93,8 +93,8 @@ func generated(only string) func(*iptables.Want) []portTargets {
 
 // fromService are the targets of the Service's ports selected by only,
 // whatever the mode expects.
-func fromService[W any](svc *corev1.Service, only string) func(W) []portTargets {
-	return func(W) []portTargets { return serviceTargets(svc, only) }
+func fromService[W any](svc *corev1.Service, only string, family corev1.IPFamily) func(W) []portTargets {
+	return func(W) []portTargets { return serviceTargets(svc, only, family) }
 }
 
 // diffFindings reports differences as findings, one per difference except

@@ -6,7 +6,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
-	"github.com/svctrace/kubectl-svctrace/dataplane/iptables"
 )
 
 // nodeView resolves whose view the dataplane hop shows and that node's facts.
@@ -17,8 +16,8 @@ type nodeView struct {
 	// proxy are kube-proxy's settings on the node, read from its dump
 	// where there is one (cluster CIDR, masquerade-all, nfacct, family).
 	proxy dataplane.ProxyFlags
-	// ipv6Dump is set for an ip6tables-save dump.
-	ipv6Dump    bool
+	// iptDumps are the iptables dumps given, by the family of their rules.
+	iptDumps    map[corev1.IPFamily]*familyDump
 	clusterCIDR netip.Prefix
 	from        dataplane.Entry
 	src         netip.Addr
@@ -30,6 +29,12 @@ type nodeView struct {
 // addresses and the client's address of that family.
 func (v nodeView) forFamily(f corev1.IPFamily, in Input) nodeView {
 	v.family = f
+	if fd := v.iptDumps[f]; fd != nil {
+		v.proxy = fd.flags
+		if given := in.Dataplane.ClusterCIDR; !given.IsValid() || given.Addr().Is6() != (f == corev1.IPv6Protocol) {
+			v.clusterCIDR = fd.flags.ClusterCIDR
+		}
+	}
 	if f != corev1.IPv6Protocol {
 		return v
 	}
@@ -83,8 +88,12 @@ func resolveNode(in Input, t *Trace) nodeView {
 			}
 		}
 	}
-	if d.IPTables != nil {
-		v.proxy, v.ipv6Dump = iptables.InferFlags(d.IPTables)
+	v.iptDumps = iptablesDumps(d)
+	for _, f := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
+		if fd := v.iptDumps[f]; fd != nil {
+			v.proxy = fd.flags
+			break
+		}
 	}
 	if !v.clusterCIDR.IsValid() {
 		v.clusterCIDR = v.proxy.ClusterCIDR

@@ -55,20 +55,38 @@ func generatedTargets(sp *expected.ServicePort) portTargets {
 		port: sp.Port, nodePort: sp.NodePort, externalIPs: sp.ExternalIPs, balancerIPs: sp.LoadBalancerIPs}
 }
 
-// serviceTargets are the targets of the Service's ports selected by only
-// (empty: all), from its primary cluster IP.
-func serviceTargets(svc *corev1.Service, only string) []portTargets {
+// serviceTargets are the targets of the Service's ports selected by only,
+// with the addresses of family (each proxier, and each nftables table,
+// handles one family).
+func serviceTargets(svc *corev1.Service, only string, family corev1.IPFamily) []portTargets {
+	of := func(ips []string) []string {
+		var out []string
+		for _, s := range ips {
+			if ip, err := netip.ParseAddr(s); err == nil && ip.Is6() == (family == corev1.IPv6Protocol) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	clusterIP := svc.Spec.ClusterIP
+	if ips := of(svc.Spec.ClusterIPs); len(ips) > 0 && family != "" {
+		clusterIP = ips[0]
+	}
+	var balancer []string
+	for _, ing := range svc.Status.LoadBalancer.Ingress {
+		balancer = append(balancer, ing.IP)
+	}
+	external := svc.Spec.ExternalIPs
+	if family != "" {
+		balancer, external = of(balancer), of(external)
+	}
 	var out []portTargets
 	for _, sp := range svc.Spec.Ports {
 		if !portSelected(only, sp.Name, int(sp.Port), int(sp.NodePort)) {
 			continue
 		}
-		pt := portTargets{label: expected.PortName(svc.Namespace, svc.Name, sp.Name), protocol: strings.ToLower(string(protocolOf(sp.Protocol))),
-			clusterIP: svc.Spec.ClusterIP, port: int(sp.Port), nodePort: int(sp.NodePort), externalIPs: svc.Spec.ExternalIPs}
-		for _, ing := range svc.Status.LoadBalancer.Ingress {
-			pt.balancerIPs = append(pt.balancerIPs, ing.IP)
-		}
-		out = append(out, pt)
+		out = append(out, portTargets{label: expected.PortName(svc.Namespace, svc.Name, sp.Name), protocol: strings.ToLower(string(protocolOf(sp.Protocol))),
+			clusterIP: clusterIP, port: int(sp.Port), nodePort: int(sp.NodePort), externalIPs: external, balancerIPs: balancer})
 	}
 	return out
 }

@@ -17,7 +17,7 @@ import (
 // chosen node's are returned for its hops to reuse.
 func pickNode(in Input, t *Trace, base nodeView) (nodeView, string, runs) {
 	d := in.Dataplane
-	if d.Node != "" || in.FromPod != nil || (d.IPTables == nil && d.NFT == nil && d.IPVS == nil) || !rulesVaryByNode(in) {
+	if d.Node != "" || in.FromPod != nil || !d.hasDumps() || !rulesVaryByNode(in) {
 		return base, "", nil
 	}
 	var names []string

@@ -118,15 +118,7 @@ func TestGeneratedRulesAreWalkedWithoutADump(t *testing.T) {
 func TestNodeDumpDrift(t *testing.T) {
 	base := input(t, "healthy.yaml", "web", nil)
 	good := nodeDump(t, base)
-	sepTo11 := ""
-	for _, l := range strings.Split(good, "\n") {
-		if strings.Contains(l, "--to-destination 10.244.1.11:8080") {
-			sepTo11 = strings.Fields(l)[1]
-		}
-	}
-	if sepTo11 == "" {
-		t.Fatal("no KUBE-SEP chain for 10.244.1.11 in the generated rules")
-	}
+	sepTo11 := endpointChain(t, good, "10.244.1.11:8080")
 	cases := []struct {
 		name    string
 		dump    string
@@ -150,6 +142,18 @@ func TestNodeDumpDrift(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endpointChain is the KUBE-SEP chain of a dump that DNATs to endpoint.
+func endpointChain(t *testing.T, dump, endpoint string) string {
+	t.Helper()
+	for _, l := range strings.Split(dump, "\n") {
+		if strings.Contains(l, "--to-destination "+endpoint) {
+			return strings.Fields(l)[1]
+		}
+	}
+	t.Fatalf("no KUBE-SEP chain for %s in the generated rules", endpoint)
+	return ""
 }
 
 // dropLines removes every line that mentions chain (its declaration,

@@ -91,6 +91,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dnsServer, "dns-server", "", "query this DNS server (ADDR or ADDR:PORT) for the Service's names")
 	f.StringVar(&o.clusterDomain, "cluster-domain", "cluster.local", "the cluster's DNS domain")
 	f.StringVar(&o.dumps.IPTablesSave, "iptables-save", "", "a node's iptables-save output (FILE or - for stdin) to walk and compare with what kube-proxy should write")
+	f.StringVar(&o.dumps.IP6TablesSave, "ip6tables-save", "", "a dual-stack node's ip6tables-save output (FILE or -), walked beside --iptables-save for the Service's IPv6 cluster IP")
 	f.StringVar(&o.dumps.NFT, "nft", "", "a node's nft -j list ruleset output (FILE or -) for kube-proxy's nftables mode")
 	f.StringVar(&o.dumps.IPVS, "ipvs", "", "a node's ipvsadm -Ln or ipvsadm-save -n output (FILE or -) for kube-proxy's IPVS mode")
 	f.StringVar(&o.dumps.IPVSAddrs, "ipvs-addrs", "", "with --ipvs: the node's ip addr show output (FILE or -, all interfaces), to check the Service's addresses are bound to kube-ipvs0 or otherwise local")
@@ -190,7 +191,7 @@ func (o *options) checkFlags() error {
 		return fmt.Errorf("unknown --from %q: use pod/NAME, node, external or an IP address", o.from)
 	}
 	stdinUsers := 0
-	for _, p := range []string{o.dumps.IPTablesSave, o.dumps.NFT, o.dumps.IPVS, o.dumps.IPVSAddrs, o.dumps.Conntrack} {
+	for _, p := range []string{o.dumps.IPTablesSave, o.dumps.IP6TablesSave, o.dumps.NFT, o.dumps.IPVS, o.dumps.IPVSAddrs, o.dumps.Conntrack} {
 		if p == "-" {
 			stdinUsers++
 		}
@@ -199,7 +200,7 @@ func (o *options) checkFlags() error {
 		stdinUsers++
 	}
 	if stdinUsers > 1 {
-		return errors.New("only one of -f, --iptables-save, --nft, --ipvs, --ipvs-addrs and --conntrack can read stdin (-)")
+		return errors.New("only one of -f, --iptables-save, --ip6tables-save, --nft, --ipvs, --ipvs-addrs and --conntrack can read stdin (-)")
 	}
 	if stdinUsers > 0 && o.tui {
 		return errors.New("-i needs the terminal on stdin: write the dump to a file and pass its name instead of -")
