@@ -21,6 +21,13 @@ type serveMode struct {
 }
 
 func (s *serveOptions) newMode(ctx context.Context, o *options) (*serveMode, error) {
+	if s.mode == "ipvs" {
+		return s.newIPVSMode(ctx, o)
+	}
+	return s.newIPTablesMode(ctx, o)
+}
+
+func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveMode, error) {
 	ipt, err := kiptables.New(ctx, kiptables.Options{})
 	if err != nil {
 		return nil, err

@@ -18,7 +18,7 @@ func TestServeUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--serve"}, "--node"},
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "nftables"}, "not implemented"},
-		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs"}, "not implemented"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "userspace"}, "not implemented"},
 		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
 		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},
 		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "10249"}, "give HOST:PORT"},

@@ -15,7 +15,9 @@ func FormatSave(t Table) string {
 	return b.String()
 }
 
-func saveSelector(vs VirtualServer) string {
+// Selector is how ipvsadm names vs on its command line: "-t 10.96.0.1:443",
+// "-u …", "--sctp-service …" or "-f MARK".
+func Selector(vs VirtualServer) string {
 	if vs.FWMark != 0 {
 		if vs.IPv6 {
 			return fmt.Sprintf("-f %d -6", vs.FWMark)
@@ -27,7 +29,7 @@ func saveSelector(vs VirtualServer) string {
 }
 
 func writeSaveService(b *strings.Builder, vs VirtualServer) {
-	sel := saveSelector(vs)
+	sel := Selector(vs)
 	fmt.Fprintf(b, "-A %s -s %s", sel, vs.Scheduler)
 	if vs.Persistent() {
 		fmt.Fprintf(b, " -p %d", vs.Timeout)

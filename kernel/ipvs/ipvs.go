@@ -15,7 +15,9 @@ import (
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
-// Interface reads and programs IPVS state and kube-ipvs0's addresses. Virtual servers are identified by
+// Interface reads and programs IPVS state and the dummy interface's addresses
+// (kube-ipvs0, or another dummy interface an implementation is told to
+// use). Virtual servers are identified by
 // Key (address, port, protocol or firewall mark); real servers by address
 // and port within their virtual server.
 //
@@ -47,6 +49,9 @@ type Interface interface {
 	AddAddress(ctx context.Context, a netip.Addr) error
 	// DeleteAddress unbinds a from kube-ipvs0; it fails if a is not bound.
 	DeleteAddress(ctx context.Context, a netip.Addr) error
+	// DeleteInterface removes the dummy interface with its addresses;
+	// nothing when it does not exist.
+	DeleteInterface(ctx context.Context) error
 }
 
 // ReadTable lists every virtual server with its real servers, sorted.

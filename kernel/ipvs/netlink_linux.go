@@ -26,6 +26,9 @@ var ErrNoIPVS = errors.New(`kernel has no IPVS (generic netlink family "IPVS" no
 // report success for a request the kernel never applied.
 type Netlink struct {
 	h *libipvs.Handle
+	// Dummy is the interface Service addresses are bound to; empty means
+	// kube-ipvs0.
+	Dummy string
 }
 
 var _ Interface = (*Netlink)(nil)

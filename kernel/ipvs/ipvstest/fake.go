@@ -22,6 +22,17 @@ type Fake struct {
 	mu    sync.Mutex
 	table model.Table
 	addrs []netip.Addr
+	// Dummy names the interface in messages and Dump; empty means kube-ipvs0.
+	Dummy string
+	// up says whether the interface exists: AddAddress creates it.
+	up bool
+}
+
+func (f *Fake) dummy() string {
+	if f.Dummy != "" {
+		return f.Dummy
+	}
+	return model.DummyInterface
 }
 
 var _ ipvs.Interface = (*Fake)(nil)
@@ -182,9 +193,10 @@ func (f *Fake) AddAddress(_ context.Context, a netip.Addr) error {
 	defer f.mu.Unlock()
 	i, found := slices.BinarySearchFunc(f.addrs, a, netip.Addr.Compare)
 	if found {
-		return fmt.Errorf("bind %s to %s: address already bound", a, model.DummyInterface)
+		return fmt.Errorf("bind %s to %s: address already bound", a, f.dummy())
 	}
 	f.addrs = slices.Insert(f.addrs, i, a)
+	f.up = true
 	return nil
 }
 
@@ -194,10 +206,25 @@ func (f *Fake) DeleteAddress(_ context.Context, a netip.Addr) error {
 	defer f.mu.Unlock()
 	i, found := slices.BinarySearchFunc(f.addrs, a, netip.Addr.Compare)
 	if !found {
-		return fmt.Errorf("unbind %s from %s: address not bound", a, model.DummyInterface)
+		return fmt.Errorf("unbind %s from %s: address not bound", a, f.dummy())
 	}
 	f.addrs = slices.Delete(f.addrs, i, i+1)
 	return nil
+}
+
+// DeleteInterface implements ipvs.Interface.
+func (f *Fake) DeleteInterface(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addrs, f.up = nil, false
+	return ctx.Err()
+}
+
+// HasInterface reports whether the dummy interface exists.
+func (f *Fake) HasInterface() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.up
 }
 
 // Dump lists the Fake's state: its table as ipvsadm-save -n prints it,
@@ -208,7 +235,7 @@ func (f *Fake) Dump() string {
 	var b strings.Builder
 	b.WriteString(model.FormatSave(f.table))
 	for _, a := range f.addrs {
-		fmt.Fprintf(&b, "ip addr add %s dev %s\n", netip.PrefixFrom(a, a.BitLen()), model.DummyInterface)
+		fmt.Fprintf(&b, "ip addr add %s dev %s\n", netip.PrefixFrom(a, a.BitLen()), f.dummy())
 	}
 	return b.String()
 }

@@ -1,0 +1,82 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+
+	"k8s.io/klog/v2"
+
+	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
+	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
+	proxyipvs "github.com/svctrace/kubectl-svctrace/proxy/ipvs"
+)
+
+// newIPVSMode opens IPVS, ip sets and iptables; a kernel without IPVS or
+// ip_set is refused in one line naming the module.
+func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode, error) {
+	k, err := kipvs.NewNetlink(ctx)
+	if errors.Is(err, kipvs.ErrNoIPVS) {
+		return nil, fmt.Errorf("--proxy-mode ipvs: the kernel has no IPVS (module ip_vs): run \"modprobe ip_vs ip_vs_%s\" on the node, or use --proxy-mode iptables", s.ipvsScheduler)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sets, err := ipset.NewNetlink(ctx)
+	if errors.Is(err, ipset.ErrNoIPSet) {
+		return nil, errors.New("--proxy-mode ipvs: the kernel has no ip sets (module ip_set): run \"modprobe ip_set\" on the node, or use --proxy-mode iptables")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ipt, err := kiptables.New(ctx, kiptables.Options{})
+	if err != nil {
+		return nil, err
+	}
+	layout := proxyipvs.Scoped
+	if s.replace {
+		layout = proxyipvs.Replace
+	}
+	if err := kiptables.CheckBackend(ctx, kiptables.OSExec{}, false, ipt.Backend(), layout.Prefix); err != nil {
+		return nil, err
+	}
+	k.Dummy = layout.Interface
+	settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler}
+	if o.clusterCIDR != "" {
+		p, err := netip.ParsePrefix(o.clusterCIDR)
+		if err != nil {
+			return nil, fmt.Errorf("--cluster-cidr %q is not a CIDR: %w", o.clusterCIDR, err)
+		}
+		settings.ClusterCIDR = p.Masked()
+	}
+	if !s.dryRun && !s.cleanup {
+		ensureIPVSSysctls()
+	}
+	local := func(ctx context.Context) ([]netip.Addr, error) {
+		return kipvs.LocalAddresses(ctx, model.DummyInterface, proxyipvs.Scoped.Interface)
+	}
+	m := proxyipvs.NewMode(k, sets, ipt, layout, settings, local)
+	return &serveMode{Mode: m, state: m.State}, nil
+}
+
+// ensureIPVSSysctls sets what kube-proxy's IPVS mode sets: connection
+// tracking of IPVS connections (without it the masquerade rules never
+// see them), forwarding, and the expiry of connections to deleted real
+// servers.
+func ensureIPVSSysctls() {
+	for name, value := range map[string]string{
+		"net/ipv4/vs/conntrack": "1", "net/ipv4/ip_forward": "1",
+		"net/ipv4/vs/expire_nodest_conn": "1", "net/ipv4/vs/expire_quiescent_template": "1",
+	} {
+		if err := os.WriteFile(filepath.Join("/proc/sys", name), []byte(value), 0o644); err != nil {
+			klog.InfoS("Could not set a sysctl IPVS mode needs", "sysctl", name, "value", value, "err", err)
+		}
+	}
+}
