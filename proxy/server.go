@@ -37,9 +37,13 @@ func (l *Loop) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 	})
 }
 
-// StateFunc returns expected and programmed state of one Service for
-// /debug/state, as JSON-encodable data.
-type StateFunc func(ctx context.Context, objs Objects, namespace, name string) (any, error)
+// StateFunc returns the JSON document /debug/state answers for one
+// Service: what should be programmed for it and what is. An error
+// wrapping ErrNotServed is answered 404, any other 500.
+type StateFunc func(ctx context.Context, objs Objects, namespace, name string) ([]byte, error)
+
+// ErrNotServed says a Service is not among those served here.
+var ErrNotServed = errors.New("not served here")
 
 // MetricsHandler serves /metrics, /healthz, /proxyMode and, when state is
 // not nil, /debug/state?service=NS/NAME.
@@ -55,15 +59,17 @@ func (l *Loop) MetricsHandler(state StateFunc) http.Handler {
 				http.Error(w, "give ?service=NAMESPACE/NAME", http.StatusBadRequest)
 				return
 			}
-			v, err := state(r.Context(), l.Source.Objects(), ns, name)
-			if err != nil {
+			doc, err := state(r.Context(), l.Source.Objects(), ns, name)
+			switch {
+			case errors.Is(err, ErrNotServed):
 				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			case err != nil:
+				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(v)
+			_, _ = w.Write(doc)
 		})
 	}
 	return mux

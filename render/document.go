@@ -54,11 +54,13 @@ func NewDocument(t *trace.Trace) Document {
 // JSON writes t as indented JSON.
 // Control characters are escaped as \uXXXX, including those the encoder
 // leaves raw (DEL, C1), so the document is lossless and safe on a terminal.
-func JSON(w io.Writer, t *trace.Trace) error {
+func JSON(w io.Writer, t *trace.Trace) error { return writeJSON(w, NewDocument(t)) }
+
+func writeJSON(w io.Writer, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(NewDocument(t)); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	_, err := w.Write(termsafe.Quoted(b.Bytes()))

@@ -12,6 +12,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/kernel/nfacct"
 	"github.com/svctrace/kubectl-svctrace/proxy"
 	proxyiptables "github.com/svctrace/kubectl-svctrace/proxy/iptables"
+	"github.com/svctrace/kubectl-svctrace/source"
 )
 
 // serveMode is a proxy mode that can also answer /debug/state.
@@ -44,7 +45,11 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, o.clusterCIDR
 	}
 	m := proxyiptables.NewMode(ipt, layout, node)
-	return &serveMode{Mode: m, state: m.State}, nil
+	save := func(ctx context.Context) (source.DumpKind, []byte, error) {
+		b, err := m.Save(ctx)
+		return source.IPTablesSave, b, err
+	}
+	return &serveMode{Mode: m, state: serveState(o.node, o.clusterCIDR, save)}, nil
 }
 
 // ensureNFAcct creates kube-proxy's nfacct counters; without them the

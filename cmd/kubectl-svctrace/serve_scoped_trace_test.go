@@ -14,20 +14,29 @@ import (
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
 
+// servedScoped makes a node namespace and programs it with scoped `--serve
+// --once` from files of Services labelled for it (web, sticky, empty); it
+// returns the namespace, the files' directory and the flags naming them.
+func servedScoped(t *testing.T, name string) (ns, dir string, args []string) {
+	t.Helper()
+	netnstest.Require(t, "ip", "iptables-nft-restore")
+	ns, dir = netnstest.New(t, name), t.TempDir()
+	writeObjects(t, dir, "service.kubernetes.io/service-proxy-name: svctrace", []string{"10.244.1.2", "10.244.2.2"}, "")
+	args = []string{"--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+	if code, out, errOut := svctrace(t, t.Context(), ns, append([]string{"--serve", "--once"}, args...)...); code != 0 {
+		t.Fatalf("scoped --once: exit %d\n%s\n%s", code, out, errOut)
+	}
+	return ns, dir, args
+}
+
 // TestTraceJudgesScopedServe programs a node namespace with scoped
 // `--serve --once` (Services labelled service-proxy-name=svctrace, SVCT-
 // chains) and traces its iptables-save: the trace walks SVCT- chains, finds
 // no drift, says --serve owns the Service, and reports the damage done to
 // one of --serve's chains with a hint pointing at --serve.
 func TestTraceJudgesScopedServe(t *testing.T) {
-	netnstest.Require(t, "ip", "iptables-nft-restore")
-	ns := netnstest.New(t, "srvtrace")
+	ns, dir, _ := servedScoped(t, "srvtrace")
 	ctx := t.Context()
-	dir := t.TempDir()
-	writeObjects(t, dir, "service.kubernetes.io/service-proxy-name: svctrace", []string{"10.244.1.2", "10.244.2.2"}, "")
-	if code, out, errOut := svctrace(t, ctx, ns, "--serve", "--once", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"); code != 0 {
-		t.Fatalf("scoped --once: exit %d\n%s\n%s", code, out, errOut)
-	}
 	trace := func(svc string) (int, string) {
 		t.Helper()
 		dump := filepath.Join(t.TempDir(), "node-a.iptables-save")

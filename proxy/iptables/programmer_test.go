@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/svctrace/kubectl-svctrace/kernel/iptables/iptablestest"
-	"github.com/svctrace/kubectl-svctrace/proxy"
 )
 
 func TestScopedSyncOwnsOnlyItsChains(t *testing.T) {
@@ -176,36 +175,4 @@ func TestCleanupRemovesOwnAndKeepsForeign(t *testing.T) {
 	if got := f.Dump(); got != before {
 		t.Errorf("cleanup left or removed something:\n got:\n%s\nwant:\n%s", got, before)
 	}
-}
-
-func TestStateShowsOneServicesDrift(t *testing.T) {
-	f := iptablestest.New()
-	w := threeServices()
-	m := NewMode(f, Scoped, testNode)
-	objs := proxy.Objects{Services: w.services, Slices: w.slices}
-	if _, err := m.Sync(t.Context(), objs, false, false); err != nil {
-		t.Fatal(err)
-	}
-	st := state(t, m, objs, "web")
-	if st.Drift || len(st.Ports) != 1 || len(st.Ports[0].Chains) < 4 {
-		t.Fatalf("fresh state: %+v", st)
-	}
-	if err := f.Restore(t.Context(), []byte("*nat\n-F SVCT-SVC-"+chainHash("web")+"\nCOMMIT\n")); err != nil {
-		t.Fatal(err)
-	}
-	if !state(t, m, objs, "web").Drift || state(t, m, objs, "api").Drift {
-		t.Error("want drift on web only after flushing its service chain")
-	}
-	if _, err := m.State(t.Context(), objs, "ns", "nope"); err == nil {
-		t.Error("an unknown Service must be an error")
-	}
-}
-
-func state(t *testing.T, m *Mode, objs proxy.Objects, name string) ServiceState {
-	t.Helper()
-	v, err := m.State(t.Context(), objs, "ns", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.(ServiceState)
 }

@@ -172,12 +172,3 @@ func (p *Programmer) Cleanup(ctx context.Context, dryRun bool) (Result, error) {
 	p.last = nil
 	return res, p.ipt.Restore(ctx, []byte(res.Input))
 }
-
-// normalizedRules returns chain r's rules normalized, for display.
-func (a *actual) normalizedRules(family corev1.IPFamily, r ref) []string {
-	out := make([]string, len(a.rules[r]))
-	for i, line := range a.rules[r] {
-		out[i] = normalize(family, r.table, r.chain, strings.TrimPrefix(line, "-A "+r.chain+" "))
-	}
-	return out
-}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/svctrace/kubectl-svctrace/proxy"
+	"github.com/svctrace/kubectl-svctrace/render"
+	"github.com/svctrace/kubectl-svctrace/source"
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// nodeDump reads what the mode programmed, as the trace reads a node's
+// dump of that kind.
+type nodeDump func(ctx context.Context) (source.DumpKind, []byte, error)
+
+// serveState answers /debug/state?service=NS/NAME with the trace's own
+// dataplane hop of that Service: trace.Build from the objects --serve
+// programs from and the node's dump read now, written by
+// render.DataplaneJSON (the dataplane part of `-o json`). Expected and
+// programmed are compared by the same code as `kubectl svctrace SVC
+// --iptables-save DUMP`.
+func serveState(node, clusterCIDR string, dump nodeDump) proxy.StateFunc {
+	return func(ctx context.Context, objs proxy.Objects, namespace, name string) ([]byte, error) {
+		in := trace.Input{Namespace: namespace, Name: name,
+			Dataplane: &trace.DataplaneInput{Node: node}}
+		for _, s := range objs.Services {
+			if s.Namespace == namespace && s.Name == name {
+				in.Service = s
+			}
+		}
+		if in.Service == nil {
+			return nil, fmt.Errorf("service %s/%s: %w (missing, or outside the label selector --serve follows)", namespace, name, proxy.ErrNotServed)
+		}
+		for _, s := range objs.Slices {
+			if s.Namespace == namespace && s.Labels[discoveryv1.LabelServiceName] == name {
+				in.EndpointSlices = append(in.EndpointSlices, *s)
+			}
+		}
+		if objs.Node != nil {
+			in.Nodes = []corev1.Node{*objs.Node}
+		}
+		if clusterCIDR != "" {
+			cidr, err := netip.ParsePrefix(clusterCIDR)
+			if err != nil {
+				return nil, fmt.Errorf("--cluster-cidr %q: %w", clusterCIDR, err)
+			}
+			in.Dataplane.ClusterCIDR = cidr
+		}
+		kind, b, err := dump(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read the node's rules: %w", err)
+		}
+		if err := source.ParseDump(kind, "node "+node+" (live)", b, in.Dataplane); err != nil {
+			return nil, err
+		}
+		var out bytes.Buffer
+		if err := render.DataplaneJSON(&out, trace.Build(in)); err != nil {
+			return nil, err
+		}
+		return out.Bytes(), nil
+	}
+}
