@@ -63,7 +63,7 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 		return kipvs.LocalAddresses(ctx, model.DummyInterface, proxyipvs.Scoped.Interface)
 	}
 	m := proxyipvs.NewMode(k, sets, ipt, layout, settings, local)
-	return &serveMode{Mode: m, state: m.State}, nil
+	return &serveMode{Mode: m, state: encodedState(m.State)}, nil
 }
 
 // ensureIPVSSysctls sets what kube-proxy's IPVS mode sets: connection

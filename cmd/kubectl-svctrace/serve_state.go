@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 
@@ -64,5 +65,17 @@ func serveState(node, clusterCIDR string, dump nodeDump) proxy.StateFunc {
 			return nil, err
 		}
 		return out.Bytes(), nil
+	}
+}
+
+// encodedState serves a mode's own comparison (one not yet written as a
+// trace hop) as indented JSON; any error is answered 404, as before.
+func encodedState(f func(ctx context.Context, objs proxy.Objects, namespace, name string) (any, error)) proxy.StateFunc {
+	return func(ctx context.Context, objs proxy.Objects, namespace, name string) ([]byte, error) {
+		v, err := f(ctx, objs, namespace, name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", proxy.ErrNotServed, err)
+		}
+		return json.MarshalIndent(v, "", "  ")
 	}
 }
