@@ -61,7 +61,19 @@ type Diff struct {
 	Missing []string
 	Of      int
 	Lost    float64
+	// Packet is the packet whose walks differ (WalkOutcomeDiffers): Target
+	// is the outcome ("DNAT 10.244.1.7:9376", "REJECT"), Share and
+	// WantShare its probability through the node's rules and kube-proxy's,
+	// Masquerade and WantMasquerade whether each masquerades it.
+	Packet                     *Packet
+	Masquerade, WantMasquerade bool
 }
+
+// WalkOutcomeDiffers is the kind of difference, in every mode, between
+// what a packet meets in a node's rules and in the rules kube-proxy should
+// write, reported where the node's rules are compared by behaviour (a
+// layout of a release the trace does not generate).
+const WalkOutcomeDiffers DiffKind = "WalkOutcomeDiffers"
 
 // Locator is a place in a node's dataplane. Which fields are set depends
 // on Mode; unset fields are zero.

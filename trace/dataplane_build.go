@@ -25,6 +25,7 @@ type viewResult struct {
 	// source names the view's dump ("expected" for generated rules).
 	source string
 	diffs  []dataplane.Diff
+	older  []string
 	err    error
 }
 
@@ -73,7 +74,7 @@ func dataplaneHops(in Input, t *Trace) ([]DataplaneHop, []viewResult) {
 			hop.Note = "no kube-proxy rule to walk: the Service is " + why
 		}
 		hops = append(hops, hop)
-		results = append(results, viewResult{node: vw.v.name, mode: hop.Mode, source: hop.Source, diffs: run.diffs()})
+		results = append(results, viewResult{node: vw.v.name, mode: hop.Mode, source: hop.Source, diffs: run.diffs(), older: run.olderLayout()})
 	}
 	return hops, results
 }
@@ -96,6 +97,9 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 		out = append(out, dumpAge(in, r.source, fs)...)
 		if r.mode == string(dataplane.ModeNFTables) {
 			out = append(out, nftLayoutFindings(in, r.node)...)
+		}
+		if len(r.older) > 0 {
+			out = append(out, olderLayoutFinding(r))
 		}
 	}
 	if in.Dataplane != nil && in.Dataplane.ConntrackName != "" && len(results) > 0 {

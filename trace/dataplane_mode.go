@@ -14,6 +14,9 @@ import (
 type prepared interface {
 	hop() DataplaneHop
 	diffs() []dataplane.Diff
+	// olderLayout are the signs that the node's rules were written by an
+	// older kube-proxy release; nil when they were not.
+	olderLayout() []string
 	// walks walks the packets of the view v (its entry and source).
 	walks(v nodeView) ([]dataplane.Walk, error)
 	listings() []dataplane.Listing
@@ -28,6 +31,9 @@ type modeRun[W, G any] struct {
 	head  DataplaneHop
 	// targets are the Service ports to walk and their addresses.
 	targets []portTargets
+	// older are the signs that the node's rules have an older release's
+	// layout, which makes drift a comparison of walks.
+	older []string
 }
 
 // prepare computes what a node view shows through m: got is the node's
@@ -38,22 +44,31 @@ func prepare[W, G any](m dataplane.Proxier[W, G], got G, have bool, in Input, v 
 	if err != nil {
 		return nil, err
 	}
-	r := &modeRun[W, G]{m: m, want: want, got: got, head: head}
-	if !have {
+	r := &modeRun[W, G]{m: m, want: want, got: got, head: head, targets: targets(want)}
+	if ol, ok := any(m).(olderLayout[G]); ok && have {
+		r.older = ol.OlderLayout(got)
+	}
+	switch {
+	case !have:
 		if r.got, err = m.Materialize(want); err != nil {
 			return nil, err
 		}
-	} else if !in.unread(slicesResource) {
+	case in.unread(slicesResource):
 		// The expected rules of a Service whose endpoints are unknown
 		// say nothing about the node's.
+	case len(r.older) > 0:
+		if r.drift, err = behaviourDiffs(r, in, v); err != nil {
+			return nil, err
+		}
+	default:
 		r.drift = m.Drift(want, got)
 	}
-	r.targets = targets(want)
 	return r, nil
 }
 
 func (r *modeRun[W, G]) hop() DataplaneHop             { return r.head }
 func (r *modeRun[W, G]) diffs() []dataplane.Diff       { return r.drift }
+func (r *modeRun[W, G]) olderLayout() []string         { return r.older }
 func (r *modeRun[W, G]) listings() []dataplane.Listing { return r.m.Listings(r.want, r.got, r.drift) }
 
 func (r *modeRun[W, G]) walks(v nodeView) ([]dataplane.Walk, error) {

@@ -16,6 +16,9 @@ func diffDetail(d dataplane.Diff) string {
 	if d.Skipped {
 		return skippedDetail(d)
 	}
+	if d.Kind == dataplane.WalkOutcomeDiffers {
+		return walkDetail(d)
+	}
 	if s, ok := iptablesDetail(d); ok {
 		return s
 	}

@@ -36,7 +36,10 @@ func noteRule(f *dataplane.ProxyFlags, table, chain string, r *Rule) (ipv6 bool)
 		}
 	}
 	ipv6 = r.Destination.Prefix.IsValid() && r.Destination.Prefix.Addr().Is6() && !r.Destination.Prefix.Addr().Is4In6()
-	if table != "nat" || !strings.HasPrefix(expected.KubeName(chain), expected.PrefixCluster) || expected.KubeName(r.Target.Name) != expected.ChainMarkMasq {
+	// The cluster-IP masquerade rule opens the Service's KUBE-SVC chain, or,
+	// as older releases wrote it, sits in KUBE-SERVICES.
+	kc := expected.KubeName(chain)
+	if table != "nat" || !(strings.HasPrefix(kc, expected.PrefixCluster) || kc == expected.ChainServices) || expected.KubeName(r.Target.Name) != expected.ChainMarkMasq {
 		return ipv6
 	}
 	switch {
