@@ -113,20 +113,41 @@ func KubeProxySkips(labels map[string]string) bool {
 // skips. A mode's expectation is computed from the first; the second's
 // rules, should a node hold any, are stale.
 func (o Objects) ForKubeProxy() (served Objects, skipped []*corev1.Service) {
+	return o.ForProxy("")
+}
+
+// ForProxy splits objs into what the proxy named name reads (its
+// service-proxy-name label value; "" is kube-proxy, which reads the
+// objects without the label) and the Services it skips. Headless objects
+// are skipped by every proxy.
+func (o Objects) ForProxy(name string) (served Objects, skipped []*corev1.Service) {
 	served.ServiceCIDRs = o.ServiceCIDRs
 	for _, s := range o.Services {
-		if KubeProxySkips(s.Labels) {
-			skipped = append(skipped, s)
-		} else {
+		if ServedBy(s.Labels, name) {
 			served.Services = append(served.Services, s)
+		} else {
+			skipped = append(skipped, s)
 		}
 	}
 	for _, s := range o.Slices {
-		if !KubeProxySkips(s.Labels) {
+		if ServedBy(s.Labels, name) {
 			served.Slices = append(served.Slices, s)
 		}
 	}
 	return served, skipped
+}
+
+// ServedBy reports whether the proxy named name (see ForProxy) serves an
+// object with these labels.
+func ServedBy(labels map[string]string, name string) bool {
+	if _, headless := labels[LabelHeadless]; headless {
+		return false
+	}
+	v, named := labels[LabelServiceProxyName]
+	if name == "" {
+		return !named
+	}
+	return named && v == name
 }
 
 // StaleProxyRules is the kind of difference, in every mode, for what a

@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
@@ -99,10 +100,11 @@ func (f *Files) reload() (bool, error) {
 }
 
 // Filter keeps the Services and EndpointSlices the selector selects (a
-// slice is also judged by its own labels, as kube-proxy's informer does)
-// and the named Node.
+// slice is also judged by its own labels, as kube-proxy's informer does),
+// the named Node and the ServiceCIDRs.
 func Filter(raw []runtime.Object, node string, sel labels.Selector) Objects {
 	out := Objects{Services: []*corev1.Service{}}
+	var cidrs []*networkingv1.ServiceCIDR
 	for _, o := range raw {
 		switch v := o.(type) {
 		case *corev1.Service:
@@ -117,8 +119,11 @@ func Filter(raw []runtime.Object, node string, sel labels.Selector) Objects {
 			if v.Name == node {
 				out.Node = v
 			}
+		case *networkingv1.ServiceCIDR:
+			cidrs = append(cidrs, v)
 		}
 	}
+	out.ServiceCIDRs = ServiceCIDRsOf(cidrs)
 	return out
 }
 

@@ -116,10 +116,7 @@ func (l *Loop) SyncOnce(ctx context.Context, full, dryRun bool) (Report, error) 
 	took := l.now().Sub(start).Seconds()
 	m := l.Metrics
 	if err != nil {
-		m.RestoreFailures.Inc()
-		if !rep.Full {
-			m.PartialRestoreFailures.Inc()
-		}
+		m.countFailure(rep)
 		l.mu.Lock()
 		if l.queued.IsZero() {
 			l.queued = queued

@@ -15,6 +15,7 @@ type Metrics struct {
 	EndpointPending, ServicePending                     prometheus.Gauge
 	EndpointTotal, ServiceTotal                         prometheus.Counter
 	RestoreFailures, PartialRestoreFailures             prometheus.Counter
+	NFTablesSyncFailures                                *prometheus.CounterVec
 	NetworkProgramming                                  prometheus.Histogram
 	Repairs                                             *prometheus.CounterVec
 }
@@ -45,6 +46,8 @@ func NewMetrics(namespace string) *Metrics {
 		RestoreFailures:     c("sync_proxy_rules_iptables_restore_failures_total", "Cumulative proxy iptables restore failures"),
 		PartialRestoreFailures: c("sync_proxy_rules_iptables_partial_restore_failures_total",
 			"Cumulative proxy iptables partial restore failures"),
+		NFTablesSyncFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace,
+			Name: "sync_proxy_rules_nftables_sync_failures_total", Help: "Cumulative proxy nftables sync failures"}, []string{"ip_family"}),
 		NetworkProgramming: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace,
 			Name: "network_programming_duration_seconds", Help: "In Cluster Network Programming Latency in seconds",
 			Buckets: prometheus.LinearBuckets(0.25, 0.25, 20)}),
@@ -53,6 +56,21 @@ func NewMetrics(namespace string) *Metrics {
 	}
 	m.Registry.MustRegister(m.SyncDuration, m.FullSyncDuration, m.PartialSyncDuration, m.LastSync, m.LastQueued,
 		m.EndpointPending, m.ServicePending, m.EndpointTotal, m.ServiceTotal, m.RestoreFailures,
-		m.PartialRestoreFailures, m.NetworkProgramming, m.Repairs)
+		m.PartialRestoreFailures, m.NFTablesSyncFailures, m.NetworkProgramming, m.Repairs)
 	return m
+}
+
+// countFailure counts a failed sync as kube-proxy does: by IP family for
+// nftables transactions, else as an iptables-restore failure.
+func (m *Metrics) countFailure(rep Report) {
+	if len(rep.FailedFamilies) > 0 {
+		for _, f := range rep.FailedFamilies {
+			m.NFTablesSyncFailures.WithLabelValues(f).Inc()
+		}
+		return
+	}
+	m.RestoreFailures.Inc()
+	if !rep.Full {
+		m.PartialRestoreFailures.Inc()
+	}
 }

@@ -9,10 +9,14 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -48,6 +52,23 @@ type Objects struct {
 	Slices   []*discoveryv1.EndpointSlice
 	// Node is this node, nil when the source has not seen it.
 	Node *corev1.Node
+	// ServiceCIDRs are the cluster's ServiceCIDRs (nftables mode drops
+	// traffic to their addresses no Service holds); nil when not read.
+	ServiceCIDRs []netip.Prefix
+}
+
+// ServiceCIDRsOf reads the prefixes of ServiceCIDR objects; a prefix that
+// does not parse is left out, as the API server never stores one.
+func ServiceCIDRsOf(cidrs []*networkingv1.ServiceCIDR) []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		for _, s := range c.Spec.CIDRs {
+			if p, err := netip.ParsePrefix(s); err == nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }
 
 // Kind says what changed.
@@ -92,6 +113,27 @@ type Report struct {
 	Summary string
 	// Repairs counts what a full sync found wrong, by kind.
 	Repairs map[string]int
+	// FailedFamilies are the IP families ("IPv4", "IPv6") whose nftables
+	// transaction failed, counted by family as kube-proxy does.
+	FailedFamilies []string
+}
+
+// SyncLine is one sync's line for people: "full sync…" or "partial
+// sync…" with what, then the repairs by kind, if any.
+func SyncLine(full bool, what string, repairs map[string]int) string {
+	kind := "partial"
+	if full {
+		kind = "full"
+	}
+	s := kind + " sync" + what
+	if len(repairs) > 0 {
+		var parts []string
+		for _, k := range slices.Sorted(maps.Keys(repairs)) {
+			parts = append(parts, fmt.Sprintf("%s=%d", k, repairs[k]))
+		}
+		s += "; repairs " + strings.Join(parts, " ")
+	}
+	return s
 }
 
 func (r Report) String() string {

@@ -36,12 +36,12 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	s := &serveOptions{}
 	f := cmd.Flags()
 	f.BoolVar(&s.serve, "serve", false, "run on a node as a mini kube-proxy: program the dataplane for the Services it serves and keep it right (docs/serve.md)")
-	f.StringVar(&s.mode, "proxy-mode", "iptables", "with --serve: the dataplane to program: iptables or ipvs (nftables is not implemented yet)")
+	f.StringVar(&s.mode, "proxy-mode", "iptables", "with --serve: the dataplane to program: iptables, nftables or ipvs")
 	f.StringVar(&s.ipvsScheduler, "ipvs-scheduler", "rr", "with --serve --proxy-mode ipvs: the IPVS scheduler of every virtual server, as kube-proxy's --ipvs-scheduler (rr, wrr, lc, sh, mh, …)")
-	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names, on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains)")
+	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
-	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
-	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
+	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
+	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
 	f.StringVar(&s.metricsAddr, "metrics-bind-address", "", "with --serve: address of /metrics, /healthz, /proxyMode and /debug/state (default 127.0.0.1:10249 with --replace-kube-proxy, else 127.0.0.1:10263; \"off\" disables); off loopback: HTTPS, and requests authenticated and authorized by the API server (docs/security.md)")
 	f.StringVar(&s.healthzAddr, "healthz-bind-address", "", "with --serve: address of /healthz and /livez (default 127.0.0.1:10256 with --replace-kube-proxy, else 127.0.0.1:10264; \"off\" disables); off loopback as --metrics-bind-address")
 	s.endpoints.addFlags(f)
@@ -98,8 +98,8 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 func (s *serveOptions) check(o *options) error {
 	o.node = firstNonEmpty(o.node, os.Getenv("NODE_NAME"))
 	switch {
-	case s.mode != "iptables" && s.mode != "ipvs":
-		return fmt.Errorf("--proxy-mode %s is not implemented yet; use --proxy-mode iptables or ipvs", s.mode)
+	case s.mode != "iptables" && s.mode != "nftables" && s.mode != "ipvs":
+		return fmt.Errorf("--proxy-mode %s is not implemented; use --proxy-mode iptables, nftables or ipvs", s.mode)
 	case o.node == "" && !s.cleanup:
 		return errors.New("--serve needs --node NAME (or $NODE_NAME): the node it runs on, whose endpoints are local")
 	case len(o.filenames) > 0 && s.cleanup:
@@ -159,5 +159,5 @@ func (s *serveOptions) newSource(o *options) (proxy.Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxy.API{Client: c, Node: o.node, Selector: sel}, nil
+	return &proxy.API{Client: c, Node: o.node, Selector: sel, ServiceCIDRs: s.mode == "nftables"}, nil
 }

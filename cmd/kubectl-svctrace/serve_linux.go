@@ -4,14 +4,21 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/knftables"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
+	dpnft "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
 	"github.com/svctrace/kubectl-svctrace/kernel/nfacct"
+	knft "github.com/svctrace/kubectl-svctrace/kernel/nftables"
 	"github.com/svctrace/kubectl-svctrace/proxy"
 	proxyiptables "github.com/svctrace/kubectl-svctrace/proxy/iptables"
+	proxynft "github.com/svctrace/kubectl-svctrace/proxy/nftables"
 	"github.com/svctrace/kubectl-svctrace/source"
 )
 
@@ -22,8 +29,11 @@ type serveMode struct {
 }
 
 func (s *serveOptions) newMode(ctx context.Context, o *options) (*serveMode, error) {
-	if s.mode == "ipvs" {
+	switch s.mode {
+	case "ipvs":
 		return s.newIPVSMode(ctx, o)
+	case "nftables":
+		return s.newNFTMode(o)
 	}
 	return s.newIPTablesMode(ctx, o)
 }
@@ -63,4 +73,42 @@ func ensureNFAcct(context.Context) bool {
 		}
 	}
 	return true
+}
+
+// newNFTMode programs kube-proxy's nftables layout in each family nft
+// supports here, as kube-proxy does: scoped in table svctrace, replacing
+// kube-proxy in table kube-proxy.
+func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
+	layout := proxynft.Scoped
+	if s.replace {
+		layout = proxynft.Replace
+	}
+	var kernels []proxynft.Kernel
+	for _, fam := range proxynft.Families {
+		nft, err := knftables.New(fam, layout.TableName())
+		if err != nil {
+			if fam == knftables.IPv4Family {
+				return nil, fmt.Errorf("--proxy-mode nftables needs nft >= 1.0.1 and the nf_tables module: %w", err)
+			}
+			klog.InfoS("No nftables table for this family", "family", fam, "reason", err)
+			continue
+		}
+		read := func(ctx context.Context) (*dpnft.Table, error) {
+			return knft.ListTable(ctx, knft.ExecRunner{}, string(fam), layout.TableName())
+		}
+		kernels = append(kernels, proxynft.Kernel{Family: fam, NFT: nft, Read: read})
+	}
+	node := dataplane.Node{Name: o.node}
+	if o.clusterCIDR != "" {
+		cidr, err := netip.ParsePrefix(o.clusterCIDR)
+		if err != nil {
+			return nil, fmt.Errorf("--cluster-cidr %q: %w", o.clusterCIDR, err)
+		}
+		node.Flags.ClusterCIDR = cidr
+	}
+	ruleset := func(ctx context.Context) (source.DumpKind, []byte, error) {
+		b, err := knft.ExecRunner{}.Run(ctx, "nft", "-j", "list", "ruleset")
+		return source.NFTJSON, b, err
+	}
+	return &serveMode{Mode: proxynft.NewMode(layout, node, kernels), state: serveState(o.node, o.clusterCIDR, ruleset)}, nil
 }

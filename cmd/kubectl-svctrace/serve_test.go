@@ -17,7 +17,6 @@ func TestServeUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"--serve"}, "--node"},
-		{[]string{"--serve", "--node", "n", "--proxy-mode", "nftables"}, "not implemented"},
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "userspace"}, "not implemented"},
 		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
 		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},

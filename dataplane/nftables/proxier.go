@@ -11,8 +11,24 @@ import (
 )
 
 // Proxier is kube-proxy's nftables mode: the kube-proxy table of the
-// node's family.
-type Proxier struct{}
+// node's family. The zero value is kube-proxy itself; --serve beside
+// kube-proxy writes the same layout into a table of its own for the
+// Services labelled for it.
+type Proxier struct {
+	// Table is the table read and written; empty means KubeProxyTable.
+	Table string
+	// ProxyName is the service-proxy-name label value of the Services
+	// served; empty means kube-proxy's (the Services without the label).
+	ProxyName string
+}
+
+// TableName is the table p reads and writes.
+func (p Proxier) TableName() string {
+	if p.Table == "" {
+		return KubeProxyTable
+	}
+	return p.Table
+}
 
 var _ dataplane.Proxier[*Want, *Ruleset] = Proxier{}
 
@@ -40,7 +56,7 @@ type Want struct {
 func (Proxier) Mode() dataplane.Mode { return dataplane.ModeNFTables }
 
 // Expect computes the elements and chains for objs on n.
-func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
+func (p Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	w := &Want{Node: n, Family: knftables.IPv4Family}
 	if n.Family == corev1.IPv6Protocol {
 		w.Family = knftables.IPv6Family
@@ -50,7 +66,7 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 		opts.ClusterCIDR = n.Flags.ClusterCIDR.String()
 	}
 	w.Base = base(w.Family, n, objs.ServiceCIDRs)
-	served, skipped := objs.ForKubeProxy()
+	served, skipped := objs.ForProxy(p.ProxyName)
 	w.opts, w.served = opts, served
 	for _, svc := range served.Services {
 		exp, err := Expected(svc, served.Slices, opts)
@@ -71,8 +87,12 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 
 // Materialize is the kube-proxy table of a node in sync with w, as nft
 // lists it (handles aside).
-func (Proxier) Materialize(w *Want) (*Ruleset, error) {
-	return RulesetOf(w.Family, w.Objects())
+func (p Proxier) Materialize(w *Want) (*Ruleset, error) {
+	rs, err := RulesetOf(w.Family, w.Objects())
+	if err == nil {
+		rs.Tables[0].Name = p.TableName()
+	}
+	return rs, err
 }
 
 // Read parses nft -j list ruleset output.
@@ -81,8 +101,8 @@ func (Proxier) Read(r io.Reader) (*Ruleset, error) { return ParseJSON(r) }
 // Drift compares the kube-proxy table of w's family with each Service's
 // expectation in the layout of the kube-proxy that wrote the table; in a
 // table of no known layout, only what packets meet (behaviour).
-func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
-	table := got.KubeProxy(w.Family)
+func (p Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
+	table := got.Table(w.Family, p.TableName())
 	var out []dataplane.Diff
 	for _, exp := range w.servicesIn(table) {
 		out = append(out, Drift(exp, table)...)
@@ -92,6 +112,9 @@ func (Proxier) Drift(w *Want, got *Ruleset) []dataplane.Diff {
 	}
 	if DetectLayout(table) == LayoutUnknown {
 		out = behaviour(out)
+	}
+	for i := range out {
+		out[i].Where.Table = p.TableName()
 	}
 	return out
 }
@@ -109,9 +132,9 @@ func (Proxier) Walk(w *Want, got *Ruleset, p dataplane.Packet) (dataplane.Walk, 
 // Listings lists the chains kube-proxy writes for w's Services as the node
 // has them, marked with the diffs; element diffs get a listing of their
 // own.
-func (Proxier) Listings(w *Want, got *Ruleset, diffs []dataplane.Diff) []dataplane.Listing {
-	table := got.KubeProxy(w.Family)
-	name := string(w.Family) + " " + KubeProxyTable
+func (p Proxier) Listings(w *Want, got *Ruleset, diffs []dataplane.Diff) []dataplane.Listing {
+	table := got.Table(w.Family, p.TableName())
+	name := string(w.Family) + " " + p.TableName()
 	var out []dataplane.Listing
 	if table != nil {
 		for _, exp := range w.servicesIn(table) {

@@ -10,6 +10,9 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"strings"
+
+	"sigs.k8s.io/knftables"
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 )
@@ -50,4 +53,22 @@ func ListRuleset(ctx context.Context, r Runner, netns string) (*model.Ruleset, e
 		return nil, fmt.Errorf("parsing nft output: %w", err)
 	}
 	return rs, nil
+}
+
+// ListTable runs `nft -j list table FAMILY NAME` and returns the table, or
+// nil when the table does not exist. Listing one table keeps tables other
+// programs own out of the parse.
+func ListTable(ctx context.Context, r Runner, family, name string) (*model.Table, error) {
+	out, err := r.Run(ctx, "nft", "-j", "list", "table", family, name)
+	if err != nil {
+		if strings.Contains(err.Error(), "No such file or directory") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing nftables table %s %s (needs root and nft >= 1.0): %w", family, name, err)
+	}
+	rs, err := model.ParseJSON(bytes.NewReader(out))
+	if err != nil {
+		return nil, fmt.Errorf("parsing nft's listing of table %s %s: %w", family, name, err)
+	}
+	return rs.Table(knftables.Family(family), name), nil
 }

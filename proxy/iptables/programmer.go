@@ -14,9 +14,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
+	"github.com/svctrace/kubectl-svctrace/proxy"
 )
 
 // Kinds of repairs a full sync counts.
@@ -41,29 +41,7 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	kind := "partial"
-	if r.Full {
-		kind = "full"
-	}
-	s := fmt.Sprintf("%s sync: %d chains written, %d deleted, %d rule lines", kind, r.Chains, r.Deleted, r.Lines)
-	if len(r.Repairs) > 0 {
-		var parts []string
-		for _, k := range slices.Sorted(mapsKeys(r.Repairs)) {
-			parts = append(parts, fmt.Sprintf("%s=%d", k, r.Repairs[k]))
-		}
-		s += "; repairs " + strings.Join(parts, " ")
-	}
-	return s
-}
-
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return proxy.SyncLine(r.Full, fmt.Sprintf(": %d chains written, %d deleted, %d rule lines", r.Chains, r.Deleted, r.Lines), r.Repairs)
 }
 
 // Programmer keeps one IP family's rules in the kernel.

@@ -1,0 +1,177 @@
+package nftables
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/knftables"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	model "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
+	"github.com/svctrace/kubectl-svctrace/proxy"
+)
+
+// Layouts of the two modes: beside kube-proxy, table "svctrace" for the
+// Services labelled for svctrace; replacing it, kube-proxy's own table
+// and Services. The chains, sets and rules are kube-proxy's in both.
+var (
+	Replace = model.Proxier{}
+	Scoped  = model.Proxier{Table: proxy.ProxyName, ProxyName: proxy.ProxyName}
+)
+
+// scopedComment marks the scoped table as --serve's in `nft list`.
+const scopedComment = "rules for kubectl-svctrace --serve"
+
+// Families are the families kube-proxy's nftables mode writes a table
+// for, each with its own proxier, on every node whose kernel has both.
+var Families = []knftables.Family{knftables.IPv4Family, knftables.IPv6Family}
+
+// Mode is nftables mode for the proxy loop: per family, it computes the
+// table kube-proxy v1.37 writes for the objects and has a Programmer keep
+// it in the kernel.
+type Mode struct {
+	layout model.Proxier
+	node   dataplane.Node
+	progs  []*Programmer
+}
+
+var _ proxy.Mode = (*Mode)(nil)
+
+// Kernel is one family's access to nft: knftables bound to the layout's
+// table in that family, and the reader of that table.
+type Kernel struct {
+	Family knftables.Family
+	NFT    knftables.Interface
+	Read   Reader
+}
+
+// NewMode returns nftables mode in layout l, programming each family of
+// kernels. node carries the name and the flags (cluster CIDR); its IPs and
+// zone, when empty, come from the Node object at each sync.
+func NewMode(l model.Proxier, node dataplane.Node, kernels []Kernel) *Mode {
+	m := &Mode{layout: l, node: node}
+	for _, k := range kernels {
+		m.progs = append(m.progs, New(k.NFT, k.Read, k.Family, l.TableName()))
+	}
+	return m
+}
+
+// Name implements proxy.Mode.
+func (m *Mode) Name() string { return "nftables" }
+
+// Want computes one family's expectation for objs.
+func (m *Mode) Want(objs proxy.Objects, family knftables.Family) (*model.Want, error) {
+	n := m.nodeFor(objs.Node)
+	n.Family = corev1.IPFamily(ipFamily(family))
+	w, err := m.layout.Expect(n, dataplane.Objects{Services: objs.Services, Slices: objs.Slices, ServiceCIDRs: objs.ServiceCIDRs})
+	if err != nil {
+		return nil, fmt.Errorf("compute the nftables %s table: %w", family, err)
+	}
+	return w, nil
+}
+
+// objects are what the table of w should hold, the scoped table marked
+// as --serve's.
+func (m *Mode) objects(w *model.Want) []knftables.Object {
+	objs := w.Objects()
+	if m.layout.TableName() != model.KubeProxyTable {
+		objs[0] = &knftables.Table{Comment: ptr.To(scopedComment)}
+	}
+	return objs
+}
+
+// Sync implements proxy.Mode: every family's table in a transaction of its
+// own. A family that fails does not keep the other from syncing.
+func (m *Mode) Sync(ctx context.Context, objs proxy.Objects, full, dryRun bool) (proxy.Report, error) {
+	var results []Result
+	var errs []error
+	var failed []string
+	for _, p := range m.progs {
+		w, err := m.Want(objs, p.family)
+		if err != nil {
+			return proxy.Report{}, err
+		}
+		res, err := p.Sync(ctx, m.objects(w), full, dryRun)
+		results = append(results, res)
+		errs = append(errs, err)
+		if err != nil {
+			failed = append(failed, ipFamily(p.family))
+		}
+	}
+	rep := report(results)
+	rep.FailedFamilies = failed
+	return rep, errors.Join(errs...)
+}
+
+// Cleanup implements proxy.Mode: it deletes the layout's table in every
+// family, and nothing else.
+func (m *Mode) Cleanup(ctx context.Context, dryRun bool) (proxy.Report, error) {
+	var results []Result
+	var errs []error
+	var deleted []string
+	for _, p := range m.progs {
+		res, err := p.Cleanup(ctx, dryRun)
+		results = append(results, res)
+		errs = append(errs, err)
+		if res.Ops > 0 {
+			deleted = append(deleted, string(res.Family)+" "+res.Table)
+		}
+	}
+	rep := report(results)
+	rep.Summary = "cleanup: no table to delete"
+	if len(deleted) > 0 {
+		rep.Summary = "cleanup: deleted table " + strings.Join(deleted, ", table ")
+	}
+	return rep, errors.Join(errs...)
+}
+
+// ipFamily is the Kubernetes name of an nftables family.
+func ipFamily(f knftables.Family) string {
+	if f == knftables.IPv6Family {
+		return string(corev1.IPv6Protocol)
+	}
+	return string(corev1.IPv4Protocol)
+}
+
+func report(results []Result) proxy.Report {
+	rep := proxy.Report{Repairs: map[string]int{}}
+	var lines []string
+	for _, r := range results {
+		rep.Full = rep.Full || r.Full
+		rep.Changes += r.Transaction
+		lines = append(lines, r.String())
+		for k, n := range r.Repairs {
+			rep.Repairs[k] += n
+		}
+	}
+	rep.Summary = strings.Join(lines, "; ")
+	return rep
+}
+
+// nodeFor fills the node's addresses and zone from its Node object, as
+// the trace reads them (InternalIP and ExternalIP addresses).
+func (m *Mode) nodeFor(n *corev1.Node) dataplane.Node {
+	node := m.node
+	if n == nil {
+		return node
+	}
+	if len(node.IPs) == 0 {
+		for _, a := range n.Status.Addresses {
+			if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
+				continue
+			}
+			if ip, err := netip.ParseAddr(a.Address); err == nil {
+				node.IPs = append(node.IPs, ip)
+			}
+		}
+	}
+	if node.Zone == "" {
+		node.Zone = n.Labels[corev1.LabelTopologyZone]
+	}
+	return node
+}
