@@ -78,8 +78,8 @@ func kubeRules(d *iptables.Dump) map[string]string {
 	return out
 }
 
-// writeClusterObjects saves the Services, EndpointSlices and Nodes of the
-// cluster as the YAML -f reads.
+// writeClusterObjects saves the Services, EndpointSlices, Nodes and
+// ServiceCIDRs of the cluster as the YAML -f reads.
 func writeClusterObjects(ctx context.Context, t *testing.T, c *harness.Cluster, dir string) {
 	t.Helper()
 	svcs, err := c.Client.CoreV1().Services("").List(ctx, metav1.ListOptions{})
@@ -91,6 +91,10 @@ func writeClusterObjects(ctx context.Context, t *testing.T, c *harness.Cluster, 
 		t.Fatal(err)
 	}
 	nodes, err := c.Client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cidrs, err := c.Client.NetworkingV1().ServiceCIDRs().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +112,10 @@ func writeClusterObjects(ctx context.Context, t *testing.T, c *harness.Cluster, 
 	for i := range nodes.Items {
 		nodes.Items[i].Kind, nodes.Items[i].APIVersion = "Node", "v1"
 		objs = append(objs, &nodes.Items[i])
+	}
+	for i := range cidrs.Items {
+		cidrs.Items[i].Kind, cidrs.Items[i].APIVersion = "ServiceCIDR", "networking.k8s.io/v1"
+		objs = append(objs, &cidrs.Items[i])
 	}
 	for _, o := range objs {
 		b.WriteString("---\n")

@@ -204,7 +204,7 @@ func nftRun(in Input, v nodeView) (prepared, error) {
 	if len(in.Service.Spec.IPFamilies) > 1 {
 		head.Family = string(v.family) // kube-proxy's table of this family, one of a dual-stack Service's two
 	}
-	return prepare(nftables.Proxier{}, d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port, v.family))
+	return prepare(nftProxier(in, v.family), d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port, v.family))
 }
 
 func ipvsRun(in Input, v nodeView) (prepared, error) {

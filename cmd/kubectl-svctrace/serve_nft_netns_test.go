@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -105,6 +107,7 @@ func TestServeNFTScopedReconcilesAndCleansUp(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "" {
 		t.Errorf("--dry-run of a table in sync: exit %d, want no transaction:\n%s\n%s", code, out, errOut)
 	}
+	checkNFTTrace(t, ns, ownDir)
 	if code, out, errOut := svctrace(t, ctx, ns, append(nftMode, "--cleanup")...); code != 0 || !strings.Contains(out, "deleted table ip svctrace, table ip6 svctrace") {
 		t.Fatalf("--cleanup: %d %s %s", code, out, errOut)
 	}
@@ -117,5 +120,33 @@ func TestServeNFTScopedReconcilesAndCleansUp(t *testing.T) {
 	}
 	if d := cmp.Diff(before, nftTables(t, ns)); d != "" {
 		t.Errorf("--dry-run changed the tables (-before +after):\n%s", d)
+	}
+}
+
+// checkNFTTrace traces the svctrace Services against the node's
+// `nft -j list ruleset`: the trace reads table svctrace for them, walks
+// through it and finds no drift, as the generator that programmed the
+// table is the checker. A service-ips element deleted by hand then shows
+// as drift.
+func checkNFTTrace(t *testing.T, ns, dir string) {
+	t.Helper()
+	trace := func(svc string) (int, string, string) {
+		dump := filepath.Join(t.TempDir(), "node-a.nft.json")
+		if err := os.WriteFile(dump, []byte(netnstest.Exec(t, ns, "", "nft", "-j", "list", "ruleset")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return svctrace(t, t.Context(), ns, svc, "-n", "ns", "-f", dir, "--nft", dump,
+			"--node", "node-a", "--cluster-cidr", "10.244.0.0/16", "-o", "json")
+	}
+	for _, svc := range []string{"web", "sticky", "empty"} {
+		code, out, errOut := trace(svc)
+		// "empty" has no selector, an error finding of its own.
+		if (code != ExitOK && code != ExitFindings) || strings.Contains(out, `"subject": "nftables/`) || !strings.Contains(out, `"ip svctrace"`) {
+			t.Errorf("trace of %s on a node served by --serve: exit %d, drift, or table svctrace not read:\n%s\n%s", svc, code, out, errOut)
+		}
+	}
+	netnstest.Exec(t, ns, "", "nft", "delete", "element", "ip", "svctrace", dpnft.MapServiceIPs, "{ 10.96.0.10 . tcp . 80 }")
+	if _, out, errOut := trace("web"); !strings.Contains(out, `"id": "`+string(dpnft.NFTServiceMissing)+`"`) {
+		t.Errorf("trace of web without its service-ips element: no %s finding:\n%s\n%s", dpnft.NFTServiceMissing, out, errOut)
 	}
 }

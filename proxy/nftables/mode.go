@@ -21,7 +21,7 @@ import (
 // and Services. The chains, sets and rules are kube-proxy's in both.
 var (
 	Replace = model.Proxier{}
-	Scoped  = model.Proxier{Table: proxy.ProxyName, ProxyName: proxy.ProxyName}
+	Scoped  = model.Serve
 )
 
 // scopedComment marks the scoped table as --serve's in `nft list`.
