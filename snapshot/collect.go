@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 )
 
@@ -34,6 +35,9 @@ type Collector struct {
 	HTTP     Getter
 	// IPVS reads the IPVS table through netlink.
 	IPVS func(ctx context.Context) (ipvs.Table, error)
+	// Conntrack reads the conntrack table (both families) through
+	// netlink; nil, or a failure, falls back to the conntrack command.
+	Conntrack func(ctx context.Context) ([]conntrack.Entry, error)
 	// Exists reports whether a file exists (to find host binaries).
 	Exists func(path string) bool
 	// LookPath finds a binary of the agent's own image.
@@ -87,11 +91,7 @@ func (c *Collector) Collect(ctx context.Context) *Snapshot {
 	}
 	add(c.filtered(c.exec(ctx, NFT, "nft", "-j", "list", "ruleset"), FilterNFT))
 	add(c.ipvs(ctx))
-	ct := c.exec(ctx, Conntrack, "conntrack", "-L")
-	if c.Filter != nil && ct.Error == "" {
-		ct.Output, ct.Filtered = FilterConntrack(ct.Output, c.Filter), true
-	}
-	add(ct)
+	add(c.conntrack(ctx))
 	add(c.exec(ctx, Addresses, "ip", "addr", "show"))
 	add(c.get(ctx, ProxyMode, "http://"+c.MetricsAddr+"/proxyMode"))
 	add(c.get(ctx, Healthz, "http://"+c.HealthzAddr+"/healthz"))
@@ -132,6 +132,28 @@ func (c *Collector) get(ctx context.Context, section, url string) Section {
 		sec.Error = err.Error()
 	}
 	return sec
+}
+
+// conntrack reads the conntrack table through netlink, as the kernel
+// holds it; where that fails (no netlink access, an old kernel) through the
+// conntrack command, saying why.
+func (c *Collector) conntrack(ctx context.Context) Section {
+	var ct Section
+	if c.Conntrack != nil {
+		start := c.Now()
+		entries, err := c.Conntrack(ctx)
+		ct = Section{Name: Conntrack, Source: "netlink (conntrack table, IPv4 and IPv6)", Output: conntrack.Format(entries), Took: c.Now().Sub(start)}
+		if err != nil {
+			ct = c.exec(ctx, Conntrack, "conntrack", "-L")
+			ct.Note = "netlink failed (" + err.Error() + "): read with the conntrack command"
+		}
+	} else {
+		ct = c.exec(ctx, Conntrack, "conntrack", "-L")
+	}
+	if c.Filter != nil && ct.Error == "" {
+		ct.Output, ct.Filtered = FilterConntrack(ct.Output, c.Filter), true
+	}
+	return ct
 }
 
 func (c *Collector) ipvs(ctx context.Context) Section {

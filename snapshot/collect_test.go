@@ -3,10 +3,12 @@ package snapshot
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 )
@@ -123,5 +125,38 @@ func TestCollectFilters(t *testing.T) {
 	nft, _ := s.Section(IPTablesNFT)
 	if nft.Filtered || nft.Output != "not iptables output\n" || !strings.Contains(nft.Note, "kept whole") {
 		t.Errorf("unreadable output should be kept whole with a note: %+v", nft)
+	}
+}
+
+// The conntrack table is read through netlink and kept to the Service's
+// flows; where netlink fails, the conntrack command reads it and the
+// section says why.
+func TestCollectConntrackThroughNetlink(t *testing.T) {
+	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	flow := func(dst string, ep string) conntrack.Entry {
+		return conntrack.Entry{Protocol: "tcp", Timeout: 100, State: "ESTABLISHED",
+			Original: conntrack.Tuple{Src: a("10.244.1.5"), Dst: a(dst), SPort: 40000, DPort: 80},
+			Reply:    conntrack.Tuple{Src: a(ep), Dst: a("10.244.1.5"), SPort: 8080, DPort: 40000}}
+	}
+	svc, other := flow("10.96.0.20", "10.244.1.10"), flow("10.96.0.99", "10.244.1.77")
+	node := &fakeNode{out: map[string]string{"/usr/sbin/conntrack -L": conntrack.Format([]conntrack.Entry{other})}}
+	c := newFakeCollector(node, nil, []string{"conntrack"})
+	c.Filter = &Filter{Service: "default/web", Addresses: []netip.Addr{a("10.96.0.20")}}
+	c.Conntrack = func(context.Context) ([]conntrack.Entry, error) { return []conntrack.Entry{svc, other}, nil }
+	ct, _ := c.Collect(context.Background()).Section(Conntrack)
+	entries, err := conntrack.Parse([]byte(ct.Output))
+	if err != nil || ct.Error != "" || !ct.Filtered || len(entries) != 1 || entries[0].Original.Dst != a("10.96.0.20") || !strings.HasPrefix(ct.Source, "netlink") {
+		t.Errorf("netlink section %+v: entries %+v, %v", ct, entries, err)
+	}
+	for _, ran := range node.ran {
+		if strings.Contains(ran, "conntrack") {
+			t.Errorf("ran %q although netlink answered", ran)
+		}
+	}
+
+	c.Conntrack = func(context.Context) ([]conntrack.Entry, error) { return nil, errors.New("operation not permitted") }
+	ct, _ = c.Collect(context.Background()).Section(Conntrack)
+	if ct.Source != "/usr/sbin/conntrack -L" || !strings.Contains(ct.Note, "operation not permitted") {
+		t.Errorf("fallback section %+v", ct)
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
 	"github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	kconntrack "github.com/svctrace/kubectl-svctrace/kernel/conntrack"
 	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 )
 
@@ -23,6 +25,9 @@ func NewNodeCollector(hostRoot, node, version string, f *Filter) *Collector {
 		Run:      execRunner{},
 		HTTP:     httpGetter{client: &http.Client{Timeout: 5 * time.Second}},
 		IPVS:     readIPVS,
+		Conntrack: func(ctx context.Context) ([]conntrack.Entry, error) {
+			return kconntrack.Netlink{}.List(ctx)
+		},
 		Exists: func(p string) bool {
 			_, err := os.Stat(p)
 			return err == nil
