@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,6 +29,11 @@ func (r *reader) networkPolicies(ctx context.Context, c Cluster, ns string) erro
 	client := r.in.FromPod
 	if client != nil && client.Namespace != ns {
 		namespaces = append(namespaces, client.Namespace)
+	}
+	if client != nil && !slices.Contains(namespaces, dnsNamespace) {
+		// kube-system's policies decide whether the kube-dns pods admit
+		// the client's queries.
+		namespaces = append(namespaces, dnsNamespace)
 	}
 	for _, n := range namespaces {
 		items, err := c.ListNetworkPolicies(ctx, n)
@@ -69,7 +75,8 @@ func (r *reader) networkPolicies(ctx context.Context, c Cluster, ns string) erro
 }
 
 // dnsPods lists the pods behind kube-dns when some policy selects the
-// client for egress: whether its DNS queries may leave depends on them.
+// client for egress, or kube-system has policies: whether its DNS queries
+// leave and are admitted depends on them.
 func (r *reader) dnsPods(ctx context.Context, c Cluster, client *corev1.Pod) error {
 	dns := r.in.KubeDNS
 	if dns == nil || len(dns.Spec.Selector) == 0 {
@@ -78,7 +85,8 @@ func (r *reader) dnsPods(ctx context.Context, c Cluster, client *corev1.Pod) err
 	pod := &netpol.Pod{Namespace: client.Namespace, Labels: client.Labels}
 	restricted := false
 	for i := range r.in.NetworkPolicies {
-		restricted = restricted || netpol.Selects(&r.in.NetworkPolicies[i], netpol.Egress, pod)
+		p := &r.in.NetworkPolicies[i]
+		restricted = restricted || netpol.Selects(p, netpol.Egress, pod) || p.Namespace == dnsNamespace
 	}
 	if !restricted {
 		return nil

@@ -74,6 +74,7 @@ func TestPoliciesOfServiceAndClientNamespaces(t *testing.T) {
 		`get namespaces ns="" name=kube-system`,
 		`get namespaces ns="" name=shop`,
 		`list networkpolicies ns="default" labels="" fields=""`,
+		`list networkpolicies ns="kube-system" labels="" fields=""`,
 		`list networkpolicies ns="shop" labels="" fields=""`,
 		`list pods ns="kube-system" labels="k8s-app=kube-dns" fields=""`,
 	}

@@ -114,6 +114,17 @@ func (in Input) unread(resource string) bool {
 	return false
 }
 
+// unreadIn reports whether the source failed to list resource in
+// namespace ns (or cluster-wide).
+func (in Input) unreadIn(resource, ns string) bool {
+	for _, g := range in.Gaps {
+		if g.Resource == resource && g.Verb == "list" && (g.Namespace == ns || g.Namespace == "") {
+			return true
+		}
+	}
+	return false
+}
+
 // unreadWorkloads reports whether some kind of workload could not be
 // listed, so "no template matches" is unknown.
 func (in Input) unreadWorkloads() bool {
@@ -125,4 +136,7 @@ func (in Input) unreadWorkloads() bool {
 	return false
 }
 
-const slicesResource = "endpointslices.discovery.k8s.io"
+const (
+	slicesResource   = "endpointslices.discovery.k8s.io"
+	policiesResource = "networkpolicies.networking.k8s.io"
+)

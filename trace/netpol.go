@@ -166,10 +166,21 @@ func clientVerdicts(in Input, t *Trace) *PolicyClient {
 		out.EgressPolicies = policiesSelecting(in, netpol.Egress, src.Pod)
 	}
 	out.Connections = endpointConnections(in, t, src, clientIPs(in))
-	if len(out.EgressPolicies) > 0 {
+	if len(out.EgressPolicies) > 0 || dnsIsolated(in) {
 		out.DNS = dnsVerdicts(in, src)
 	}
 	return out
+}
+
+// dnsIsolated reports whether some policy selects a kube-dns pod for
+// ingress: the client's queries must then be admitted there too.
+func dnsIsolated(in Input) bool {
+	for i := range in.DNSPods {
+		if len(policiesSelecting(in, netpol.Ingress, policyPod(in, &in.DNSPods[i]))) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // endpointConnections decides src's connection to every endpoint on its
@@ -208,9 +219,11 @@ func dnsVerdicts(in Input, src netpol.Peer) []PolicyConnection {
 			}
 			dst := netpol.Peer{Pod: policyPod(in, p), IP: familyIP(podIPs(p), firstIP(clientIPs(in)))}
 			x := connection(in, src, dst, clientIPs(in), p.Name, port, protocolOf(sp.Protocol))
-			// kube-system's own policies are not read: only the client's
-			// egress is decided.
-			x.Ingress, x.Verdict = PolicySide{Verdict: "unchecked"}, x.Egress.Verdict
+			if in.unreadIn(policiesResource, p.Namespace) {
+				// kube-system's policies could not be read: only the
+				// client's egress is decided.
+				x.Ingress, x.Verdict = PolicySide{Verdict: "unchecked"}, x.Egress.Verdict
+			}
 			out = append(out, x)
 		}
 	}

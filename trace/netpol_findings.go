@@ -216,30 +216,51 @@ func probeSaw(in Input, addr string, port int32) probe.Outcome {
 	return ""
 }
 
-// dnsBlockFinding reports a client whose egress policies let no query
-// reach any kube-dns pod over UDP: names do not resolve.
+// dnsBlockFinding reports a client none of whose DNS queries over UDP
+// both leaves (its egress policies) and is admitted (kube-system's ingress
+// policies on the kube-dns pods): names do not resolve.
 func dnsBlockFinding(in Input, c *PolicyClient) (Finding, bool) {
-	if len(c.DNS) == 0 {
-		return Finding{}, false
-	}
-	var denied []PolicyConnection
+	var udp, egressDenied, ingressDenied []PolicyConnection
+	var ingressPolicies []string
 	for _, x := range c.DNS {
-		if x.Egress.Verdict == string(netpol.Allowed) && x.Protocol == "UDP" {
-			return Finding{}, false
+		if x.Protocol == "UDP" {
+			if x.Verdict != string(netpol.Denied) {
+				return Finding{}, false
+			}
+			udp = append(udp, x)
 		}
 		if x.Egress.Verdict == string(netpol.Denied) {
-			denied = append(denied, x)
+			egressDenied = append(egressDenied, x)
+		}
+		if x.Ingress.Verdict == string(netpol.Denied) {
+			ingressDenied = append(ingressDenied, x)
+			ingressPolicies = append(ingressPolicies, x.Ingress.Policies...)
 		}
 	}
-	if len(denied) == 0 {
+	if len(udp) == 0 {
 		return Finding{}, false
 	}
-	peer := podPeer(in.FromPod.Namespace, "kube-system", in.KubeDNS.Spec.Selector)
+	var why, hints []string
+	if len(egressDenied) > 0 {
+		why = append(why, fmt.Sprintf("%s %s pod %s for egress and %s no DNS query reach the kube-dns pods (%s)",
+			policiesPhrase(c.EgressPolicies), verb(c.EgressPolicies, "select"), c.Pod, verb(c.EgressPolicies, "let"), connectionList(egressDenied)))
+		peer := podPeer(in.FromPod.Namespace, dnsNamespaceName, in.KubeDNS.Spec.Selector)
+		hints = append(hints, "allow DNS egress: "+policySnippet(in.FromPod.Namespace, snippetName("allow-dns", in.FromPod.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(c.DNS...)))
+	}
+	if len(ingressDenied) > 0 {
+		ingressPolicies = dedupe(ingressPolicies)
+		why = append(why, fmt.Sprintf("%s %s the kube-dns pods for ingress and %s no DNS query from pod %s (%s)",
+			policiesPhrase(ingressPolicies), verb(ingressPolicies, "select"), verb(ingressPolicies, "admit"), c.Pod, connectionList(ingressDenied)))
+		peer := podPeer(dnsNamespaceName, in.FromPod.Namespace, stableLabels(in.FromPod.Labels))
+		hints = append(hints, "admit the client's queries in "+dnsNamespaceName+": "+policySnippet(dnsNamespaceName, snippetName("allow-dns-from", in.FromPod.Namespace, in.FromPod.Name), in.KubeDNS.Spec.Selector, netpol.Ingress, peer, policyPorts(c.DNS...)))
+	}
 	return Finding{ID: NetworkPolicyBlocksDNS, Severity: SeverityError, Subject: "pod/" + in.FromPod.Name,
-		Message: fmt.Sprintf("%s %s pod %s for egress and %s no DNS query reach the kube-dns pods (%s), so the Service's name does not resolve from it; %s",
-			policiesPhrase(c.EgressPolicies), verb(c.EgressPolicies, "select"), c.Pod, verb(c.EgressPolicies, "let"), connectionList(denied), enforcementNote),
-		Hint: "allow DNS egress: " + policySnippet(in.FromPod.Namespace, snippetName("allow-dns", in.FromPod.Name), stableLabels(in.FromPod.Labels), netpol.Egress, peer, policyPorts(c.DNS...))}, true
+		Message: strings.Join(why, "; ") + ", so the Service's name does not resolve from it; " + enforcementNote,
+		Hint:    strings.Join(hints, "; ")}, true
 }
+
+// dnsNamespaceName is where the cluster DNS runs.
+const dnsNamespaceName = "kube-system"
 
 // policiesPhrase names policies as the subject of a sentence.
 func policiesPhrase(names []string) string {
