@@ -155,7 +155,9 @@ func (l *loader) decide(h header) decision {
 			return keep
 		}
 	case "networking.k8s.io/v1 NetworkPolicy":
-		if ns == w.Namespace || ns == fromNamespace(w.FromPod) {
+		// kube-system's decide whether the kube-dns pods admit a client's
+		// queries.
+		if ns == w.Namespace || ns == fromNamespace(w.FromPod) || (w.FromPod != "" && ns == dnsNamespace) {
 			return keep
 		}
 	case "v1 Namespace":
