@@ -67,9 +67,14 @@ type Cluster struct {
 	manifest *manifest
 	logDir   string
 
-	mu    sync.Mutex
-	procs []*process
-	stops []func() // stopped before processes, newest first
+	// apiSpec and apiCA restart kube-apiserver on its address.
+	apiSpec procSpec
+	apiCA   []byte
+
+	mu        sync.Mutex
+	procs     []*process
+	apiserver *process // nil while stopped
+	stops     []func() // stopped before processes, newest first
 }
 
 // Start brings up etcd, kube-apiserver, kube-controller-manager, a node

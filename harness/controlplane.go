@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -84,7 +85,8 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd string, pki *pki) err
 		return err
 	}
 	c.Server = fmt.Sprintf("https://%s", net.JoinHostPort(c.HostIP.String(), strconv.Itoa(port)))
-	p, err := c.start(procSpec{name: "kube-apiserver", path: c.bins.APIServer, args: []string{
+	c.apiCA = pki.caPEM
+	c.apiSpec = procSpec{name: "kube-apiserver", path: c.bins.APIServer, args: []string{
 		"--etcd-servers", etcd,
 		"--bind-address", c.HostIP.String(),
 		"--advertise-address", c.HostIP.String(),
@@ -105,11 +107,47 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd string, pki *pki) err
 		// and node mode's agent pod are privileged.
 		"--allow-privileged=true",
 		"--profiling=false",
-	}})
+	}}
+	return c.runAPIServer(ctx)
+}
+
+// runAPIServer starts kube-apiserver as apiSpec says, on the address of
+// c.Server, and waits until it is ready.
+func (c *Cluster) runAPIServer(ctx context.Context) error {
+	p, err := c.start(c.apiSpec)
 	if err != nil {
 		return err
 	}
-	return c.waitHTTP(ctx, p, c.Server+"/readyz", c.httpsClient(pki.caPEM), 90*time.Second)
+	c.mu.Lock()
+	c.apiserver = p
+	c.mu.Unlock()
+	return c.waitHTTP(ctx, p, c.Server+"/readyz", c.httpsClient(c.apiCA), 90*time.Second)
+}
+
+// StopAPIServer stops kube-apiserver, as a control-plane restart or an
+// outage does: requests fail and watches break until StartAPIServer; etcd
+// keeps the objects.
+func (c *Cluster) StopAPIServer() error {
+	c.mu.Lock()
+	p := c.apiserver
+	c.apiserver = nil
+	c.mu.Unlock()
+	if p == nil {
+		return errors.New("kube-apiserver is not running")
+	}
+	return p.stop(c.manifest, 5*time.Second)
+}
+
+// StartAPIServer starts kube-apiserver again on the same address, so every
+// kubeconfig and client keeps working, and waits until /readyz answers.
+func (c *Cluster) StartAPIServer(ctx context.Context) error {
+	c.mu.Lock()
+	running := c.apiserver != nil
+	c.mu.Unlock()
+	if running {
+		return errors.New("kube-apiserver is running")
+	}
+	return c.runAPIServer(ctx)
 }
 
 func (c *Cluster) startControllerManager(pki *pki) error {
