@@ -61,6 +61,7 @@ test-release: dist
 # Real IPVS: a Debian kernel under qemu programs and reads back virtual servers.
 test-ipvs:
 	bash harness/ipvsvm/run.sh
+	IPVSVM_PKG=./cmd/kubectl-svctrace bash harness/ipvsvm/run.sh TestVMServeIPVS
 
 # A real control plane (etcd, kube-apiserver, kube-controller-manager,
 # CoreDNS) and kube-proxy in a node namespace; binaries are built once per

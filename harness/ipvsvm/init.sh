@@ -4,8 +4,9 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 ip link set lo up
-export PATH=/sbin:/bin
-for m in ip_vs ip_vs_rr ip_vs_wrr; do
+mkdir -p /run /tmp
+export PATH=/sbin:/bin TMPDIR=/tmp
+for m in @MODULES@; do
 	modprobe "$m" || echo "modprobe $m failed"
 done
 cd /

@@ -4,7 +4,11 @@
 # kernel has no IPVS (ip_vs) and needs no KVM.
 #
 # Usage: harness/ipvsvm/run.sh [go test -run pattern]
-# Env:   IPVSVM_CACHE  kernel cache (default <repo>/.cache/ipvsvm)
+# Env:   IPVSVM_PKG    the package whose ipvsvm tests run (default ./kernel/ipvs;
+#                      ./cmd/kubectl-svctrace runs --serve --proxy-mode ipvs)
+#        IPVSVM_TEST_BIN  a test binary built already (CGO_ENABLED=0 go test -c
+#                      -tags ipvsvm) instead of building IPVSVM_PKG here
+#        IPVSVM_CACHE  kernel cache (default <repo>/.cache/ipvsvm)
 #        IPVSVM_TIMEOUT seconds for the VM (default 300)
 #        IPVSVM_KEEP=1 keep the work folder for inspection
 #        IPVSVM_KVM=1  use KVM instead of software emulation
@@ -16,6 +20,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=${IPVSVM_CACHE:-$repo/.cache/ipvsvm}
 timeout_s=${IPVSVM_TIMEOUT:-300}
 run_pattern=${1:-TestVM}
+test_pkg=${IPVSVM_PKG:-./kernel/ipvs}
 
 skip() {
 	if [[ "${CI:-}" == "true" ]]; then
@@ -33,6 +38,7 @@ need_packages() {
 	command -v cpio >/dev/null || missing+=(cpio)
 	command -v depmod >/dev/null || missing+=(kmod)
 	command -v ipvsadm >/dev/null || missing+=(ipvsadm)
+	command -v xtables-legacy-multi >/dev/null || missing+=(iptables)
 	((${#missing[@]} == 0)) && return 0
 	if [[ $(id -u) -ne 0 ]]; then
 		skip "missing packages ${missing[*]}; install them as root (apt-get install --no-install-recommends ${missing[*]})"
@@ -66,7 +72,13 @@ fetch_kernel() {
 	kroot=$dir/root
 }
 
-needs=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc)
+# IPVS and its schedulers; what --serve --proxy-mode ipvs needs besides:
+# ip sets, the legacy iptables tables and matches its rules use, the dummy
+# interface, and veth for the test's endpoint namespaces.
+needs=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc
+	ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port
+	ip_tables iptable_nat iptable_filter nf_nat xt_set xt_MASQUERADE xt_addrtype xt_comment xt_mark
+	xt_conntrack ipt_REJECT xt_physdev xt_ipvs dummy veth)
 
 # build_initramfs copies busybox, the modules IPVS needs (in their normal
 # layout, indexed by depmod so busybox modprobe and the kernel's on-demand
@@ -98,8 +110,22 @@ build_initramfs() {
 	for lib in $(ldd "$ipvsadm_bin" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
 		mkdir -p "$ir$(dirname "$lib")" && cp -L "$lib" "$ir$lib"
 	done
+	# iptables (legacy backend: its tables are plain modules) with its
+	# extensions; a missing iptables-nft makes kernel/iptables pick legacy.
+	local xt
+	xt=$(command -v xtables-legacy-multi)
+	cp "$xt" "$ir/sbin/xtables-legacy-multi"
+	for a in iptables iptables-legacy iptables-legacy-restore iptables-legacy-save iptables-restore iptables-save; do
+		ln -s xtables-legacy-multi "$ir/sbin/$a"
+	done
+	for lib in $(ldd "$xt" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		mkdir -p "$ir$(dirname "$lib")" && cp -L "$lib" "$ir$lib"
+	done
+	local xtlib
+	xtlib=$(readlink -f "$(dirname "$(ldd "$xt" | awk '/libxtables/ {print $3}')")")/xtables
+	mkdir -p "$ir$xtlib" && cp "$xtlib"/libxt_*.so "$xtlib"/libipt_*.so "$ir$xtlib/"
 	cp "$test_bin" "$ir/ipvs.test"
-	sed "s/@RUN@/$run_pattern/" "$here/init.sh" >"$ir/init"
+	sed -e "s/@RUN@/$run_pattern/" -e "s/@MODULES@/${needs[*]}/" "$here/init.sh" >"$ir/init"
 	chmod +x "$ir/init"
 	(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 }
@@ -116,7 +142,11 @@ main() {
 	[[ "${IPVSVM_KEEP:-}" == 1 ]] || trap 'rm -rf "$work"' EXIT
 
 	echo "ipvsvm: kernel $pkg ($kver)"
-	(cd "$repo" && CGO_ENABLED=0 go test -c -tags ipvsvm -o "$work/ipvs.test" ./kernel/ipvs)
+	if [[ -n "${IPVSVM_TEST_BIN:-}" ]]; then
+		cp "$IPVSVM_TEST_BIN" "$work/ipvs.test"
+	else
+		(cd "$repo" && CGO_ENABLED=0 go test -c -tags ipvsvm -ldflags=-s -o "$work/ipvs.test" "$test_pkg")
+	fi
 	build_initramfs "$kroot" "$kver" "$work" "$work/ipvs.test"
 
 	local accel=()
@@ -124,7 +154,7 @@ main() {
 	# boots in seconds; KVM is optional (IPVSVM_KVM=1) as nested KVM can abort qemu.
 	[[ "${IPVSVM_KVM:-}" == 1 ]] && accel=(-enable-kvm -cpu host)
 	set +e
-	timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 512 -smp 1 -nodefaults -serial stdio \
+	timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 1 -nodefaults -serial stdio \
 		-display none -no-reboot -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$work/serial.log" 2>&1
 	local rc=$?

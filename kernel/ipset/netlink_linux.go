@@ -4,13 +4,16 @@ package ipset
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
+	"syscall"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
 )
 
@@ -116,10 +119,46 @@ func edit(ctx context.Context, verb, name, entry string, do func(string, *netlin
 	if err != nil {
 		return err
 	}
-	if err := do(name, toNetlink(e)); err != nil {
+	if !e.IP.IsValid() {
+		// bitmap:port: the library always sends a protocol with a port,
+		// which the kernel refuses for this type.
+		cmd := nl.IPSET_CMD_ADD
+		if verb == "delete" {
+			cmd = nl.IPSET_CMD_DEL
+		}
+		err = editPort(cmd, name, e.Port)
+	} else {
+		err = do(name, toNetlink(e))
+	}
+	if err != nil {
 		return fmt.Errorf("%s %s in ip set %s: %w", verb, entry, name, err)
 	}
 	return nil
+}
+
+// editPort adds or deletes a port of a bitmap:port set: the request the
+// library sends, without the protocol attribute.
+func editPort(cmd int, name string, port uint16) error {
+	flags := nl.GetIpsetFlags(cmd)
+	if cmd == nl.IPSET_CMD_ADD {
+		flags |= unix.NLM_F_EXCL
+	}
+	req := nl.NewNetlinkRequest(cmd|(unix.NFNL_SUBSYS_IPSET<<8), flags)
+	req.AddData(&nl.Nfgenmsg{NfgenFamily: uint8(unix.AF_NETLINK), Version: nl.NFNETLINK_V0})
+	req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_PROTOCOL, nl.Uint8Attr(nl.IPSET_PROTOCOL)))
+	req.AddData(nl.NewRtAttr(nl.IPSET_ATTR_SETNAME, nl.ZeroTerminated(name)))
+	data := nl.NewRtAttr(nl.IPSET_ATTR_DATA|int(nl.NLA_F_NESTED), nil)
+	buf := make([]byte, 2)
+	binary.BigEndian.PutUint16(buf, port)
+	data.AddChild(nl.NewRtAttr(int(nl.IPSET_ATTR_PORT|nl.NLA_F_NET_BYTEORDER), buf))
+	data.AddChild(&nl.Uint32Attribute{Type: nl.IPSET_ATTR_LINENO | nl.NLA_F_NET_BYTEORDER, Value: 0})
+	req.AddData(data)
+	_, err := req.Execute(unix.NETLINK_NETFILTER, 0)
+	var errno syscall.Errno
+	if errors.As(err, &errno) && int(errno) >= nl.IPSET_ERR_PRIVATE {
+		return nl.IPSetError(uintptr(errno))
+	}
+	return err
 }
 
 var protoNumbers = map[string]uint8{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP, "sctp": unix.IPPROTO_SCTP}

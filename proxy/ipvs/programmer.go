@@ -104,7 +104,7 @@ func New(k kipvs.Interface, sets ipset.Interface, ipt kiptables.Interface, l Lay
 func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (Result, error) {
 	res := Result{Full: full || p.last == nil, Repairs: map[string]int{}, kinds: map[string]int{}}
 	var ops []op
-	rewrite := p.last == nil || !rulesEqual(p.last.Rules, d.Rules)
+	var rewrite bool
 	if res.Full {
 		actual, err := p.read(ctx, d, p.last)
 		if err != nil {
@@ -115,10 +115,11 @@ func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (R
 		if err != nil {
 			return res, err
 		}
-		rewrite = rewrite || differ
+		rewrite = differ
 		p.countRepairs(ops, d, res.Repairs)
 	} else {
 		ops = p.plan(p.last.state(), d.state())
+		rewrite = !rulesEqual(p.last.Rules, d.Rules)
 	}
 	for _, o := range ops {
 		res.Ops = append(res.Ops, o.text)

@@ -1,0 +1,337 @@
+//go:build ipvsvm && linux
+
+// These tests run --serve --proxy-mode ipvs against a real kernel's IPVS,
+// ip sets and iptables inside the throw-away VM harness/ipvsvm/run.sh
+// boots (IPVSVM_PKG=./cmd/kubectl-svctrace), never on a developer's host.
+
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
+	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
+	"github.com/svctrace/kubectl-svctrace/source"
+)
+
+// vmEndpoints creates n endpoint namespaces, 10.244.i.2 behind veth i
+// (10.244.i.1 on the VM's side), each answering TCP :8080 with
+// "ADDRESS from CLIENT".
+func vmEndpoints(t *testing.T, n int) []string {
+	t.Helper()
+	var eps []string
+	for i := 1; i <= n; i++ {
+		addr := fmt.Sprintf("10.244.%d.2", i)
+		eps = append(eps, addr)
+		ln := vmNamespace(t, i)
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				from, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+				_, _ = io.WriteString(c, addr+" from "+from)
+				c.Close()
+			}
+		}()
+	}
+	return eps
+}
+
+func vmNamespace(t *testing.T, i int) net.Listener {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	ns, err := netns.New() // and enters it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic(err)
+		}
+	}()
+	t.Cleanup(func() { ns.Close() })
+	must := func(what string, err error) {
+		if err != nil {
+			t.Fatalf("endpoint %d: %s: %v", i, what, err)
+		}
+	}
+	host := fmt.Sprintf("veth%d", i)
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "eth0"}, PeerName: host, PeerNamespace: netlink.NsFd(int(orig))}
+	must("add veth", netlink.LinkAdd(veth))
+	lo, _ := netlink.LinkByName("lo")
+	must("lo up", netlink.LinkSetUp(lo))
+	eth, err := netlink.LinkByName("eth0")
+	must("find eth0", err)
+	addr, _ := netlink.ParseAddr(fmt.Sprintf("10.244.%d.2/24", i))
+	must("address", netlink.AddrAdd(eth, addr))
+	must("eth0 up", netlink.LinkSetUp(eth))
+	gw := net.ParseIP(fmt.Sprintf("10.244.%d.1", i))
+	must("default route", netlink.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: gw}))
+	ln, err := net.Listen("tcp", ":8080")
+	must("listen", err)
+
+	h, err := netlink.NewHandleAt(orig, unix.NETLINK_ROUTE)
+	must("handle", err)
+	defer h.Delete()
+	hl, err := h.LinkByName(host)
+	must("find "+host, err)
+	haddr, _ := netlink.ParseAddr(fmt.Sprintf("10.244.%d.1/24", i))
+	must("host address", h.AddrAdd(hl, haddr))
+	must(host+" up", h.LinkSetUp(hl))
+	return ln
+}
+
+func vmRun(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(t.Context(), args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+func vmShow(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+var vmCanary = model.VirtualServer{Address: netip.MustParseAddr("10.99.0.1"), Port: 80, Protocol: model.TCP, Scheduler: "wrr",
+	RealServers: []model.RealServer{{Address: netip.MustParseAddr("10.99.1.1"), Port: 80, Weight: 1, Forward: model.Masquerade}}}
+
+// TestVMServeIPVS programs the VM with `--serve --proxy-mode ipvs
+// --replace-kube-proxy --once` from files, checks the kernel against the
+// trace's expectation, sends real connections through the virtual
+// servers, syncs again (nothing to do: the rules read back equal), and
+// cleans up, leaving a foreign canary virtual server alone throughout.
+func TestVMServeIPVS(t *testing.T) {
+	ctx := t.Context()
+	k, err := kipvs.NewNetlink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := kipvs.Apply(ctx, k, model.Table{VirtualServers: []model.VirtualServer{vmCanary}}); err != nil {
+		t.Fatal(err)
+	}
+	eps := vmEndpoints(t, 3)
+	dir := t.TempDir()
+	writeObjects(t, dir, "", eps, "")
+	args := []string{"--serve", "--proxy-mode", "ipvs", "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+
+	code, out, errOut := vmRun(t, append(args, "--dry-run")...)
+	if code != 0 || !strings.Contains(out, "ipvsadm -A -t 10.96.0.11:80 -s rr -p 10800\n") {
+		t.Fatalf("--dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got, _ := kipvs.ReadTable(ctx, k); len(got.VirtualServers) != 1 {
+		t.Fatalf("--dry-run wrote virtual servers:\n%s", model.FormatSave(got))
+	}
+
+	code, out, errOut = vmRun(t, append(args, "--once")...)
+	if code != 0 || !strings.Contains(out, "full sync") {
+		t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
+	}
+	t.Logf("--once: %s", out)
+	t.Logf("ipvsadm -Ln:\n%s", vmShow(t, "ipvsadm", "-Ln"))
+	checkVMInSync(t, k, dir)
+
+	for i := 0; i < 30; i++ {
+		ans := dialOnce("10.96.0.10:80")
+		addr, from, ok := strings.Cut(ans, " from ")
+		if !ok || !strings.HasPrefix(addr, "10.244.") {
+			t.Fatalf("connection %d to ClusterIP 10.96.0.10:80: %q", i, ans)
+		}
+		// From the node the source is the VIP itself; KUBE-CLUSTER-IP's
+		// rule marks it and KUBE-POSTROUTING masquerades it to the node's
+		// address on the endpoint's link.
+		if want := strings.TrimSuffix(addr, "2") + "1"; from != want {
+			t.Errorf("endpoint %s saw the connection from %s, want %s (masqueraded)", addr, from, want)
+		}
+	}
+	seen := map[string]int{}
+	for i := 0; i < 30; i++ {
+		addr, _, _ := strings.Cut(dialOnce("10.96.0.10:80"), " from ")
+		seen[addr]++
+	}
+	if len(seen) != 3 {
+		t.Errorf("30 connections to 10.96.0.10:80 reached %v, want the three endpoints (rr)", seen)
+	}
+	sticky := map[string]int{}
+	for i := 0; i < 10; i++ {
+		addr, _, _ := strings.Cut(dialOnce("10.96.0.11:80"), " from ")
+		sticky[addr]++
+	}
+	if len(sticky) != 1 {
+		t.Errorf("ClientIP affinity: 10 connections reached %v, want one endpoint", sticky)
+	}
+	if ans := dialOnce("10.244.1.1:30080"); !strings.HasPrefix(ans, "10.244.") {
+		t.Errorf("NodePort 10.244.1.1:30080: %q, want an endpoint", ans)
+	}
+	if ans := dialOnce("10.96.0.12:80"); ans != "refused" {
+		t.Errorf("Service without endpoints: %q, want refused", ans)
+	}
+
+	code, out, errOut = vmRun(t, append(args, "--once")...)
+	want := "full sync: 0 IPVS, address and ip set operations; iptables rules unchanged"
+	if code != 0 || strings.TrimSpace(out) != want {
+		t.Errorf("second --once: exit %d %q, want %q (what the kernel reads back equals what was written)\n%s", code, out, want, errOut)
+	}
+
+	code, out, errOut = vmRun(t, "--serve", "--proxy-mode", "ipvs", "--replace-kube-proxy", "--cleanup")
+	if code != 0 {
+		t.Fatalf("--cleanup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkVMClean(t, k, "KUBE-", model.DummyInterface)
+}
+
+// checkVMInSync judges the kernel as the trace judges a node: no drift
+// for any Service, every address bound, and the canary as it was.
+func checkVMInSync(t *testing.T, k *kipvs.Netlink, dir string) {
+	t.Helper()
+	ctx := t.Context()
+	objs, err := source.LoadPathsWithin([]string{dir}, nil, "default", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []*corev1.Service
+	var slices []*discoveryv1.EndpointSlice
+	for _, o := range objs {
+		switch o := o.(type) {
+		case *corev1.Service:
+			services = append(services, o)
+		case *discoveryv1.EndpointSlice:
+			slices = append(slices, o)
+		}
+	}
+	got, err := kipvs.ReadTable(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, err := kipvs.LocalAddresses(ctx, model.DummyInterface)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Dummy = model.DummyInterface
+	bound, err := k.ListAddresses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range services {
+		exp, err := model.ExpectedFor(svc, slices, model.Node{Name: "node-a", IPs: local})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := model.Drift(exp, got); len(d) != 0 {
+			t.Errorf("drift of %s: %+v", exp.Service, d)
+		}
+		if d := model.BindingDrift(exp, bound); len(d) != 0 {
+			t.Errorf("addresses of %s not bound to kube-ipvs0: %+v", exp.Service, d)
+		}
+	}
+	if have, ok := got.Find(vmCanary); !ok || have.Scheduler != "wrr" || len(have.RealServers) != 1 {
+		t.Errorf("canary %s changed: %+v", vmCanary.Key(), have)
+	}
+	sets, err := ipset.NewNetlink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := sets.ListEntries(ctx, "KUBE-CLUSTER-IP")
+	if err != nil || strings.Join(entries, " ") != "10.96.0.10,tcp:80 10.96.0.11,tcp:80 10.96.0.12,tcp:80" {
+		t.Errorf("KUBE-CLUSTER-IP = %v, %v", entries, err)
+	}
+}
+
+// checkVMClean wants nothing of a layout left but the canary.
+func checkVMClean(t *testing.T, k *kipvs.Netlink, prefix, dummy string) {
+	t.Helper()
+	ctx := t.Context()
+	got, err := kipvs.ReadTable(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.VirtualServers) != 1 || got.VirtualServers[0].Key() != vmCanary.Key() {
+		t.Errorf("after --cleanup the table holds\n%s\nwant only the canary %s", model.FormatSave(got), vmCanary.Key())
+	}
+	if _, err := netlink.LinkByName(dummy); err == nil {
+		t.Errorf("%s is still there after --cleanup", dummy)
+	}
+	sets, err := ipset.NewNetlink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := sets.ListSets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, prefix) {
+			t.Errorf("ip set %s is still there after --cleanup", n)
+		}
+	}
+	for _, table := range []string{"nat", "filter"} {
+		if save := vmShow(t, "iptables-legacy-save", "-t", table); strings.Contains(save, prefix) {
+			t.Errorf("table %s still holds %s names after --cleanup:\n%s", table, prefix, save)
+		}
+	}
+}
+
+// TestVMServeIPVSScoped runs scoped: svctrace-ipvs0, SVCI- sets and
+// chains, nothing named KUBE-, and a clean --cleanup.
+func TestVMServeIPVSScoped(t *testing.T) {
+	ctx := t.Context()
+	k, err := kipvs.NewNetlink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := kipvs.Apply(ctx, k, model.Table{VirtualServers: []model.VirtualServer{vmCanary}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeObjects(t, dir, "service.kubernetes.io/service-proxy-name: svctrace", []string{"10.244.7.2"}, "")
+	args := []string{"--serve", "--proxy-mode", "ipvs", "--node", "node-a", "-f", dir}
+	if code, out, errOut := vmRun(t, append(args, "--once")...); code != 0 {
+		t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := netlink.LinkByName("svctrace-ipvs0"); err != nil {
+		t.Errorf("svctrace-ipvs0: %v", err)
+	}
+	for _, table := range []string{"nat", "filter"} {
+		save := vmShow(t, "iptables-legacy-save", "-t", table)
+		if strings.Contains(save, "KUBE-") || !strings.Contains(save, "SVCI-") {
+			t.Errorf("scoped table %s:\n%s\nwant SVCI- chains and nothing named KUBE-", table, save)
+		}
+	}
+	if code, out, errOut := vmRun(t, "--serve", "--proxy-mode", "ipvs", "--cleanup"); code != 0 {
+		t.Fatalf("--cleanup: exit %d\n%s\n%s", code, out, errOut)
+	}
+	checkVMClean(t, k, "SVCI-", "svctrace-ipvs0")
+	if err := k.DeleteVirtualServer(ctx, vmCanary); err != nil {
+		t.Error(err)
+	}
+}
