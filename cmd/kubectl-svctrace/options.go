@@ -99,7 +99,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
 	f.StringVar(&o.port, "port", "", "walk only this Service port (its name, number or node port)")
 	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
-	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path, packet source, NetworkPolicy verdicts), node, external, or an IP")
+	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path, packet source, NetworkPolicy verdicts), node, external, or an IP (a running pod's IP traces from that pod)")
 	o.agent.addFlags(f)
 	o.allNodes.addFlags(f)
 	o.limits.addFlags(cmd)
@@ -258,6 +258,7 @@ func (o *options) Run(ctx context.Context) error {
 	if o.allNodes.enabled {
 		return o.runAllNodes(ctx)
 	}
+	o.resolveFromIP(ctx)
 	var err error
 	if o.nodeView, err = o.dataplane(ctx); err != nil {
 		return err
