@@ -110,8 +110,13 @@ func (r *Runner) command(suffix string) string {
 // Backend implements Interface.
 func (r *Runner) Backend() string { return r.backend }
 
-// Restore implements Interface with "iptables-restore --noflush -w N".
+// Restore implements Interface with "iptables-restore --noflush -w N"; a
+// large table block is restored with the nf_tables backend's whole-table
+// cache (wholeTableCache).
 func (r *Runner) Restore(ctx context.Context, input []byte) error {
+	if r.backend == BackendNFT {
+		input = wholeTableCache(input)
+	}
 	_, err := r.exec.Run(ctx, input, r.command("-restore"), "--noflush", "-w", strconv.Itoa(r.wait))
 	if err != nil {
 		return fmt.Errorf("iptables-restore: %w", err)
