@@ -2,9 +2,11 @@ package iptables
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/svctrace/kubectl-svctrace/kernel/iptables/iptablestest"
+	"github.com/svctrace/kubectl-svctrace/proxy"
 )
 
 // bigWorld is the size kube-proxy's measured syncs used: 2,000 Services
@@ -88,6 +90,31 @@ func BenchmarkFullResyncUnchanged(b *testing.B) {
 		res, err := p.Sync(b.Context(), d, true, true)
 		if err != nil || res.Input != "" {
 			b.Fatalf("%v %s\n%s", err, res, res.Input)
+		}
+	}
+}
+
+// BenchmarkModePartialSync measures what --serve does after one endpoint
+// change at 2,000 Services x 10 endpoints: generate the rules from every
+// object, build the desired state, diff it with the last sync and write the
+// difference (to the in-memory fake).
+func BenchmarkModePartialSync(b *testing.B) {
+	w := bigWorld()
+	m := NewMode(iptablestest.New(), Replace, testNode)
+	before := proxy.Objects{Services: w.services, Slices: slices.Clone(w.slices)}
+	if _, err := m.Sync(b.Context(), before, true, false); err != nil {
+		b.Fatal(err)
+	}
+	w.setEndpoints("svc-7", "10.200.0.1", "10.200.0.2")
+	after := proxy.Objects{Services: w.services, Slices: w.slices}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		objs := after
+		if i%2 == 1 {
+			objs = before
+		}
+		if _, err := m.Sync(b.Context(), objs, false, false); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
