@@ -14,31 +14,54 @@ import (
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 )
 
-// TestServeCarriesRealTraffic programs a node namespace with
-// `--serve --replace-kube-proxy --once` from files and sends real
-// connections through it from a pod namespace.
-func TestServeCarriesRealTraffic(t *testing.T) {
-	netnstest.Require(t, "ip", "iptables-nft-restore", "sysctl")
-	tp := newTopo(t)
-	dir := t.TempDir()
-	writeObjects(t, dir, "", tp.eps, "")
-	args := []string{"--serve", "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
-	code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, "--once")...)
-	if code != 0 || !strings.Contains(out, "full sync") {
-		t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
-	}
+// servedMode is what a real-traffic test needs of a --proxy-mode: how to
+// read the node's rules as the trace takes them, and what shows they are
+// in place.
+type servedMode struct {
+	name     string
+	tools    []string
+	dumpFlag string
+	dump     []string // the command printing the dump dumpFlag reads
+	rules    []string // a listing of the rules, for failure messages
+	inPlace  string   // what the dump holds while the rules are in place
+}
 
-	const n = 3000
-	checkSplit(t, "ClusterIP", tp.connect(t, "10.96.0.10:80", n), tp.eps, n)
-	checkSplit(t, "NodePort", tp.connect(t, "10.244.0.1:30080", 300), tp.eps, 300)
-	if got := tp.connect(t, "10.96.0.12:80", 3); got["refused"] != 3 {
-		t.Errorf("Service without endpoints: %v, want every connection refused\n%s", got, netnstest.Exec(t, tp.node, "", "iptables-nft-save", "-c", "-t", "filter"))
+var servedModes = []servedMode{
+	{name: "iptables", tools: []string{"iptables-nft-restore"}, dumpFlag: "--iptables-save", dump: []string{"iptables-nft-save"},
+		rules: []string{"iptables-nft-save", "-c", "-t", "filter"}, inPlace: "-j KUBE-SERVICES"},
+	{name: "nftables", tools: []string{"nft"}, dumpFlag: "--nft", dump: []string{"nft", "-j", "list", "ruleset"},
+		rules: []string{"nft", "list", "ruleset"}, inPlace: `"name": "services"`},
+}
+
+// TestServeCarriesRealTraffic programs a node namespace with
+// `--serve --replace-kube-proxy --once` from files, in each mode, and
+// sends real connections through it from a pod namespace.
+func TestServeCarriesRealTraffic(t *testing.T) {
+	for _, m := range servedModes {
+		t.Run(m.name, func(t *testing.T) {
+			netnstest.Require(t, append([]string{"ip", "sysctl"}, m.tools...)...)
+			tp := newTopo(t)
+			dir := t.TempDir()
+			writeObjects(t, dir, "", tp.eps, "")
+			args := []string{"--serve", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+			code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, "--once")...)
+			if code != 0 || !strings.Contains(out, "full sync") {
+				t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
+			}
+
+			const n = 3000
+			checkSplit(t, "ClusterIP", tp.connect(t, "10.96.0.10:80", n), tp.eps, n)
+			checkSplit(t, "NodePort", tp.connect(t, "10.244.0.1:30080", 300), tp.eps, 300)
+			if got := tp.connect(t, "10.96.0.12:80", 3); got["refused"] != 3 {
+				t.Errorf("Service without endpoints: %v, want every connection refused\n%s", got, netnstest.Exec(t, tp.node, "", m.rules...))
+			}
+			if got := tp.connect(t, "10.96.0.11:80", 50); len(got) != 1 {
+				t.Errorf("ClientIP affinity: %v, want one endpoint for all 50 connections", got)
+			}
+			checkNoDrift(t, tp, dir, m)
+			checkUnreadyAndStop(t, tp, dir, args, m)
+		})
 	}
-	if got := tp.connect(t, "10.96.0.11:80", 50); len(got) != 1 {
-		t.Errorf("ClientIP affinity: %v, want one endpoint for all 50 connections", got)
-	}
-	checkNoDrift(t, tp, dir)
-	checkUnreadyAndStop(t, tp, dir, args)
 }
 
 // checkSplit wants each endpoint within five standard deviations of n/3
@@ -58,21 +81,22 @@ func checkSplit(t *testing.T, what string, got map[string]int, eps []string, n i
 	}
 }
 
-// checkNoDrift traces a Service against the node's iptables-save: the
-// generator that programmed it and the checker are one.
-func checkNoDrift(t *testing.T, tp *topo, dir string) {
+// checkNoDrift traces a Service against the node's dump (iptables-save,
+// nft -j list ruleset): the generator that programmed it and the checker
+// are one.
+func checkNoDrift(t *testing.T, tp *topo, dir string, m servedMode) {
 	t.Helper()
-	save := netnstest.Exec(t, tp.node, "", "iptables-nft-save")
-	dump := filepath.Join(t.TempDir(), "node-a.iptables-save")
-	if err := os.WriteFile(dump, []byte(save), 0o600); err != nil {
+	dump := filepath.Join(t.TempDir(), "node-a.dump")
+	if err := os.WriteFile(dump, []byte(netnstest.Exec(t, tp.node, "", m.dump...)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, svc := range []string{"web", "sticky", "empty"} {
-		code, out, errOut := svctrace(t, t.Context(), tp.node, svc, "-n", "ns", "-f", dir, "--iptables-save", dump,
+		code, out, errOut := svctrace(t, t.Context(), tp.node, svc, "-n", "ns", "-f", dir, m.dumpFlag, dump,
 			"--node", "node-a", "--cluster-cidr", "10.244.0.0/16", "-o", "json")
 		// "empty" has no selector, an error finding of its own; drift
-		// findings name an iptables chain as their subject.
-		if (code != ExitOK && code != ExitFindings) || strings.Contains(out, `"subject": "iptables/`) || !strings.Contains(out, `"chains"`) {
+		// findings name the mode's place ("iptables/…", "nftables/…") as
+		// their subject.
+		if (code != ExitOK && code != ExitFindings) || strings.Contains(out, `"subject": "`+m.name+`/`) || !strings.Contains(out, `"chains"`) {
 			t.Errorf("trace of %s on a node served by --serve: exit %d, drift or errors:\n%s\n%s", svc, code, out, errOut)
 		}
 	}
@@ -81,7 +105,7 @@ func checkNoDrift(t *testing.T, tp *topo, dir string) {
 // checkUnreadyAndStop runs the long-lived proxy, marks an endpoint not
 // ready in the files, and measures how long until no new connection
 // reaches it. Stopping the proxy leaves its rules in place.
-func checkUnreadyAndStop(t *testing.T, tp *topo, dir string, args []string) {
+func checkUnreadyAndStop(t *testing.T, tp *topo, dir string, args []string, m servedMode) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan int)
@@ -113,7 +137,7 @@ func checkUnreadyAndStop(t *testing.T, tp *topo, dir string, args []string) {
 	if code := <-done; code != 0 {
 		t.Errorf("stopping the proxy: exit %d", code)
 	}
-	if save := netnstest.Exec(t, tp.node, "", "iptables-nft-save", "-t", "nat"); !strings.Contains(save, "-j KUBE-SERVICES") {
-		t.Errorf("rules gone after the proxy stopped:\n%s", save)
+	if dump := netnstest.Exec(t, tp.node, "", m.dump...); !strings.Contains(dump, m.inPlace) {
+		t.Errorf("rules gone after the proxy stopped:\n%s", dump)
 	}
 }
