@@ -96,10 +96,7 @@ const (
 
 // ServedByServe reports whether scoped --serve programs an object with
 // these labels (and kube-proxy skips it).
-func ServedByServe(labels map[string]string) bool {
-	_, headless := labels[LabelHeadless]
-	return labels[LabelServiceProxyName] == ServeProxyName && !headless
-}
+func ServedByServe(labels map[string]string) bool { return ServedBy(labels, ServeProxyName) }
 
 // KubeProxySkips reports whether kube-proxy ignores an object with these
 // labels.

@@ -91,7 +91,8 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 			continue
 		}
 		fs := diffFindings(r.diffs, in.Name)
-		if servedByServe(in) && r.mode == string(dataplane.ModeIPTables) {
+		if servedByServe(in) && (r.mode == string(dataplane.ModeIPTables) ||
+			r.mode == string(dataplane.ModeNFTables) && nftProxier(in, familiesInOrder(in.Service)[0]) == nftables.Serve) {
 			serveHints(fs, in)
 		}
 		out = append(out, dumpAge(in, r.source, fs)...)

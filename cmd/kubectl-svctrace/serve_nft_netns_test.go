@@ -141,12 +141,14 @@ func checkNFTTrace(t *testing.T, ns, dir string) {
 	for _, svc := range []string{"web", "sticky", "empty"} {
 		code, out, errOut := trace(svc)
 		// "empty" has no selector, an error finding of its own.
-		if (code != ExitOK && code != ExitFindings) || strings.Contains(out, `"subject": "nftables/`) || !strings.Contains(out, `"ip svctrace"`) {
-			t.Errorf("trace of %s on a node served by --serve: exit %d, drift, or table svctrace not read:\n%s\n%s", svc, code, out, errOut)
+		if (code != ExitOK && code != ExitFindings) || strings.Contains(out, `"subject": "nftables/`) || !strings.Contains(out, `"ip svctrace"`) ||
+			!strings.Contains(out, `"id": "ServeOwnsService"`) {
+			t.Errorf("trace of %s on a node served by --serve: exit %d, drift, table svctrace not read, or no ServeOwnsService:\n%s\n%s", svc, code, out, errOut)
 		}
 	}
 	netnstest.Exec(t, ns, "", "nft", "delete", "element", "ip", "svctrace", dpnft.MapServiceIPs, "{ 10.96.0.10 . tcp . 80 }")
-	if _, out, errOut := trace("web"); !strings.Contains(out, `"id": "`+string(dpnft.NFTServiceMissing)+`"`) {
-		t.Errorf("trace of web without its service-ips element: no %s finding:\n%s\n%s", dpnft.NFTServiceMissing, out, errOut)
+	if _, out, errOut := trace("web"); !strings.Contains(out, `"id": "`+string(dpnft.NFTServiceMissing)+`"`) ||
+		!strings.Contains(out, "kubectl-svctrace --serve on this node has not programmed web") {
+		t.Errorf("trace of web without its service-ips element: no %s finding with a hint about --serve:\n%s\n%s", dpnft.NFTServiceMissing, out, errOut)
 	}
 }

@@ -25,7 +25,7 @@ type Proxier struct {
 // Serve is the layout of `kubectl-svctrace --serve --proxy-mode nftables`
 // beside kube-proxy: kube-proxy's table, named svctrace, for the Services
 // labelled service.kubernetes.io/service-proxy-name=svctrace.
-var Serve = Proxier{Table: "svctrace", ProxyName: "svctrace"}
+var Serve = Proxier{Table: "svctrace", ProxyName: dataplane.ServeProxyName}
 
 // TableName is the table p reads and writes.
 func (p Proxier) TableName() string {
