@@ -17,6 +17,13 @@ func escaped(cfg Config) Config {
 	if cfg.Trace != nil {
 		cfg.Trace = termsafe.Copy(cfg.Trace)
 	}
+	if f := cfg.Fleet; f != nil {
+		safe := &Fleet{Service: termsafe.String(f.Service), Rows: termsafe.Copy(f.Rows), Shown: termsafe.String(f.Shown), Traces: map[string]*trace.Trace{}}
+		for node, t := range f.Traces {
+			safe.Traces[termsafe.String(node)] = termsafe.Copy(t)
+		}
+		cfg.Fleet = safe
+	}
 	if reload := cfg.Reload; reload != nil {
 		cfg.Reload = func(ctx context.Context) (*trace.Trace, error) {
 			t, err := reload(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -14,6 +15,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/tui/common"
 	"github.com/svctrace/kubectl-svctrace/tui/pages/chains"
 	"github.com/svctrace/kubectl-svctrace/tui/pages/findings"
+	"github.com/svctrace/kubectl-svctrace/tui/pages/nodes"
 	"github.com/svctrace/kubectl-svctrace/tui/pages/path"
 	"github.com/svctrace/kubectl-svctrace/tui/pages/walk"
 )
@@ -24,6 +26,8 @@ const (
 	screenFindings
 	screenChains
 	screenWalk
+	// screenNodes is there with --all-nodes only.
+	screenNodes
 )
 
 // model is the frame: a tab bar, the active screen, and a status line.
@@ -70,8 +74,29 @@ func newModel(ctx context.Context, cfg Config) *model {
 		chains.New(c, m.hops),
 		walk.New(c, m.hops),
 	}
+	if f := cfg.Fleet; f != nil {
+		m.pages = append(m.pages, nodes.New(c, f.Service, f.Rows, f.Shown, time.Now))
+		m.active = screenNodes
+	}
 	m.resize()
 	return m
+}
+
+// showNode puts the Service traced through node's rules on every screen.
+func (m *model) showNode(node string) tea.Cmd {
+	t := m.cfg.Fleet.Traces[node]
+	if t == nil {
+		m.status = "node " + node + " was not read: see its row"
+		return nil
+	}
+	m.hops = t
+	for _, p := range m.pages {
+		p.SetTrace(t)
+	}
+	m.pages[screenNodes].(*nodes.Page).Show(node)
+	m.resize()
+	m.active, m.jumpedFrom, m.status = screenPath, screenNodes, "node "+node
+	return nil
 }
 
 func newHelp(st *common.Styles) help.Model {
@@ -180,6 +205,8 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(m.startReload(), m.waitForUpdate())
 	case findings.OpenMsg:
 		return m, m.open(msg.Finding)
+	case nodes.OpenMsg:
+		return m, m.showNode(msg.Node)
 	case common.JumpMsg:
 		m.jumpedFrom, m.active = m.active, screenPath
 		return m, m.pages[screenPath].Update(msg)

@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/term"
 
+	"github.com/svctrace/kubectl-svctrace/fleet"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -31,6 +32,21 @@ type Config struct {
 	Out io.Writer
 	// NoColor turns every style off, as NO_COLOR asks.
 	NoColor bool
+	// Fleet, when set, adds the Nodes screen of --all-nodes and starts on
+	// it; Trace is then the trace of Fleet.Shown.
+	Fleet *Fleet
+}
+
+// Fleet is what --all-nodes read: a row per node and the Service traced
+// through each node's rules.
+type Fleet struct {
+	Service string
+	// Rows are compared and sorted (fleet.Compare).
+	Rows []fleet.Row
+	// Traces are by node; a node that could not be read has none.
+	Traces map[string]*trace.Trace
+	// Shown is the node whose trace Config.Trace is.
+	Shown string
 }
 
 // NotTerminalError is returned by Run when Out or In is not a terminal;

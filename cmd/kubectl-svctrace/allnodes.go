@@ -15,6 +15,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/snapshot"
 	"github.com/svctrace/kubectl-svctrace/source"
 	"github.com/svctrace/kubectl-svctrace/trace"
+	"github.com/svctrace/kubectl-svctrace/tui"
 )
 
 // allNodesOptions are the flags of --all-nodes.
@@ -39,8 +40,6 @@ func (o *options) checkAllNodes() error {
 		return errors.New("--all-nodes reads the nodes of a live cluster: drop -f/--demo")
 	case o.node != "" || o.dumps != (source.DumpPaths{}):
 		return errors.New("--all-nodes reads every node itself: drop --node and the dump flags")
-	case o.tui:
-		return errors.New("--all-nodes prints a table; the terminal UI does not show it yet: drop -i")
 	case o.output == "yaml" || o.output == "wide":
 		return fmt.Errorf("--all-nodes prints text or -o json, not -o %s", o.output)
 	}
@@ -62,11 +61,12 @@ func (o *options) runAllNodes(ctx context.Context) error {
 	}
 	rows := make([]fleet.Row, len(nodes.Items))
 	snaps := make([]*snapshot.Snapshot, len(nodes.Items))
+	traces := make([]*trace.Trace, len(nodes.Items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(o.allNodes.maxNodes)
 	for i, n := range nodes.Items {
 		g.Go(func() error {
-			rows[i], snaps[i] = o.nodeRow(gctx, n.Name, args)
+			rows[i], snaps[i], traces[i] = o.nodeRow(gctx, n.Name, args)
 			return nil
 		})
 	}
@@ -83,14 +83,14 @@ func (o *options) runAllNodes(ctx context.Context) error {
 	if err := o.saveBundle(ctx); err != nil {
 		return err
 	}
-	rows = fleet.Compare(rows)
-	service := o.namespace + "/" + o.name
-	if o.output == "json" {
-		err = fleet.JSON(o.streams.Out, service, rows)
-	} else {
-		err = fleet.Text(o.streams.Out, service, rows, time.Now())
+	byNode := map[string]*trace.Trace{}
+	for i, n := range nodes.Items {
+		if traces[i] != nil {
+			byNode[n.Name] = traces[i]
+		}
 	}
-	if err != nil {
+	rows = fleet.Compare(rows)
+	if err := o.showFleet(ctx, rows, byNode); err != nil {
 		return err
 	}
 	for _, r := range rows {
@@ -101,8 +101,33 @@ func (o *options) runAllNodes(ctx context.Context) error {
 	return nil
 }
 
+// showFleet opens the terminal UI on the nodes with -i (the text table
+// when there is no terminal), else prints the table or JSON.
+func (o *options) showFleet(ctx context.Context, rows []fleet.Row, traces map[string]*trace.Trace) error {
+	service := o.namespace + "/" + o.name
+	if o.tui {
+		f := &tui.Fleet{Service: service, Rows: rows, Traces: traces}
+		for _, r := range rows {
+			if traces[r.Node] != nil {
+				f.Shown = r.Node // the first read node, disagreeing ones first
+				break
+			}
+		}
+		err := tui.Run(ctx, tui.Config{Trace: traces[f.Shown], Fleet: f, In: o.streams.In, Out: o.streams.Out, NoColor: o.deps.getenv("NO_COLOR") != ""})
+		var nt tui.NotTerminalError
+		if !errors.As(err, &nt) {
+			return err
+		}
+		fmt.Fprintln(o.streams.ErrOut, "svctrace: "+nt.Notice())
+	}
+	if o.output == "json" {
+		return fleet.JSON(o.streams.Out, service, rows)
+	}
+	return fleet.Text(o.streams.Out, service, rows, time.Now())
+}
+
 // nodeRow reads one node and traces the Service through its rules.
-func (o *options) nodeRow(ctx context.Context, node string, args []string) (fleet.Row, *snapshot.Snapshot) {
+func (o *options) nodeRow(ctx context.Context, node string, args []string) (fleet.Row, *snapshot.Snapshot, *trace.Trace) {
 	row := fleet.Row{Node: node}
 	s, err := nodeagent.Snapshot(ctx, o.client, nodeagent.Options{
 		Node: node, Namespace: o.agent.namespace, Image: o.agent.image, Args: args,
@@ -112,17 +137,17 @@ func (o *options) nodeRow(ctx context.Context, node string, args []string) (flee
 		var a agentOptions
 		a.agentFailed(node, err)
 		row.Error, row.Findings = err.Error(), a.findings
-		return row, nil
+		return row, nil, nil
 	}
 	d, err := o.dataplane(ctx)
 	if err != nil {
 		row.Error = err.Error()
-		return row, s
+		return row, s, nil
 	}
 	d.Node = node
 	if row.Mode, err = nodeagent.Apply(s, d); err != nil {
 		row.Error = err.Error()
-		return row, s
+		return row, s, nil
 	}
 	h := nodeagent.ReadHealth(s)
 	switch {
@@ -139,7 +164,7 @@ func (o *options) nodeRow(ctx context.Context, node string, args []string) (flee
 	in, err := source.Fetcher{Client: source.API(o.client), Node: node}.Fetch(ctx, o.namespace, o.name)
 	if err != nil {
 		row.Error = err.Error()
-		return row, s
+		return row, s, nil
 	}
 	in.ClusterDomain, in.Dataplane = o.clusterDomain, d
 	t := trace.Build(*in)
@@ -159,5 +184,5 @@ func (o *options) nodeRow(ctx context.Context, node string, args []string) (flee
 	if len(t.Dataplane) > 0 && len(t.Dataplane[0].Walks) > 0 {
 		row.Distribution = fleet.Distribution(t.Dataplane[0].Walks[0].Outcomes)
 	}
-	return row, s
+	return row, s, t
 }
