@@ -135,10 +135,18 @@ func withNodeRules(ctx context.Context, t *testing.T, e *env, service string, ar
 	return append(args, d.flag, path, "--node", e.c.Node.Name)
 }
 
-// checkNodeRules checks that the trace walked the node's real rules: a
+// checkNodeRules checks that the trace walked node-1's real rules: a
 // packet to the ClusterIP is DNATed to each ready endpoint the trace lists,
 // a third of the time each.
-func checkNodeRules(ctx context.Context, t *testing.T, e *env, r result) {
+func checkNodeRules(_ context.Context, t *testing.T, e *env, r result) {
+	checkRulesOf(t, e, r, e.c.Node.Name)
+}
+
+// checkRulesOf checks that the trace walked the real rules of node: a
+// packet to the ClusterIP is DNATed to each ready endpoint the trace lists,
+// a third of the time each.
+func checkRulesOf(t *testing.T, e *env, r result, node string) {
+	t.Helper()
 	var want []string
 	for _, ep := range endpointsOf(t, r) {
 		if ep.Ready {
@@ -147,8 +155,8 @@ func checkNodeRules(ctx context.Context, t *testing.T, e *env, r result) {
 	}
 	var walks []walk
 	for _, dp := range r.doc.Dataplane {
-		if dp.Node != e.c.Node.Name || dp.Mode != e.s.proxyMode {
-			t.Errorf("dataplane hop of node %q mode %q, want %s %s", dp.Node, dp.Mode, e.c.Node.Name, e.s.proxyMode)
+		if dp.Node != node || dp.Mode != e.s.proxyMode {
+			t.Errorf("dataplane hop of node %q mode %q, want %s %s", dp.Node, dp.Mode, node, e.s.proxyMode)
 		}
 		walks = append(walks, dp.Walks...)
 	}

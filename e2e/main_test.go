@@ -159,7 +159,9 @@ func (s *suite) startCluster() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: s.proxyMode, Logf: logf})
+	// Two nodes, as `make cluster-up` makes: scenarios place their pods on
+	// node-1 (the default), TestTwoNodes uses node-2 too.
+	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: s.proxyMode, Nodes: 2, Logf: logf})
 	logf("cluster up in %s", time.Since(begin).Round(time.Millisecond))
 }
 

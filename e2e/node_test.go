@@ -130,32 +130,15 @@ func TestNodeAgent(t *testing.T) {
 		if s.proxyMode != "iptables" {
 			t.Skipf("deletes a KUBE-SEP chain of kube-proxy's iptables mode; kube-proxy runs in %s mode", s.proxyMode)
 		}
-		dump, err := c.Node.Exec(ctx, "iptables-save", "-t", "nat")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sep := regexp.MustCompile(`-A (KUBE-SEP-[A-Z0-9]+) .*--comment "?` + ns + `/hostnames`).FindStringSubmatch(string(dump))
-		if sep == nil {
-			t.Fatalf("no KUBE-SEP chain of %s/hostnames in\n%s", ns, dump)
-		}
-		// Every line naming the chain goes: its declaration, its rules
-		// and the jump to it, as if deleted by hand.
-		if out, err := c.Node.Exec(ctx, "sh", "-c", "iptables-save -t nat | grep -v -- '"+sep[1]+"' | iptables-restore -T nat"); err != nil {
-			t.Fatalf("delete %s: %v\n%s", sep[1], err, out)
-		}
-		out := s.kubectlOut(ctx, t, "svctrace", "hostnames", "-n", ns, "--all-nodes", "--agent-image", agentImage, "-o", "json")
-		noAgentLeft(ctx, t, c)
-		var doc fleet.Document
-		if err := json.Unmarshal([]byte(out), &doc); err != nil {
-			t.Fatalf("--all-nodes -o json: %v\n%s", err, out)
-		}
+		chain := deleteSEPChain(ctx, t, c.Node, ns, "hostnames")
+		doc, out := allNodes(ctx, t, s, c, "hostnames", ns)
 		if len(doc.Nodes) == 0 || doc.Nodes[0].Node != node || !doc.Nodes[0].Disagrees || doc.Nodes[0].Drift == 0 {
 			t.Fatalf("--all-nodes does not put %s first as disagreeing with drift:\n%s", node, out)
 		}
 		if !slices.ContainsFunc(doc.Nodes[0].Findings, func(f trace.Finding) bool {
-			return f.Severity == trace.SeverityError && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, sep[1])
+			return f.Severity == trace.SeverityError && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, chain)
 		}) {
-			t.Errorf("--all-nodes names no error for the deleted chain %s:\n%s", sep[1], out)
+			t.Errorf("--all-nodes names no error for the deleted chain %s:\n%s", chain, out)
 		}
 	})
 
@@ -219,6 +202,38 @@ func TestNodeAgent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// deleteSEPChain deletes by hand, on node n, a KUBE-SEP chain of kube-proxy
+// for Service ns/svc (port without name): its declaration, its rules and
+// the jump to it. It returns the chain's name.
+func deleteSEPChain(ctx context.Context, t *testing.T, n *harness.Node, ns, svc string) string {
+	t.Helper()
+	dump, err := n.Exec(ctx, "iptables-save", "-t", "nat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep := regexp.MustCompile(`-A (KUBE-SEP-[A-Z0-9]+) .*--comment "?` + ns + "/" + svc + `"? `).FindStringSubmatch(string(dump))
+	if sep == nil {
+		t.Fatalf("no KUBE-SEP chain of %s/%s on %s in\n%s", ns, svc, n.Name, dump)
+	}
+	if out, err := n.Exec(ctx, "sh", "-c", "iptables-save -t nat | grep -v -- '"+sep[1]+"' | iptables-restore -T nat"); err != nil {
+		t.Fatalf("delete %s on %s: %v\n%s", sep[1], n.Name, err, out)
+	}
+	return sep[1]
+}
+
+// allNodes runs `kubectl svctrace SVC -n NS --all-nodes -o json`, checks
+// that no agent pod is left, and decodes the comparison.
+func allNodes(ctx context.Context, t *testing.T, s *suite, c *harness.Cluster, svc, ns string) (fleet.Document, string) {
+	t.Helper()
+	out := s.kubectlOut(ctx, t, "svctrace", svc, "-n", ns, "--all-nodes", "--agent-image", agentImage, "-o", "json")
+	noAgentLeft(ctx, t, c)
+	var doc fleet.Document
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("--all-nodes -o json: %v\n%s", err, out)
+	}
+	return doc, out
 }
 
 // noAgentLeft fails t when an agent pod is still there.

@@ -59,10 +59,11 @@ func hostnamesService(name string, selector map[string]string, target intstr.Int
 	}
 }
 
-// podSpec describes one serve_hostname-like pod on node-1 with an HTTP
-// readiness probe on its port.
+// podSpec describes one serve_hostname-like pod with an HTTP readiness
+// probe on its port, on node-1 unless node names another.
 type podSpec struct {
 	name     string
+	node     string
 	labels   map[string]string
 	portName string // name of the container port 9376, if any
 	// unhealthy makes the pod server answer 503, so the probe fails.
@@ -89,11 +90,15 @@ func (p podSpec) pod() *corev1.Pod {
 		g := int64(p.terminateDelay/time.Second) + 30
 		grace = &g
 	}
+	node := p.node
+	if node == "" {
+		node = "node-1"
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: p.name, Labels: p.labels, Annotations: ann},
 		Spec: corev1.PodSpec{
 			TerminationGracePeriodSeconds: grace,
-			NodeName:                      "node-1",
+			NodeName:                      node,
 			Hostname:                      p.hostname,
 			Subdomain:                     p.subdomain,
 			Containers: []corev1.Container{{

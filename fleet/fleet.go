@@ -101,8 +101,9 @@ func Compare(rows []Row) []Row {
 	return rows
 }
 
-// majority is the most common non-empty value of key (ties: the smallest),
-// or "" when no row has one.
+// majority is the most common non-empty value of key, or "" when no row
+// has one or two values tie for most common: of two nodes that differ,
+// neither is the one that disagrees with the rest.
 func majority(rows []Row, key func(Row) string) string {
 	count := map[string]int{}
 	for _, r := range rows {
@@ -112,11 +113,17 @@ func majority(rows []Row, key func(Row) string) string {
 			}
 		}
 	}
-	best := ""
+	best, tie := "", false
 	for _, v := range slices.Sorted(maps.Keys(count)) {
-		if count[v] > count[best] {
-			best = v
+		switch {
+		case count[v] > count[best]:
+			best, tie = v, false
+		case count[v] == count[best]:
+			tie = true
 		}
+	}
+	if tie {
+		return ""
 	}
 	return best
 }

@@ -47,6 +47,21 @@ func TestCompare(t *testing.T) {
 	}
 }
 
+// TestCompareTwoNodes: of two nodes whose packets end differently, only
+// the one with a problem of its own disagrees; neither is the majority.
+func TestCompareTwoNodes(t *testing.T) {
+	rows := Compare([]Row{
+		{Node: "node-1", Mode: "iptables", KubeProxy: "healthy", Distribution: "DNAT 10.244.2.4:9376 50%, DNAT 10.244.2.5:9376 50%"},
+		{Node: "node-2", Mode: "iptables", KubeProxy: "healthy", Distribution: "DNAT 10.244.2.4:9376 100%", Drift: 2},
+	})
+	if rows[0].Node != "node-2" || !rows[0].Disagrees || strings.Join(rows[0].Why, "; ") != "2 drift" {
+		t.Errorf("first row %s disagrees=%v why %q, want node-2 for its drift alone", rows[0].Node, rows[0].Disagrees, rows[0].Why)
+	}
+	if rows[1].Disagrees {
+		t.Errorf("node-1 disagrees (%q) though only node-2 has a problem", rows[1].Why)
+	}
+}
+
 func TestRender(t *testing.T) {
 	sync := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
 	rows := Compare([]Row{{Node: "node-1", Mode: "iptables", KubeProxy: "healthy", LastSync: &sync, Distribution: "DNAT 10.244.1.5:9376 100%"},

@@ -2,7 +2,7 @@
 # Brings the local test cluster (package harness) up in the background and
 # prints where its kubeconfig and state are. Needs root.
 #
-#   hack/cluster-up.sh [iptables|nftables]
+#   hack/cluster-up.sh [iptables|nftables] [NODES]   (NODES: default 2)
 #
 # Environment: SVCTRACE_CLUSTER_DIR (<repo>/.cache/cluster), the state
 # directory that hack/cluster-down.sh reads.
@@ -10,6 +10,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-iptables}
+NODES=${2:-2}
 DIR=${SVCTRACE_CLUSTER_DIR:-$ROOT/.cache/cluster}
 BIN=$ROOT/.cache/bin/cluster
 
@@ -31,7 +32,7 @@ fi
 rm -rf "$DIR/logs" "$DIR/etcd" "$DIR/pods"
 
 cd "$ROOT"
-setsid "$BIN" up -state-dir "$DIR" -proxy-mode "$MODE" >"$DIR/cluster.log" 2>&1 </dev/null &
+setsid "$BIN" up -state-dir "$DIR" -proxy-mode "$MODE" -nodes "$NODES" >"$DIR/cluster.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 1 300); do
 	if [[ -f $DIR/ready ]]; then

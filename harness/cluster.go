@@ -33,8 +33,13 @@ type Config struct {
 	// address: API server) and the node (second address). Zero picks a free
 	// 172.31.X.0/30.
 	TransferNet netip.Prefix
-	// NodeName defaults to "node-1".
+	// NodeName names the first node; it defaults to "node-1".
 	NodeName string
+	// Nodes is how many nodes run (at most 8); zero means one. The others
+	// are node-2, node-3, …: each its own network namespace with its own
+	// kube-proxy, pod CIDR 10.244.<N>.0/24 and link to the host, all linked
+	// to each other.
+	Nodes int
 	// Logf reports progress; nil is quiet.
 	Logf func(format string, args ...any)
 }
@@ -45,8 +50,8 @@ func (cfg Config) logf(format string, args ...any) {
 	}
 }
 
-// Cluster is a running control plane with one node. Every field is set once
-// Start returns.
+// Cluster is a running control plane with its nodes. Every field is set
+// once Start returns.
 type Cluster struct {
 	StateDir         string
 	Kubeconfig       string // admin (system:masters)
@@ -57,7 +62,11 @@ type Cluster struct {
 	HostIP           netip.Addr // host end of the node link; the API server binds here
 	Admin            *rest.Config
 	Client           kubernetes.Interface
-	Node             *Node
+	// Node is the first node, node-1: CoreDNS runs there, and pods that
+	// name no node are bound to it.
+	Node *Node
+	// Nodes are all nodes in order, Node first.
+	Nodes []*Node
 	// DNSAddr is CoreDNS ("NodeIP:53"), reachable from the host and the node;
 	// pods reach it as the kube-dns Service, DNSServiceIP.
 	DNSAddr string
@@ -117,6 +126,12 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.NodeName == "" {
 		cfg.NodeName = "node-1"
 	}
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 1
+	}
+	if cfg.Nodes < 1 || cfg.Nodes > maxNodes {
+		return nil, fmt.Errorf("%d nodes: want 1 to %d", cfg.Nodes, maxNodes)
+	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
@@ -166,12 +181,20 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 func (c *Cluster) bringUp(ctx context.Context) error {
 	begin := time.Now()
 	step := func(what string) { c.cfg.Logf("cluster: %s (%.1fs)", what, time.Since(begin).Seconds()) }
-	node, err := c.makeNodeNetwork(ctx)
-	if err != nil {
-		return err
+	for i := range c.cfg.Nodes {
+		node, err := c.makeNodeNetwork(ctx, i)
+		if err != nil {
+			return err
+		}
+		for _, other := range c.Nodes {
+			if err := linkNodes(ctx, other, node); err != nil {
+				return err
+			}
+		}
+		c.Nodes = append(c.Nodes, node)
+		step("node network " + node.NetNS + " ready")
 	}
-	c.Node = node
-	step("node network " + node.NetNS + " ready")
+	c.Node = c.Nodes[0]
 	pki, err := writePKI(filepath.Join(c.StateDir, "pki"), []string{
 		c.HostIP.String(), "127.0.0.1", KubernetesServiceIP, "localhost",
 		"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc." + ClusterDomain,
@@ -197,10 +220,12 @@ func (c *Cluster) bringUp(ctx context.Context) error {
 	if err := c.startControllerManager(pki); err != nil {
 		return err
 	}
-	if err := c.startNode(ctx); err != nil {
-		return err
+	for _, n := range c.Nodes {
+		if err := c.startNode(ctx, n); err != nil {
+			return err
+		}
+		step("node " + n.Name + " running kube-proxy (" + c.cfg.ProxyMode + ")")
 	}
-	step("node " + c.Node.Name + " running kube-proxy (" + c.cfg.ProxyMode + ") and CoreDNS")
 	if err := c.waitSettled(ctx); err != nil {
 		return err
 	}
@@ -262,6 +287,19 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// maxNodes bounds Config.Nodes: the nodes are linked pairwise.
+const maxNodes = 8
+
+// NodeNamed is the node called name, or nil.
+func (c *Cluster) NodeNamed(name string) *Node {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
 }
 
 // LogFile is the path of a component's log, e.g. LogFile("kube-proxy").

@@ -103,7 +103,7 @@ func kubeDNSService() *corev1.Service {
 }
 
 // waitSettled waits until pods can be created (the default service account
-// exists), kube-proxy has synced its rules, and CoreDNS answers.
+// exists), every node's kube-proxy has synced its rules, and CoreDNS answers.
 func (c *Cluster) waitSettled(ctx context.Context) error {
 	c.mu.Lock()
 	procs := append([]*process(nil), c.procs...)
@@ -115,17 +115,19 @@ func (c *Cluster) waitSettled(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	healthz := c.Node.HTTPClient(2 * time.Second)
-	err = c.waitFor(ctx, 60*time.Second, "kube-proxy healthz in node "+c.Node.NetNS, procs, func(ctx context.Context) (bool, error) {
-		resp, err := healthz.Get("http://127.0.0.1:10256/healthz")
+	for _, n := range c.Nodes {
+		healthz := n.HTTPClient(2 * time.Second)
+		err = c.waitFor(ctx, 60*time.Second, "kube-proxy healthz in node "+n.NetNS, procs, func(ctx context.Context) (bool, error) {
+			resp, err := healthz.Get("http://127.0.0.1:10256/healthz")
+			if err != nil {
+				return false, nil
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200, nil
+		})
 		if err != nil {
-			return false, nil
+			return err
 		}
-		resp.Body.Close()
-		return resp.StatusCode == 200, nil
-	})
-	if err != nil {
-		return err
 	}
 	want := "kubernetes.default.svc." + ClusterDomain + "."
 	return c.waitFor(ctx, 60*time.Second, "CoreDNS answering "+want, procs, func(ctx context.Context) (bool, error) {

@@ -14,8 +14,8 @@ import (
 	"k8s.io/client-go/util/workqueue"
 )
 
-// kubelet plays the node agent and the scheduler: it binds unscheduled pods
-// to its node, gives each pod of the node a network namespace and a running
+// kubelet plays the node agent and, on the first node, the scheduler: it
+// binds unscheduled pods to its node, gives each pod of the node a network namespace and a running
 // pod server, reports status from real readiness probes, and finishes
 // deletions as a kubelet does once the pod's processes have stopped.
 type kubelet struct {
@@ -32,13 +32,15 @@ type kubelet struct {
 	pods map[string]*podRuntime // by namespace/name
 }
 
-func startKubelet(ctx context.Context, c *Cluster) (*kubelet, error) {
+// startKubelet starts the kubelet of node; with schedule it also binds the
+// pods that name no node to it.
+func startKubelet(ctx context.Context, c *Cluster, node *Node, schedule bool) (*kubelet, error) {
 	kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	k := &kubelet{
 		c:      c,
-		node:   c.Node,
+		node:   node,
 		queue:  workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[string]()),
-		ipam:   newIPAM(c.Node.PodCIDR),
+		ipam:   newIPAM(node.PodCIDR),
 		ctx:    kctx,
 		cancel: cancel,
 		pods:   map[string]*podRuntime{},
@@ -55,17 +57,19 @@ func startKubelet(ctx context.Context, c *Cluster) (*kubelet, error) {
 		cancel()
 		return nil, fmt.Errorf("watch pods of node %s: %w", k.node.Name, err)
 	}
-	unscheduled := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithTweakListOptions(
-		func(o *metav1.ListOptions) { o.FieldSelector = "spec.nodeName=" }))
-	if _, err := unscheduled.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    k.bind,
-		UpdateFunc: func(_, obj any) { k.bind(obj) },
-	}); err != nil {
-		cancel()
-		return nil, fmt.Errorf("watch unscheduled pods: %w", err)
+	if schedule {
+		unscheduled := informers.NewSharedInformerFactoryWithOptions(c.Client, 0, informers.WithTweakListOptions(
+			func(o *metav1.ListOptions) { o.FieldSelector = "spec.nodeName=" }))
+		if _, err := unscheduled.Core().V1().Pods().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    k.bind,
+			UpdateFunc: func(_, obj any) { k.bind(obj) },
+		}); err != nil {
+			cancel()
+			return nil, fmt.Errorf("watch unscheduled pods: %w", err)
+		}
+		unscheduled.Start(kctx.Done())
 	}
 	mine.Start(kctx.Done())
-	unscheduled.Start(kctx.Done())
 	mine.WaitForCacheSync(kctx.Done())
 	for range 2 {
 		k.wg.Go(k.work)
@@ -79,8 +83,9 @@ func (k *kubelet) enqueue(obj any) {
 	}
 }
 
-// bind schedules a pod that names no node onto this one, as the default
-// scheduler would on a one-node cluster.
+// bind schedules a pod that names no node onto this one. Always the first
+// node, where a scheduler would spread pods: tests place pods on other nodes
+// by naming them.
 func (k *kubelet) bind(obj any) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok || pod.Spec.NodeName != "" || pod.DeletionTimestamp != nil ||

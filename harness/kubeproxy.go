@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// StopKubeProxy stops the node's kube-proxy, as a crashed or deleted
+// StopKubeProxy stops the first node's kube-proxy, as a crashed or deleted
 // kube-proxy pod would leave the node: its rules stay, nothing updates
 // them, and its health and metrics ports stop answering.
 func (c *Cluster) StopKubeProxy() error {
@@ -21,7 +21,7 @@ func (c *Cluster) StopKubeProxy() error {
 	return p.stop(c.manifest, 3*time.Second)
 }
 
-// StartKubeProxy starts the node's kube-proxy again and waits until its
+// StartKubeProxy starts the first node's kube-proxy again and waits until its
 // healthz answers 200.
 func (c *Cluster) StartKubeProxy(ctx context.Context) error {
 	c.mu.Lock()
@@ -30,7 +30,7 @@ func (c *Cluster) StartKubeProxy(ctx context.Context) error {
 	if running {
 		return errors.New("kube-proxy is running")
 	}
-	if err := c.startKubeProxy(); err != nil {
+	if err := c.startKubeProxy(c.Node); err != nil {
 		return err
 	}
 	healthz := c.Node.HTTPClient(2 * time.Second)

@@ -16,39 +16,57 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// Node is the single node: a network namespace standing in for the machine,
-// running kube-proxy and CoreDNS, with pods in namespaces of their own.
+// Node is one node: a network namespace standing in for the machine,
+// running kube-proxy (and, on the first node, CoreDNS), with pods in
+// namespaces of their own.
 type Node struct {
 	Name    string
 	NetNS   string       // svctrace-<name>-<rand>
-	IP      netip.Addr   // InternalIP, the node end of the host link
-	PodCIDR netip.Prefix // pods get addresses from here
+	IP      netip.Addr   // InternalIP, the node end of its host link
+	HostIP  netip.Addr   // the host end of its host link
+	PodCIDR netip.Prefix // pods get addresses from here: 10.244.<N>.0/24 on node-N
 
 	kubelet *kubelet
 	proxy   *process // kube-proxy; nil while stopped
 }
 
-// makeNodeNetwork creates the node namespace and the veth pair that joins it
-// to the host. The node's default route leads into a veth whose peer stays
-// down, so the kernel drops what kube-proxy does not translate instead of
-// sending it off the machine (a dummy device would do, but the test kernels
-// lack the module).
-func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
+// nodeName is the name of the i-th node (from 0): Config.NodeName for the
+// first, node-<i+1> for the rest.
+func (cfg Config) nodeName(i int) string {
+	if i == 0 {
+		return cfg.NodeName
+	}
+	return fmt.Sprintf("node-%d", i+1)
+}
+
+// makeNodeNetwork creates the namespace of the i-th node and the veth pair
+// that joins it to the host. The node's default route leads into a veth
+// whose peer stays down, so the kernel drops what kube-proxy does not
+// translate instead of sending it off the machine (a dummy device would do,
+// but the test kernels lack the module). Every node but the first reaches
+// the API server, which listens on the host end of the first node's link,
+// through its own link to the host.
+func (c *Cluster) makeNodeNetwork(ctx context.Context, i int) (*Node, error) {
 	transfer := c.cfg.TransferNet
-	if !transfer.IsValid() {
+	if i > 0 || !transfer.IsValid() {
 		var err error
 		if transfer, err = pickTransferNet(ctx); err != nil {
 			return nil, err
 		}
 	}
 	transfer = transfer.Masked()
-	c.HostIP = transfer.Addr().Next()
+	name := c.cfg.nodeName(i)
 	suffix := randomSuffix(6)
+	hostIP := transfer.Addr().Next()
 	n := &Node{
-		Name:    c.cfg.NodeName,
-		NetNS:   netnsPrefix + strings.ReplaceAll(c.cfg.NodeName, "-", "") + "-" + suffix,
-		IP:      c.HostIP.Next(),
-		PodCIDR: netip.MustParsePrefix("10.244.1.0/24"),
+		Name:    name,
+		NetNS:   netnsPrefix + strings.ReplaceAll(name, "-", "") + "-" + suffix,
+		IP:      hostIP.Next(),
+		HostIP:  hostIP,
+		PodCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i + 1), 0}), 24),
+	}
+	if i == 0 {
+		c.HostIP = hostIP
 	}
 	if err := addNetNS(ctx, c.manifest, n.NetNS); err != nil {
 		return nil, err
@@ -60,7 +78,7 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
 	bits := fmt.Sprintf("/%d", transfer.Bits())
 	steps := [][]string{
 		{"", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", n.NetNS},
-		{"", "addr", "add", c.HostIP.String() + bits, "dev", link},
+		{"", "addr", "add", hostIP.String() + bits, "dev", link},
 		{"", "link", "set", link, "up"},
 		{n.NetNS, "addr", "add", n.IP.String() + bits, "dev", "eth0"},
 		{n.NetNS, "link", "set", "eth0", "up"},
@@ -68,9 +86,12 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
 		{n.NetNS, "link", "set", "nowhere0", "up"},
 		{n.NetNS, "route", "add", "default", "dev", "nowhere0"},
 	}
+	if i > 0 {
+		steps = append(steps, []string{n.NetNS, "route", "add", c.HostIP.String() + "/32", "via", hostIP.String(), "dev", "eth0"})
+	}
 	for _, s := range steps {
 		if err := ipIn(ctx, s[0], s[1:]...); err != nil {
-			return nil, fmt.Errorf("set up node network: %w", err)
+			return nil, fmt.Errorf("set up network of node %s: %w", name, err)
 		}
 	}
 	if _, err := run(ctx, "ip", "netns", "exec", n.NetNS, "sysctl", "-qw", "net.ipv4.ip_forward=1"); err != nil {
@@ -79,31 +100,72 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context) (*Node, error) {
 	return n, nil
 }
 
-// startNode registers the Node object, then starts kube-proxy, the kubelet
-// stand-in and CoreDNS in the node.
-func (c *Cluster) startNode(ctx context.Context) error {
-	if err := c.registerNode(ctx); err != nil {
+// linkNodes joins two nodes with a veth pair, as a switch joins machines:
+// each end carries its node's InternalIP (so traffic a node masquerades
+// onto the link leaves from that address), and each node routes the
+// other's InternalIP and pod CIDR over it. The pair goes with the
+// namespaces.
+func linkNodes(ctx context.Context, a, b *Node) error {
+	toB, toA := linkTo(b), linkTo(a)
+	steps := [][]string{
+		{a.NetNS, "link", "add", toB, "type", "veth", "peer", "name", toA, "netns", b.NetNS},
+	}
+	for _, end := range []struct {
+		self, peer *Node
+		link       string
+	}{{a, b, toB}, {b, a, toA}} {
+		ns := end.self.NetNS
+		steps = append(steps,
+			[]string{ns, "addr", "add", end.self.IP.String() + "/32", "dev", end.link},
+			[]string{ns, "link", "set", end.link, "up"},
+			[]string{ns, "route", "add", end.peer.IP.String() + "/32", "dev", end.link, "scope", "link"},
+			[]string{ns, "route", "add", end.peer.PodCIDR.String(), "via", end.peer.IP.String(), "dev", end.link},
+		)
+	}
+	for _, s := range steps {
+		if err := ipIn(ctx, s[0], s[1:]...); err != nil {
+			return fmt.Errorf("link nodes %s and %s: %w", a.Name, b.Name, err)
+		}
+	}
+	return nil
+}
+
+// linkTo names the link towards node n: "to" and the name without dashes,
+// cut to the kernel's 15 characters.
+func linkTo(n *Node) string {
+	name := "to" + strings.ReplaceAll(n.Name, "-", "")
+	return name[:min(len(name), 15)]
+}
+
+// startNode registers the Node object, then starts kube-proxy and the
+// kubelet stand-in in the node; the first node's kubelet also binds the
+// pods that name no node, and the first node runs CoreDNS.
+func (c *Cluster) startNode(ctx context.Context, n *Node) error {
+	if err := c.registerNode(ctx, n); err != nil {
 		return err
 	}
-	if err := c.startKubeProxy(); err != nil {
+	if err := c.startKubeProxy(n); err != nil {
 		return err
 	}
-	k, err := startKubelet(ctx, c)
+	first := n == c.Node
+	k, err := startKubelet(ctx, c, n, first)
 	if err != nil {
 		return err
 	}
-	c.Node.kubelet = k
+	n.kubelet = k
 	c.onStop(k.stop)
 	if err := k.serveKubeletAPI(); err != nil {
 		return err
+	}
+	if !first {
+		return nil
 	}
 	return c.startCoreDNS(ctx)
 }
 
 // registerNode creates the Node with the InternalIP kube-proxy waits for and
 // the pod CIDR; without a Node the EndpointSlice controller skips its pods.
-func (c *Cluster) registerNode(ctx context.Context) error {
-	n := c.Node
+func (c *Cluster) registerNode(ctx context.Context, n *Node) error {
 	obj := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
 			"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
@@ -154,7 +216,9 @@ func kernelVersion() string {
 
 // startKubeProxy runs kube-proxy in the node namespace. Conntrack limits are
 // left alone: outside the initial namespace the kernel refuses to change them.
-func (c *Cluster) startKubeProxy() error {
+// The first node's configuration and log keep the names of the one-node
+// cluster (kube-proxy.yaml, kube-proxy.log); the others carry the node name.
+func (c *Cluster) startKubeProxy(n *Node) error {
 	cfg := fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
@@ -169,17 +233,26 @@ conntrack:
   min: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, c.Kubeconfig, c.Node.Name, c.cfg.ProxyMode, ClusterCIDR)
-	path := filepath.Join(c.StateDir, "kube-proxy.yaml")
+`, c.Kubeconfig, n.Name, c.cfg.ProxyMode, ClusterCIDR)
+	name := c.proxyName(n)
+	path := filepath.Join(c.StateDir, name+".yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		return fmt.Errorf("write kube-proxy config: %w", err)
 	}
-	p, err := c.start(procSpec{name: "kube-proxy", netns: c.Node.NetNS, path: c.bins.Proxy,
+	p, err := c.start(procSpec{name: name, netns: n.NetNS, path: c.bins.Proxy,
 		args: []string{"--config", path, "--v", "2"}})
 	c.mu.Lock()
-	c.Node.proxy = p
+	n.proxy = p
 	c.mu.Unlock()
 	return err
+}
+
+// proxyName names the kube-proxy of node n in the state directory.
+func (c *Cluster) proxyName(n *Node) string {
+	if n == c.Node {
+		return "kube-proxy"
+	}
+	return "kube-proxy-" + n.Name
 }
 
 // DialContext dials addr from inside the node, as a process on the node would.

@@ -115,22 +115,35 @@ func setCondition(st *corev1.PodStatus, typ corev1.PodConditionType, ok bool) {
 // PodNetNS names the network namespace of a running pod, for
 // `ip netns exec` or DialInNetNS; host-network pods share the node's.
 func (c *Cluster) PodNetNS(namespace, name string) (string, error) {
-	rt := c.Node.kubelet.runtime(namespace, name)
+	n, rt := c.podRuntime(namespace, name)
 	if rt == nil {
-		return "", fmt.Errorf("pod %s/%s does not run on node %s (not created, not bound, or deleted)", namespace, name, c.Node.Name)
+		return "", fmt.Errorf("pod %s/%s does not run on any node (not created, not bound, or deleted)", namespace, name)
 	}
 	if rt.netns == "" {
-		return c.Node.NetNS, nil
+		return n.NetNS, nil
 	}
 	return rt.netns, nil
+}
+
+// podRuntime finds the node that runs a pod, and what it runs for it.
+func (c *Cluster) podRuntime(namespace, name string) (*Node, *podRuntime) {
+	for _, n := range c.Nodes {
+		if n.kubelet == nil {
+			continue
+		}
+		if rt := n.kubelet.runtime(namespace, name); rt != nil {
+			return n, rt
+		}
+	}
+	return nil, nil
 }
 
 // SetPodHealthy makes a running pod's server answer HTTP normally (true) or
 // with 503 (false); readiness follows at the pace of the pod's probe.
 func (c *Cluster) SetPodHealthy(namespace, name string, healthy bool) error {
-	rt := c.Node.kubelet.runtime(namespace, name)
+	_, rt := c.podRuntime(namespace, name)
 	if rt == nil || rt.failFile == "" {
-		return fmt.Errorf("pod %s/%s does not run a pod server on node %s", namespace, name, c.Node.Name)
+		return fmt.Errorf("pod %s/%s does not run a pod server on any node", namespace, name)
 	}
 	if healthy {
 		if err := os.Remove(rt.failFile); err != nil && !os.IsNotExist(err) {

@@ -1,6 +1,6 @@
 // Command cluster runs the local test cluster of package harness for people:
 //
-//	cluster up -state-dir DIR [-proxy-mode iptables|nftables]
+//	cluster up -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N]
 //	cluster down -state-dir DIR
 //	cluster gc
 //
@@ -36,7 +36,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables] | cluster gc")
+		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N] | cluster gc")
 	}
 	if args[0] == "gc" {
 		swept, err := harness.SweepStale(context.Background())
@@ -48,6 +48,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("cluster "+args[0], flag.ContinueOnError)
 	stateDir := fs.String("state-dir", "", "directory for certificates, kubeconfigs, logs and the manifest (required)")
 	mode := fs.String("proxy-mode", "iptables", "kube-proxy mode: iptables or nftables")
+	nodes := fs.Int("nodes", 2, "how many nodes (node-1, node-2, …)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func run(args []string) error {
 	}
 	switch args[0] {
 	case "up":
-		return up(dir, *mode)
+		return up(dir, *mode, *nodes)
 	case "down":
 		return down(dir)
 	default:
@@ -74,7 +75,7 @@ const (
 	readyFile = "ready"
 )
 
-func up(dir, mode string) error {
+func up(dir, mode string, nodes int) error {
 	if pid, ok := runningPID(dir); ok {
 		return fmt.Errorf("a cluster already runs from %s (pid %d); run `make cluster-down` first", dir, pid)
 	}
@@ -88,12 +89,11 @@ func up(dir, mode string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	c, err := harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: mode, Logf: logf})
+	c, err := harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: mode, Nodes: nodes, Logf: logf})
 	if err != nil {
 		return err
 	}
-	info := fmt.Sprintf("KUBECONFIG=%s\nVIEWER_KUBECONFIG=%s\nSERVER=%s\nNODE_NETNS=%s\nNODE_IP=%s\nDNS=%s\nSTATE_DIR=%s\n",
-		c.Kubeconfig, c.ViewerKubeconfig, c.Server, c.Node.NetNS, c.Node.IP, c.DNSAddr, dir)
+	info := readyInfo(c, dir)
 	if err := os.WriteFile(filepath.Join(dir, readyFile), []byte(info), 0o644); err != nil {
 		err = fmt.Errorf("write ready file: %w", err)
 		return errors.Join(err, c.Stop(context.Background()))
@@ -103,6 +103,22 @@ func up(dir, mode string) error {
 	logf("cluster: stopping")
 	_ = os.Remove(filepath.Join(dir, readyFile))
 	return c.Stop(context.Background())
+}
+
+// readyInfo is what the ready file holds and cluster-up prints: the
+// kubeconfigs and, per node, its namespace, address and pod CIDR, with a
+// command that runs in it. NODE_NETNS and NODE_IP are the first node's.
+func readyInfo(c *harness.Cluster, dir string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "KUBECONFIG=%s\nVIEWER_KUBECONFIG=%s\nSERVER=%s\nNODE_NETNS=%s\nNODE_IP=%s\nDNS=%s\nSTATE_DIR=%s\nNODES=%d\n",
+		c.Kubeconfig, c.ViewerKubeconfig, c.Server, c.Node.NetNS, c.Node.IP, c.DNSAddr, dir, len(c.Nodes))
+	for i, n := range c.Nodes {
+		fmt.Fprintf(&b, "NODE_%d_NAME=%s\nNODE_%d_NETNS=%s\nNODE_%d_IP=%s\nNODE_%d_POD_CIDR=%s\n", i+1, n.Name, i+1, n.NetNS, i+1, n.IP, i+1, n.PodCIDR)
+	}
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "# %s: ip netns exec %s iptables-save    (from the host: curl http://%s:NODEPORT/)\n", n.Name, n.NetNS, n.IP)
+	}
+	return b.String()
 }
 
 func down(dir string) error {

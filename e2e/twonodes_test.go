@@ -1,0 +1,199 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/svctrace/kubectl-svctrace/harness"
+	"github.com/svctrace/kubectl-svctrace/trace"
+)
+
+// TestTwoNodes runs the hostnames pods on node-2 and a client pod on
+// node-1: traffic crosses the nodes for real, `--node node-2` walks
+// node-2's own rules, `--all-nodes` tells the nodes apart, and
+// externalTrafficPolicy Local drops what enters node-1 from outside. It runs
+// alone (not parallel): it edits node-2's rules.
+func TestTwoNodes(t *testing.T) {
+	s, c := require(t)
+	if len(c.Nodes) < 2 {
+		t.Fatalf("the shared cluster has %d node(s), want 2", len(c.Nodes))
+	}
+	node1, node2 := c.Nodes[0], c.Nodes[1]
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	ns := newNamespace(ctx, t, c.Client, "e2e-nodes")
+	e := &env{s: s, c: c, ns: ns}
+	onNode2 := threePods(func(_ int, p *podSpec) { p.node = node2.Name })
+	create(ctx, t, c.Client, ns, hostnamesService("hostnames", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort)), onNode2...)
+	local := hostnamesService("hostnames-local", map[string]string{"app": "hostnames"}, intstr.FromInt32(servePort))
+	local.Spec.Type = corev1.ServiceTypeNodePort
+	local.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+	local = create(ctx, t, c.Client, ns, local, podSpec{name: "client", labels: map[string]string{"app": "client"}})
+	nodePort := strconv.Itoa(int(local.Spec.Ports[0].NodePort))
+	eps := waitEndpoints(ctx, t, c.Client, ns, "hostnames", 3, 3)
+	waitEndpoints(ctx, t, c.Client, ns, "hostnames-local", 3, 3)
+	waitPodsReady(ctx, t, e, 4)
+	for _, ep := range eps {
+		if ip, err := netip.ParseAddr(ep.Addresses[0]); err != nil || !node2.PodCIDR.Contains(ip) || ep.NodeName == nil || *ep.NodeName != node2.Name {
+			t.Fatalf("endpoint %v is not a pod of %s (pod CIDR %s)", ep.Addresses, node2.Name, node2.PodCIDR)
+		}
+	}
+	backends := []string{"hostnames-0", "hostnames-1", "hostnames-2"}
+	agent := []string{"--agent-image", agentImage, "--agent-timeout", "45s"}
+
+	t.Run("cross-node traffic", func(t *testing.T) {
+		clientNS, err := c.PodNetNS(ns, "client")
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := inNetNSClient(clientNS, 2*time.Second)
+		svc, err := c.Client.CoreV1().Services(ns).Get(ctx, "hostnames", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, url := range []string{
+			"http://" + svc.Spec.ClusterIP + ":80/",
+			"http://" + net.JoinHostPort(node1.IP.String(), nodePort) + "/",
+			"http://" + net.JoinHostPort(node2.IP.String(), nodePort) + "/",
+		} {
+			poll(ctx, t, 30*time.Second, "pod client on "+node1.Name+" reaching "+url, func(ctx context.Context) (bool, error) {
+				return get(ctx, hc, url) != "", nil
+			})
+			for range 5 {
+				if name := get(ctx, hc, url); !slices.Contains(backends, name) {
+					t.Errorf("GET %s from pod client on %s answered %q, want one of the pods on %s %v", url, node1.Name, name, node2.Name, backends)
+				}
+			}
+		}
+	})
+
+	t.Run("node-2's live rules", func(t *testing.T) {
+		waitRules(ctx, t, e, node2, eps[0].Addresses[0])
+		r := s.svctrace(ctx, t, c.Kubeconfig, append([]string{"hostnames", "-n", ns, "--node", node2.Name}, agent...)...)
+		noAgentLeft(ctx, t, c)
+		checkResult(t, r, expect{exit: 0})
+		checkRulesOf(t, e, r, node2.Name)
+		for _, dp := range r.doc.Dataplane {
+			if !strings.HasPrefix(dp.Source, "node/"+node2.Name+": ") {
+				t.Errorf("dataplane source %q, want the agent's snapshot of %s", dp.Source, node2.Name)
+			}
+		}
+	})
+
+	t.Run("externalTrafficPolicy Local", func(t *testing.T) {
+		for _, n := range c.Nodes {
+			waitRules(ctx, t, e, n, nodePort)
+		}
+		// From the host: outside every node and pod.
+		outside := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		via2 := "http://" + net.JoinHostPort(node2.IP.String(), nodePort) + "/"
+		poll(ctx, t, 30*time.Second, "the host reaching "+via2, func(ctx context.Context) (bool, error) {
+			return get(ctx, outside, via2) != "", nil
+		})
+		if name := get(ctx, outside, via2); !slices.Contains(backends, name) {
+			t.Errorf("GET %s from outside answered %q, want one of %v", via2, name, backends)
+		}
+		via1 := net.JoinHostPort(node1.IP.String(), nodePort)
+		conn, err := (&net.Dialer{Timeout: 2 * time.Second}).DialContext(ctx, "tcp", via1)
+		var ne net.Error
+		if err == nil {
+			conn.Close()
+			t.Errorf("connected from outside to %s though %s hosts no endpoint of the Local policy", via1, node1.Name)
+		} else if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("connecting from outside to %s: %v, want a timeout (dropped)", via1, err)
+		}
+
+		// The trace of each node says the same: node-1 drops, names the
+		// Local policy and exits 3; node-2 DNATs to its pods.
+		for _, tc := range []struct {
+			node    *harness.Node
+			verdict string
+			exit    int
+		}{{node1, "DROP", 3}, {node2, "DNAT", 0}} {
+			r := s.svctrace(ctx, t, c.Kubeconfig, append([]string{"hostnames-local", "-n", ns, "--node", tc.node.Name, "--from", "external"}, agent...)...)
+			noAgentLeft(ctx, t, c)
+			if r.doc == nil || r.exit != tc.exit {
+				t.Fatalf("%s: exit %d, want %d\n%s", tc.node.Name, r.exit, tc.exit, r)
+			}
+			var walked int
+			for _, dp := range r.doc.Dataplane {
+				for _, w := range dp.Walks {
+					walked++
+					for _, o := range w.Outcomes {
+						if o.Verdict != tc.verdict || w.Packet.Destination != tc.node.IP.String() {
+							t.Errorf("%s: packet from outside to %s:%d ends %s %s, want %s", tc.node.Name, w.Packet.Destination, w.Packet.Port, o.Verdict, o.Target, tc.verdict)
+						}
+					}
+				}
+			}
+			if walked == 0 {
+				t.Errorf("%s: no packet from outside walked\n%s", tc.node.Name, r)
+			}
+			noLocal := wantFinding{id: trace.NoLocalEndpoints, severity: "warning", subject: "service/hostnames-local",
+				contains: []string{"entering node " + node1.Name + " finds no ready local endpoint", "only " + node2.Name + " has one"}}
+			if got := slices.ContainsFunc(r.doc.Findings, noLocal.matches); got != (tc.node == node1) {
+				t.Errorf("%s: %s naming %s alone: %v, want %v\n%s", tc.node.Name, trace.NoLocalEndpoints, node1.Name, got, tc.node == node1, r)
+			}
+		}
+	})
+
+	t.Run("deleted endpoint chain on node-2", func(t *testing.T) {
+		if s.proxyMode != "iptables" {
+			t.Skipf("deletes a KUBE-SEP chain of kube-proxy's iptables mode; kube-proxy runs in %s mode", s.proxyMode)
+		}
+		chain := deleteSEPChain(ctx, t, node2, ns, "hostnames")
+		doc, out := allNodes(ctx, t, s, c, "hostnames", ns)
+		if len(doc.Nodes) != 2 || doc.Nodes[0].Node != node2.Name || !doc.Nodes[0].Disagrees || doc.Nodes[0].Drift == 0 {
+			t.Fatalf("--all-nodes does not put %s first as disagreeing with drift, of 2 nodes:\n%s", node2.Name, out)
+		}
+		if !slices.ContainsFunc(doc.Nodes[0].Findings, func(f trace.Finding) bool {
+			return f.Severity == trace.SeverityError && strings.Contains(f.Subject+" "+f.Message+" "+f.Hint, chain)
+		}) {
+			t.Errorf("--all-nodes names no error for the chain %s deleted on %s:\n%s", chain, node2.Name, out)
+		}
+		clean := doc.Nodes[1]
+		if clean.Node != node1.Name || clean.Disagrees || clean.Drift != 0 || clean.KubeProxy != "healthy" || clean.Error != "" {
+			t.Errorf("%s: disagrees %v (%v), drift %d, kube-proxy %q, error %q; want a clean healthy node\n%s",
+				clean.Node, clean.Disagrees, clean.Why, clean.Drift, clean.KubeProxy, clean.Error, out)
+		}
+		for _, f := range clean.Findings {
+			if f.Severity != trace.SeverityInfo {
+				t.Errorf("%s: %s %s: %s", clean.Node, f.Severity, f.ID, f.Message)
+			}
+		}
+	})
+}
+
+// waitRules waits until node n's kube-proxy rules mention want (an
+// endpoint address, a node port).
+func waitRules(ctx context.Context, t *testing.T, e *env, n *harness.Node, want string) {
+	t.Helper()
+	d := ruleDump[e.s.proxyMode]
+	poll(ctx, t, 30*time.Second, "kube-proxy rules on "+n.Name+" mentioning "+want, func(ctx context.Context) (bool, error) {
+		dump, err := n.Exec(ctx, d.cmd[0], d.cmd[1:]...)
+		return err == nil && strings.Contains(string(dump), want), nil
+	})
+}
+
+// inNetNSClient sends HTTP requests from inside a network namespace, e.g.
+// a pod's.
+func inNetNSClient(netns string, timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return harness.DialInNetNS(ctx, netns, network, addr)
+		},
+	}}
+}
