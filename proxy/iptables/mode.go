@@ -17,6 +17,9 @@ type Mode struct {
 	p      *Programmer
 	node   expected.Node
 	layout Layout
+	// gen keeps each Service's generated rules between syncs: after one
+	// change only that Service is generated again.
+	gen expected.Cache
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -33,7 +36,7 @@ func (m *Mode) Name() string { return "iptables" }
 
 // Desired generates the state for objs.
 func (m *Mode) Desired(objs proxy.Objects) (*Desired, error) {
-	rs, err := expected.Generate(m.nodeFor(objs.Node), objs.Services, objs.Slices)
+	rs, err := m.gen.Generate(m.nodeFor(objs.Node), objs.Services, objs.Slices)
 	if err != nil {
 		return nil, fmt.Errorf("generate iptables rules: %w", err)
 	}
