@@ -4,16 +4,24 @@ package main
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
 
 	dpnft "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	"github.com/svctrace/kubectl-svctrace/internal/netnstest"
 	knft "github.com/svctrace/kubectl-svctrace/kernel/nftables"
+	"github.com/svctrace/kubectl-svctrace/proxy"
+	proxynft "github.com/svctrace/kubectl-svctrace/proxy/nftables"
+	"github.com/svctrace/kubectl-svctrace/render"
+	"github.com/svctrace/kubectl-svctrace/source"
 )
 
 // nftTables lists every table of ns by "family name": `nft list table`
@@ -150,5 +158,46 @@ func checkNFTTrace(t *testing.T, ns, dir string) {
 	if _, out, errOut := trace("web"); !strings.Contains(out, `"id": "`+string(dpnft.NFTServiceMissing)+`"`) ||
 		!strings.Contains(out, "kubectl-svctrace --serve on this node has not programmed web") {
 		t.Errorf("trace of web without its service-ips element: no %s finding with a hint about --serve:\n%s\n%s", dpnft.NFTServiceMissing, out, errOut)
+	}
+}
+
+// TestServeNFTDebugStateIsTheTracesHop programs a node namespace with
+// scoped `--serve --proxy-mode nftables --once`, then asks /debug/state
+// for a Service, answered from the node's `nft -j list ruleset`: its
+// dataplane hop and drift are the trace's on the same dump, before and
+// after the Service's service-ips element is deleted by hand.
+func TestServeNFTDebugStateIsTheTracesHop(t *testing.T) {
+	netnstest.Require(t, "ip", "nft")
+	ns, dir := netnstest.New(t, "nftstate"), t.TempDir()
+	ctx := t.Context()
+	writeObjects(t, dir, "service.kubernetes.io/service-proxy-name: svctrace", []string{"10.244.1.2", "10.244.2.2"}, "")
+	args := []string{"--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+	if code, out, errOut := svctrace(t, ctx, ns, append([]string{"--serve", "--proxy-mode", "nftables", "--once"}, args...)...); code != 0 {
+		t.Fatalf("scoped --once: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ruleset := func(ctx context.Context) (source.DumpKind, []byte, error) {
+		b, err := nsRunner(ns).Run(ctx, "nft", "-j", "list", "ruleset")
+		return source.NFTJSON, b, err
+	}
+	load := func(paths []string) ([]runtime.Object, error) {
+		return source.LoadPathsWithin(paths, nil, "default", 1<<20)
+	}
+	src := &proxy.Files{Paths: []string{dir}, Node: "node-a", Selector: proxy.Selector(false), Load: load}
+	if err := src.Start(ctx, func(proxy.Kind) {}); err != nil {
+		t.Fatal(err)
+	}
+	loop := &proxy.Loop{Source: src, Mode: proxynft.NewMode(proxynft.Scoped, dataplane.Node{Name: "node-a"}, nil), Metrics: proxy.NewMetrics("svctrace")}
+	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", "10.244.0.0/16", ruleset)))
+	defer srv.Close()
+	compare := func(what string) render.DataplaneDocument {
+		t.Helper()
+		return stateIsTheTrace(t, ns, srv.URL, "--nft", netnstest.Exec(t, ns, "", "nft", "-j", "list", "ruleset"), args, what)
+	}
+	if got := compare("as programmed"); hasDrift(got) || len(got.Dataplane[0].Chains) == 0 || got.Dataplane[0].Chains[0].Table != "ip svctrace" {
+		t.Errorf("as programmed: want table svctrace listed and no drift, got %+v", got.Dataplane)
+	}
+	netnstest.Exec(t, ns, "", "nft", "delete", "element", "ip", "svctrace", dpnft.MapServiceIPs, "{ 10.96.0.10 . tcp . 80 }")
+	if got := compare("after deleting web's service-ips element"); !hasDrift(got) {
+		t.Error("after deleting web's service-ips element: no drift in /debug/state")
 	}
 }

@@ -66,53 +66,9 @@ func TestServeDebugStateIsTheTracesHop(t *testing.T) {
 
 	compare := func(what string) render.DataplaneDocument {
 		t.Helper()
-		state := getState(t, srv.URL+"/debug/state?service=ns/web", http.StatusOK)
-		dump := filepath.Join(t.TempDir(), "node-a.iptables-save")
 		// The tables /debug/state reads, in its order, so dump lines agree.
 		saved := netnstest.Exec(t, ns, "", "iptables-nft-save", "-c", "-t", "filter") + netnstest.Exec(t, ns, "", "iptables-nft-save", "-c", "-t", "nat")
-		if err := os.WriteFile(dump, []byte(saved), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		code, out, errOut := svctrace(t, ctx, ns, append([]string{"web", "-n", "ns", "--iptables-save", dump, "-o", "json"}, args...)...)
-		if code != ExitOK && code != ExitFindings {
-			t.Fatalf("trace: exit %d\n%s", code, errOut)
-		}
-		var traced render.DataplaneDocument
-		if err := json.Unmarshal([]byte(out), &traced); err != nil {
-			t.Fatal(err)
-		}
-		var want, got render.DataplaneDocument
-		if err := json.Unmarshal(state, &got); err != nil {
-			t.Fatalf("%v\n%s", err, state)
-		}
-		want.Dataplane, want.Findings = traced.Dataplane, nil
-		for _, f := range traced.Findings {
-			if f.Where != nil {
-				want.Findings = append(want.Findings, f)
-			}
-		}
-		for _, d := range []*render.DataplaneDocument{&want, &got} {
-			for i := range d.Dataplane {
-				d.Dataplane[i].Source, d.Dataplane[i].SavedAt = "", "" // the dump's name and time
-			}
-		}
-		gotDrift := got
-		gotDrift.Findings = nil
-		for _, f := range got.Findings {
-			if f.Where != nil {
-				gotDrift.Findings = append(gotDrift.Findings, f)
-			}
-		}
-		if got.Kind != render.DataplaneKind || got.Service.Name != "web" || len(got.Dataplane) == 0 {
-			t.Errorf("%s: /debug/state answered %s", what, state)
-		}
-		if diff := cmp.Diff(want.Dataplane, gotDrift.Dataplane, dataplanetest.EquateAddrs); diff != "" {
-			t.Errorf("%s: /debug/state's hop differs from the trace's (-trace +state):\n%s", what, diff)
-		}
-		if diff := cmp.Diff(want.Findings, gotDrift.Findings, dataplanetest.EquateAddrs); diff != "" {
-			t.Errorf("%s: /debug/state's drift differs from the trace's (-trace +state):\n%s", what, diff)
-		}
-		return got
+		return stateIsTheTrace(t, ns, srv.URL, "--iptables-save", saved, args, what)
 	}
 	if got := compare("as programmed"); len(got.Dataplane[0].Walks) == 0 || !strings.Contains(got.Dataplane[0].Walks[0].Outcomes[0].Path, "SVCT-SVC-") {
 		t.Errorf("as programmed: want walks through SVCT- chains, got %+v", got.Dataplane[0].Walks)
@@ -126,6 +82,59 @@ func TestServeDebugStateIsTheTracesHop(t *testing.T) {
 	}
 	getState(t, srv.URL+"/debug/state?service=ns/nope", http.StatusNotFound)
 	getState(t, srv.URL+"/debug/state?service=web", http.StatusBadRequest)
+}
+
+// stateIsTheTrace asks the /debug/state of the server at url for ns/web
+// and wants its dataplane hops and drift findings to be those of
+// `kubectl svctrace web` run in network namespace ns on the node's dump
+// (flag dumpFlag, content dump) with args, and returns the answer.
+func stateIsTheTrace(t *testing.T, ns, url, dumpFlag, dump string, args []string, what string) render.DataplaneDocument {
+	t.Helper()
+	state := getState(t, url+"/debug/state?service=ns/web", http.StatusOK)
+	file := filepath.Join(t.TempDir(), "node-a.dump")
+	if err := os.WriteFile(file, []byte(dump), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := svctrace(t, t.Context(), ns, append([]string{"web", "-n", "ns", dumpFlag, file, "-o", "json"}, args...)...)
+	if code != ExitOK && code != ExitFindings {
+		t.Fatalf("trace: exit %d\n%s", code, errOut)
+	}
+	var traced render.DataplaneDocument
+	if err := json.Unmarshal([]byte(out), &traced); err != nil {
+		t.Fatal(err)
+	}
+	var want, got render.DataplaneDocument
+	if err := json.Unmarshal(state, &got); err != nil {
+		t.Fatalf("%v\n%s", err, state)
+	}
+	want.Dataplane, want.Findings = traced.Dataplane, nil
+	for _, f := range traced.Findings {
+		if f.Where != nil {
+			want.Findings = append(want.Findings, f)
+		}
+	}
+	for _, d := range []*render.DataplaneDocument{&want, &got} {
+		for i := range d.Dataplane {
+			d.Dataplane[i].Source, d.Dataplane[i].SavedAt = "", "" // the dump's name and time
+		}
+	}
+	gotDrift := got
+	gotDrift.Findings = nil
+	for _, f := range got.Findings {
+		if f.Where != nil {
+			gotDrift.Findings = append(gotDrift.Findings, f)
+		}
+	}
+	if got.Kind != render.DataplaneKind || got.Service.Name != "web" || len(got.Dataplane) == 0 {
+		t.Errorf("%s: /debug/state answered %s", what, state)
+	}
+	if diff := cmp.Diff(want.Dataplane, gotDrift.Dataplane, dataplanetest.EquateAddrs); diff != "" {
+		t.Errorf("%s: /debug/state's hop differs from the trace's (-trace +state):\n%s", what, diff)
+	}
+	if diff := cmp.Diff(want.Findings, gotDrift.Findings, dataplanetest.EquateAddrs); diff != "" {
+		t.Errorf("%s: /debug/state's drift differs from the trace's (-trace +state):\n%s", what, diff)
+	}
+	return got
 }
 
 func hasDrift(d render.DataplaneDocument) bool {
