@@ -94,7 +94,9 @@ type Outcome struct {
 
 // Observed is what a node's counters say of one outcome.
 type Observed struct {
-	// Packets the deciding rule matched; for nat rules, connections.
+	// Packets the deciding rule matched; for nat rules, connections; for
+	// an IPVS real server, the connections it holds now (active and
+	// inactive, as ipvsadm -Ln counts them).
 	Packets uint64 `json:"packets"`
 	// Share of the packets the outcomes' deciding rules matched together,
 	// from every client of the Service port (its endpoint rules are

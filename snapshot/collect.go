@@ -167,7 +167,8 @@ func (c *Collector) ipvs(ctx context.Context) Section {
 	if c.Filter != nil {
 		t, sec.Filtered = FilterIPVS(t, c.Filter), true
 	}
-	sec.Output, sec.Took = ipvs.FormatSave(t), c.Now().Sub(start)
+	// ipvsadm -Ln's form keeps each real server's connections.
+	sec.Output, sec.Took = ipvs.FormatList(t), c.Now().Sub(start)
 	return sec
 }
 

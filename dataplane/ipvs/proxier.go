@@ -142,10 +142,21 @@ func (Proxier) Walk(w *Want, got *State, p dataplane.Packet) (dataplane.Walk, er
 		return walk, nil
 	}
 	svc := serviceOf(w.Services, p.ServicePort)
+	total := 0
 	for _, o := range res.Outcomes {
-		walk.Outcomes = append(walk.Outcomes, dataplane.Outcome{Verdict: dataplane.VerdictDNAT, Target: o.RealServer.Key(), Probability: o.Probability,
+		total += o.RealServer.ActiveConns + o.RealServer.InactiveConns
+	}
+	for _, o := range res.Outcomes {
+		out := dataplane.Outcome{Verdict: dataplane.VerdictDNAT, Target: o.RealServer.Key(), Probability: o.Probability,
 			Path:   fmt.Sprintf("virtual server %s (%s) → %s", vsName, res.VirtualServer.Scheduler, o.RealServer.Key()),
-			Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, w.Node.Flags.ClusterCIDR, svc, o.RealServer.Address), Note: res.Note})
+			Chains: []string{vsName}, Masquerade: ipvsMasquerade(p, w.Node.Flags.ClusterCIDR, svc, o.RealServer.Address), Note: res.Note}
+		if total > 0 {
+			// The connections each real server holds now, as ipvsadm -Ln
+			// counts them: the split the node really made.
+			n := o.RealServer.ActiveConns + o.RealServer.InactiveConns
+			out.Observed = &dataplane.Observed{Packets: uint64(n), Share: float64(n) / float64(total)}
+		}
+		walk.Outcomes = append(walk.Outcomes, out)
 	}
 	return walk, nil
 }

@@ -95,3 +95,43 @@ func TestProxierWithoutRealServersRefuses(t *testing.T) {
 }
 
 func TestProxierSkipsLabelledServices(t *testing.T) { dataplanetest.CheckSkipsLabelled(t, Proxier{}) }
+
+// A walk sets beside each real server's expected share the connections it
+// holds now, as the node's IPVS counts them; a table without connections
+// observes nothing.
+func TestProxierWalkObservesConnections(t *testing.T) {
+	m := Proxier{}
+	want, err := m.Expect(dataplanetest.Node, dataplanetest.Web())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := m.Materialize(want)
+	p := dataplanetest.Pod
+	w, err := m.Walk(want, got, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range w.Outcomes {
+		if o.Observed != nil {
+			t.Fatalf("observed %+v on a table without connections", o.Observed)
+		}
+	}
+	vs := &got.Table.VirtualServers[0]
+	for i := range vs.RealServers {
+		vs.RealServers[i].ActiveConns, vs.RealServers[i].InactiveConns = 10*i, 10
+	}
+	if w, err = m.Walk(want, got, p); err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for i, o := range w.Outcomes {
+		rs := vs.RealServers[i]
+		if o.Target != rs.Key() || o.Observed == nil || o.Observed.Packets != uint64(10*i+10) {
+			t.Fatalf("outcome %d %s observed %+v, want %d connections of %s", i, o.Target, o.Observed, 10*i+10, rs.Key())
+		}
+		total += o.Observed.Share
+	}
+	if total < 0.999 || total > 1.001 {
+		t.Errorf("observed shares add up to %v", total)
+	}
+}
