@@ -7,8 +7,10 @@ import (
 // diff queues in tx what turns the table from old into want, touching
 // only the chains, sets and elements that changed: an endpoint change
 // rewrites that Service port's chains and elements and nothing else.
-// kube-proxy's partial sync (v1.37) also re-adds every element of the
-// shared maps; here a Service that did not change costs nothing.
+// kube-proxy v1.37's partial sync writes about as little, but first lists
+// every chain and set of the table (two `nft list` runs, which grow with
+// the cluster); here a partial sync reads nothing back: the last
+// successful sync's state says what the table holds.
 //
 // The order keeps every operation valid inside one transaction: sets and
 // chains are created before rules and elements refer to them, and sets
