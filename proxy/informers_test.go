@@ -1,11 +1,13 @@
 package proxy
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 )
@@ -51,5 +53,39 @@ func TestAPIFollowsOnlySelectedObjects(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%d ServiceChanged reports, want 2 (the listed Service and the new one)", seen)
 		}
+	}
+}
+
+// TestAPIFollowsServiceCIDRs: with ServiceCIDRs set, the cluster's
+// ServiceCIDRs are read (nftables mode drops traffic to their unallocated
+// addresses), and a new one is reported as a change; without, none are.
+func TestAPIFollowsServiceCIDRs(t *testing.T) {
+	cidr := func(name string, cidrs ...string) *networkingv1.ServiceCIDR {
+		return &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: networkingv1.ServiceCIDRSpec{CIDRs: cidrs}}
+	}
+	client := fake.NewClientset(cidr("kubernetes", "10.96.0.0/16", "fd00:96::/108"))
+	plain := &API{Client: client, Node: "node-a", Selector: Selector(false)}
+	if err := plain.Start(t.Context(), func(Kind) {}); err != nil {
+		t.Fatal(err)
+	}
+	if got := plain.Objects().ServiceCIDRs; got != nil {
+		t.Errorf("ServiceCIDRs read without being asked: %v", got)
+	}
+	a := &API{Client: client, Node: "node-a", Selector: Selector(false), ServiceCIDRs: true}
+	if err := a.Start(t.Context(), func(Kind) {}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(a.Objects().ServiceCIDRs); got != "[10.96.0.0/16 fd00:96::/108]" {
+		t.Errorf("ServiceCIDRs %s, want [10.96.0.0/16 fd00:96::/108]", got)
+	}
+	if _, err := client.NetworkingV1().ServiceCIDRs().Create(t.Context(), cidr("extra", "10.97.0.0/16"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(a.Objects().ServiceCIDRs) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("ServiceCIDRs after a create: %v, want 3 prefixes", a.Objects().ServiceCIDRs)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
