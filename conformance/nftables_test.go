@@ -29,6 +29,7 @@ func TestNFTables(t *testing.T) {
 	waitHealthy(ctx, t, c, fxs, readNFT(ctx, c))
 	t.Run("materialized table is kube-proxy's", func(t *testing.T) { checkNFTMaterialized(ctx, t, c) })
 	t.Run("serve programs kube-proxy's table", func(t *testing.T) { serveMatchesKubeProxyNFT(ctx, t, c) })
+	t.Run("scoped serve beside kube-proxy", func(t *testing.T) { serveScopedBesideKubeProxy(ctx, t, c) })
 
 	t.Run("service-ips element deleted", func(t *testing.T) {
 		svc, err := c.Client.CoreV1().Services(namespace).Get(ctx, "one", metav1.GetOptions{})
