@@ -70,3 +70,20 @@ func TestFilesStartFailsOnMissingPath(t *testing.T) {
 		t.Error("a missing -f path must fail at start")
 	}
 }
+
+// TestFilterKeepsServiceCIDRs: ServiceCIDR objects among the files give
+// the prefixes nftables mode drops unallocated ClusterIPs of.
+func TestFilterKeepsServiceCIDRs(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cidr.yaml")
+	doc := "apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: kubernetes}\nspec: {cidrs: [10.96.0.0/16, fd00:96::/108]}\n"
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := decodeAll([]string{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(Filter(raw, "node-a", Selector(false)).ServiceCIDRs); got != "[10.96.0.0/16 fd00:96::/108]" {
+		t.Errorf("ServiceCIDRs %s, want [10.96.0.0/16 fd00:96::/108]", got)
+	}
+}

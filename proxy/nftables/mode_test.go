@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
@@ -310,4 +312,27 @@ func TestChainsDeletedLater(t *testing.T) {
 		t.Errorf("%s not deleted by the next sync", web)
 	}
 	f.checkInSync(t, w.objs)
+}
+
+// TestIPv6ServiceInIP6Table: an IPv6 Service is programmed in the ip6
+// table only, as kube-proxy's IPv6 proxier writes it.
+func TestIPv6ServiceInIP6Table(t *testing.T) {
+	w := threeServices()
+	w.add("six", "fd00:96::10", 0)
+	six := w.objs.Services[len(w.objs.Services)-1]
+	six.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	w.setEndpoints("six")
+	slice := w.objs.Slices[len(w.objs.Slices)-1]
+	slice.AddressType = discoveryv1.AddressTypeIPv6
+	slice.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"fd00:244::5"}, Conditions: discoveryv1.EndpointConditions{Ready: to(true)}}}
+	f := newFakes(Scoped)
+	f.sync(t, w.objs, false)
+	f.checkInSync(t, w.objs)
+	ip, ip6 := f.table(t, knftables.IPv4Family).Dump(), f.table(t, knftables.IPv6Family).Dump()
+	if strings.Contains(ip, "ns/six/") || !strings.Contains(ip6, "ns/six/") || !strings.Contains(ip6, "fd00:244::5") {
+		t.Errorf("IPv6 Service six: in ip %v, in ip6 %v; want ip6 only, with its endpoint", strings.Contains(ip, "ns/six/"), strings.Contains(ip6, "ns/six/"))
+	}
+	if strings.Contains(ip6, "ns/web/") {
+		t.Error("IPv4 Service web in the ip6 table")
+	}
 }
