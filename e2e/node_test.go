@@ -106,21 +106,7 @@ func TestNodeAgent(t *testing.T) {
 	})
 
 	t.Run("kubectl debug node and kubectl logs", func(t *testing.T) {
-		out := s.kubectlOut(ctx, t, "debug", "node/"+node, "-n", ns, "--profile=sysadmin", "--image="+agentImage, "--", "kubectl-svctrace", "--serve", "--snapshot")
-		pod := regexp.MustCompile(`pod (node-debugger-[a-z0-9-]+)`).FindStringSubmatch(out)
-		if pod == nil {
-			t.Fatalf("kubectl debug named no pod:\n%s", out)
-		}
-		t.Cleanup(func() { s.kubectlOut(context.Background(), t, "delete", "pod", "-n", ns, pod[1], "--wait=false") })
-		var logs string
-		poll(ctx, t, 60*time.Second, "snapshot in the log of "+pod[1], func(ctx context.Context) (bool, error) {
-			logs = s.kubectlOut(ctx, t, "logs", "-n", ns, pod[1])
-			return strings.Contains(logs, "-----END SVCTRACE SNAPSHOT-----"), nil
-		})
-		snap, err := snapshot.Decode(strings.NewReader(logs))
-		if err != nil {
-			t.Fatalf("kubectl logs %s: %v\n%s", pod[1], err, logs)
-		}
+		snap := debugNodeSnapshot(ctx, t, s, ns, node)
 		if snap.Node != node || !strings.Contains(nodeagent.IPTablesSection(snap).Output, "KUBE-SERVICES") {
 			t.Errorf("snapshot of node %q without kube-proxy's rules", snap.Node)
 		}
@@ -202,6 +188,29 @@ func TestNodeAgent(t *testing.T) {
 			}
 		}
 	})
+}
+
+// debugNodeSnapshot runs `kubectl debug node/NODE --profile=sysadmin
+// --image=PLUGIN -- kubectl-svctrace --serve --snapshot` in namespace ns and
+// decodes the snapshot that `kubectl logs` reads from the debug pod.
+func debugNodeSnapshot(ctx context.Context, t *testing.T, s *suite, ns, node string) *snapshot.Snapshot {
+	t.Helper()
+	out := s.kubectlOut(ctx, t, "debug", "node/"+node, "-n", ns, "--profile=sysadmin", "--image="+agentImage, "--", "kubectl-svctrace", "--serve", "--snapshot")
+	pod := regexp.MustCompile(`pod (node-debugger-[a-z0-9-]+)`).FindStringSubmatch(out)
+	if pod == nil {
+		t.Fatalf("kubectl debug named no pod:\n%s", out)
+	}
+	t.Cleanup(func() { s.kubectlOut(context.Background(), t, "delete", "pod", "-n", ns, pod[1], "--wait=false") })
+	var logs string
+	poll(ctx, t, 60*time.Second, "snapshot in the log of "+pod[1], func(ctx context.Context) (bool, error) {
+		logs = s.kubectlOut(ctx, t, "logs", "-n", ns, pod[1])
+		return strings.Contains(logs, "-----END SVCTRACE SNAPSHOT-----"), nil
+	})
+	snap, err := snapshot.Decode(strings.NewReader(logs))
+	if err != nil {
+		t.Fatalf("kubectl logs %s: %v\n%s", pod[1], err, logs)
+	}
+	return snap
 }
 
 // deleteSEPChain deletes by hand, on node n, a KUBE-SEP chain of kube-proxy

@@ -3,9 +3,13 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/svctrace/kubectl-svctrace/harness"
+	"github.com/svctrace/kubectl-svctrace/snapshot"
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
@@ -51,6 +56,13 @@ func TestTwoNodes(t *testing.T) {
 		}
 	}
 	backends := []string{"hostnames-0", "hostnames-1", "hostnames-2"}
+	var dnats []string
+	for _, ep := range eps {
+		dnats = append(dnats, ruleDump[s.proxyMode].dnat(ep.Addresses[0]))
+	}
+	for _, n := range c.Nodes {
+		waitRules(ctx, t, e, n, dnats...)
+	}
 	agent := []string{"--agent-image", agentImage, "--agent-timeout", "45s"}
 
 	t.Run("cross-node traffic", func(t *testing.T) {
@@ -80,7 +92,6 @@ func TestTwoNodes(t *testing.T) {
 	})
 
 	t.Run("node-2's live rules", func(t *testing.T) {
-		waitRules(ctx, t, e, node2, eps[0].Addresses[0])
 		r := s.svctrace(ctx, t, c.Kubeconfig, append([]string{"hostnames", "-n", ns, "--node", node2.Name}, agent...)...)
 		noAgentLeft(ctx, t, c)
 		checkResult(t, r, expect{exit: 0})
@@ -89,6 +100,47 @@ func TestTwoNodes(t *testing.T) {
 			if !strings.HasPrefix(dp.Source, "node/"+node2.Name+": ") {
 				t.Errorf("dataplane source %q, want the agent's snapshot of %s", dp.Source, node2.Name)
 			}
+		}
+	})
+
+	t.Run("kubectl exec", func(t *testing.T) {
+		ips := podIPs(ctx, t, e)
+		// On node-2, in the pod's own network namespace: its address.
+		out, code := s.kubectlExec(ctx, t, "", "exec", "-n", ns, "hostnames-0", "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+		if code != 0 || !strings.Contains(out, " "+ips["hostnames-0"]+"/32 ") {
+			t.Errorf("kubectl exec hostnames-0 (on %s) -- ip addr: exit %d, want the pod's address %s:\n%s", node2.Name, code, ips["hostnames-0"], out)
+		}
+		// The resolver the pod's DNS policy gives it.
+		out, code = s.kubectlExec(ctx, t, "", "exec", "-n", ns, "client", "--", "cat", "/etc/resolv.conf")
+		if code != 0 || !strings.Contains(out, "nameserver "+harness.DNSServiceIP) || !strings.Contains(out, "search "+ns+".svc."+harness.ClusterDomain) {
+			t.Errorf("kubectl exec client -- cat /etc/resolv.conf: exit %d, want the pod's resolv.conf:\n%s", code, out)
+		}
+		out, code = s.kubectlExec(ctx, t, "hello from stdin\n", "exec", "-i", "-n", ns, "client", "--", "cat")
+		if code != 0 || out != "hello from stdin\n" {
+			t.Errorf("kubectl exec -i client -- cat: exit %d, output %q; want stdin echoed", code, out)
+		}
+		if out, code = s.kubectlExec(ctx, t, "", "exec", "-n", ns, "client", "--", "sh", "-c", "exit 7"); code != 7 {
+			t.Errorf("kubectl exec client -- sh -c 'exit 7': exit %d, want 7:\n%s", code, out)
+		}
+		if out, code = s.kubectlExec(ctx, t, "", "exec", "-n", ns, "client", "-c", "nosuch", "--", "true"); code == 0 || !strings.Contains(out, "nosuch") {
+			t.Errorf("kubectl exec -c nosuch: exit %d, want a failure naming the container:\n%s", code, out)
+		}
+	})
+
+	t.Run("kubectl debug node/node-2", func(t *testing.T) {
+		snap := debugNodeSnapshot(ctx, t, s, ns, node2.Name)
+		var addrs string
+		for _, sec := range snap.Sections {
+			if sec.Name == snapshot.Addresses {
+				addrs = sec.Output
+			}
+		}
+		// node-2's own address, read by the process in node-2's network.
+		has := func(ip netip.Addr) bool {
+			return regexp.MustCompile(`\b` + regexp.QuoteMeta(ip.String()) + `\b`).MatchString(addrs)
+		}
+		if snap.Node != node2.Name || !has(node2.IP) || has(node1.IP) {
+			t.Errorf("snapshot of node %q with addresses\n%s\nwant %s's (%s)", snap.Node, addrs, node2.Name, node2.IP)
 		}
 	})
 
@@ -176,14 +228,42 @@ func TestTwoNodes(t *testing.T) {
 	})
 }
 
-// waitRules waits until node n's kube-proxy rules mention want (an
-// endpoint address, a node port).
-func waitRules(ctx context.Context, t *testing.T, e *env, n *harness.Node, want string) {
+// kubectlExec runs the real kubectl as admin with stdin, and returns its
+// combined output and exit code.
+func (s *suite) kubectlExec(ctx context.Context, t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.kubectl, args...)
+	cmd.Env = childEnv(os.Environ(), "PATH="+s.path, "KUBECONFIG="+shared.cluster.Kubeconfig)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	case err != nil:
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), 0
+}
+
+// waitRules waits until node n's kube-proxy rules hold every string of
+// want (a DNAT to an endpoint, a node port).
+func waitRules(ctx context.Context, t *testing.T, e *env, n *harness.Node, want ...string) {
 	t.Helper()
 	d := ruleDump[e.s.proxyMode]
-	poll(ctx, t, 30*time.Second, "kube-proxy rules on "+n.Name+" mentioning "+want, func(ctx context.Context) (bool, error) {
+	poll(ctx, t, 30*time.Second, fmt.Sprintf("kube-proxy rules on %s holding %q", n.Name, want), func(ctx context.Context) (bool, error) {
 		dump, err := n.Exec(ctx, d.cmd[0], d.cmd[1:]...)
-		return err == nil && strings.Contains(string(dump), want), nil
+		if err != nil {
+			return false, nil
+		}
+		for _, w := range want {
+			if !strings.Contains(string(dump), w) {
+				return false, nil
+			}
+		}
+		return true, nil
 	})
 }
 

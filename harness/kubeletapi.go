@@ -20,12 +20,12 @@ import (
 )
 
 // KubeletPort is where the kubelet stand-in serves the kubelet API the API
-// server proxies to (pods/log).
+// server proxies to (pods/log, pods/exec).
 const KubeletPort = 10250
 
 // serveKubeletAPI listens on the node's address inside the node namespace
-// and serves container logs, as the kubelet's server does for
-// `kubectl logs`. The API server does not verify the kubelet's certificate
+// and serves container logs and exec, as the kubelet's server does for
+// `kubectl logs` and `kubectl exec`. The API server does not verify the kubelet's certificate
 // unless told to, so a self-signed one will do.
 func (k *kubelet) serveKubeletAPI() error {
 	cert, err := selfSigned(k.node.IP)
@@ -43,9 +43,12 @@ func (k *kubelet) serveKubeletAPI() error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", k.containerLogs)
+	mux.HandleFunc("GET /exec/{namespace}/{pod}/{container}", k.exec)
+	mux.HandleFunc("POST /exec/{namespace}/{pod}/{container}", k.exec)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
+	// HTTP/1.1 only: exec upgrades the connection, which HTTP/2 cannot.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}}
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}}
 	go func() {
 		if err := srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			k.c.cfg.Logf("kubelet API on node %s: %v", k.node.Name, err)

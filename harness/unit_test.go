@@ -268,3 +268,17 @@ func TestLinkGone(t *testing.T) {
 		t.Error("linkGone should report a link that no longer exists as gone")
 	}
 }
+
+func TestNodeNames(t *testing.T) {
+	cfg := Config{NodeName: "node-1"}
+	for i, want := range []string{"node-1", "node-2", "node-3"} {
+		if got := cfg.nodeName(i); got != want {
+			t.Errorf("nodeName(%d) = %q, want %q", i, got, want)
+		}
+	}
+	for name, want := range map[string]string{"node-2": "tonode2", "a-very-long-node-name": "toaverylongnode"} {
+		if got := linkTo(&Node{Name: name}); got != want {
+			t.Errorf("linkTo(%s) = %q, want %q (at most 15 characters)", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"path"
+	"slices"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cri-streaming/pkg/streaming/remotecommand"
+	utilexec "k8s.io/utils/exec"
+)
+
+// streamIdleTimeout ends an exec session nobody writes to or reads from,
+// as the kubelet's streaming-connection-idle-timeout does (default 4h; a
+// test cluster needs less).
+const streamIdleTimeout = 10 * time.Minute
+
+// exec serves `kubectl exec` as the kubelet does, through the kubelet's
+// own streaming code (k8s.io/cri-streaming): the API server upgrades the
+// connection to SPDY or WebSocket and the command's standard streams travel
+// over it. The command runs on this machine's file system in the pod's
+// network namespace (the node's for host-network pods), so it sees the pod's
+// address, routes and resolv.conf; kubectl-svctrace is the build under
+// test. There is no terminal: a TTY request gets plain pipes.
+func (k *kubelet) exec(w http.ResponseWriter, r *http.Request) {
+	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
+	obj, ok, _ := k.store.GetByKey(ns + "/" + name)
+	rt := k.runtime(ns, name)
+	if !ok || rt == nil {
+		http.Error(w, "pod "+ns+"/"+name+" does not run on node "+k.node.Name, http.StatusNotFound)
+		return
+	}
+	if pod := obj.(*corev1.Pod); !hasContainer(pod, container) {
+		http.Error(w, "pod "+ns+"/"+name+" has no container "+container, http.StatusNotFound)
+		return
+	}
+	cmd := r.URL.Query()["command"]
+	if len(cmd) == 0 {
+		http.Error(w, "no command to run (query parameter command)", http.StatusBadRequest)
+		return
+	}
+	opts, err := remotecommand.NewOptions(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	netns := rt.netns
+	if netns == "" {
+		netns = k.node.NetNS
+	}
+	ex := &podExecutor{netns: netns, plugin: k.c.bins.Plugin, env: []string{"NODE_NAME=" + k.node.Name, "HOSTNAME=" + name}}
+	remotecommand.ServeExec(w, r, ex, ns+"/"+name, string(rt.uid), container, cmd, opts,
+		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, remotecommand.SupportedStreamingProtocols)
+}
+
+// hasContainer reports whether pod declares a container or ephemeral
+// container called name.
+func hasContainer(pod *corev1.Pod, name string) bool {
+	if slices.ContainsFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == name }) {
+		return true
+	}
+	return slices.ContainsFunc(pod.Spec.EphemeralContainers, func(c corev1.EphemeralContainer) bool { return c.Name == name })
+}
+
+// podExecutor runs exec'd commands in one pod's network namespace.
+type podExecutor struct {
+	netns  string
+	plugin string // kubectl-svctrace, when built
+	env    []string
+}
+
+// ExecInContainer runs cmd to completion with the session's streams; a
+// non-zero exit becomes the exit code kubectl returns.
+func (e *podExecutor) ExecInContainer(ctx context.Context, _, _, _ string, cmd []string, in io.Reader, out, errOut io.WriteCloser, _ bool, _ <-chan remotecommand.TerminalSize, _ time.Duration) error {
+	argv := slices.Clone(cmd)
+	if path.Base(argv[0]) == "kubectl-svctrace" && e.plugin != "" {
+		argv[0] = e.plugin
+	}
+	c := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", e.netns}, argv...)...)
+	c.Env = append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, e.env...)
+	c.Stdin, c.Stdout, c.Stderr = in, out, errOut
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	err := c.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
+		return utilexec.CodeExitError{Err: fmt.Errorf("%s: %w", argv[0], err), Code: ee.ExitCode()}
+	}
+	return err
+}
