@@ -28,6 +28,7 @@ func (f *fakeSource) Objects() Objects { return f.objs }
 type fakeMode struct {
 	fulls  []bool
 	fail   error
+	failed []string  // the report's FailedFamilies
 	synced chan bool // receives each sync's full flag when not nil
 }
 
@@ -37,7 +38,7 @@ func (m *fakeMode) Sync(_ context.Context, _ Objects, full, _ bool) (Report, err
 	if m.synced != nil {
 		m.synced <- full
 	}
-	return Report{Full: full, Repairs: map[string]int{"chain_missing": 2}}, m.fail
+	return Report{Full: full, Repairs: map[string]int{"chain_missing": 2}, FailedFamilies: m.failed}, m.fail
 }
 func (m *fakeMode) Cleanup(context.Context, bool) (Report, error) { return Report{}, nil }
 
@@ -129,6 +130,22 @@ func TestFailedSyncCountsAndKeepsTheChangeQueued(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("missing %q", want)
 		}
+	}
+}
+
+// TestFailedNFTablesSyncCountsByFamily: a failed nftables transaction is
+// counted as kube-proxy counts it, by IP family, and not as an
+// iptables-restore failure.
+func TestFailedNFTablesSyncCountsByFamily(t *testing.T) {
+	l, m, _ := newTestLoop()
+	m.fail, m.failed = errors.New("nft failed"), []string{"IPv6"}
+	if _, err := l.SyncOnce(t.Context(), false, false); err == nil {
+		t.Fatal("want the mode's error")
+	}
+	_, body := get(t, l, "/metrics")
+	if !strings.Contains(body, `svctrace_sync_proxy_rules_nftables_sync_failures_total{ip_family="IPv6"} 1`) ||
+		!strings.Contains(body, "svctrace_sync_proxy_rules_iptables_restore_failures_total 0") {
+		t.Errorf("want one IPv6 nftables sync failure and no iptables-restore failure:\n%s", body)
 	}
 }
 
