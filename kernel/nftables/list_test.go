@@ -53,3 +53,41 @@ func TestListRuleset(t *testing.T) {
 		})
 	}
 }
+
+// TestListTable: the table asked for, nil when nft says it does not
+// exist, and an error naming the table otherwise.
+func TestListTable(t *testing.T) {
+	data, err := os.ReadFile("../../dataplane/nftables/testdata/v137.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := errors.New("exit status 1: Error: No such file or directory; did you mean table 'kube-proxy' in family ip?")
+	for _, tc := range []struct {
+		name    string
+		out     []byte
+		runErr  error
+		found   bool
+		wantErr string
+	}{
+		{name: "listed", out: data, found: true},
+		{name: "absent", runErr: missing},
+		{name: "nft fails", runErr: errors.New("exit status 1: Operation not permitted"), wantErr: "table ip kube-proxy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeRunner{out: tc.out, err: tc.runErr}
+			tbl, err := ListTable(context.Background(), f, "ip", "kube-proxy")
+			if got := strings.Join(f.argv, " "); got != "nft -j list table ip kube-proxy" {
+				t.Errorf("ran %q", got)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || (tbl != nil) != tc.found {
+				t.Fatalf("table %v, err %v; want found %v", tbl != nil, err, tc.found)
+			}
+		})
+	}
+}
