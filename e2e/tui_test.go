@@ -17,9 +17,6 @@ import (
 // any key pressed: the informers drive the redraw.
 func TestTUIFollowsLiveChanges(t *testing.T) {
 	s, c := require(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Fatal("tmux not found: install it (apt-get install tmux)")
-	}
 	ctx := context.Background()
 	ns := newNamespace(ctx, t, c.Client, "e2e-tui")
 	create(ctx, t, c.Client, ns,
@@ -27,32 +24,59 @@ func TestTUIFollowsLiveChanges(t *testing.T) {
 		threePods(nil)...)
 	waitEndpoints(ctx, t, c.Client, ns, "hostnames", 3, 3)
 
-	session := "svctrace-e2e-" + ns
-	command := fmt.Sprintf("env PATH=%q KUBECONFIG=%q %s svctrace hostnames -n %s -i", s.path, c.Kubeconfig, s.kubectl, ns)
+	term := openTerminal(t, "svctrace-e2e-"+ns, fmt.Sprintf("env PATH=%q KUBECONFIG=%q %s svctrace hostnames -n %s -i", s.path, c.Kubeconfig, s.kubectl, ns))
+	term.wait("3/3 ready")
+	if err := c.SetPodHealthy(ns, "hostnames-1", false); err != nil {
+		t.Fatal(err)
+	}
+	term.wait("2/3 ready")
+	term.wait("Findings 1")
+}
+
+// terminal is a command running in a real terminal: a tmux session of
+// 100x30.
+type terminal struct {
+	t       *testing.T
+	session string
+}
+
+// openTerminal starts command in a new tmux session, killed when the test
+// ends.
+func openTerminal(t *testing.T, session, command string) *terminal {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Fatal("tmux not found: install it (apt-get install tmux)")
+	}
 	if out, err := exec.Command("tmux", "new-session", "-d", "-x", "100", "-y", "30", "-s", session, command).CombinedOutput(); err != nil {
 		t.Fatalf("start tmux: %v: %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("tmux", "kill-session", "-t", session).Run() })
-	screen := func() string {
-		out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", session).Output()
-		return string(out)
-	}
-	waitScreen := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(45 * time.Second)
-		for time.Now().Before(deadline) {
-			if strings.Contains(screen(), want) {
-				return
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		t.Fatalf("screen never showed %q:\n%s", want, screen())
-	}
+	return &terminal{t: t, session: session}
+}
 
-	waitScreen("3/3 ready")
-	if err := c.SetPodHealthy(ns, "hostnames-1", false); err != nil {
-		t.Fatal(err)
+// screen is what the terminal shows now.
+func (term *terminal) screen() string {
+	out, _ := exec.Command("tmux", "capture-pane", "-p", "-t", term.session).Output()
+	return string(out)
+}
+
+// wait waits up to 90 seconds for the screen to show want.
+func (term *terminal) wait(want string) {
+	term.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(term.screen(), want) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	waitScreen("2/3 ready")
-	waitScreen("Findings 1")
+	term.t.Fatalf("screen never showed %q:\n%s", want, term.screen())
+}
+
+// keys types tmux key names (Enter, Escape, Down, q).
+func (term *terminal) keys(names ...string) {
+	term.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", term.session}, names...)...).CombinedOutput(); err != nil {
+		term.t.Fatalf("tmux send-keys %v: %v: %s", names, err, out)
+	}
 }

@@ -225,6 +225,26 @@ func TestTwoNodes(t *testing.T) {
 				t.Errorf("%s: %s %s: %s", clean.Node, f.Severity, f.ID, f.Message)
 			}
 		}
+
+		// The same comparison in the terminal UI: the Nodes screen lists
+		// node-2 first; enter shows its trace, esc goes back.
+		term := openTerminal(t, "svctrace-e2e-nodes-"+ns, fmt.Sprintf("env PATH=%q KUBECONFIG=%q %s svctrace hostnames -n %s --all-nodes -i --agent-image %s",
+			s.path, c.Kubeconfig, s.kubectl, ns, agentImage))
+		term.wait(ns + "/hostnames on 2 nodes")
+		screen := term.screen()
+		if i1, i2 := strings.Index(screen, " "+node1.Name+" "), strings.Index(screen, " "+node2.Name+" "); i2 < 0 || i1 < 0 || i2 > i1 {
+			t.Fatalf("Nodes screen does not list %s before %s:\n%s", node2.Name, node1.Name, screen)
+		}
+		term.wait("Nodes 1/2")
+		term.keys("Enter")
+		term.wait("node " + node2.Name)
+		term.keys("Escape")
+		term.wait("enter shows a node's trace")
+		term.keys("Enter")
+		term.wait("node " + node2.Name)
+		term.keys("Tab") // Findings, of node-2's trace
+		term.wait(chain)
+		term.keys("q")
 	})
 }
 
