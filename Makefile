@@ -5,7 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(shell git rev-parse --short=12 HEAD 2>/dev/null) -X main.date=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 FUZZTIME ?= 15s
 
-.PHONY: bench all build demo demo-live dist test test-unit test-fuzz test-ipvs test-e2e test-tui test-release lint deps clean
+.PHONY: bench bench-serve all build demo demo-live dist test test-unit test-fuzz test-ipvs test-e2e test-tui test-release lint deps clean
 
 include harness/cluster.mk
 
@@ -79,6 +79,11 @@ demo-live:
 bench:
 	hack/bench.sh
 	hack/bench-scale.sh
+
+# --serve beside the real kube-proxy on the local cluster: 2,000 Services x
+# 10 endpoints, both read from their own /metrics (root; takes the e2e lock).
+bench-serve:
+	hack/bench-serve.sh
 
 clean:
 	rm -rf bin dist

@@ -83,7 +83,9 @@ type Cluster struct {
 	mu        sync.Mutex
 	procs     []*process
 	apiserver *process // nil while stopped
-	stops     []func() // stopped before processes, newest first
+	// extraNodes counts the namespaces AddNetNSNode made.
+	extraNodes int
+	stops      []func() // stopped before processes, newest first
 }
 
 // Start brings up etcd, kube-apiserver, kube-controller-manager, a node

@@ -44,10 +44,23 @@ func Build(rs *expected.Ruleset, l Layout) *Desired {
 				d.rules[r] = nil
 			}
 		}
-		for _, rule := range rules {
-			r := ref{table, l.Chain(rule.Chain)}
-			d.rules[r] = append(d.rules[r], l.Spec(rule.Spec))
+		// The generator writes a chain's rules one after another, so the
+		// map is consulted once per run of rules, not once per rule.
+		var cur ref
+		var specs []string
+		flush := func() {
+			if specs != nil {
+				d.rules[cur] = specs
+			}
 		}
+		for _, rule := range rules {
+			if r := (ref{table, l.Chain(rule.Chain)}); specs == nil || r != cur {
+				flush()
+				cur, specs = r, d.rules[r]
+			}
+			specs = append(specs, l.Spec(rule.Spec))
+		}
+		flush()
 	}
 	add(expected.TableFilter, rs.FilterChains, rs.Filter)
 	add(expected.TableNAT, rs.NATChains, rs.NAT)
