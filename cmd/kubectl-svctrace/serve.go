@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -132,6 +134,18 @@ func (s *serveOptions) logTo(w io.Writer) {
 	_ = fs.Set("logtostderr", "false")
 	_ = fs.Set("v", strconv.Itoa(s.verbosity))
 	klog.SetOutput(w)
+	// github.com/vishvananda/netlink logs every kernel attribute it does
+	// not know (ipset bucket sizes, …) through the standard logger.
+	log.SetFlags(0)
+	log.SetOutput(klogWriter{})
+}
+
+// klogWriter passes the standard logger's lines to klog at verbosity 4.
+type klogWriter struct{}
+
+func (klogWriter) Write(p []byte) (int, error) {
+	klog.V(4).InfoS(strings.TrimSpace(string(p)), "source", "netlink")
+	return len(p), nil
 }
 
 func (s *serveOptions) print(out io.Writer, rep proxy.Report) {

@@ -8,6 +8,12 @@
 #                      ./cmd/kubectl-svctrace runs --serve --proxy-mode ipvs)
 #        IPVSVM_TEST_BIN  a test binary built already (CGO_ENABLED=0 go test -c
 #                      -tags ipvsvm) instead of building IPVSVM_PKG here
+#        IPVSVM_NET=1  give the VM a NIC on qemu's user network (10.0.2.15, the
+#                      host reachable through it): for a control plane on the host
+#        IPVSVM_FILES  "SRC:DEST ..." more files for the VM (DEST absolute; the
+#                      libraries of dynamically linked programs come along)
+#        IPVSVM_ENV    "NAME=VALUE ..." exported for the test in the VM
+#        IPVSVM_MEM    the VM's memory in MiB (default 1024)
 #        IPVSVM_CACHE  kernel cache (default <repo>/.cache/ipvsvm)
 #        IPVSVM_TIMEOUT seconds for the VM (default 300)
 #        IPVSVM_KEEP=1 keep the work folder for inspection
@@ -39,6 +45,7 @@ need_packages() {
 	command -v depmod >/dev/null || missing+=(kmod)
 	command -v ipvsadm >/dev/null || missing+=(ipvsadm)
 	command -v xtables-legacy-multi >/dev/null || missing+=(iptables)
+	command -v ipset >/dev/null || missing+=(ipset)
 	((${#missing[@]} == 0)) && return 0
 	if [[ $(id -u) -ne 0 ]]; then
 		skip "missing packages ${missing[*]}; install them as root (apt-get install --no-install-recommends ${missing[*]})"
@@ -79,6 +86,17 @@ needs=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc
 	ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port
 	ip_tables iptable_nat iptable_filter nf_nat xt_set xt_MASQUERADE xt_addrtype xt_comment xt_mark
 	xt_conntrack ipt_REJECT xt_physdev xt_ipvs dummy veth)
+[[ "${IPVSVM_NET:-}" == 1 ]] && needs+=(virtio_pci virtio_net)
+
+# copy_program copies SRC to ROOT/DEST, with the libraries ldd lists.
+copy_program() {
+	local ir=$1 src=$2 dest=$3 lib
+	mkdir -p "$ir$(dirname "$dest")"
+	cp -L "$src" "$ir$dest"
+	for lib in $(ldd "$src" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		[[ -e "$ir$lib" ]] || { mkdir -p "$ir$(dirname "$lib")" && cp -L "$lib" "$ir$lib"; }
+	done
+}
 
 # build_initramfs copies busybox, the modules IPVS needs (in their normal
 # layout, indexed by depmod so busybox modprobe and the kernel's on-demand
@@ -124,6 +142,19 @@ build_initramfs() {
 	local xtlib
 	xtlib=$(readlink -f "$(dirname "$(ldd "$xt" | awk '/libxtables/ {print $3}')")")/xtables
 	mkdir -p "$ir$xtlib" && cp "$xtlib"/libxt_*.so "$xtlib"/libipt_*.so "$ir$xtlib/"
+	# ipset: kube-proxy's IPVS mode runs it (--serve itself speaks netlink).
+	# Without /etc/protocols it lists "6:80" where kube-proxy writes
+	# "tcp:80", and kube-proxy rewrites every entry at every sync.
+	copy_program "$ir" "$(command -v ipset)" /sbin/ipset
+	cp /etc/protocols "$ir/etc/protocols"
+	local f
+	for f in ${IPVSVM_FILES:-}; do
+		copy_program "$ir" "${f%%:*}" "${f#*:}"
+	done
+	: >"$ir/env"
+	for f in ${IPVSVM_ENV:-}; do
+		printf 'export %q\n' "$f" >>"$ir/env"
+	done
 	cp "$test_bin" "$ir/ipvs.test"
 	sed -e "s/@RUN@/$run_pattern/" -e "s/@MODULES@/${needs[*]}/" "$here/init.sh" >"$ir/init"
 	chmod +x "$ir/init"
@@ -149,12 +180,13 @@ main() {
 	fi
 	build_initramfs "$kroot" "$kver" "$work" "$work/ipvs.test"
 
-	local accel=()
+	local accel=() net=(-nic none)
+	[[ "${IPVSVM_NET:-}" == 1 ]] && net=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0)
 	# Software emulation is the default: it needs nothing from the host and
 	# boots in seconds; KVM is optional (IPVSVM_KVM=1) as nested KVM can abort qemu.
 	[[ "${IPVSVM_KVM:-}" == 1 ]] && accel=(-enable-kvm -cpu host)
 	set +e
-	timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m 1024 -smp 1 -nodefaults -serial stdio \
+	timeout "$timeout_s" qemu-system-x86_64 "${accel[@]}" -m "${IPVSVM_MEM:-1024}" -smp 1 -nodefaults "${net[@]}" -serial stdio \
 		-display none -no-reboot -kernel "$kroot/boot/vmlinuz-$kver" -initrd "$work/initrd.gz" \
 		-append "console=ttyS0 panic=-1 quiet" </dev/null >"$work/serial.log" 2>&1
 	local rc=$?

@@ -65,6 +65,8 @@ type Entry struct {
 	Net netip.Prefix
 }
 
+var protoNames = map[string]string{"6": "tcp", "17": "udp", "132": "sctp"}
+
 // ParseEntry reads an entry in `ipset list` form.
 func ParseEntry(s string) (Entry, error) {
 	parts := strings.Split(s, ",")
@@ -85,6 +87,9 @@ func ParseEntry(s string) (Entry, error) {
 	e.IP = ip.Unmap()
 	if len(parts) >= 2 {
 		proto, port, ok := strings.Cut(parts[1], ":")
+		if name, numeric := protoNames[proto]; numeric {
+			proto = name // the ipset tool prints numbers without /etc/protocols
+		}
 		p, err := strconv.ParseUint(port, 10, 16)
 		if !ok || err != nil || (proto != "tcp" && proto != "udp" && proto != "sctp") {
 			return bad("second part is not protocol:port")
