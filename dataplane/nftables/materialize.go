@@ -112,9 +112,12 @@ func addElement(t *Table, o *knftables.Element) error {
 		return fmt.Errorf("element %v: no set or map %s", o.Key, name)
 	}
 	el := knftables.Element{Set: o.Set, Map: o.Map, Key: canonicalKey(o.Key), Value: canonicalKey(o.Value), Comment: o.Comment}
-	if _, dup := s.Lookup(el.Key); !dup {
+	// Only an element with the same key is a duplicate: Lookup would also
+	// scan a one-field set for an interval covering the key, which made
+	// materializing thousands of Services quadratic.
+	if _, dup := s.exact(el.Key); !dup {
 		s.Elements = append(s.Elements, el)
-		s.index = nil
+		s.index[strings.Join(el.Key, " . ")] = len(s.Elements) - 1
 	}
 	return nil
 }

@@ -116,13 +116,7 @@ type Set struct {
 // canonical form, see Canonical), matching prefixes and ranges of a
 // single-field interval set too.
 func (s *Set) Lookup(key []string) (knftables.Element, bool) {
-	if s.index == nil {
-		s.index = make(map[string]int, len(s.Elements))
-		for i, e := range s.Elements {
-			s.index[strings.Join(e.Key, " . ")] = i
-		}
-	}
-	if i, ok := s.index[strings.Join(key, " . ")]; ok {
+	if i, ok := s.exact(key); ok {
 		return s.Elements[i], true
 	}
 	if len(key) != 1 {
@@ -134,6 +128,18 @@ func (s *Set) Lookup(key []string) (knftables.Element, bool) {
 		}
 	}
 	return knftables.Element{}, false
+}
+
+// exact returns the index of the element whose key is key as written.
+func (s *Set) exact(key []string) (int, bool) {
+	if s.index == nil {
+		s.index = make(map[string]int, len(s.Elements))
+		for i, e := range s.Elements {
+			s.index[strings.Join(e.Key, " . ")] = i
+		}
+	}
+	i, ok := s.index[strings.Join(key, " . ")]
+	return i, ok
 }
 
 // keyCovers reports whether an interval element ("10.0.0.0/8", "a-b")
