@@ -137,3 +137,21 @@ func TestCommentService(t *testing.T) {
 		}
 	}
 }
+
+// A node scoped --serve programs holds the same rules in SVCT- chains: the
+// filter keeps the Service's SVCT- chains and drops the others'.
+func TestFilterIPTablesKeepsScopedServeChains(t *testing.T) {
+	full := strings.ReplaceAll(read(t, "../dataplane/iptables/testdata/kube-proxy-legacy.save"), "KUBE-", "SVCT-")
+	got, err := FilterIPTables(full, &Filter{Service: "ns1/svc1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"ns2/svc2", "SVCT-SVC-X27LE4BHSL4DOUIK", "SVCT-SEP-NY72AAESATAM7FRG"} {
+		if strings.Contains(got, other) {
+			t.Errorf("filtered dump still mentions %s", other)
+		}
+	}
+	if !strings.Contains(got, ":SVCT-SVC-XPGD46QRK7WJZT7O") || len(mustParse(t, got).RulesForService("ns1/svc1:p80")) == 0 {
+		t.Errorf("filtered dump lost ns1/svc1's SVCT- chains:\n%s", got)
+	}
+}
