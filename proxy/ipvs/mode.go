@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
@@ -114,7 +113,10 @@ func (m *Mode) State(ctx context.Context, objs proxy.Objects, namespace, name st
 			}
 			s.Programmed = saveLines(&have)
 		}
-		s.Equal = slices.Equal(s.Expected, s.Programmed)
+		// Equal as the trace judges it: a draining real server (weight 0)
+		// may be gone already.
+		one := model.Expected{VirtualServers: []model.ExpectedVirtualServer{{VirtualServer: vs}}}
+		s.Equal = len(s.Programmed) > 0 && len(model.Drift(one, got)) == 0
 		st.Drift = st.Drift || !s.Equal
 		st.VirtualServers = append(st.VirtualServers, s)
 	}

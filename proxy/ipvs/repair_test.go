@@ -141,3 +141,26 @@ func TestAFailedWriteMakesTheNextSyncFull(t *testing.T) {
 	}
 	inSync(t, n, objs)
 }
+
+func TestStateComparesOneServiceAsTheTraceDoes(t *testing.T) {
+	n := newNode(t, Replace)
+	objs := world()
+	n.sync(t, objs, true)
+	ctx := t.Context()
+	st, err := n.mode.State(ctx, objs, "ns", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := st.(ServiceState)
+	if len(s.VirtualServers) != 2 || s.Drift {
+		t.Fatalf("state of ns/web in sync = %+v, want its ClusterIP and NodePort virtual servers without drift", s)
+	}
+	web := model.VirtualServer{Address: netip.MustParseAddr("10.96.0.10"), Port: 80, Protocol: model.TCP}
+	if err := n.ipvs.DeleteRealServer(ctx, web, model.RealServer{Address: netip.MustParseAddr("10.244.1.2"), Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = n.mode.State(ctx, objs, "ns", "web")
+	if s := st.(ServiceState); !s.Drift || s.VirtualServers[0].Equal {
+		t.Errorf("state after deleting a real server = %+v, want drift on 10.96.0.10:80/TCP", s)
+	}
+}
