@@ -144,6 +144,23 @@ func TestTwoNodes(t *testing.T) {
 		}
 	})
 
+	t.Run("kubectl attach and debug -i", func(t *testing.T) {
+		// The pod server runs on; attach shows its output from the start.
+		actx, acancel := context.WithTimeout(ctx, 5*time.Second)
+		defer acancel()
+		if out, _ := s.kubectlExec(actx, t, "", "attach", "-n", ns, "client"); !strings.Contains(out, "podserver client listening") {
+			t.Errorf("kubectl attach client shows no output of the pod server:\n%s", out)
+		}
+		out, code := s.kubectlExec(ctx, t, "", "debug", "node/"+node2.Name, "-n", ns, "-i", "--profile=sysadmin", "--image="+agentImage, "--", "kubectl-svctrace", "--serve", "--snapshot")
+		if pod := regexp.MustCompile(`pod (node-debugger-[a-z0-9-]+)`).FindStringSubmatch(out); pod != nil {
+			t.Cleanup(func() { s.kubectlOut(context.Background(), t, "delete", "pod", "-n", ns, pod[1], "--wait=false") })
+		}
+		snap, err := snapshot.Decode(strings.NewReader(out))
+		if code != 0 || err != nil || snap.Node != node2.Name {
+			t.Errorf("kubectl debug -i node/%s: exit %d, snapshot %v; want node-2's snapshot on stdout:\n%s", node2.Name, code, err, out)
+		}
+	})
+
 	t.Run("externalTrafficPolicy Local", func(t *testing.T) {
 		for _, n := range c.Nodes {
 			waitRules(ctx, t, e, n, nodePort)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path"
 	"slices"
@@ -31,14 +32,8 @@ const streamIdleTimeout = 10 * time.Minute
 // test. There is no terminal: a TTY request gets plain pipes.
 func (k *kubelet) exec(w http.ResponseWriter, r *http.Request) {
 	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
-	obj, ok, _ := k.store.GetByKey(ns + "/" + name)
-	rt := k.runtime(ns, name)
-	if !ok || rt == nil {
-		http.Error(w, "pod "+ns+"/"+name+" does not run on node "+k.node.Name, http.StatusNotFound)
-		return
-	}
-	if pod := obj.(*corev1.Pod); !hasContainer(pod, container) {
-		http.Error(w, "pod "+ns+"/"+name+" has no container "+container, http.StatusNotFound)
+	rt := k.streamTarget(w, ns, name, container)
+	if rt == nil {
 		return
 	}
 	cmd := r.URL.Query()["command"]
@@ -58,6 +53,22 @@ func (k *kubelet) exec(w http.ResponseWriter, r *http.Request) {
 	ex := &podExecutor{netns: netns, plugin: k.c.bins.Plugin, env: []string{"NODE_NAME=" + k.node.Name, "HOSTNAME=" + name}}
 	remotecommand.ServeExec(w, r, ex, ns+"/"+name, string(rt.uid), container, cmd, opts,
 		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, remotecommand.SupportedStreamingProtocols)
+}
+
+// streamTarget is the runtime of a pod of this node that declares
+// container; otherwise it answers 404 and returns nil.
+func (k *kubelet) streamTarget(w http.ResponseWriter, ns, name, container string) *podRuntime {
+	obj, ok, _ := k.store.GetByKey(ns + "/" + name)
+	rt := k.runtime(ns, name)
+	if !ok || rt == nil {
+		http.Error(w, "pod "+ns+"/"+name+" does not run on node "+k.node.Name, http.StatusNotFound)
+		return nil
+	}
+	if pod := obj.(*corev1.Pod); !hasContainer(pod, container) {
+		http.Error(w, "pod "+ns+"/"+name+" has no container "+container, http.StatusNotFound)
+		return nil
+	}
+	return rt
 }
 
 // hasContainer reports whether pod declares a container or ephemeral
@@ -93,4 +104,82 @@ func (e *podExecutor) ExecInContainer(ctx context.Context, _, _, _ string, cmd [
 		return utilexec.CodeExitError{Err: fmt.Errorf("%s: %w", argv[0], err), Code: ee.ExitCode()}
 	}
 	return err
+}
+
+// attach serves `kubectl attach` and `kubectl debug -i` through the same
+// streaming code: the container's output from its start (the log so far,
+// then what follows) until its process exits or the client goes. A pod
+// process has no standard input to attach to.
+func (k *kubelet) attach(w http.ResponseWriter, r *http.Request) {
+	ns, name, container := r.PathValue("namespace"), r.PathValue("pod"), r.PathValue("container")
+	rt := k.streamTarget(w, ns, name, container)
+	if rt == nil {
+		return
+	}
+	proc := rt.containerProcess(container)
+	if proc == nil {
+		http.Error(w, "container "+container+" of pod "+ns+"/"+name+" runs no process on node "+k.node.Name, http.StatusNotFound)
+		return
+	}
+	opts, err := remotecommand.NewOptions(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	remotecommand.ServeAttach(w, r, &logFollower{proc: proc, stop: k.ctx.Done()}, ns+"/"+name, string(rt.uid), container, opts,
+		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, remotecommand.SupportedStreamingProtocols)
+}
+
+// containerProcess is the process of the pod's ephemeral container name,
+// else the pod's own process (its one container's).
+func (rt *podRuntime) containerProcess(name string) *process {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if p := rt.ephemeral[name]; p != nil {
+		return p
+	}
+	return rt.proc
+}
+
+// logFollower streams a process's log as it grows.
+type logFollower struct {
+	proc *process
+	stop <-chan struct{} // the kubelet stopping
+}
+
+// AttachContainer copies the log to out until the process has exited and
+// everything it wrote was sent, the client goes (a write fails), or the
+// kubelet stops.
+func (f *logFollower) AttachContainer(ctx context.Context, _, _, _ string, _ io.Reader, out, _ io.WriteCloser, _ bool, _ <-chan remotecommand.TerminalSize) error {
+	if out == nil {
+		return nil
+	}
+	log, err := os.Open(f.proc.log)
+	if err != nil {
+		return fmt.Errorf("open container log: %w", err)
+	}
+	defer log.Close()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		exited := false
+		select {
+		case <-f.proc.done:
+			exited = true
+		default:
+		}
+		if _, err := io.Copy(out, log); err != nil {
+			return nil // the client went away
+		}
+		if exited {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-f.stop:
+			return nil
+		case <-tick.C:
+		}
+	}
 }
