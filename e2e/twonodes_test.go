@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -215,6 +217,49 @@ func TestTwoNodes(t *testing.T) {
 			if got := slices.ContainsFunc(r.doc.Findings, noLocal.matches); got != (tc.node == node1) {
 				t.Errorf("%s: %s naming %s alone: %v, want %v\n%s", tc.node.Name, trace.NoLocalEndpoints, node1.Name, got, tc.node == node1, r)
 			}
+		}
+	})
+
+	t.Run("asks the --serve pod on node-2", func(t *testing.T) {
+		// deploy/serve.yaml's pod, scoped: it programs only Services
+		// labelled for svctrace, of which the files it follows have none.
+		files := t.TempDir()
+		if err := os.WriteFile(filepath.Join(files, "node.yaml"), []byte("apiVersion: v1\nkind: Node\nmetadata: {name: "+node2.Name+"}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		serve := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "svctrace-serve", Namespace: ns, Labels: map[string]string{"app.kubernetes.io/name": "kubectl-svctrace", "app.kubernetes.io/component": "serve"}},
+			Spec: corev1.PodSpec{NodeName: node2.Name, HostNetwork: true, Containers: []corev1.Container{{Name: "serve", Image: agentImage,
+				Args: []string{"--serve", "--node", node2.Name, "--proxy-mode", "iptables", "-f", files}}}},
+		}
+		if _, err := c.Client.CoreV1().Pods(ns).Create(ctx, serve, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			bg := context.Background()
+			_ = c.Client.CoreV1().Pods(ns).Delete(bg, serve.Name, metav1.DeleteOptions{})
+			poll(bg, t, 60*time.Second, "the --serve pod gone", func(ctx context.Context) (bool, error) {
+				_, err := c.Client.CoreV1().Pods(ns).Get(ctx, serve.Name, metav1.GetOptions{})
+				return apierrors.IsNotFound(err), nil
+			})
+			if out, err := node2.Exec(context.Background(), s.binDir+"/kubectl-svctrace", "--serve", "--cleanup", "--node", node2.Name); err != nil {
+				t.Errorf("--cleanup on %s: %v\n%s", node2.Name, err, out)
+			}
+		})
+		poll(ctx, t, 60*time.Second, "the --serve pod running and ready", func(ctx context.Context) (bool, error) {
+			p, err := c.Client.CoreV1().Pods(ns).Get(ctx, serve.Name, metav1.GetOptions{})
+			return err == nil && p.Status.Phase == corev1.PodRunning && slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+				return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+			}), nil
+		})
+		r := s.svctrace(ctx, t, c.Kubeconfig, append([]string{"hostnames", "-n", ns, "--node", node2.Name}, agent...)...)
+		noAgentLeft(ctx, t, c)
+		checkResult(t, r, expect{exit: 0})
+		checkRulesOf(t, e, r, node2.Name)
+		asked := wantFinding{id: "NodeReadThroughServe", severity: "info", subject: "node/" + node2.Name,
+			contains: []string{"the --serve pod " + ns + "/svctrace-serve", "no agent pod was started"}}
+		if !slices.ContainsFunc(r.doc.Findings, asked.matches) {
+			t.Errorf("no finding says %s was read by asking its --serve pod\n%s", node2.Name, r)
 		}
 	})
 

@@ -101,6 +101,7 @@ func Catalog() []CatalogEntry {
 		{"IPVSPersistenceMismatch", SeverityWarning, "dataplane", "An IPVS virtual server's persistence (ClientIP affinity) differs from the Service."},
 		{"IPVSForwardMismatch", SeverityWarning, "dataplane", "An IPVS real server uses a forwarding method other than masquerade."},
 		{"IPVSAddressNotBound", SeverityError, "dataplane", "A Service address kube-proxy binds to kube-ipvs0 is no local address of the node (from --ipvs-addrs), so the node routes its packets on and IPVS never balances them."},
+		{"NodeReadThroughServe", SeverityInfo, "node", "--node N (or --all-nodes) read the node by asking the --serve pod running there (deploy/serve.yaml's DaemonSet, through pods/exec) instead of starting an agent pod; or says why asking it failed and an agent pod read the node instead."},
 		{"NodeAgentNotRun", SeverityWarning, "node", "--node N without a dump could not read the node through its agent pod: missing rights (the hint names the role to bind), a namespace whose Pod Security refuses privileged pods, an image that cannot be pulled; the trace goes on with the rules kube-proxy should write."},
 		{"KubeProxyNotRunning", SeverityError, "node", "kube-proxy answers neither /healthz (10256) nor /metrics (10249) on the node, so nothing keeps its rules up to date."},
 		{"KubeProxyUnhealthy", SeverityError, "node", "kube-proxy's /healthz on the node answers an error: its last sync is too old or failed."},

@@ -86,10 +86,53 @@ func (o *options) agentSnapshot(ctx context.Context) (*snapshot.Snapshot, error)
 			args = append(args, filterArgs(svc)...)
 		}
 	}
-	return nodeagent.Snapshot(ctx, o.client, nodeagent.Options{
-		Node: o.node, Namespace: o.agent.namespace, Image: o.agent.image, Args: args,
+	s, note, err := o.nodeSnapshot(ctx, o.node, args)
+	if note != nil {
+		o.agent.findings = append(o.agent.findings, *note)
+	}
+	return s, err
+}
+
+// nodeSnapshot reads node: by asking the --serve pod running there, when
+// there is one (no pod to start, nothing to schedule), else through an
+// agent pod. note says which, or why asking --serve failed.
+func (o *options) nodeSnapshot(ctx context.Context, node string, args []string) (*snapshot.Snapshot, *trace.Finding, error) {
+	var note *trace.Finding
+	if ns, pod := o.servePod(ctx, node); pod != "" {
+		ex, err := o.deps.newExecer(o.configFlags, o.client)
+		if err == nil {
+			askCtx, cancel := context.WithTimeout(ctx, o.agent.timeout)
+			var s *snapshot.Snapshot
+			s, err = nodeagent.FromServe(askCtx, ex, ns, pod, args)
+			cancel()
+			if err == nil {
+				return s, serveNote(node, "node "+node+"'s rules were read by asking the --serve pod "+ns+"/"+pod+" that runs there (pods/exec): no agent pod was started",
+					"nothing to do: a --serve pod answers faster than an agent pod"), nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		note = serveNote(node, "node "+node+" runs the --serve pod "+ns+"/"+pod+", but asking it failed ("+err.Error()+"); an agent pod was tried instead",
+			"to read nodes through their --serve pods, allow exec in them: create on pods/exec in namespace "+ns)
+	}
+	s, err := nodeagent.Snapshot(ctx, o.client, nodeagent.Options{
+		Node: node, Namespace: o.agent.namespace, Image: o.agent.image, Args: args,
 		Deadline: o.agent.timeout + 30*time.Second, Wait: o.agent.timeout,
 	})
+	return s, note, err
+}
+
+// servePod is the --serve pod on node, if the command may ask one.
+func (o *options) servePod(ctx context.Context, node string) (namespace, name string) {
+	if o.deps.newExecer == nil {
+		return "", ""
+	}
+	return nodeagent.ServePod(ctx, o.client, node)
+}
+
+func serveNote(node, message, hint string) *trace.Finding {
+	return &trace.Finding{ID: nodeagent.NodeReadThroughServe, Severity: trace.SeverityInfo, Subject: "node/" + node, Message: message, Hint: hint}
 }
 
 // filterArgs keeps the snapshot to svc: its addresses and node ports.

@@ -18,9 +18,9 @@ import (
 	"github.com/svctrace/kubectl-svctrace/source"
 )
 
-// TestNodeWithoutRights: a user who may not create the agent pod gets one
-// finding naming the role to bind, and the rest of the trace.
-func TestNodeWithoutRights(t *testing.T) {
+// demoObjects are the demo cluster's API objects.
+func demoObjects(t *testing.T) []runtime.Object {
+	t.Helper()
 	f, err := os.Open("../../demo/hostnames.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +30,13 @@ func TestNodeWithoutRights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := fake.NewClientset(objs...)
+	return objs
+}
+
+// TestNodeWithoutRights: a user who may not create the agent pod gets one
+// finding naming the role to bind, and the rest of the trace.
+func TestNodeWithoutRights(t *testing.T) {
+	client := fake.NewClientset(demoObjects(t)...)
 	client.PrependReactor("create", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "pods"}, "", errors.New(`User "viewer" cannot create resource "pods" in API group "" in the namespace "kube-system"`))
 	})

@@ -129,14 +129,14 @@ func (o *options) showFleet(ctx context.Context, rows []fleet.Row, traces map[st
 // nodeRow reads one node and traces the Service through its rules.
 func (o *options) nodeRow(ctx context.Context, node string, args []string) (fleet.Row, *snapshot.Snapshot, *trace.Trace) {
 	row := fleet.Row{Node: node}
-	s, err := nodeagent.Snapshot(ctx, o.client, nodeagent.Options{
-		Node: node, Namespace: o.agent.namespace, Image: o.agent.image, Args: args,
-		Deadline: o.agent.timeout + 30*time.Second, Wait: o.agent.timeout,
-	})
+	s, note, err := o.nodeSnapshot(ctx, node, args)
+	if note != nil {
+		row.Findings = append(row.Findings, *note)
+	}
 	if err != nil {
 		var a agentOptions
 		a.agentFailed(node, err)
-		row.Error, row.Findings = err.Error(), a.findings
+		row.Error, row.Findings = err.Error(), append(row.Findings, a.findings...)
 		return row, nil, nil
 	}
 	d, err := o.dataplane(ctx)

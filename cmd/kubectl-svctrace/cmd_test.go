@@ -38,8 +38,7 @@ type result struct {
 // terminal or not, and NO_COLOR set or not.
 func runWith(t *testing.T, client kubernetes.Interface, tty bool, env map[string]string, args ...string) result {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	d := deps{
+	return runDeps(deps{
 		newClient: func(*genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
 			if client == nil {
 				return nil, errors.New("no cluster in this test")
@@ -48,7 +47,12 @@ func runWith(t *testing.T, client kubernetes.Interface, tty bool, env map[string
 		},
 		isTerminal: func(any) bool { return tty },
 		getenv:     func(k string) string { return env[k] },
-	}
+	}, args...)
+}
+
+// runDeps runs the command line with d.
+func runDeps(d deps, args ...string) result {
+	var out, errOut bytes.Buffer
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
 	cmd := NewCmdSvctrace(streams, d)
 	cmd.SetArgs(args)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/svctrace/kubectl-svctrace/nodeagent"
 	"os"
 	"strings"
 
@@ -22,6 +23,9 @@ type deps struct {
 	isTerminal func(any) bool
 	// getenv reads the environment (NO_COLOR).
 	getenv func(string) string
+	// newExecer runs commands in containers (asking a --serve pod for a
+	// node's snapshot); nil never asks.
+	newExecer func(*genericclioptions.ConfigFlags, kubernetes.Interface) (nodeagent.Execer, error)
 }
 
 func defaultDeps() deps {
@@ -34,6 +38,7 @@ func defaultDeps() deps {
 			cfg.UserAgent = "kubectl-svctrace/" + version
 			return kubernetes.NewForConfig(cfg)
 		},
+		newExecer: newRESTExecer,
 		isTerminal: func(w any) bool {
 			f, ok := w.(*os.File)
 			return ok && term.IsTerminal(int(f.Fd()))
