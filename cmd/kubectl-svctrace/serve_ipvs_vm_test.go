@@ -8,8 +8,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -26,7 +28,10 @@ import (
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
+	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
 	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
+	"github.com/svctrace/kubectl-svctrace/proxy"
+	proxyipvs "github.com/svctrace/kubectl-svctrace/proxy/ipvs"
 	"github.com/svctrace/kubectl-svctrace/source"
 )
 
@@ -202,6 +207,8 @@ func TestVMServeIPVS(t *testing.T) {
 		t.Errorf("second --once: exit %d %q, want %q (what the kernel reads back equals what was written)\n%s", code, out, want, errOut)
 	}
 
+	checkVMRepairAndPartial(t, k, dir)
+
 	code, out, errOut = vmRun(t, "--serve", "--proxy-mode", "ipvs", "--replace-kube-proxy", "--cleanup")
 	if code != 0 {
 		t.Fatalf("--cleanup: exit %d\n%s\n%s", code, out, errOut)
@@ -209,25 +216,84 @@ func TestVMServeIPVS(t *testing.T) {
 	checkVMClean(t, k, "KUBE-", model.DummyInterface)
 }
 
+// checkVMRepairAndPartial runs IPVS mode's programmer in-process on the
+// real kernel: after a sync that adopts what --once wrote, a real server
+// and an address removed by hand come back in a full sync and are counted,
+// and an endpoint change is one partial sync of that Service's real
+// servers only.
+func checkVMRepairAndPartial(t *testing.T, k *kipvs.Netlink, dir string) {
+	t.Helper()
+	ctx := t.Context()
+	sets, err := ipset.NewNetlink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipt, err := kiptables.New(ctx, kiptables.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Dummy = model.DummyInterface
+	local := func(ctx context.Context) ([]netip.Addr, error) {
+		return kipvs.LocalAddresses(ctx, model.DummyInterface)
+	}
+	mode := proxyipvs.NewMode(k, sets, ipt, proxyipvs.Replace,
+		proxyipvs.Settings{NodeName: "node-a", ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}, local)
+	objs := vmObjects(t, dir)
+	if rep, err := mode.Sync(ctx, objs, true, false); err != nil || rep.Changes != "" {
+		t.Fatalf("adopting sync: %v, changes %q", err, rep.Changes)
+	}
+	web := model.VirtualServer{Address: netip.MustParseAddr("10.96.0.10"), Port: 80, Protocol: model.TCP}
+	if err := k.DeleteRealServer(ctx, web, model.RealServer{Address: netip.MustParseAddr("10.244.1.2"), Port: 8080}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.DeleteAddress(ctx, netip.MustParseAddr("10.96.0.11")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := mode.Sync(ctx, objs, true, false)
+	want := map[string]int{proxyipvs.RepairRealServerMissing: 1, proxyipvs.RepairAddressMissing: 1}
+	if err != nil || !maps.Equal(rep.Repairs, want) {
+		t.Errorf("full sync after edits by hand: %v, repairs %v, want %v\n%s", err, rep.Repairs, want, rep.Changes)
+	}
+	for i, sl := range objs.Slices {
+		if sl.Name == "sticky-1" {
+			cp := sl.DeepCopy()
+			cp.Endpoints = cp.Endpoints[:2]
+			objs.Slices[i] = cp
+		}
+	}
+	rep, err = mode.Sync(ctx, objs, false, false)
+	if want := "ipvsadm -e -t 10.96.0.11:80 -r 10.244.3.2:8080 -m -w 0\n"; err != nil || rep.Full || rep.Changes != want {
+		t.Errorf("partial sync after an endpoint went: %v, full %v, changes %q, want %q", err, rep.Full, rep.Changes, want)
+	}
+}
+
+func vmObjects(t *testing.T, dir string) proxy.Objects {
+	t.Helper()
+	loaded, err := source.LoadPathsWithin([]string{dir}, nil, "default", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs proxy.Objects
+	for _, o := range loaded {
+		switch o := o.(type) {
+		case *corev1.Service:
+			objs.Services = append(objs.Services, o)
+		case *discoveryv1.EndpointSlice:
+			objs.Slices = append(objs.Slices, o)
+		case *corev1.Node:
+			objs.Node = o
+		}
+	}
+	return objs
+}
+
 // checkVMInSync judges the kernel as the trace judges a node: no drift
 // for any Service, every address bound, and the canary as it was.
 func checkVMInSync(t *testing.T, k *kipvs.Netlink, dir string) {
 	t.Helper()
 	ctx := t.Context()
-	objs, err := source.LoadPathsWithin([]string{dir}, nil, "default", 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var services []*corev1.Service
-	var slices []*discoveryv1.EndpointSlice
-	for _, o := range objs {
-		switch o := o.(type) {
-		case *corev1.Service:
-			services = append(services, o)
-		case *discoveryv1.EndpointSlice:
-			slices = append(slices, o)
-		}
-	}
+	objs := vmObjects(t, dir)
+	services, slices := objs.Services, objs.Slices
 	got, err := kipvs.ReadTable(ctx, k)
 	if err != nil {
 		t.Fatal(err)
