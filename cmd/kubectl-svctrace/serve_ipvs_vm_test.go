@@ -101,7 +101,7 @@ func vmNamespace(t *testing.T, i int) net.Listener {
 
 	h, err := netlink.NewHandleAt(orig, unix.NETLINK_ROUTE)
 	must("handle", err)
-	defer h.Delete()
+	defer h.Close()
 	hl, err := h.LinkByName(host)
 	must("find "+host, err)
 	haddr, _ := netlink.ParseAddr(fmt.Sprintf("10.244.%d.1/24", i))
