@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.IntVar(&s.verbosity, "v", 0, "with --serve: log verbosity (klog)")
 	return s
 }
+
+// ipvsSchedulers are the schedulers of Linux IPVS (ip_vs_NAME modules).
+var ipvsSchedulers = []string{"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh", "fo", "ovf", "twos"}
 
 func (s *serveOptions) requested() bool { return s.serve }
 
@@ -106,6 +110,8 @@ func (s *serveOptions) check(o *options) error {
 		return errors.New("--serve needs --node NAME (or $NODE_NAME): the node it runs on, whose endpoints are local")
 	case len(o.filenames) > 0 && s.cleanup:
 		return errors.New("--cleanup reads nothing: drop -f")
+	case s.mode == "ipvs" && !slices.Contains(ipvsSchedulers, s.ipvsScheduler):
+		return fmt.Errorf("--ipvs-scheduler %q is no IPVS scheduler: use one of %s", s.ipvsScheduler, strings.Join(ipvsSchedulers, ", "))
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
 		return errors.New("--sync-period must be positive and --min-sync-period not negative")
 	}

@@ -18,6 +18,7 @@ func TestServeUsageErrors(t *testing.T) {
 	}{
 		{[]string{"--serve"}, "--node"},
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "userspace"}, "not implemented"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--ipvs-scheduler", "fastest"}, `--ipvs-scheduler "fastest" is no IPVS scheduler`},
 		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
 		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},
 		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "10249"}, "give HOST:PORT"},
