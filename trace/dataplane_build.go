@@ -91,7 +91,7 @@ func dataplaneFindings(in Input, t *Trace, results []viewResult) []Finding {
 			continue
 		}
 		fs := diffFindings(r.diffs, in.Name)
-		if servedByServe(in) && (r.mode == string(dataplane.ModeIPTables) ||
+		if servedByServe(in) && (r.mode == string(dataplane.ModeIPTables) || r.mode == string(dataplane.ModeIPVS) ||
 			r.mode == string(dataplane.ModeNFTables) && nftProxier(in, familiesInOrder(in.Service)[0]) == nftables.Serve) {
 			serveHints(fs, in)
 		}
@@ -212,9 +212,13 @@ func ipvsRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeIPVS), Source: d.IPVSName}
 	got := &ipvs.State{Table: *d.IPVS, Local: d.IPVSLocal, LocalRead: d.IPVSLocalName != ""}
-	var m dataplane.Proxier[*ipvs.Want, *ipvs.State] = ipvs.Proxier{}
+	p := ipvs.Proxier{}
+	if servedByServe(in) {
+		p = ipvs.Serve // scoped --serve programs it, in the same table
+	}
+	var m dataplane.Proxier[*ipvs.Want, *ipvs.State] = p
 	if len(in.Service.Spec.IPFamilies) > 1 {
-		head.Family, m = string(v.family), ipvsFamily{family: v.family}
+		head.Family, m = string(v.family), ipvsFamily{Proxier: p, family: v.family}
 	}
 	return prepare(m, got, true, in, v, head, fromService[*ipvs.Want](in.Service, d.Port, v.family))
 }

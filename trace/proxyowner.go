@@ -38,7 +38,7 @@ func proxyOwnerFindings(in Input, t *Trace) []Finding {
 	subject := "service/" + in.Name
 	if servedByServe(in) {
 		return []Finding{{ID: ServeOwnsService, Severity: SeverityInfo, Subject: subject,
-			Message: fmt.Sprintf("service labelled %s=%s: kubectl-svctrace --serve owns it beside kube-proxy, which skips it; its rules are judged in --serve's SVCT- chains (iptables mode) or its table svctrace (nftables mode), and kube-proxy rules a node holds for it are stale (StaleProxyRules)",
+			Message: fmt.Sprintf("service labelled %s=%s: kubectl-svctrace --serve owns it beside kube-proxy, which skips it; its rules are judged in --serve's SVCT- chains (iptables mode), its table svctrace (nftables mode) or as the virtual servers --serve programs (ipvs mode), and kube-proxy rules a node holds for it are stale (StaleProxyRules)",
 				dataplane.LabelServiceProxyName, dataplane.ServeProxyName),
 			Hint: "on the node, --serve's /debug/state?service=" + in.Namespace + "/" + in.Name + " (metrics address) shows the same hop as --serve sees it; remove the label if kube-proxy should handle the Service"}}
 	}

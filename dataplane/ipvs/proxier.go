@@ -14,7 +14,18 @@ import (
 
 // Proxier is kube-proxy's IPVS mode: virtual servers, the addresses bound to
 // kube-ipvs0, and the iptables rules that masquerade.
-type Proxier struct{}
+type Proxier struct {
+	// ProxyName is the service-proxy-name label value of the Services
+	// this proxy serves; empty is kube-proxy, which serves the unlabelled
+	// ones.
+	ProxyName string
+}
+
+// Serve is scoped kubectl-svctrace --serve in IPVS mode: kube-proxy's
+// virtual servers for the Services labelled for it. The IPVS table has
+// no owner, so its virtual servers sit beside kube-proxy's; its addresses
+// are on svctrace-ipvs0, which counts as a local address all the same.
+var Serve = Proxier{ProxyName: dataplane.ServeProxyName}
 
 var _ dataplane.Proxier[*Want, *State] = Proxier{}
 
@@ -44,8 +55,8 @@ type State struct {
 func (Proxier) Mode() dataplane.Mode { return dataplane.ModeIPVS }
 
 // Expect computes the virtual servers and bound addresses for objs on n.
-func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
-	served, skipped := objs.ForKubeProxy()
+func (p Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
+	served, skipped := objs.ForProxy(p.ProxyName)
 	w := &Want{Node: n, Services: served.Services}
 	node := Node{Name: n.Name, IPs: n.IPs, Zone: n.Zone}
 	for _, svc := range served.Services {

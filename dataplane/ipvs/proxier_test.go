@@ -135,3 +135,35 @@ func TestProxierWalkObservesConnections(t *testing.T) {
 		t.Errorf("observed shares add up to %v", total)
 	}
 }
+
+// TestServeProxierOwnsTheLabelledServices: scoped --serve's virtual
+// servers for a Service labelled for it are expected by Serve, and stale
+// to kube-proxy's Proxier, which skips the Service.
+func TestServeProxierOwnsTheLabelledServices(t *testing.T) {
+	objs := dataplanetest.Web()
+	for _, s := range objs.Services {
+		s.Labels = map[string]string{dataplane.LabelServiceProxyName: dataplane.ServeProxyName}
+	}
+	for _, s := range objs.Slices {
+		s.Labels[dataplane.LabelServiceProxyName] = dataplane.ServeProxyName
+	}
+	want, err := Serve.Expect(dataplanetest.Node, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Expected) != len(objs.Services) || len(want.Expected[0].VirtualServers) == 0 {
+		t.Fatalf("Serve expects %+v, want the labelled Services' virtual servers", want.Expected)
+	}
+	got, _ := Serve.Materialize(want)
+	if d := Serve.Drift(want, got); len(d) != 0 {
+		t.Errorf("Serve: drift %+v on a node it serves", d)
+	}
+	kube, err := Proxier{}.Expect(dataplanetest.Node, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Proxier{}.Drift(kube, got)
+	if len(d) == 0 || d[0].Kind != dataplane.StaleProxyRules {
+		t.Errorf("kube-proxy's view of --serve's virtual servers: %+v, want StaleProxyRules", d)
+	}
+}
