@@ -37,6 +37,7 @@ func TestIPTables(t *testing.T) {
 	t.Run("serve programs kube-proxy's rules", func(t *testing.T) {
 		serveMatchesKubeProxy(ctx, t, c, dump)
 	})
+	t.Run("scoped serve beside kube-proxy", func(t *testing.T) { serveScopedBesideKubeProxyIPTables(ctx, t, c) })
 
 	for _, fx := range fxs {
 		t.Run(fx.name, func(t *testing.T) {
