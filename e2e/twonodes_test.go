@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -160,6 +161,31 @@ func TestTwoNodes(t *testing.T) {
 		snap, err := snapshot.Decode(strings.NewReader(out))
 		if code != 0 || err != nil || snap.Node != node2.Name {
 			t.Errorf("kubectl debug -i node/%s: exit %d, snapshot %v; want node-2's snapshot on stdout:\n%s", node2.Name, code, err, out)
+		}
+	})
+
+	t.Run("kubectl port-forward", func(t *testing.T) {
+		pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+		defer pcancel()
+		cmd := exec.CommandContext(pctx, s.kubectl, "port-forward", "-n", ns, "pod/hostnames-1", ":"+strconv.Itoa(servePort))
+		cmd.Env = childEnv(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("kubectl port-forward: %v", err)
+		}
+		defer func() { pcancel(); _ = cmd.Wait() }()
+		// "Forwarding from 127.0.0.1:PORT -> 9376"
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		local := regexp.MustCompile(`from (127\.0\.0\.1:\d+) ->`).FindStringSubmatch(line)
+		if err != nil || local == nil {
+			t.Fatalf("kubectl port-forward printed %q (%v), want where it listens", line, err)
+		}
+		hc := &http.Client{Timeout: 5 * time.Second}
+		if name := get(pctx, hc, "http://"+local[1]+"/"); name != "hostnames-1" {
+			t.Errorf("GET through kubectl port-forward to pod hostnames-1 on %s answered %q", node2.Name, name)
 		}
 	})
 

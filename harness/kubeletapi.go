@@ -20,12 +20,13 @@ import (
 )
 
 // KubeletPort is where the kubelet stand-in serves the kubelet API the API
-// server proxies to (pods/log, pods/exec, pods/attach).
+// server proxies to (pods/log, pods/exec, pods/attach, pods/portforward).
 const KubeletPort = 10250
 
 // serveKubeletAPI listens on the node's address inside the node namespace
-// and serves container logs, exec and attach, as the kubelet's server does
-// for `kubectl logs`, `kubectl exec` and `kubectl attach`. The API server does not verify the kubelet's certificate
+// and serves container logs, exec, attach and port-forward, as the
+// kubelet's server does for `kubectl logs`, `exec`, `attach` and
+// `port-forward`. The API server does not verify the kubelet's certificate
 // unless told to, so a self-signed one will do.
 func (k *kubelet) serveKubeletAPI() error {
 	cert, err := selfSigned(k.node.IP)
@@ -47,6 +48,8 @@ func (k *kubelet) serveKubeletAPI() error {
 	mux.HandleFunc("POST /exec/{namespace}/{pod}/{container}", k.exec)
 	mux.HandleFunc("GET /attach/{namespace}/{pod}/{container}", k.attach)
 	mux.HandleFunc("POST /attach/{namespace}/{pod}/{container}", k.attach)
+	mux.HandleFunc("GET /portForward/{namespace}/{pod}", k.portForward)
+	mux.HandleFunc("POST /portForward/{namespace}/{pod}", k.portForward)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "ok") })
 	// HTTP/1.1 only: exec upgrades the connection, which HTTP/2 cannot.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,

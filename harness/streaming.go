@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path"
 	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cri-streaming/pkg/streaming/portforward"
 	"k8s.io/cri-streaming/pkg/streaming/remotecommand"
 	utilexec "k8s.io/utils/exec"
 )
@@ -182,4 +185,59 @@ func (f *logFollower) AttachContainer(ctx context.Context, _, _, _ string, _ io.
 		case <-tick.C:
 		}
 	}
+}
+
+// portForward serves `kubectl port-forward` through the kubelet's streaming
+// code: each forwarded connection is dialled to 127.0.0.1:PORT inside the
+// pod's network namespace (the node's for host-network pods), as container
+// runtimes do.
+func (k *kubelet) portForward(w http.ResponseWriter, r *http.Request) {
+	ns, name := r.PathValue("namespace"), r.PathValue("pod")
+	rt := k.runtime(ns, name)
+	if rt == nil {
+		http.Error(w, "pod "+ns+"/"+name+" does not run on node "+k.node.Name, http.StatusNotFound)
+		return
+	}
+	opts, err := portforward.NewV4Options(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	netns := rt.netns
+	if netns == "" {
+		netns = k.node.NetNS
+	}
+	portforward.ServePortForward(w, r, podPorts(netns), ns+"/"+name, string(rt.uid), opts,
+		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, portforward.SupportedProtocols)
+}
+
+// podPorts forwards to ports of a network namespace's loopback.
+type podPorts string
+
+// PortForward copies between stream and one TCP connection to the port
+// until either side closes.
+func (netns podPorts) PortForward(ctx context.Context, _, _ string, port int32, stream io.ReadWriteCloser) error {
+	defer stream.Close()
+	conn, err := dialIn(ctx, string(netns), "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
+	if err != nil {
+		return fmt.Errorf("forward to port %d: %w", port, err)
+	}
+	defer conn.Close()
+	done := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(conn, stream)
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.CloseWrite()
+		}
+		done <- struct{}{}
+	}()
+	go func() {
+		_, _ = io.Copy(stream, conn)
+		done <- struct{}{}
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return nil
 }
