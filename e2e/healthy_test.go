@@ -96,7 +96,7 @@ var ruleDump = map[string]struct {
 }{
 	"iptables": {
 		cmd:  []string{"iptables-save"},
-		dnat: func(ip string) string { return "--to-destination " + ip + ":9376" },
+		dnat: func(ip string) string { return "--to-destination " + net.JoinHostPort(ip, "9376") },
 		flag: "--iptables-save",
 	},
 	"nftables": {
@@ -164,16 +164,23 @@ func checkRulesOf(t *testing.T, e *env, r result, node string) {
 		t.Fatalf("trace walked no packet through the %s dump\n%s", e.s.proxyMode, r)
 	}
 	for _, w := range walks {
-		var got []string
-		for _, o := range w.Outcomes {
-			if o.Verdict != "DNAT" || math.Abs(o.Probability-1.0/3) > 0.01 {
-				t.Errorf("packet to %s:%d: outcome %s %s with probability %.3f, want DNAT with 1/3",
-					w.Packet.Destination, w.Packet.Port, o.Verdict, o.Target, o.Probability)
-			}
-			got = append(got, o.Target)
+		checkSplit(t, w, want)
+	}
+}
+
+// checkSplit checks that walk w DNATs a third of the time to each of the
+// endpoints want (host:port).
+func checkSplit(t *testing.T, w walk, want []string) {
+	t.Helper()
+	var got []string
+	for _, o := range w.Outcomes {
+		if o.Verdict != "DNAT" || math.Abs(o.Probability-1.0/3) > 0.01 {
+			t.Errorf("packet to %s:%d: outcome %s %s with probability %.3f, want DNAT with 1/3",
+				w.Packet.Destination, w.Packet.Port, o.Verdict, o.Target, o.Probability)
 		}
-		if !sameSet(got, want) {
-			t.Errorf("packet to %s:%d is DNATed to %v, want the ready endpoints %v", w.Packet.Destination, w.Packet.Port, got, want)
-		}
+		got = append(got, o.Target)
+	}
+	if !sameSet(got, want) {
+		t.Errorf("packet to %s:%d is DNATed to %v, want the ready endpoints %v", w.Packet.Destination, w.Packet.Port, got, want)
 	}
 }

@@ -131,6 +131,18 @@ func firstPlugin(list, name string) string {
 // returns the shared cluster, starting it on first use.
 func require(t *testing.T) (*suite, *harness.Cluster) {
 	t.Helper()
+	s := usable(t)
+	s.once.Do(s.startCluster)
+	if s.clusterErr != nil {
+		t.Fatalf("start local cluster: %v", s.clusterErr)
+	}
+	return s, s.cluster
+}
+
+// usable skips or fails t when the scenarios cannot run, and otherwise
+// returns the suite without starting the shared cluster.
+func usable(t *testing.T) *suite {
+	t.Helper()
 	s := shared
 	switch {
 	case s.fail != "":
@@ -138,11 +150,7 @@ func require(t *testing.T) (*suite, *harness.Cluster) {
 	case s.skip != "":
 		t.Skip(s.skip)
 	}
-	s.once.Do(s.startCluster)
-	if s.clusterErr != nil {
-		t.Fatalf("start local cluster: %v", s.clusterErr)
-	}
-	return s, s.cluster
+	return s
 }
 
 func (s *suite) startCluster() {
@@ -159,9 +167,10 @@ func (s *suite) startCluster() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	begin := time.Now()
-	// Two nodes, as `make cluster-up` makes: scenarios place their pods on
-	// node-1 (the default), TestTwoNodes uses node-2 too.
-	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: s.proxyMode, Nodes: 2, Logf: logf})
+	// Two dual-stack nodes, as `make cluster-up` makes: scenarios place
+	// their pods on node-1 (the default), TestTwoNodes and TestDualStack use
+	// node-2 too; Services stay IPv4 unless they ask for IPv6.
+	s.cluster, s.clusterErr = harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: s.proxyMode, Nodes: 2, DualStack: true, Logf: logf})
 	logf("cluster up in %s", time.Since(begin).Round(time.Millisecond))
 }
 

@@ -218,7 +218,14 @@ func debugNodeSnapshot(ctx context.Context, t *testing.T, s *suite, ns, node str
 // the jump to it. It returns the chain's name.
 func deleteSEPChain(ctx context.Context, t *testing.T, n *harness.Node, ns, svc string) string {
 	t.Helper()
-	dump, err := n.Exec(ctx, "iptables-save", "-t", "nat")
+	return deleteSEPChainOf(ctx, t, n, "iptables", ns, svc)
+}
+
+// deleteSEPChainOf is deleteSEPChain in kube-proxy's rules of one family:
+// tool is iptables (IPv4) or ip6tables (IPv6).
+func deleteSEPChainOf(ctx context.Context, t *testing.T, n *harness.Node, tool, ns, svc string) string {
+	t.Helper()
+	dump, err := n.Exec(ctx, tool+"-save", "-t", "nat")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +233,7 @@ func deleteSEPChain(ctx context.Context, t *testing.T, n *harness.Node, ns, svc 
 	if sep == nil {
 		t.Fatalf("no KUBE-SEP chain of %s/%s on %s in\n%s", ns, svc, n.Name, dump)
 	}
-	if out, err := n.Exec(ctx, "sh", "-c", "iptables-save -t nat | grep -v -- '"+sep[1]+"' | iptables-restore -T nat"); err != nil {
+	if out, err := n.Exec(ctx, "sh", "-c", tool+"-save -t nat | grep -v -- '"+sep[1]+"' | "+tool+"-restore -T nat"); err != nil {
 		t.Fatalf("delete %s on %s: %v\n%s", sep[1], n.Name, err, out)
 	}
 	return sep[1]

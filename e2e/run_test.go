@@ -46,6 +46,7 @@ type traceDoc struct {
 	Dataplane []struct {
 		Node   string `json:"node"`
 		Mode   string `json:"mode"`
+		Family string `json:"family"`
 		Source string `json:"source"`
 		Walks  []walk `json:"walks"`
 	} `json:"dataplane"`
@@ -127,6 +128,10 @@ type finding struct {
 	Subject  string `json:"subject"`
 	Message  string `json:"message"`
 	Hint     string `json:"hint"`
+	Where    *struct {
+		Family string `json:"family"`
+		Chain  string `json:"chain"`
+	} `json:"where"`
 }
 
 // result is one run of `kubectl svctrace`.

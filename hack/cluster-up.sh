@@ -2,7 +2,7 @@
 # Brings the local test cluster (package harness) up in the background and
 # prints where its kubeconfig and state are. Needs root.
 #
-#   hack/cluster-up.sh [iptables|nftables] [NODES]   (NODES: default 2)
+#   hack/cluster-up.sh [iptables|nftables] [NODES] [dual|single]   (NODES: default 2; dual-stack by default)
 #
 # Environment: SVCTRACE_CLUSTER_DIR (<repo>/.cache/cluster), the state
 # directory that hack/cluster-down.sh reads.
@@ -11,6 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MODE=${1:-iptables}
 NODES=${2:-2}
+STACK=${3:-dual}
 DIR=${SVCTRACE_CLUSTER_DIR:-$ROOT/.cache/cluster}
 BIN=$ROOT/.cache/bin/cluster
 
@@ -32,7 +33,7 @@ fi
 rm -rf "$DIR/logs" "$DIR/etcd" "$DIR/pods"
 
 cd "$ROOT"
-setsid "$BIN" up -state-dir "$DIR" -proxy-mode "$MODE" -nodes "$NODES" >"$DIR/cluster.log" 2>&1 </dev/null &
+setsid "$BIN" up -state-dir "$DIR" -proxy-mode "$MODE" -nodes "$NODES" -dual-stack="$([[ $STACK == single ]] && echo false || echo true)" >"$DIR/cluster.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 1 300); do
 	if [[ -f $DIR/ready ]]; then

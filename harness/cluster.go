@@ -40,6 +40,11 @@ type Config struct {
 	// kube-proxy, pod CIDR 10.244.<N>.0/24 and link to the host, all linked
 	// to each other.
 	Nodes int
+	// DualStack gives the cluster IPv6 ranges beside the IPv4 ones
+	// (ServiceCIDR6, ClusterCIDR6): each node an IPv6 InternalIP and pod
+	// CIDR, each pod an IPv6 address too, so Services may be dual-stack or
+	// IPv6 only, and kube-proxy programs both families.
+	DualStack bool
 	// Logf reports progress; nil is quiet.
 	Logf func(format string, args ...any)
 }

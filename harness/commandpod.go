@@ -119,8 +119,8 @@ func (k *kubelet) reportCommand(ctx context.Context, pod *corev1.Pod, rt *podRun
 		started := metav1.NewTime(rt.started)
 		st := &cur.Status
 		st.Phase, st.Reason = phase, reason
-		st.HostIP, st.HostIPs = k.node.IP.String(), []corev1.HostIP{{IP: k.node.IP.String()}}
-		st.PodIP, st.PodIPs = rt.ip.String(), []corev1.PodIP{{IP: rt.ip.String()}}
+		st.HostIP, st.HostIPs = k.node.IP.String(), hostIPs(k.node)
+		st.PodIP, st.PodIPs = rt.ip.String(), podIPs(rt.ip, rt.ip6)
 		st.StartTime = &started
 		isRunning := state.Running != nil
 		st.ContainerStatuses = []corev1.ContainerStatus{{

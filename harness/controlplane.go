@@ -98,7 +98,7 @@ func (c *Cluster) startAPIServer(ctx context.Context, etcd string, pki *pki) err
 		"--service-account-issuer", "https://kubernetes.default.svc." + ClusterDomain,
 		"--service-account-key-file", pki.SAPub,
 		"--service-account-signing-key-file", pki.SAKey,
-		"--service-cluster-ip-range", ServiceCIDR,
+		"--service-cluster-ip-range", c.cfg.serviceCIDRs(),
 		"--authorization-mode", "RBAC",
 		// The node's host name does not resolve; its InternalIP reaches
 		// the kubelet stand-in's API (pods/log).

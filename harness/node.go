@@ -25,6 +25,11 @@ type Node struct {
 	IP      netip.Addr   // InternalIP, the node end of its host link
 	HostIP  netip.Addr   // the host end of its host link
 	PodCIDR netip.Prefix // pods get addresses from here: 10.244.<N>.0/24 on node-N
+	// IP6, HostIP6 and PodCIDR6 are the IPv6 twins of IP, HostIP and
+	// PodCIDR (fd00:10:244:<N>::/64) on a dual-stack cluster; zero otherwise.
+	IP6      netip.Addr
+	HostIP6  netip.Addr
+	PodCIDR6 netip.Prefix
 
 	kubelet *kubelet
 	proxy   *process // kube-proxy; nil while stopped
@@ -65,6 +70,9 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context, i int) (*Node, error) {
 		HostIP:  hostIP,
 		PodCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 244, byte(i + 1), 0}), 24),
 	}
+	if c.cfg.DualStack {
+		n.HostIP6, n.IP6, n.PodCIDR6 = twin6(n.HostIP), twin6(n.IP), podCIDR6(i)
+	}
 	if i == 0 {
 		c.HostIP = hostIP
 	}
@@ -89,12 +97,24 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context, i int) (*Node, error) {
 	if i > 0 {
 		steps = append(steps, []string{n.NetNS, "route", "add", c.HostIP.String() + "/32", "via", hostIP.String(), "dev", "eth0"})
 	}
+	if n.IP6.IsValid() {
+		bits6 := linkPrefix6.Bits() + transfer.Bits()
+		steps = append(steps,
+			nodadAddr("", n.HostIP6, bits6, link),
+			nodadAddr(n.NetNS, n.IP6, bits6, "eth0"),
+			route6(n.NetNS, "default", "dev", "nowhere0"),
+		)
+	}
 	for _, s := range steps {
 		if err := ipIn(ctx, s[0], s[1:]...); err != nil {
 			return nil, fmt.Errorf("set up network of node %s: %w", name, err)
 		}
 	}
-	if _, err := run(ctx, "ip", "netns", "exec", n.NetNS, "sysctl", "-qw", "net.ipv4.ip_forward=1"); err != nil {
+	sysctls := []string{"net.ipv4.ip_forward=1"}
+	if n.IP6.IsValid() {
+		sysctls = append(sysctls, "net.ipv6.conf.all.forwarding=1")
+	}
+	if _, err := run(ctx, "ip", append([]string{"netns", "exec", n.NetNS, "sysctl", "-qw"}, sysctls...)...); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -103,8 +123,8 @@ func (c *Cluster) makeNodeNetwork(ctx context.Context, i int) (*Node, error) {
 // linkNodes joins two nodes with a veth pair, as a switch joins machines:
 // each end carries its node's InternalIP (so traffic a node masquerades
 // onto the link leaves from that address), and each node routes the
-// other's InternalIP and pod CIDR over it. The pair goes with the
-// namespaces.
+// other's InternalIP and pod CIDR over it, of both families on a dual-stack
+// cluster. The pair goes with the namespaces.
 func linkNodes(ctx context.Context, a, b *Node) error {
 	toB, toA := linkTo(b), linkTo(a)
 	steps := [][]string{
@@ -121,6 +141,13 @@ func linkNodes(ctx context.Context, a, b *Node) error {
 			[]string{ns, "route", "add", end.peer.IP.String() + "/32", "dev", end.link, "scope", "link"},
 			[]string{ns, "route", "add", end.peer.PodCIDR.String(), "via", end.peer.IP.String(), "dev", end.link},
 		)
+		if end.self.IP6.IsValid() {
+			steps = append(steps,
+				nodadAddr(ns, end.self.IP6, 128, end.link),
+				route6(ns, end.peer.IP6.String()+"/128", "dev", end.link),
+				route6(ns, end.peer.PodCIDR6.String(), "via", end.peer.IP6.String(), "dev", end.link),
+			)
+		}
 	}
 	for _, s := range steps {
 		if err := ipIn(ctx, s[0], s[1:]...); err != nil {
@@ -163,14 +190,14 @@ func (c *Cluster) startNode(ctx context.Context, n *Node) error {
 	return c.startCoreDNS(ctx)
 }
 
-// registerNode creates the Node with the InternalIP kube-proxy waits for and
-// the pod CIDR; without a Node the EndpointSlice controller skips its pods.
+// registerNode creates the Node with the InternalIPs kube-proxy waits for
+// (IPv4 first: kube-proxy's primary family) and the pod CIDRs; without a Node the EndpointSlice controller skips its pods.
 func (c *Cluster) registerNode(ctx context.Context, n *Node) error {
 	obj := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: n.Name, Labels: map[string]string{
 			"kubernetes.io/hostname": n.Name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 		}},
-		Spec: corev1.NodeSpec{PodCIDR: n.PodCIDR.String(), PodCIDRs: []string{n.PodCIDR.String()}},
+		Spec: corev1.NodeSpec{PodCIDR: n.PodCIDR.String(), PodCIDRs: n.podCIDRs()},
 	}
 	created, err := c.Client.CoreV1().Nodes().Create(ctx, obj, metav1.CreateOptions{})
 	if err != nil {
@@ -182,13 +209,14 @@ func (c *Cluster) registerNode(ctx context.Context, n *Node) error {
 		corev1.ResourceMemory: resource.MustParse("4Gi"),
 		corev1.ResourcePods:   resource.MustParse("110"),
 	}
+	var addresses []corev1.NodeAddress
+	for _, ip := range n.ips() {
+		addresses = append(addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: ip.String()})
+	}
 	created.Status = corev1.NodeStatus{
 		Capacity:    capacity,
 		Allocatable: capacity,
-		Addresses: []corev1.NodeAddress{
-			{Type: corev1.NodeInternalIP, Address: n.IP.String()},
-			{Type: corev1.NodeHostName, Address: n.Name},
-		},
+		Addresses:   append(addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: n.Name}),
 		Conditions: []corev1.NodeCondition{{
 			Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
 			Message: "svctrace harness node", LastHeartbeatTime: now, LastTransitionTime: now,
@@ -233,7 +261,7 @@ conntrack:
   min: 0
   tcpEstablishedTimeout: 0s
   tcpCloseWaitTimeout: 0s
-`, c.Kubeconfig, n.Name, c.cfg.ProxyMode, ClusterCIDR)
+`, c.Kubeconfig, n.Name, c.cfg.ProxyMode, c.cfg.clusterCIDRs())
 	name := c.proxyName(n)
 	path := filepath.Join(c.StateDir, name+".yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {

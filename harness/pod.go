@@ -36,7 +36,8 @@ type podRuntime struct {
 	key      string
 	uid      types.UID
 	ip       netip.Addr
-	netns    string // empty for host-network pods
+	ip6      netip.Addr // zero on a single-stack cluster
+	netns    string     // empty for host-network pods
 	proc     *process
 	failFile string
 	// command is set for plugin pods, whose process runs to completion.
@@ -62,7 +63,7 @@ func (k *kubelet) startPod(ctx context.Context, pod *corev1.Pod) (*podRuntime, e
 		done:    make(chan struct{}),
 	}
 	if pod.Spec.HostNetwork {
-		rt.ip = k.node.IP
+		rt.ip, rt.ip6 = k.node.IP, k.node.IP6
 		if k.isPluginPod(pod) {
 			if err := k.startCommand(pod, rt); err != nil {
 				return nil, fmt.Errorf("start pod %s: %w", rt.key, err)
@@ -74,7 +75,7 @@ func (k *kubelet) startPod(ctx context.Context, pod *corev1.Pod) (*podRuntime, e
 	if err != nil {
 		return nil, err
 	}
-	rt.ip = ip
+	rt.ip, rt.ip6 = ip, k.node.podIP6(ip)
 	if err := k.startPodProcess(ctx, pod, rt); err != nil {
 		_ = rt.stop(context.WithoutCancel(ctx), k)
 		return nil, fmt.Errorf("start pod %s: %w", rt.key, err)
@@ -88,7 +89,7 @@ func (k *kubelet) startPodProcess(ctx context.Context, pod *corev1.Pod, rt *podR
 	if err := addNetNS(ctx, k.c.manifest, rt.netns); err != nil {
 		return err
 	}
-	if err := plumbPod(ctx, k.node, rt.netns, "vp"+octet, rt.ip); err != nil {
+	if err := plumbPod(ctx, k.node, rt.netns, "vp"+octet, rt.ip, rt.ip6); err != nil {
 		return err
 	}
 	if err := writeResolvConf(rt.netns, pod); err != nil {
@@ -123,8 +124,10 @@ func (k *kubelet) startPodProcess(ctx context.Context, pod *corev1.Pod, rt *podR
 // plumbPod joins a pod namespace to the node with a routed veth pair, as the
 // ptp CNI plugin does: the pod has ip/32 and a default route to the node's
 // gateway address; the node routes ip to the pod's link. Traffic between
-// pods always crosses the node, so kube-proxy's rules see all of it.
-func plumbPod(ctx context.Context, node *Node, podNS, link string, ip netip.Addr) error {
+// pods always crosses the node, so kube-proxy's rules see all of it. On a
+// dual-stack cluster ip6 is plumbed the same way (gateway: the first address
+// of the node's IPv6 pod CIDR); zero skips it.
+func plumbPod(ctx context.Context, node *Node, podNS, link string, ip, ip6 netip.Addr) error {
 	gw := node.PodCIDR.Masked().Addr().Next().String()
 	steps := [][]string{
 		{node.NetNS, "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", podNS},
@@ -135,6 +138,16 @@ func plumbPod(ctx context.Context, node *Node, podNS, link string, ip netip.Addr
 		{podNS, "link", "set", "eth0", "up"},
 		{podNS, "route", "add", gw, "dev", "eth0", "scope", "link"},
 		{podNS, "route", "add", "default", "via", gw, "dev", "eth0"},
+	}
+	if ip6.IsValid() {
+		gw6 := node.PodCIDR6.Masked().Addr().Next()
+		steps = append(steps,
+			nodadAddr(node.NetNS, gw6, 128, link),
+			route6(node.NetNS, ip6.String()+"/128", "dev", link),
+			nodadAddr(podNS, ip6, 128, "eth0"),
+			route6(podNS, gw6.String()+"/128", "dev", "eth0"),
+			route6(podNS, "default", "via", gw6.String(), "dev", "eth0"),
+		)
 	}
 	for _, s := range steps {
 		if err := ipIn(ctx, s[0], s[1:]...); err != nil {

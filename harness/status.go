@@ -15,7 +15,7 @@ import (
 // the kubelet does. A pod that is gone or replaced is left alone.
 func (k *kubelet) reportStatus(ctx context.Context, pod *corev1.Pod, rt *podRuntime, probers []*prober) error {
 	return k.updateStatus(ctx, pod, rt, func(cur *corev1.Pod) {
-		cur.Status = runningStatus(cur, rt, probers, k.node.IP.String())
+		cur.Status = runningStatus(cur, rt, probers, k.node)
 	})
 }
 
@@ -45,7 +45,7 @@ func (k *kubelet) updateStatus(ctx context.Context, pod *corev1.Pod, rt *podRunt
 
 // runningStatus is the status of a started pod whose containers have the
 // readiness of probers. Condition transition times move only on change.
-func runningStatus(cur *corev1.Pod, rt *podRuntime, probers []*prober, hostIP string) corev1.PodStatus {
+func runningStatus(cur *corev1.Pod, rt *podRuntime, probers []*prober, node *Node) corev1.PodStatus {
 	started := metav1.NewTime(rt.started)
 	allReady := true
 	var containers []corev1.ContainerStatus
@@ -68,10 +68,10 @@ func runningStatus(cur *corev1.Pod, rt *podRuntime, probers []*prober, hostIP st
 	}
 	st := cur.Status.DeepCopy()
 	st.Phase = corev1.PodRunning
-	st.HostIP = hostIP
-	st.HostIPs = []corev1.HostIP{{IP: hostIP}}
+	st.HostIP = node.IP.String()
+	st.HostIPs = hostIPs(node)
 	st.PodIP = rt.ip.String()
-	st.PodIPs = []corev1.PodIP{{IP: rt.ip.String()}}
+	st.PodIPs = podIPs(rt.ip, rt.ip6)
 	st.StartTime = &started
 	st.ContainerStatuses = containers
 	for _, c := range []struct {

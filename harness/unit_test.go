@@ -282,3 +282,30 @@ func TestNodeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestDualStackAddresses: a node's IPv6 addresses are derived from its
+// IPv4 ones, so they are as unique, and stay inside the cluster's ranges.
+func TestDualStackAddresses(t *testing.T) {
+	if got, want := twin6(netip.MustParseAddr("172.31.7.10")), netip.MustParseAddr("fd00:5c::ac1f:70a"); got != want {
+		t.Errorf("twin6(172.31.7.10) = %s, want %s", got, want)
+	}
+	n := &Node{PodCIDR: netip.MustParsePrefix("10.244.2.0/24"), PodCIDR6: podCIDR6(1)}
+	if want := netip.MustParsePrefix("fd00:10:244:2::/64"); n.PodCIDR6 != want {
+		t.Errorf("podCIDR6(1) = %s, want %s", n.PodCIDR6, want)
+	}
+	if !netip.MustParsePrefix(ClusterCIDR6).Contains(podCIDR6(maxNodes - 1).Addr()) {
+		t.Errorf("pod CIDR %s of node-%d is outside the cluster CIDR %s", podCIDR6(maxNodes-1), maxNodes, ClusterCIDR6)
+	}
+	if got, want := n.podIP6(netip.MustParseAddr("10.244.2.17")), netip.MustParseAddr("fd00:10:244:2::11"); got != want {
+		t.Errorf("podIP6(10.244.2.17) = %s, want %s", got, want)
+	}
+	if got := (&Node{PodCIDR: n.PodCIDR}).podIP6(netip.MustParseAddr("10.244.2.17")); got.IsValid() {
+		t.Errorf("podIP6 on a single-stack node = %s, want none", got)
+	}
+	if got, want := (Config{DualStack: true}).serviceCIDRs(), ServiceCIDR+","+ServiceCIDR6; got != want {
+		t.Errorf("dual-stack --service-cluster-ip-range %q, want %q", got, want)
+	}
+	if got := (Config{}).clusterCIDRs(); got != ClusterCIDR {
+		t.Errorf("single-stack cluster CIDR %q, want %q", got, ClusterCIDR)
+	}
+}

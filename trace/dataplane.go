@@ -9,7 +9,8 @@ type DataplaneHop struct {
 	Node string `json:"node"`
 	// Mode is iptables, nftables or ipvs.
 	Mode string `json:"mode"`
-	// Family is the IP family of the iptables view (IPv4 or IPv6).
+	// Family is the IP family of the view (IPv4 or IPv6): always for
+	// iptables; for nftables and IPVS, for a dual-stack or IPv6 Service.
 	Family string `json:"family,omitempty"`
 	// Source says where the rules came from: "expected" when generated from
 	// the API objects, else the dump's name.

@@ -202,8 +202,8 @@ func iptablesRun(in Input, v nodeView) (prepared, error) {
 func nftRun(in Input, v nodeView) (prepared, error) {
 	d := in.Dataplane
 	head := DataplaneHop{Node: v.name, Mode: string(dataplane.ModeNFTables), Source: d.NFTName}
-	if len(in.Service.Spec.IPFamilies) > 1 {
-		head.Family = string(v.family) // kube-proxy's table of this family, one of a dual-stack Service's two
+	if namesFamily(in.Service, v.family) {
+		head.Family = string(v.family) // kube-proxy's table of this family: ip6 for IPv6
 	}
 	return prepare(nftProxier(in, v.family), d.NFT, true, in, v, head, fromService[*nftables.Want](in.Service, d.Port, v.family))
 }
@@ -218,9 +218,20 @@ func ipvsRun(in Input, v nodeView) (prepared, error) {
 	}
 	var m dataplane.Proxier[*ipvs.Want, *ipvs.State] = p
 	if len(in.Service.Spec.IPFamilies) > 1 {
-		head.Family, m = string(v.family), ipvsFamily{Proxier: p, family: v.family}
+		m = ipvsFamily{Proxier: p, family: v.family}
+	}
+	if namesFamily(in.Service, v.family) {
+		head.Family = string(v.family)
 	}
 	return prepare(m, got, true, in, v, head, fromService[*ipvs.Want](in.Service, d.Port, v.family))
+}
+
+// namesFamily tells whether an nftables or IPVS hop names its family: for a
+// dual-stack Service (one hop per family) and for an IPv6 one, so an
+// IPv6-only Service's hop says it walked the ip6 table; an IPv4-only
+// Service's hop, the usual case, leaves it out.
+func namesFamily(s *corev1.Service, f corev1.IPFamily) bool {
+	return len(s.Spec.IPFamilies) > 1 || f == corev1.IPv6Protocol
 }
 
 // finishHop fills what every hop needs for output: a node name, lists that

@@ -199,3 +199,47 @@ func TestDualStackIPVS(t *testing.T) {
 		t.Errorf("findings %v, want one IPVSRealServerMissing in the IPv6 view", where)
 	}
 }
+
+// An IPv6-only Service's nftables hop says it walked the ip6 table (family
+// IPv6); an IPv4-only Service's hop names no family, as before dual-stack.
+func TestNFTablesHopNamesIPv6(t *testing.T) {
+	for _, f := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
+		in := input(t, "dualstack.yaml", "web", nil)
+		svc := in.Service.DeepCopy()
+		i := 0
+		if svc.Spec.IPFamilies[1] == f {
+			i = 1
+		}
+		svc.Spec.IPFamilies, svc.Spec.ClusterIPs = []corev1.IPFamily{f}, []string{svc.Spec.ClusterIPs[i]}
+		svc.Spec.ClusterIP = svc.Spec.ClusterIPs[0]
+		in.Service = svc
+		var slices []discoveryv1.EndpointSlice
+		for _, s := range in.EndpointSlices {
+			if string(s.AddressType) == string(f) {
+				slices = append(slices, s)
+			}
+		}
+		in.EndpointSlices = slices
+		ip := map[corev1.IPFamily]string{corev1.IPv4Protocol: "172.18.0.2", corev1.IPv6Protocol: "fd00:172:18::2"}[f]
+		n := dataplane.Node{Name: "node-1", Family: f, IPs: []netip.Addr{netip.MustParseAddr(ip)}}
+		w, err := nftables.Proxier{}.Expect(n, dataplane.Objects{Services: []*corev1.Service{svc}, Slices: slicePtrs(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := nftables.Proxier{}.Materialize(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Dataplane = &trace.DataplaneInput{Node: "node-1", NFT: rs, NFTName: "ruleset.json"}
+		tr := trace.Build(in)
+		if got := ids(tr.Findings, "dataplane"); len(got) > 0 {
+			t.Fatalf("%s: dataplane findings %v on a table in sync: %+v", f, got, tr.Findings)
+		}
+		want := map[corev1.IPFamily]string{corev1.IPv6Protocol: "IPv6"}[f]
+		if len(tr.Dataplane) != 1 || tr.Dataplane[0].Family != want {
+			t.Errorf("%s-only Service: hops %+v, want one of family %q", f, tr.Dataplane, want)
+			continue
+		}
+		checkFamilyWalk(t, tr.Dataplane[0], svc.Spec.ClusterIP, 2)
+	}
+}

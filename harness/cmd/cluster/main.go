@@ -1,6 +1,6 @@
 // Command cluster runs the local test cluster of package harness for people:
 //
-//	cluster up -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N]
+//	cluster up -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N] [-dual-stack=false]
 //	cluster down -state-dir DIR
 //	cluster gc
 //
@@ -36,7 +36,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N] | cluster gc")
+		return errors.New("usage: cluster up|down -state-dir DIR [-proxy-mode iptables|nftables] [-nodes N] [-dual-stack=false] | cluster gc")
 	}
 	if args[0] == "gc" {
 		swept, err := harness.SweepStale(context.Background())
@@ -49,6 +49,7 @@ func run(args []string) error {
 	stateDir := fs.String("state-dir", "", "directory for certificates, kubeconfigs, logs and the manifest (required)")
 	mode := fs.String("proxy-mode", "iptables", "kube-proxy mode: iptables or nftables")
 	nodes := fs.Int("nodes", 2, "how many nodes (node-1, node-2, …)")
+	dualStack := fs.Bool("dual-stack", true, "IPv6 pod and Service ranges beside the IPv4 ones, as the e2e tier runs")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func run(args []string) error {
 	}
 	switch args[0] {
 	case "up":
-		return up(dir, *mode, *nodes)
+		return up(dir, harness.Config{StateDir: dir, ProxyMode: *mode, Nodes: *nodes, DualStack: *dualStack})
 	case "down":
 		return down(dir)
 	default:
@@ -75,7 +76,7 @@ const (
 	readyFile = "ready"
 )
 
-func up(dir, mode string, nodes int) error {
+func up(dir string, cfg harness.Config) error {
 	if pid, ok := runningPID(dir); ok {
 		return fmt.Errorf("a cluster already runs from %s (pid %d); run `make cluster-down` first", dir, pid)
 	}
@@ -88,8 +89,8 @@ func up(dir, mode string, nodes int) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	c, err := harness.Start(ctx, harness.Config{StateDir: dir, ProxyMode: mode, Nodes: nodes, Logf: logf})
+	cfg.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	c, err := harness.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func up(dir, mode string, nodes int) error {
 	}
 	fmt.Print(info)
 	<-ctx.Done()
-	logf("cluster: stopping")
+	cfg.Logf("cluster: stopping")
 	_ = os.Remove(filepath.Join(dir, readyFile))
 	return c.Stop(context.Background())
 }
@@ -114,9 +115,15 @@ func readyInfo(c *harness.Cluster, dir string) string {
 		c.Kubeconfig, c.ViewerKubeconfig, c.Server, c.Node.NetNS, c.Node.IP, c.DNSAddr, dir, len(c.Nodes))
 	for i, n := range c.Nodes {
 		fmt.Fprintf(&b, "NODE_%d_NAME=%s\nNODE_%d_NETNS=%s\nNODE_%d_IP=%s\nNODE_%d_POD_CIDR=%s\n", i+1, n.Name, i+1, n.NetNS, i+1, n.IP, i+1, n.PodCIDR)
+		if n.IP6.IsValid() {
+			fmt.Fprintf(&b, "NODE_%d_IP6=%s\nNODE_%d_POD_CIDR6=%s\n", i+1, n.IP6, i+1, n.PodCIDR6)
+		}
 	}
 	for _, n := range c.Nodes {
 		fmt.Fprintf(&b, "# %s: ip netns exec %s iptables-save    (from the host: curl http://%s:NODEPORT/)\n", n.Name, n.NetNS, n.IP)
+		if n.IP6.IsValid() {
+			fmt.Fprintf(&b, "# %s: ip netns exec %s ip6tables-save   (from the host: curl http://[%s]:NODEPORT/)\n", n.Name, n.NetNS, n.IP6)
+		}
 	}
 	return b.String()
 }
