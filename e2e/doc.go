@@ -18,6 +18,12 @@
 //     (which the real kube-proxy skips), and a Service without endpoints
 //     whose finding says a client is refused, as a connection from the
 //     node then is
+//   - dual-stack (the shared cluster is): a RequireDualStack and an
+//     IPv6-only Service reached through each ClusterIP from a pod, across
+//     nodes, traced per family through the agent pod (iptables and
+//     ip6tables; TestDualStackNFTables: the ip and ip6 nftables tables on a
+//     cluster of its own), an IPv6 KUBE-SEP chain deleted with ip6tables
+//     reported in the IPv6 view
 //
 // The tests need root and the cluster binaries (`make cluster-bins`). They
 // run when SVCTRACE_E2E=1 (make test-e2e sets it); under CI=true they then
