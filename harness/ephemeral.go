@@ -61,10 +61,7 @@ func (k *kubelet) startEphemeral(ctx context.Context, pod *corev1.Pod, rt *podRu
 			k.reportEphemeral(ctx, pod, rt, ec, state)
 			continue
 		}
-		netns := rt.netns
-		if netns == "" {
-			netns = k.node.NetNS
-		}
+		netns := rt.network(k.node)
 		argv := pluginArgv(corev1.Container{Command: ec.Command, Args: ec.Args}, k.c.bins.Plugin)
 		proc, err := startProcess(k.c.manifest, k.c.logDir, procSpec{
 			name:  "pod-" + pod.Namespace + "-" + pod.Name + "-" + ec.Name,

@@ -194,6 +194,15 @@ func terminateDelay(pod *corev1.Pod) time.Duration {
 	return d
 }
 
+// network is the network namespace the pod's processes run in: its own,
+// or node's for a host-network pod.
+func (rt *podRuntime) network(node *Node) string {
+	if rt.netns == "" {
+		return node.NetNS
+	}
+	return rt.netns
+}
+
 // beginTermination reports whether this call started the termination.
 func (rt *podRuntime) beginTermination() bool {
 	rt.mu.Lock()

@@ -119,10 +119,7 @@ func (c *Cluster) PodNetNS(namespace, name string) (string, error) {
 	if rt == nil {
 		return "", fmt.Errorf("pod %s/%s does not run on any node (not created, not bound, or deleted)", namespace, name)
 	}
-	if rt.netns == "" {
-		return n.NetNS, nil
-	}
-	return rt.netns, nil
+	return rt.network(n), nil
 }
 
 // podRuntime finds the node that runs a pod, and what it runs for it.

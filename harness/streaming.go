@@ -49,11 +49,7 @@ func (k *kubelet) exec(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	netns := rt.netns
-	if netns == "" {
-		netns = k.node.NetNS
-	}
-	ex := &podExecutor{netns: netns, plugin: k.c.bins.Plugin, env: []string{"NODE_NAME=" + k.node.Name, "HOSTNAME=" + name}}
+	ex := &podExecutor{netns: rt.network(k.node), plugin: k.c.bins.Plugin, env: []string{"NODE_NAME=" + k.node.Name, "HOSTNAME=" + name}}
 	remotecommand.ServeExec(w, r, ex, ns+"/"+name, string(rt.uid), container, cmd, opts,
 		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, remotecommand.SupportedStreamingProtocols)
 }
@@ -203,11 +199,7 @@ func (k *kubelet) portForward(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	netns := rt.netns
-	if netns == "" {
-		netns = k.node.NetNS
-	}
-	portforward.ServePortForward(w, r, podPorts(netns), ns+"/"+name, string(rt.uid), opts,
+	portforward.ServePortForward(w, r, podPorts(rt.network(k.node)), ns+"/"+name, string(rt.uid), opts,
 		streamIdleTimeout, remotecommand.DefaultStreamCreationTimeout, portforward.SupportedProtocols)
 }
 
