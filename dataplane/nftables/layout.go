@@ -51,8 +51,9 @@ func (w *Want) servicesIn(t *Table) []*ExpectedService {
 		opts := w.opts
 		opts.Layout = LayoutLegacy
 		var legacy []*ExpectedService
+		own := slicesByService(w.served.Slices)
 		for _, svc := range w.served.Services {
-			exp, err := Expected(svc, w.served.Slices, opts)
+			exp, err := Expected(svc, own[serviceKey{svc.Namespace, svc.Name}], opts)
 			if err != nil {
 				return w.Services
 			}

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"sigs.k8s.io/knftables"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -73,21 +74,40 @@ func (p Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error)
 	w.Base = base(w.Family, n, objs.ServiceCIDRs)
 	served, skipped := objs.ForProxy(p.ProxyName)
 	w.opts, w.served = opts, served
+	own := slicesByService(served.Slices)
 	for _, svc := range served.Services {
-		exp, err := Expected(svc, served.Slices, opts)
+		exp, err := Expected(svc, own[serviceKey{svc.Namespace, svc.Name}], opts)
 		if err != nil {
 			return nil, err
 		}
 		w.Services = append(w.Services, exp)
 	}
+	all := slicesByService(objs.Slices)
 	for _, svc := range skipped {
-		exp, err := Expected(svc, objs.Slices, opts)
+		exp, err := Expected(svc, all[serviceKey{svc.Namespace, svc.Name}], opts)
 		if err != nil {
 			return nil, err
 		}
 		w.Skipped = append(w.Skipped, exp)
 	}
 	return w, nil
+}
+
+type serviceKey struct{ namespace, name string }
+
+// slicesByService groups slices by the Service they name, so that each
+// Service's expectation reads its own slices (endpoints.ForPort keeps only
+// those anyway) instead of scanning every slice of the cluster: with
+// thousands of Services that scan was most of Expect's time.
+func slicesByService(all []*discoveryv1.EndpointSlice) map[serviceKey][]*discoveryv1.EndpointSlice {
+	out := map[serviceKey][]*discoveryv1.EndpointSlice{}
+	for _, s := range all {
+		if s != nil {
+			k := serviceKey{s.Namespace, s.Labels[discoveryv1.LabelServiceName]}
+			out[k] = append(out[k], s)
+		}
+	}
+	return out
 }
 
 // Materialize is the kube-proxy table of a node in sync with w, as nft

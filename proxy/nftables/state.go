@@ -114,8 +114,18 @@ func sameElement(a, b *knftables.Element) bool {
 	return elemKey(a.Value) == elemKey(b.Value) && deref(a.Comment) == deref(b.Comment)
 }
 
-// sameDef compares two chain, set or map definitions.
-func sameDef(a, b knftables.Object) bool { return reflect.DeepEqual(a, b) }
+// sameDef compares two chain, set or map definitions. A regular chain
+// (all that a Service port has) holds no pointer, so comparing the structs
+// settles it without reflection; reflect.DeepEqual over every chain of a
+// large table was a visible part of a partial sync.
+func sameDef(a, b knftables.Object) bool {
+	if ca, ok := a.(*knftables.Chain); ok {
+		if cb, ok := b.(*knftables.Chain); ok && *ca == *cb {
+			return true
+		}
+	}
+	return reflect.DeepEqual(a, b)
+}
 
 // emptyOf is an object naming what def defines, for flush and delete.
 func emptyOf(def knftables.Object) knftables.Object {
