@@ -63,6 +63,12 @@ func (Proxier) Mode() dataplane.Mode { return dataplane.ModeNFTables }
 
 // Expect computes the elements and chains for objs on n.
 func (p Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
+	return p.expect(n, objs, nil)
+}
+
+// expect is Expect, reusing from cache (when not nil) the expectation of
+// every served Service that has not changed.
+func (p Proxier) expect(n dataplane.Node, objs dataplane.Objects, cache *ExpectCache) (*Want, error) {
 	w := &Want{Node: n, Family: knftables.IPv4Family}
 	if n.Family == corev1.IPv6Protocol {
 		w.Family = knftables.IPv6Family
@@ -75,12 +81,18 @@ func (p Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error)
 	served, skipped := objs.ForProxy(p.ProxyName)
 	w.opts, w.served = opts, served
 	own := slicesByService(served.Slices)
+	if cache != nil {
+		cache.begin(opts)
+	}
 	for _, svc := range served.Services {
-		exp, err := Expected(svc, own[serviceKey{svc.Namespace, svc.Name}], opts)
+		exp, err := cache.expected(svc, own[serviceKey{svc.Namespace, svc.Name}], opts)
 		if err != nil {
 			return nil, err
 		}
 		w.Services = append(w.Services, exp)
+	}
+	if cache != nil {
+		cache.end()
 	}
 	all := slicesByService(objs.Slices)
 	for _, svc := range skipped {

@@ -38,6 +38,9 @@ type Mode struct {
 	layout model.Proxier
 	node   dataplane.Node
 	progs  []*Programmer
+	// caches keep, per programmer, each Service's expectation between
+	// syncs, so that a sync computes only the Services that changed.
+	caches []*model.ExpectCache
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -57,6 +60,7 @@ func NewMode(l model.Proxier, node dataplane.Node, kernels []Kernel) *Mode {
 	m := &Mode{layout: l, node: node}
 	for _, k := range kernels {
 		m.progs = append(m.progs, New(k.NFT, k.Read, k.Family, l.TableName()))
+		m.caches = append(m.caches, &model.ExpectCache{})
 	}
 	return m
 }
@@ -66,9 +70,21 @@ func (m *Mode) Name() string { return "nftables" }
 
 // Want computes one family's expectation for objs.
 func (m *Mode) Want(objs proxy.Objects, family knftables.Family) (*model.Want, error) {
+	return m.want(objs, family, nil)
+}
+
+// want is Want, through cache when it is not nil.
+func (m *Mode) want(objs proxy.Objects, family knftables.Family, cache *model.ExpectCache) (*model.Want, error) {
 	n := m.nodeFor(objs.Node)
 	n.Family = corev1.IPFamily(ipFamily(family))
-	w, err := m.layout.Expect(n, dataplane.Objects{Services: objs.Services, Slices: objs.Slices, ServiceCIDRs: objs.ServiceCIDRs})
+	o := dataplane.Objects{Services: objs.Services, Slices: objs.Slices, ServiceCIDRs: objs.ServiceCIDRs}
+	var w *model.Want
+	var err error
+	if cache != nil {
+		w, err = cache.Expect(m.layout, n, o)
+	} else {
+		w, err = m.layout.Expect(n, o)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compute the nftables %s table: %w", family, err)
 	}
@@ -91,8 +107,8 @@ func (m *Mode) Sync(ctx context.Context, objs proxy.Objects, full, dryRun bool) 
 	var results []Result
 	var errs []error
 	var failed []string
-	for _, p := range m.progs {
-		w, err := m.Want(objs, p.family)
+	for i, p := range m.progs {
+		w, err := m.want(objs, p.family, m.caches[i])
 		if err != nil {
 			return proxy.Report{}, err
 		}
