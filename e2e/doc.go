@@ -18,6 +18,14 @@
 //     (which the real kube-proxy skips), and a Service without endpoints
 //     whose finding says a client is refused, as a connection from the
 //     node then is
+//   - two nodes (the shared cluster has node-1 and node-2; TestTwoNodes): a
+//     pod on node-1 reaches pods on node-2 through a ClusterIP and either
+//     node's NodePort; --node node-2 walks node-2's rules; with
+//     externalTrafficPolicy Local the host's connection through node-1 is
+//     dropped and node-2's answered, as the per-node traces say; a KUBE-SEP
+//     chain deleted on node-2 puts node-2 first in --all-nodes; kubectl
+//     exec, attach, port-forward and debug node/node-2 (-i too) through the
+//     harness kubelet
 //   - dual-stack (the shared cluster is): a RequireDualStack and an
 //     IPv6-only Service reached through each ClusterIP from a pod, across
 //     nodes, traced per family through the agent pod (iptables and
