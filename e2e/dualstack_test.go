@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -137,6 +138,22 @@ func checkDualStack(t *testing.T, s *suite, c *harness.Cluster, mode string) {
 		noAgentLeft(ctx, t, c)
 		checkResult(t, r, expect{exit: 0})
 		checkFamilyWalks(t, mode, r, node1.Name, map[corev1.IPFamily]string{corev1.IPv6Protocol: only6.Spec.ClusterIP})
+	})
+
+	t.Run("NodePort over IPv6 from outside", func(t *testing.T) {
+		np := hostnamesService("hostnames-np", selector, intstr.FromInt32(servePort))
+		np.Spec.Type, np.Spec.IPFamilyPolicy = corev1.ServiceTypeNodePort, &require2
+		np = create(ctx, t, c.Client, ns, np)
+		port := strconv.Itoa(int(np.Spec.Ports[0].NodePort))
+		// From the host, which reaches each node's IPv6 InternalIP over its
+		// link; the node's kube-proxy DNATs to an endpoint of either node.
+		outside := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		for _, n := range c.Nodes {
+			url := "http://" + net.JoinHostPort(n.IP6.String(), port) + "/"
+			poll(ctx, t, 30*time.Second, "the host reaching a hostnames pod at "+url, func(ctx context.Context) (bool, error) {
+				return slices.Contains(backends, get(ctx, outside, url)), nil
+			})
+		}
 	})
 
 	t.Run("IPv6 endpoint chain deleted with ip6tables", func(t *testing.T) {
