@@ -122,7 +122,7 @@ func readyInfo(c *harness.Cluster, dir string) string {
 	for _, n := range c.Nodes {
 		fmt.Fprintf(&b, "# %s: ip netns exec %s iptables-save    (from the host: curl http://%s:NODEPORT/)\n", n.Name, n.NetNS, n.IP)
 		if n.IP6.IsValid() {
-			fmt.Fprintf(&b, "# %s: ip netns exec %s ip6tables-save\n", n.Name, n.NetNS)
+			fmt.Fprintf(&b, "# %s: ip netns exec %s ip6tables-save   (from the host: curl http://[%s]:NODEPORT/)\n", n.Name, n.NetNS, n.IP6)
 		}
 	}
 	return b.String()
