@@ -45,6 +45,8 @@ type options struct {
 	node        string
 	port        string
 	clusterCIDR string
+	// clusterCIDRs is clusterCIDR parsed by Validate, by family.
+	clusterCIDRs clusterCIDRs
 
 	dnsCheck bool
 	probe    bool
@@ -98,7 +100,7 @@ func (o *options) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.dumps.Conntrack, "conntrack", "", "a node's conntrack -L output (FILE or -) to find flows stuck on gone endpoints")
 	f.StringVar(&o.node, "node", "", "the node whose dataplane the dumps come from (default: the first node of the trace)")
 	f.StringVar(&o.port, "port", "", "walk only this Service port (its name, number or node port)")
-	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr (default: read from the iptables dump)")
+	f.StringVar(&o.clusterCIDR, "cluster-cidr", "", "kube-proxy's --cluster-cidr, one of each family on a dual-stack node (default: read from the iptables dump)")
 	f.StringVar(&o.from, "from", "", "where the client is: pod/NAME (DNS search path, packet source, NetworkPolicy verdicts), node, external, or an IP (a running pod's IP traces from that pod)")
 	o.agent.addFlags(f)
 	o.allNodes.addFlags(f)
@@ -215,11 +217,11 @@ func (o *options) checkFlags() error {
 	if err := o.limits.check(); err != nil {
 		return err
 	}
-	if o.clusterCIDR != "" {
-		if _, err := netip.ParsePrefix(o.clusterCIDR); err != nil {
-			return fmt.Errorf("bad --cluster-cidr %q: use a CIDR such as 10.244.0.0/16", o.clusterCIDR)
-		}
+	cidrs, err := parseClusterCIDRs(o.clusterCIDR)
+	if err != nil {
+		return err
 	}
+	o.clusterCIDRs = cidrs
 	if o.demoModeSet && !o.demo {
 		return errors.New("--demo-proxy-mode only applies with --demo")
 	}
@@ -409,9 +411,7 @@ func isEntry(from string) bool {
 // dataplane turns the node flags and dumps into the trace's node view.
 func (o *options) dataplane(ctx context.Context) (*trace.DataplaneInput, error) {
 	d := &trace.DataplaneInput{Node: o.node, Port: o.port}
-	if o.clusterCIDR != "" {
-		d.ClusterCIDR = netip.MustParsePrefix(o.clusterCIDR) // checked by Validate
-	}
+	d.ClusterCIDR = o.clusterCIDRs.first()
 	switch {
 	case o.from == "node" || o.from == "external":
 		d.From, _ = dataplane.ParseEntry(o.from) // checked by Validate

@@ -118,6 +118,11 @@ func (s *serveOptions) check(o *options) error {
 	if err := o.limits.check(); err != nil {
 		return err
 	}
+	cidrs, err := parseClusterCIDRs(o.clusterCIDR)
+	if err != nil {
+		return err
+	}
+	o.clusterCIDRs = cidrs
 	return s.endpoints.check([]endpoint{{"--metrics-bind-address", s.metricsAddr, nil}, {"--healthz-bind-address", s.healthzAddr, nil}})
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
@@ -49,13 +50,7 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 	}
 	k.Dummy = layout.Interface
 	settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler}
-	if o.clusterCIDR != "" {
-		p, err := netip.ParsePrefix(o.clusterCIDR)
-		if err != nil {
-			return nil, fmt.Errorf("--cluster-cidr %q is not a CIDR: %w", o.clusterCIDR, err)
-		}
-		settings.ClusterCIDR = p.Masked()
-	}
+	settings.ClusterCIDR = o.clusterCIDRs[corev1.IPv4Protocol]
 	if !s.dryRun && !s.cleanup {
 		ensureIPVSSysctls()
 	}

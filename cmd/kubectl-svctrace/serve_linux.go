@@ -4,8 +4,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/knftables"
@@ -39,27 +41,45 @@ func (s *serveOptions) newMode(ctx context.Context, o *options) (*serveMode, err
 }
 
 func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveMode, error) {
-	ipt, err := kiptables.New(ctx, kiptables.Options{})
-	if err != nil {
-		return nil, err
-	}
 	layout, prefix := proxyiptables.Scoped, "SVCT-"
 	if s.replace {
 		layout, prefix = proxyiptables.Replace, "KUBE-"
 	}
-	if err := kiptables.CheckBackend(ctx, kiptables.OSExec{}, false, ipt.Backend(), prefix); err != nil {
-		return nil, err
+	nfacct := ensureNFAcct(ctx)
+	var modes proxyiptables.Families
+	for _, fam := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
+		v6 := fam == corev1.IPv6Protocol
+		ipt, err := kiptables.New(ctx, kiptables.Options{IPv6: v6})
+		if err == nil {
+			err = kiptables.CheckBackend(ctx, kiptables.OSExec{}, v6, ipt.Backend(), prefix)
+		}
+		var refused *kiptables.OtherBackendError
+		if err != nil && v6 && !errors.As(err, &refused) {
+			// As kube-proxy: a node without ip6tables is served IPv4 only.
+			klog.InfoS("No IPv6 rules: ip6tables is not usable here", "reason", err)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct}
+		if cidr, ok := o.clusterCIDRs[fam]; ok {
+			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
+		}
+		modes = append(modes, proxyiptables.NewMode(ipt, layout, node))
 	}
-	node := expected.Node{Name: o.node, NFAcct: ensureNFAcct(ctx)}
-	if o.clusterCIDR != "" {
-		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, o.clusterCIDR
+	save := func(ctx context.Context) ([]dumpPart, error) {
+		saved, err := modes.Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		parts := []dumpPart{{source.IPTablesSave, saved[corev1.IPv4Protocol]}}
+		if b, ok := saved[corev1.IPv6Protocol]; ok {
+			parts = append(parts, dumpPart{source.IP6TablesSave, b})
+		}
+		return parts, nil
 	}
-	m := proxyiptables.NewMode(ipt, layout, node)
-	save := func(ctx context.Context) (source.DumpKind, []byte, error) {
-		b, err := m.Save(ctx)
-		return source.IPTablesSave, b, err
-	}
-	return &serveMode{Mode: m, state: serveState(o.node, o.clusterCIDR, save)}, nil
+	return &serveMode{Mode: modes, state: serveState(o.node, o.clusterCIDRs, save)}, nil
 }
 
 // ensureNFAcct creates kube-proxy's nfacct counters; without them the
@@ -96,19 +116,20 @@ func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
 		read := func(ctx context.Context) (*dpnft.Table, error) {
 			return knft.ListTable(ctx, knft.ExecRunner{}, string(fam), layout.TableName())
 		}
-		kernels = append(kernels, proxynft.Kernel{Family: fam, NFT: nft, Read: read})
+		k := proxynft.Kernel{Family: fam, NFT: nft, Read: read}
+		k.ClusterCIDR = o.clusterCIDRs[nftIPFamily(fam)]
+		kernels = append(kernels, k)
 	}
-	node := dataplane.Node{Name: o.node}
-	if o.clusterCIDR != "" {
-		cidr, err := netip.ParsePrefix(o.clusterCIDR)
-		if err != nil {
-			return nil, fmt.Errorf("--cluster-cidr %q: %w", o.clusterCIDR, err)
-		}
-		node.Flags.ClusterCIDR = cidr
-	}
-	ruleset := func(ctx context.Context) (source.DumpKind, []byte, error) {
+	ruleset := func(ctx context.Context) ([]dumpPart, error) {
 		b, err := knft.ExecRunner{}.Run(ctx, "nft", "-j", "list", "ruleset")
-		return source.NFTJSON, b, err
+		return []dumpPart{{source.NFTJSON, b}}, err
 	}
-	return &serveMode{Mode: proxynft.NewMode(layout, node, kernels), state: serveState(o.node, o.clusterCIDR, ruleset)}, nil
+	return &serveMode{Mode: proxynft.NewMode(layout, dataplane.Node{Name: o.node}, kernels), state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
+}
+
+func nftIPFamily(f knftables.Family) corev1.IPFamily {
+	if f == knftables.IPv6Family {
+		return corev1.IPv6Protocol
+	}
+	return corev1.IPv4Protocol
 }

@@ -5,12 +5,14 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -175,9 +177,9 @@ func TestServeNFTDebugStateIsTheTracesHop(t *testing.T) {
 	if code, out, errOut := svctrace(t, ctx, ns, append([]string{"--serve", "--proxy-mode", "nftables", "--once"}, args...)...); code != 0 {
 		t.Fatalf("scoped --once: exit %d\n%s\n%s", code, out, errOut)
 	}
-	ruleset := func(ctx context.Context) (source.DumpKind, []byte, error) {
+	ruleset := func(ctx context.Context) ([]dumpPart, error) {
 		b, err := nsRunner(ns).Run(ctx, "nft", "-j", "list", "ruleset")
-		return source.NFTJSON, b, err
+		return []dumpPart{{source.NFTJSON, b}}, err
 	}
 	load := func(paths []string) ([]runtime.Object, error) {
 		return source.LoadPathsWithin(paths, nil, "default", 1<<20)
@@ -187,7 +189,7 @@ func TestServeNFTDebugStateIsTheTracesHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop := &proxy.Loop{Source: src, Mode: proxynft.NewMode(proxynft.Scoped, dataplane.Node{Name: "node-a"}, nil), Metrics: proxy.NewMetrics("svctrace")}
-	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", "10.244.0.0/16", ruleset)))
+	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, ruleset)))
 	defer srv.Close()
 	compare := func(what string) render.DataplaneDocument {
 		t.Helper()

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -17,8 +16,15 @@ import (
 )
 
 // nodeDump reads what the mode programmed, as the trace reads a node's
-// dump of that kind.
-type nodeDump func(ctx context.Context) (source.DumpKind, []byte, error)
+// dumps of those kinds (iptables-save and ip6tables-save on a dual-stack
+// node).
+type nodeDump func(ctx context.Context) ([]dumpPart, error)
+
+// dumpPart is one dump of a node.
+type dumpPart struct {
+	kind source.DumpKind
+	data []byte
+}
 
 // serveState answers /debug/state?service=NS/NAME with the trace's own
 // dataplane hop of that Service: trace.Build from the objects --serve
@@ -26,7 +32,7 @@ type nodeDump func(ctx context.Context) (source.DumpKind, []byte, error)
 // render.DataplaneJSON (the dataplane part of `-o json`). Expected and
 // programmed are compared by the same code as `kubectl svctrace SVC
 // --iptables-save DUMP`.
-func serveState(node, clusterCIDR string, dump nodeDump) proxy.StateFunc {
+func serveState(node string, cidrs clusterCIDRs, dump nodeDump) proxy.StateFunc {
 	return func(ctx context.Context, objs proxy.Objects, namespace, name string) ([]byte, error) {
 		in := trace.Input{Namespace: namespace, Name: name,
 			Dataplane: &trace.DataplaneInput{Node: node}}
@@ -46,19 +52,15 @@ func serveState(node, clusterCIDR string, dump nodeDump) proxy.StateFunc {
 		if objs.Node != nil {
 			in.Nodes = []corev1.Node{*objs.Node}
 		}
-		if clusterCIDR != "" {
-			cidr, err := netip.ParsePrefix(clusterCIDR)
-			if err != nil {
-				return nil, fmt.Errorf("--cluster-cidr %q: %w", clusterCIDR, err)
-			}
-			in.Dataplane.ClusterCIDR = cidr
-		}
-		kind, b, err := dump(ctx)
+		in.Dataplane.ClusterCIDR = cidrs.first()
+		parts, err := dump(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read the node's rules: %w", err)
 		}
-		if err := source.ParseDump(kind, "node "+node+" (live)", b, in.Dataplane); err != nil {
-			return nil, err
+		for _, p := range parts {
+			if err := source.ParseDump(p.kind, "node "+node+" (live)", p.data, in.Dataplane); err != nil {
+				return nil, err
+			}
 		}
 		var out bytes.Buffer
 		if err := render.DataplaneJSON(&out, trace.Build(in)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,9 +50,9 @@ func TestServeDebugStateIsTheTracesHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := proxyiptables.NewMode(ipt, proxyiptables.Scoped, expected.Node{Name: "node-a"})
-	save := func(ctx context.Context) (source.DumpKind, []byte, error) {
+	save := func(ctx context.Context) ([]dumpPart, error) {
 		b, err := m.Save(ctx)
-		return source.IPTablesSave, b, err
+		return []dumpPart{{source.IPTablesSave, b}}, err
 	}
 	load := func(paths []string) ([]runtime.Object, error) {
 		return source.LoadPathsWithin(paths, nil, "default", 1<<20)
@@ -61,7 +62,7 @@ func TestServeDebugStateIsTheTracesHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop := &proxy.Loop{Source: src, Mode: m, Metrics: proxy.NewMetrics("svctrace")}
-	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", "10.244.0.0/16", save)))
+	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, save)))
 	defer srv.Close()
 
 	compare := func(what string) render.DataplaneDocument {

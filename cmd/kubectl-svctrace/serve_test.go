@@ -21,6 +21,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--ipvs-scheduler", "fastest"}, `--ipvs-scheduler "fastest" is no IPVS scheduler`},
 		{[]string{"--serve", "--cleanup", "-f", "x.yaml"}, "drop -f"},
 		{[]string{"--serve", "--node", "n", "--sync-period", "0s"}, "--sync-period"},
+		{[]string{"--serve", "--node", "n", "--cluster-cidr", "10.244.0.0/16,10.245.0.0/16"}, "two IPv4 CIDRs"},
+		{[]string{"--serve", "--node", "n", "--cluster-cidr", "10.244.0.0"}, "one of each family"},
 		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "10249"}, "give HOST:PORT"},
 		{[]string{"--serve", "--node", "n", "--metrics-bind-address", "0.0.0.0:10249", "--tls-cert-file", "c.pem"}, "give both --tls-cert-file and --tls-private-key-file"},
 		{[]string{"--serve", "--node", "n", "--tls-cert-file", "c.pem", "--tls-private-key-file", "k.pem"}, "every one is on loopback"},

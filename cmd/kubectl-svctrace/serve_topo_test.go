@@ -28,24 +28,29 @@ import (
 type topo struct {
 	node, client string
 	eps          []string // endpoint addresses
+	// pods are the namespaces linked to the node, by link number.
+	pods map[int]string
 }
 
 func newTopo(t *testing.T) *topo {
 	t.Helper()
-	tp := &topo{node: netnstest.New(t, "srvnode"), client: netnstest.New(t, "srvpod")}
+	tp := &topo{node: netnstest.New(t, "srvnode"), client: netnstest.New(t, "srvpod"), pods: map[int]string{}}
 	ipNS(t, tp.node, "link", "set", "lo", "up")
 	netnstest.Exec(t, tp.node, "", "sysctl", "-qw", "net.ipv4.ip_forward=1")
 	link(t, tp.node, tp.client, 0)
+	tp.pods[0] = tp.client
 	// A node routes other addresses to an uplink: a packet to a Service
 	// without endpoints must reach the FORWARD chain, where kube-proxy's
 	// REJECT waits, instead of failing routing. (Routing it back out of
 	// the client's own link makes the node send redirects, and the
 	// client never sees the REJECT.)
-	link(t, tp.node, netnstest.New(t, "srvup"), 9)
+	tp.pods[9] = netnstest.New(t, "srvup")
+	link(t, tp.node, tp.pods[9], 9)
 	ipNS(t, tp.node, "route", "add", "default", "via", "10.244.9.2")
 	for i := 1; i <= 3; i++ {
 		ep := netnstest.New(t, "srvep")
 		link(t, tp.node, ep, i)
+		tp.pods[i] = ep
 		addr := fmt.Sprintf("10.244.%d.2", i)
 		tp.eps = append(tp.eps, addr)
 		var ln net.Listener
@@ -58,6 +63,50 @@ func newTopo(t *testing.T) *topo {
 		go answer(ln, addr)
 	}
 	return tp
+}
+
+// addIPv6 makes the topology dual-stack: fd00:10:244:i::1 on the node's
+// side of link i, fd00:10:244:i::2 in the pod, routed as IPv4 is. The
+// endpoints' listeners already take both families.
+func (tp *topo) addIPv6(t *testing.T) {
+	t.Helper()
+	netnstest.Exec(t, tp.node, "", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+	for i, pod := range tp.pods {
+		// nodad: the addresses are usable at once, not after duplicate
+		// address detection.
+		ipNS(t, tp.node, "addr", "add", fmt.Sprintf("fd00:10:244:%d::1/64", i), "dev", fmt.Sprintf("veth%d", i), "nodad")
+		ipNS(t, pod, "addr", "add", fmt.Sprintf("fd00:10:244:%d::2/64", i), "dev", "eth0", "nodad")
+		ipNS(t, pod, "-6", "route", "add", "default", "via", fmt.Sprintf("fd00:10:244:%d::1", i))
+	}
+	ipNS(t, tp.node, "-6", "route", "add", "default", "via", "fd00:10:244:9::2")
+	// Neighbour discovery needs each link's link-local address, which is
+	// tentative until its duplicate address detection ends; a first
+	// connection before then times out whatever the rules say.
+	for ns := range tp.allNS() {
+		for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+			out, err := exec.Command("ip", "-n", ns, "-6", "addr", "show", "tentative").CombinedOutput()
+			if err == nil && len(bytes.TrimSpace(out)) == 0 {
+				break
+			}
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("%s: IPv6 addresses still tentative after 10s: %s %v", ns, out, err)
+			}
+		}
+	}
+}
+
+// allNS yields the node's namespace and every pod's.
+func (tp *topo) allNS() func(func(string) bool) {
+	return func(yield func(string) bool) {
+		if !yield(tp.node) {
+			return
+		}
+		for _, ns := range tp.pods {
+			if !yield(ns) {
+				return
+			}
+		}
+	}
 }
 
 func answer(ln net.Listener, name string) {

@@ -34,6 +34,12 @@ func DefaultBackend(ctx context.Context, ex Execer, ipv6 bool) (string, error) {
 	return BackendLegacy, nil
 }
 
+// OtherBackendError is CheckBackend's refusal: the rules sit in the
+// other backend.
+type OtherBackendError struct{ msg string }
+
+func (e *OtherBackendError) Error() string { return e.msg }
+
 // CheckBackend refuses a backend when chains named with prefix exist only
 // in the other backend: whoever wrote them (kube-proxy, kubelet) uses that
 // one, and rules written to the wrong one would be ignored by the packets
@@ -46,9 +52,13 @@ func CheckBackend(ctx context.Context, ex Execer, ipv6 bool, backend, prefix str
 	mine := countChains(ctx, ex, ipv6, backend, prefix)
 	theirs := countChains(ctx, ex, ipv6, other, prefix)
 	if mine == 0 && theirs > 0 {
-		return fmt.Errorf("iptables: %d %s… chains sit in the %s backend but iptables uses %s; "+
-			"run with the backend the node uses (update-alternatives --set iptables /usr/sbin/iptables-%s)",
-			theirs, prefix, other, backend, shortName(other))
+		cmd := "iptables"
+		if ipv6 {
+			cmd = "ip6tables"
+		}
+		return &OtherBackendError{fmt.Sprintf("%s: %d %s… chains sit in the %s backend but %s uses %s; "+
+			"run with the backend the node uses (update-alternatives --set %s /usr/sbin/%s-%s)",
+			cmd, theirs, prefix, other, cmd, backend, cmd, cmd, shortName(other))}
 	}
 	return nil
 }

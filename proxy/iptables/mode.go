@@ -24,15 +24,25 @@ type Mode struct {
 
 var _ proxy.Mode = (*Mode)(nil)
 
-// NewMode returns iptables mode writing through ipt. node carries the
-// settings (cluster CIDR, nfacct, …); its Name is this node, and its IPs
-// and zone, when empty, come from the Node object at each sync.
+// NewMode returns iptables mode writing through ipt, for node.Family
+// (ipt must be iptables or ip6tables to match). node carries the settings
+// (cluster CIDR of that family, nfacct, …); its Name is this node, and
+// its IPs and zone, when empty, come from the Node object at each sync.
 func NewMode(ipt kiptables.Interface, l Layout, node expected.Node) *Mode {
 	return &Mode{p: New(ipt, l), node: node, layout: l}
 }
 
 // Name implements proxy.Mode.
 func (m *Mode) Name() string { return "iptables" }
+
+// Family is the IP family the mode programs (node.Family; IPv4 when
+// empty).
+func (m *Mode) Family() corev1.IPFamily {
+	if m.node.Family == "" {
+		return corev1.IPv4Protocol
+	}
+	return m.node.Family
+}
 
 // Desired generates the state for objs.
 func (m *Mode) Desired(objs proxy.Objects) (*Desired, error) {

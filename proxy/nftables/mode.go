@@ -38,6 +38,8 @@ type Mode struct {
 	layout model.Proxier
 	node   dataplane.Node
 	progs  []*Programmer
+	// cidrs are, per programmer, its family's --cluster-cidr.
+	cidrs []netip.Prefix
 	// caches keep, per programmer, each Service's expectation between
 	// syncs, so that a sync computes only the Services that changed.
 	caches []*model.ExpectCache
@@ -51,6 +53,9 @@ type Kernel struct {
 	Family knftables.Family
 	NFT    knftables.Interface
 	Read   Reader
+	// ClusterCIDR is the family's --cluster-cidr; when unset, node's
+	// cluster CIDR is used if it is of this family.
+	ClusterCIDR netip.Prefix
 }
 
 // NewMode returns nftables mode in layout l, programming each family of
@@ -61,6 +66,7 @@ func NewMode(l model.Proxier, node dataplane.Node, kernels []Kernel) *Mode {
 	for _, k := range kernels {
 		m.progs = append(m.progs, New(k.NFT, k.Read, k.Family, l.TableName()))
 		m.caches = append(m.caches, &model.ExpectCache{})
+		m.cidrs = append(m.cidrs, k.ClusterCIDR)
 	}
 	return m
 }
@@ -70,13 +76,20 @@ func (m *Mode) Name() string { return "nftables" }
 
 // Want computes one family's expectation for objs.
 func (m *Mode) Want(objs proxy.Objects, family knftables.Family) (*model.Want, error) {
-	return m.want(objs, family, nil)
+	return m.want(objs, family, netip.Prefix{}, nil)
 }
 
 // want is Want, through cache when it is not nil.
-func (m *Mode) want(objs proxy.Objects, family knftables.Family, cache *model.ExpectCache) (*model.Want, error) {
+func (m *Mode) want(objs proxy.Objects, family knftables.Family, cidr netip.Prefix, cache *model.ExpectCache) (*model.Want, error) {
 	n := m.nodeFor(objs.Node)
 	n.Family = corev1.IPFamily(ipFamily(family))
+	if cidr.IsValid() {
+		n.Flags.ClusterCIDR = cidr
+	} else if c := n.Flags.ClusterCIDR; c.IsValid() && c.Addr().Is6() != (family == knftables.IPv6Family) {
+		// kube-proxy runs without a local-traffic detector for a family
+		// that has no cluster CIDR.
+		n.Flags.ClusterCIDR = netip.Prefix{}
+	}
 	o := dataplane.Objects{Services: objs.Services, Slices: objs.Slices, ServiceCIDRs: objs.ServiceCIDRs}
 	var w *model.Want
 	var err error
@@ -108,7 +121,7 @@ func (m *Mode) Sync(ctx context.Context, objs proxy.Objects, full, dryRun bool) 
 	var errs []error
 	var failed []string
 	for i, p := range m.progs {
-		w, err := m.want(objs, p.family, m.caches[i])
+		w, err := m.want(objs, p.family, m.cidrs[i], m.caches[i])
 		if err != nil {
 			return proxy.Report{}, err
 		}
