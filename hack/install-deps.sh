@@ -2,7 +2,9 @@
 # Installs the Debian packages the test tiers use. As root it installs what
 # is missing; otherwise it prints the apt-get command to run.
 set -euo pipefail
-pkgs=(iptables nftables conntrack iproute2 ipvsadm etcd-server tmux qemu-system-x86 busybox-static cpio kmod)
+# All of them up front: the cluster binaries build in the background while
+# the other tiers run, and two apt runs at once would fight over its lock.
+pkgs=(iptables nftables conntrack iproute2 ipvsadm ipset etcd-server tmux qemu-system-x86 busybox-static cpio kmod)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
