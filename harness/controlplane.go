@@ -70,6 +70,13 @@ func (c *Cluster) startEtcd(ctx context.Context) (string, error) {
 		"--listen-peer-urls", "http://127.0.0.1:" + strconv.Itoa(peer),
 		"--initial-advertise-peer-urls", "http://127.0.0.1:" + strconv.Itoa(peer),
 		"--initial-cluster", "svctrace=http://127.0.0.1:" + strconv.Itoa(peer),
+		// As kubeadm sets it: without frequent progress notifications the
+		// API server's watch cache of a resource type that sees no writes
+		// stays at its last revision, and a watch from a newer revision
+		// (a client relisting after an API server restart) fails with
+		// "Too large resource version" until that type is written again;
+		// an informer then misses changes for minutes.
+		"--experimental-watch-progress-notify-interval", "5s",
 		"--log-level", "warn",
 	}})
 	if err != nil {
