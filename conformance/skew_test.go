@@ -15,29 +15,32 @@ import (
 	"github.com/svctrace/kubectl-svctrace/trace"
 )
 
-// TestVersionSkew runs kube-proxy v1.34 (harness.SkewProxyVersion), a
-// release three minors behind the control plane, on a node in each mode,
-// and expects every fixture to trace as on a healthy node: walks that
-// spread over the ready endpoints and no dataplane finding.
+// TestVersionSkew runs each kube-proxy release behind the control plane
+// that a node may run (harness.SkewProxyVersions: v1.34 to v1.36), on a
+// node in each mode, and expects every fixture to trace as on a healthy
+// node: walks that spread over the ready endpoints and no dataplane
+// finding.
 func TestVersionSkew(t *testing.T) {
 	harness.RequireE2E(t)
-	for _, mode := range []string{"iptables", "nftables"} {
-		t.Run(mode, func(t *testing.T) {
-			ctx, c := startClusterWith(t, harness.Config{ProxyMode: mode, ProxyVersion: harness.SkewProxyVersion})
-			if got := proxyVersion(ctx, t, c); got != harness.SkewProxyVersion {
-				t.Fatalf("the node runs kube-proxy %s, want %s", got, harness.SkewProxyVersion)
-			}
-			fxs := fixtures()
-			deploy(ctx, t, c, fxs)
-			read := func() (trace.DataplaneInput, error) {
-				d, err := iptablesSave(ctx, c)
-				return trace.DataplaneInput{IPTables: d, IPTablesName: "iptables-save"}, err
-			}
-			if mode == "nftables" {
-				read = readNFT(ctx, c)
-			}
-			waitHealthy(ctx, t, c, fxs, read)
-		})
+	for _, version := range harness.SkewProxyVersions {
+		for _, mode := range []string{"iptables", "nftables"} {
+			t.Run(version+"/"+mode, func(t *testing.T) {
+				ctx, c := startClusterWith(t, harness.Config{ProxyMode: mode, ProxyVersion: version})
+				if got := proxyVersion(ctx, t, c); got != version {
+					t.Fatalf("the node runs kube-proxy %s, want %s", got, version)
+				}
+				fxs := fixtures()
+				deploy(ctx, t, c, fxs)
+				read := func() (trace.DataplaneInput, error) {
+					d, err := iptablesSave(ctx, c)
+					return trace.DataplaneInput{IPTables: d, IPTablesName: "iptables-save"}, err
+				}
+				if mode == "nftables" {
+					read = readNFT(ctx, c)
+				}
+				waitHealthy(ctx, t, c, fxs, read)
+			})
+		}
 	}
 }
 

@@ -3,20 +3,21 @@
 # is keyed by version, so each one is built once per machine:
 #
 #   .cache/bin/<KUBE_VERSION>/{kube-apiserver,kube-controller-manager,kube-proxy}
-#   .cache/bin/<SKEW_KUBE_VERSION>/kube-proxy   (an older node's kube-proxy)
+#   .cache/bin/<SKEW_KUBE_VERSION>/kube-proxy   (older nodes' kube-proxy, each version)
 #   .cache/bin/coredns-<COREDNS_VERSION>/coredns
 #   .cache/bin/podserver            (rebuilt every time; seconds, from the build cache)
 #
 # It also checks the Debian packages the cluster runs (etcd, iptables, nft,
 # conntrack, ip): as root it installs what is missing, otherwise it names it.
 #
-# Environment: KUBE_VERSION (v1.37.2), SKEW_KUBE_VERSION (v1.34.4; empty
-# skips it), COREDNS_VERSION (v1.15.0), SVCTRACE_CACHE (<repo>/.cache). A cold build takes about 16 minutes on 2 cores.
+# Environment: KUBE_VERSION (v1.37.2), SKEW_KUBE_VERSIONS (v1.34.4 v1.35.4
+# v1.36.3, the releases a node may run behind the control plane; empty skips
+# them; SKEW_KUBE_VERSION, one version, is read too), COREDNS_VERSION (v1.15.0), SVCTRACE_CACHE (<repo>/.cache). A cold build takes about 16 minutes on 2 cores.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
-SKEW_KUBE_VERSION=${SKEW_KUBE_VERSION-v1.34.4}
+SKEW_KUBE_VERSIONS=${SKEW_KUBE_VERSIONS-${SKEW_KUBE_VERSION-v1.34.4 v1.35.4 v1.36.3}}
 COREDNS_VERSION=${COREDNS_VERSION:-v1.15.0}
 CACHE=${SVCTRACE_CACHE:-$ROOT/.cache}
 KUBEBIN=$ROOT/harness/kubebin
@@ -111,22 +112,31 @@ build_kube() {
 	go_build_kube "$KUBEBIN" "$KUBE_VERSION" "$KUBE_DIR" "${missing[@]}"
 }
 
-# build_skew_proxy builds kube-proxy alone at SKEW_KUBE_VERSION, the older
-# kube-proxy a node may run against a newer control plane. Its module lives
-# in the cache, so harness/kubebin/go.mod stays at KUBE_VERSION.
+# build_skew_proxies builds kube-proxy alone at each of SKEW_KUBE_VERSIONS,
+# the older kube-proxies a node may run against a newer control plane.
+# Their modules live in the cache, so harness/kubebin/go.mod stays at
+# KUBE_VERSION.
+build_skew_proxies() {
+	local v
+	for v in $SKEW_KUBE_VERSIONS; do
+		build_skew_proxy "$v"
+	done
+}
+
 build_skew_proxy() {
-	[[ -z $SKEW_KUBE_VERSION || $SKEW_KUBE_VERSION == "$KUBE_VERSION" ]] && return 0
-	local out=$CACHE/bin/$SKEW_KUBE_VERSION mod=$CACHE/kubebin-$SKEW_KUBE_VERSION
-	[[ -x $out/kube-proxy ]] && { log "kube-proxy $SKEW_KUBE_VERSION cached in $out"; return 0; }
-	if ! grep -q "k8s.io/kubernetes $SKEW_KUBE_VERSION\$" "$mod/go.mod" 2>/dev/null; then
+	local version=$1
+	[[ $version == "$KUBE_VERSION" ]] && return 0
+	local out=$CACHE/bin/$version mod=$CACHE/kubebin-$version
+	[[ -x $out/kube-proxy ]] && { log "kube-proxy $version cached in $out"; return 0; }
+	if ! grep -q "k8s.io/kubernetes $version\$" "$mod/go.mod" 2>/dev/null; then
 		rm -rf "$mod"
 		mkdir -p "$mod/kube-proxy"
 		cp "$KUBEBIN/kube-proxy/main.go" "$mod/kube-proxy/"
-		write_kube_mod "$mod" svctrace.local/kubebin-skew "$SKEW_KUBE_VERSION"
+		write_kube_mod "$mod" svctrace.local/kubebin-skew "$version"
 		(cd "$mod" && go mod tidy)
 	fi
-	log "building kube-proxy $SKEW_KUBE_VERSION; about 8 minutes from cold on 2 cores"
-	go_build_kube "$mod" "$SKEW_KUBE_VERSION" "$out" ./kube-proxy
+	log "building kube-proxy $version; about 8 minutes from cold on 2 cores"
+	go_build_kube "$mod" "$version" "$out" ./kube-proxy
 }
 
 # go_build_kube DIR VERSION OUT PKG... builds the mains PKG of the module in
@@ -175,10 +185,10 @@ main() {
 	ensure_packages
 	case "${1:-all}" in
 	kube) build_kube ;;
-	skew) build_skew_proxy ;;
+	skew) build_skew_proxies ;;
 	coredns) build_coredns ;;
 	podserver) build_podserver ;;
-	all) build_kube && build_skew_proxy && build_coredns && build_podserver ;;
+	all) build_kube && build_skew_proxies && build_coredns && build_podserver ;;
 	*) log "unknown target ${1}; use kube, skew, coredns, podserver or all"; return 2 ;;
 	esac
 	log "done: $KUBE_DIR $COREDNS_DIR $CACHE/bin/podserver"

@@ -12,13 +12,18 @@ import (
 )
 
 // Versions of the cluster pieces; hack/build-cluster-bins.sh builds the same.
-// SkewProxyVersion is the older kube-proxy it builds too (SKEW_KUBE_VERSION).
+// SkewProxyVersion is the oldest kube-proxy it builds too; SkewProxyVersions
+// are all of them (SKEW_KUBE_VERSIONS).
 const (
 	KubeVersion      = "v1.37.2"
 	SkewProxyVersion = "v1.34.4"
 	CoreDNSVersion   = "v1.15.0"
 	modulePath       = "github.com/svctrace/kubectl-svctrace"
 )
+
+// SkewProxyVersions are the kube-proxy releases behind KubeVersion a node
+// may run (up to three minors), one patch release each.
+var SkewProxyVersions = []string{SkewProxyVersion, "v1.35.4", "v1.36.3"}
 
 // Bins are the executables a cluster runs.
 type Bins struct {
