@@ -181,6 +181,19 @@ func TestFamiliesProgramIPv6SetsAndRules(t *testing.T) {
 		}
 	}
 
+	st, err := n.modes.State(ctx, objs, "ns", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := st.(ServiceState)
+	var keys []string
+	for _, vs := range state.VirtualServers {
+		keys = append(keys, vs.VirtualServer)
+	}
+	if state.Drift || len(keys) != 4 || !strings.Contains(strings.Join(keys, " "), "[fd00:96::10]:80") {
+		t.Errorf("/debug/state: drift %v, virtual servers %v; want both families' ClusterIP and NodePort, no drift", state.Drift, keys)
+	}
+
 	again, err := n.modes.Sync(ctx, objs, true, false)
 	if err != nil || again.Changes != "" || len(again.Repairs) != 0 {
 		t.Errorf("second full sync: %v, changes %q, repairs %v; want nothing", err, again.Changes, again.Repairs)
