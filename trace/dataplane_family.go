@@ -1,9 +1,6 @@
 package trace
 
 import (
-	"net/netip"
-	"slices"
-
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/knftables"
 
@@ -109,13 +106,8 @@ func (p ipvsFamily) Expect(n dataplane.Node, objs dataplane.Objects) (*ipvs.Want
 	if err != nil {
 		return nil, err
 	}
-	v6 := p.family == corev1.IPv6Protocol
 	for i := range w.Expected {
-		e := &w.Expected[i]
-		e.Bound = slices.DeleteFunc(e.Bound, func(a netip.Addr) bool { return a.Is6() != v6 })
-		e.VirtualServers = slices.DeleteFunc(e.VirtualServers, func(vs ipvs.ExpectedVirtualServer) bool {
-			return (vs.IPv6 || vs.Address.Is6()) != v6
-		})
+		w.Expected[i] = w.Expected[i].OfFamily(p.family == corev1.IPv6Protocol)
 	}
 	return w, nil
 }

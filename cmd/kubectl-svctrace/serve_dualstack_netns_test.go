@@ -108,8 +108,9 @@ func stripCounters(s string) string {
 }
 
 // writeDualStackObjects writes a dual-stack node and web6, a
-// RequireDualStack NodePort Service (30081) over eps in IPv4 and their
-// fd00:10:244:N::2 twins in IPv6.
+// RequireDualStack NodePort Service (10.96.0.20 and fd00:96::20, NodePort
+// 30081) over eps (10.244.N.2) in IPv4 and their fd00:10:244:N::2 twins
+// in IPv6.
 func writeDualStackObjects(t *testing.T, dir string, eps []string) {
 	t.Helper()
 	var b strings.Builder
@@ -133,10 +134,10 @@ addressType: %s
 ports: [{name: http, port: 8080, protocol: TCP}]
 endpoints:
 `, strings.ToLower(fam), fam)
-		for i, ep := range eps {
+		for _, ep := range eps {
 			addr := ep
 			if fam == "IPv6" {
-				addr = fmt.Sprintf(`"fd00:10:244:%d::2"`, i+1)
+				addr = fmt.Sprintf(`"fd00:10:244:%s::2"`, strings.Split(ep, ".")[2])
 			}
 			fmt.Fprintf(&b, "- {addresses: [%s], conditions: {ready: true}}\n", addr)
 		}

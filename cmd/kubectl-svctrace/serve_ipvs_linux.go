@@ -15,7 +15,6 @@ import (
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
-	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
 	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 	proxyipvs "github.com/svctrace/kubectl-svctrace/proxy/ipvs"
 )
@@ -37,28 +36,34 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 	if err != nil {
 		return nil, err
 	}
-	ipt, err := kiptables.New(ctx, kiptables.Options{})
-	if err != nil {
-		return nil, err
-	}
 	layout := proxyipvs.Scoped
 	if s.replace {
 		layout = proxyipvs.Replace
 	}
-	if err := kiptables.CheckBackend(ctx, kiptables.OSExec{}, false, ipt.Backend(), layout.Prefix); err != nil {
-		return nil, err
-	}
 	k.Dummy = layout.Interface
-	settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler}
-	settings.ClusterCIDR = o.clusterCIDRs[corev1.IPv4Protocol]
 	if !s.dryRun && !s.cleanup {
 		ensureIPVSSysctls()
 	}
 	local := func(ctx context.Context) ([]netip.Addr, error) {
 		return kipvs.LocalAddresses(ctx, model.DummyInterface, proxyipvs.Scoped.Interface)
 	}
-	m := proxyipvs.NewMode(k, sets, ipt, layout, settings, local)
-	return &serveMode{Mode: m, state: encodedState(m.State)}, nil
+	// One proxier per family, as kube-proxy's: they share the IPVS table
+	// and the dummy interface; the IPv6 one has its own sets and writes
+	// through ip6tables.
+	var modes proxyipvs.Families
+	for _, fam := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
+		ipt, err := familyIPTables(ctx, fam, layout.Prefix)
+		if err != nil {
+			return nil, err
+		}
+		if ipt == nil {
+			continue
+		}
+		settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler, ClusterCIDR: o.clusterCIDRs[fam]}
+		l := layout.Family(fam == corev1.IPv6Protocol)
+		modes = append(modes, proxyipvs.NewMode(k, sets, ipt, l, settings, local))
+	}
+	return &serveMode{Mode: modes, state: encodedState(modes.State)}, nil
 }
 
 // ensureIPVSSysctls sets what kube-proxy's IPVS mode sets: connection

@@ -79,15 +79,20 @@ func readVMNode(t *testing.T) vmNode {
 		slices.Sort(n.Sets[name])
 	}
 	checkSetsRead(t, n.Sets)
-	for _, table := range []string{"nat", "filter"} {
-		for _, line := range strings.Split(vmShow(t, "iptables-legacy-save", "-t", table), "\n") {
-			chain, _, _ := strings.Cut(strings.TrimPrefix(line, "-A "), " ")
-			switch {
-			case strings.HasPrefix(line, ":KUBE-"):
-				name, _, _ := strings.Cut(line[1:], " ")
-				n.Rules[table+" "+name] = append(n.Rules[table+" "+name], []string{}...)
-			case strings.HasPrefix(line, "-A KUBE-"), strings.HasPrefix(line, "-A ") && strings.Contains(line, "-j KUBE-"):
-				n.Rules[table+" "+chain] = append(n.Rules[table+" "+chain], line)
+	// Both families: a dual-stack node's IPv6 proxier writes the same
+	// chains through ip6tables.
+	for _, save := range []string{"iptables-legacy-save", "ip6tables-legacy-save"} {
+		for _, table := range []string{"nat", "filter"} {
+			key := strings.TrimSuffix(save, "-legacy-save") + " " + table + " "
+			for _, line := range strings.Split(vmShow(t, save, "-t", table), "\n") {
+				chain, _, _ := strings.Cut(strings.TrimPrefix(line, "-A "), " ")
+				switch {
+				case strings.HasPrefix(line, ":KUBE-"):
+					name, _, _ := strings.Cut(line[1:], " ")
+					n.Rules[key+name] = append(n.Rules[key+name], []string{}...)
+				case strings.HasPrefix(line, "-A KUBE-"), strings.HasPrefix(line, "-A ") && strings.Contains(line, "-j KUBE-"):
+					n.Rules[key+chain] = append(n.Rules[key+chain], line)
+				}
 			}
 		}
 	}
@@ -196,7 +201,13 @@ func TestVMKubeProxyExactness(t *testing.T) {
 	if len(kube.Table.VirtualServers) == 0 {
 		t.Fatal("kube-proxy v1.37.2 programmed no virtual server")
 	}
-	t.Logf("kube-proxy v1.37.2: %d virtual servers, %d addresses, %d sets", len(kube.Table.VirtualServers), len(kube.Bound), len(kube.Sets))
+	v6 := 0
+	for name := range kube.Sets {
+		if strings.HasPrefix(name, "KUBE-6-") {
+			v6++
+		}
+	}
+	t.Logf("kube-proxy v1.37.2: %d virtual servers, %d addresses, %d sets (%d of them IPv6)", len(kube.Table.VirtualServers), len(kube.Bound), len(kube.Sets), v6)
 	fmt.Printf("=== kube-proxy v1.37.2 ipvsadm -Ln\n%s=== end\n", vmShow(t, "ipvsadm", "-Ln"))
 
 	serve := []string{"--serve", "--proxy-mode", "ipvs", "--replace-kube-proxy", "--kubeconfig", vmKubeconfig, "--node", node, "--cluster-cidr", cidr}

@@ -42,26 +42,33 @@ func vmEndpoints(t *testing.T, n int) []string {
 	t.Helper()
 	var eps []string
 	for i := 1; i <= n; i++ {
-		addr := fmt.Sprintf("10.244.%d.2", i)
-		eps = append(eps, addr)
-		ln := vmNamespace(t, i)
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				from, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-				_, _ = io.WriteString(c, addr+" from "+from)
-				c.Close()
-			}
-		}()
+		eps = append(eps, fmt.Sprintf("10.244.%d.2", i))
+		vmServe(vmNamespace(t, i, false))
 	}
 	return eps
 }
 
-func vmNamespace(t *testing.T, i int) net.Listener {
+// vmServe answers each connection with "ADDRESS from CLIENT", ADDRESS the
+// one the client reached; until ln is closed.
+func vmServe(ln net.Listener) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			addr, _, _ := net.SplitHostPort(c.LocalAddr().String())
+			from, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			_, _ = io.WriteString(c, addr+" from "+from)
+			c.Close()
+		}
+	}()
+}
+
+// vmNamespace creates endpoint namespace i behind veth i, 10.244.i.2/24
+// (10.244.i.1 on the VM's side) and, with v6, fd00:10:244:i::2/64 too
+// (fd00:10:244:i::1), listening on :8080; closed at the end of the test.
+func vmNamespace(t *testing.T, i int, v6 bool) net.Listener {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	orig, err := netns.Get()
@@ -96,8 +103,17 @@ func vmNamespace(t *testing.T, i int) net.Listener {
 	must("eth0 up", netlink.LinkSetUp(eth))
 	gw := net.ParseIP(fmt.Sprintf("10.244.%d.1", i))
 	must("default route", netlink.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: gw}))
+	if v6 {
+		// nodad: usable at once, without duplicate address detection.
+		a6, _ := netlink.ParseAddr(fmt.Sprintf("fd00:10:244:%d::2/64", i))
+		a6.Flags = unix.IFA_F_NODAD
+		must("IPv6 address", netlink.AddrAdd(eth, a6))
+		gw6 := net.ParseIP(fmt.Sprintf("fd00:10:244:%d::1", i))
+		must("IPv6 default route", netlink.RouteAdd(&netlink.Route{LinkIndex: eth.Attrs().Index, Gw: gw6}))
+	}
 	ln, err := net.Listen("tcp", ":8080")
 	must("listen", err)
+	t.Cleanup(func() { ln.Close() })
 
 	h, err := netlink.NewHandleAt(orig, unix.NETLINK_ROUTE)
 	must("handle", err)
@@ -106,6 +122,11 @@ func vmNamespace(t *testing.T, i int) net.Listener {
 	must("find "+host, err)
 	haddr, _ := netlink.ParseAddr(fmt.Sprintf("10.244.%d.1/24", i))
 	must("host address", h.AddrAdd(hl, haddr))
+	if v6 {
+		h6, _ := netlink.ParseAddr(fmt.Sprintf("fd00:10:244:%d::1/64", i))
+		h6.Flags = unix.IFA_F_NODAD
+		must("host IPv6 address", h.AddrAdd(hl, h6))
+	}
 	must(host+" up", h.LinkSetUp(hl))
 	return ln
 }
@@ -202,8 +223,7 @@ func TestVMServeIPVS(t *testing.T) {
 	}
 
 	code, out, errOut = vmRun(t, append(args, "--once")...)
-	want := "full sync: 0 IPVS, address and ip set operations; iptables rules unchanged"
-	if code != 0 || strings.TrimSpace(out) != want {
+	if want := vmNothingToDo; code != 0 || strings.TrimSpace(out) != want {
 		t.Errorf("second --once: exit %d %q, want %q (what the kernel reads back equals what was written)\n%s", code, out, want, errOut)
 	}
 
@@ -213,8 +233,13 @@ func TestVMServeIPVS(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--cleanup: exit %d\n%s\n%s", code, out, errOut)
 	}
-	checkVMClean(t, k, "KUBE-", model.DummyInterface)
+	checkVMClean(t, k, "KUBE-", model.DummyInterface, vmCanary)
 }
+
+// vmNothingToDo is what --once says when the kernel holds what it would
+// write, in both families (the VM has ip6tables).
+const vmNothingToDo = "IPv4 full sync: 0 IPVS, address and ip set operations; iptables rules unchanged; " +
+	"IPv6 full sync: 0 IPVS, address and ip set operations; ip6tables rules unchanged"
 
 // checkVMRepairAndPartial runs IPVS mode's programmer in-process on the
 // real kernel: after a sync that adopts what --once wrote, a real server
@@ -287,6 +312,25 @@ func vmObjects(t *testing.T, dir string) proxy.Objects {
 	return objs
 }
 
+// vmKernel reads the IPVS table, the node's addresses outside
+// kube-ipvs0 and the addresses bound to it.
+func vmKernel(t *testing.T, k *kipvs.Netlink) (got model.Table, local, bound []netip.Addr) {
+	t.Helper()
+	ctx := t.Context()
+	got, err := kipvs.ReadTable(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local, err = kipvs.LocalAddresses(ctx, model.DummyInterface); err != nil {
+		t.Fatal(err)
+	}
+	k.Dummy = model.DummyInterface
+	if bound, err = k.ListAddresses(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return got, local, bound
+}
+
 // checkVMInSync judges the kernel as the trace judges a node: no drift
 // for any Service, every address bound, and the canary as it was.
 func checkVMInSync(t *testing.T, k *kipvs.Netlink, dir string) {
@@ -294,19 +338,7 @@ func checkVMInSync(t *testing.T, k *kipvs.Netlink, dir string) {
 	ctx := t.Context()
 	objs := vmObjects(t, dir)
 	services, slices := objs.Services, objs.Slices
-	got, err := kipvs.ReadTable(ctx, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	local, err := kipvs.LocalAddresses(ctx, model.DummyInterface)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.Dummy = model.DummyInterface
-	bound, err := k.ListAddresses(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, local, bound := vmKernel(t, k)
 	for _, svc := range services {
 		exp, err := model.ExpectedFor(svc, slices, model.Node{Name: "node-a", IPs: local})
 		if err != nil {
@@ -332,16 +364,19 @@ func checkVMInSync(t *testing.T, k *kipvs.Netlink, dir string) {
 	}
 }
 
-// checkVMClean wants nothing of a layout left but the canary.
-func checkVMClean(t *testing.T, k *kipvs.Netlink, prefix, dummy string) {
+// checkVMClean wants nothing of a layout left, in either family, but the
+// canary virtual servers.
+func checkVMClean(t *testing.T, k *kipvs.Netlink, prefix, dummy string, canaries ...model.VirtualServer) {
 	t.Helper()
 	ctx := t.Context()
 	got, err := kipvs.ReadTable(ctx, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.VirtualServers) != 1 || got.VirtualServers[0].Key() != vmCanary.Key() {
-		t.Errorf("after --cleanup the table holds\n%s\nwant only the canary %s", model.FormatSave(got), vmCanary.Key())
+	want := model.Table{VirtualServers: canaries}
+	want.Sort()
+	if model.FormatSave(got) != model.FormatSave(want) {
+		t.Errorf("after --cleanup the table holds\n%s\nwant only the canaries\n%s", model.FormatSave(got), model.FormatSave(want))
 	}
 	if _, err := netlink.LinkByName(dummy); err == nil {
 		t.Errorf("%s is still there after --cleanup", dummy)
@@ -359,9 +394,11 @@ func checkVMClean(t *testing.T, k *kipvs.Netlink, prefix, dummy string) {
 			t.Errorf("ip set %s is still there after --cleanup", n)
 		}
 	}
-	for _, table := range []string{"nat", "filter"} {
-		if save := vmShow(t, "iptables-legacy-save", "-t", table); strings.Contains(save, prefix) {
-			t.Errorf("table %s still holds %s names after --cleanup:\n%s", table, prefix, save)
+	for _, cmd := range []string{"iptables-legacy-save", "ip6tables-legacy-save"} {
+		for _, table := range []string{"nat", "filter"} {
+			if save := vmShow(t, cmd, "-t", table); strings.Contains(save, prefix) {
+				t.Errorf("%s table %s still holds %s names after --cleanup:\n%s", cmd, table, prefix, save)
+			}
 		}
 	}
 }
@@ -396,7 +433,7 @@ func TestVMServeIPVSScoped(t *testing.T) {
 	if code, out, errOut := vmRun(t, "--serve", "--proxy-mode", "ipvs", "--cleanup"); code != 0 {
 		t.Fatalf("--cleanup: exit %d\n%s\n%s", code, out, errOut)
 	}
-	checkVMClean(t, k, "SVCI-", "svctrace-ipvs0")
+	checkVMClean(t, k, "SVCI-", "svctrace-ipvs0", vmCanary)
 	if err := k.DeleteVirtualServer(ctx, vmCanary); err != nil {
 		t.Error(err)
 	}

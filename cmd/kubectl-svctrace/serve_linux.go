@@ -48,19 +48,12 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 	nfacct := ensureNFAcct(ctx)
 	var modes proxyiptables.Families
 	for _, fam := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
-		v6 := fam == corev1.IPv6Protocol
-		ipt, err := kiptables.New(ctx, kiptables.Options{IPv6: v6})
-		if err == nil {
-			err = kiptables.CheckBackend(ctx, kiptables.OSExec{}, v6, ipt.Backend(), prefix)
-		}
-		var refused *kiptables.OtherBackendError
-		if err != nil && v6 && !errors.As(err, &refused) {
-			// As kube-proxy: a node without ip6tables is served IPv4 only.
-			klog.InfoS("No IPv6 rules: ip6tables is not usable here", "reason", err)
-			continue
-		}
+		ipt, err := familyIPTables(ctx, fam, prefix)
 		if err != nil {
 			return nil, err
+		}
+		if ipt == nil {
+			continue
 		}
 		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct}
 		if cidr, ok := o.clusterCIDRs[fam]; ok {
@@ -80,6 +73,24 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		return parts, nil
 	}
 	return &serveMode{Mode: modes, state: serveState(o.node, o.clusterCIDRs, save)}, nil
+}
+
+// familyIPTables opens iptables (ip6tables for IPv6) on the backend
+// whose chains named prefix it may own. It returns nil, without an
+// error, for IPv6 when ip6tables is not usable here: as kube-proxy, such a
+// node is served IPv4 only (logged).
+func familyIPTables(ctx context.Context, fam corev1.IPFamily, prefix string) (*kiptables.Runner, error) {
+	v6 := fam == corev1.IPv6Protocol
+	ipt, err := kiptables.New(ctx, kiptables.Options{IPv6: v6})
+	if err == nil {
+		err = kiptables.CheckBackend(ctx, kiptables.OSExec{}, v6, ipt.Backend(), prefix)
+	}
+	var refused *kiptables.OtherBackendError
+	if err != nil && v6 && !errors.As(err, &refused) {
+		klog.InfoS("No IPv6 rules: ip6tables is not usable here", "reason", err)
+		return nil, nil
+	}
+	return ipt, err
 }
 
 // ensureNFAcct creates kube-proxy's nfacct counters; without them the

@@ -168,3 +168,15 @@ func parseAddrs(raw []string, keep func(netip.Addr) bool) []netip.Addr {
 	}
 	return out
 }
+
+// Is6 reports whether v is an IPv6 virtual server.
+func (v VirtualServer) Is6() bool { return v.IPv6 || v.Address.Is6() }
+
+// OfFamily keeps only the virtual servers and bound addresses of one IP
+// family (IPv6 when v6): what kube-proxy's proxier of that family
+// programs, as it runs one proxier per family on a dual-stack node.
+func (e Expected) OfFamily(v6 bool) Expected {
+	e.Bound = slices.DeleteFunc(slices.Clone(e.Bound), func(a netip.Addr) bool { return a.Is6() != v6 })
+	e.VirtualServers = slices.DeleteFunc(slices.Clone(e.VirtualServers), func(vs ExpectedVirtualServer) bool { return vs.Is6() != v6 })
+	return e
+}

@@ -80,12 +80,13 @@ fetch_kernel() {
 }
 
 # IPVS and its schedulers; what --serve --proxy-mode ipvs needs besides:
-# ip sets, the legacy iptables tables and matches its rules use, the dummy
-# interface, and veth for the test's endpoint namespaces.
+# ip sets, the legacy iptables and ip6tables tables and matches its rules
+# use, the dummy interface, and veth for the test's endpoint namespaces.
 needs=(ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_mh ip_vs_lc
 	ip_set ip_set_hash_ip ip_set_hash_ipport ip_set_hash_ipportip ip_set_hash_ipportnet ip_set_bitmap_port
 	ip_tables iptable_nat iptable_filter nf_nat xt_set xt_MASQUERADE xt_addrtype xt_comment xt_mark
-	xt_conntrack ipt_REJECT xt_physdev xt_ipvs dummy veth)
+	xt_conntrack ipt_REJECT xt_physdev xt_ipvs dummy veth
+	ip6_tables ip6table_nat ip6table_filter ip6t_REJECT)
 [[ "${IPVSVM_NET:-}" == 1 ]] && needs+=(virtio_pci virtio_net)
 
 # copy_program copies SRC to ROOT/DEST, with the libraries ldd lists.
@@ -135,13 +136,14 @@ build_initramfs() {
 	cp "$xt" "$ir/sbin/xtables-legacy-multi"
 	for a in iptables iptables-legacy iptables-legacy-restore iptables-legacy-save iptables-restore iptables-save; do
 		ln -s xtables-legacy-multi "$ir/sbin/$a"
+		ln -s xtables-legacy-multi "$ir/sbin/${a/iptables/ip6tables}"
 	done
 	for lib in $(ldd "$xt" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
 		mkdir -p "$ir$(dirname "$lib")" && cp -L "$lib" "$ir$lib"
 	done
 	local xtlib
 	xtlib=$(readlink -f "$(dirname "$(ldd "$xt" | awk '/libxtables/ {print $3}')")")/xtables
-	mkdir -p "$ir$xtlib" && cp "$xtlib"/libxt_*.so "$xtlib"/libipt_*.so "$ir$xtlib/"
+	mkdir -p "$ir$xtlib" && cp "$xtlib"/libxt_*.so "$xtlib"/libipt_*.so "$xtlib"/libip6t_*.so "$ir$xtlib/"
 	# ipset: kube-proxy's IPVS mode runs it (--serve itself speaks netlink).
 	# Without /etc/protocols it lists "6:80" where kube-proxy writes
 	# "tcp:80", and kube-proxy rewrites every entry at every sync.

@@ -38,8 +38,18 @@ func TestFakeRefusesWhatTheKernelRefuses(t *testing.T) {
 	if err := f.CreateSet(ctx, ipset.Set{Name: "S", Type: ipset.HashIPPort}); err != nil {
 		t.Errorf("creating an existing set of the same type: %v", err)
 	}
+	if err := f.CreateSet(ctx, ipset.Set{Name: "S6", Type: ipset.HashIPPortIP, IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.AddEntry(ctx, "S6", "fd00::1,tcp:80,fd00::1"); err != nil {
+		t.Errorf("an IPv6 entry in an inet6 set: %v", err)
+	}
 	for name, err := range map[string]error{
 		"other type":      f.CreateSet(ctx, ipset.Set{Name: "S", Type: ipset.HashIP}),
+		"other family":    f.CreateSet(ctx, ipset.Set{Name: "S", Type: ipset.HashIPPort, IPv6: true}),
+		"IPv6 in inet":    f.AddEntry(ctx, "S", "fd00::1,tcp:80"),
+		"IPv4 in inet6":   f.AddEntry(ctx, "S6", "10.0.0.1,tcp:80,10.0.0.1"),
+		"mixed in inet6":  f.AddEntry(ctx, "S6", "fd00::2,tcp:80,10.0.0.1"),
 		"wrong shape":     f.AddEntry(ctx, "S", "30080"),
 		"absent entry":    f.DelEntry(ctx, "S", "10.0.0.1,tcp:80"),
 		"missing set":     f.AddEntry(ctx, "T", "10.0.0.1,tcp:80"),

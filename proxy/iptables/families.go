@@ -2,9 +2,7 @@ package iptables
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -32,35 +30,17 @@ func (f Families) Cleanup(ctx context.Context, dryRun bool) (proxy.Report, error
 	return f.each(func(m *Mode) (proxy.Report, error) { return m.Cleanup(ctx, dryRun) })
 }
 
+// each runs do for each family. Failures are counted as restore
+// failures, without a family, as kube-proxy's iptables metrics are
+// (FailedFamilies is for nftables transactions).
 func (f Families) each(do func(*Mode) (proxy.Report, error)) (proxy.Report, error) {
-	if len(f) == 1 {
-		return do(f[0])
+	family := func(m *Mode) string { return string(m.Family()) }
+	// A comment line, which iptables-restore skips, says which command
+	// each part of a dry run's output is for.
+	header := func(m *Mode) string {
+		return fmt.Sprintf("# %s: %s --noflush\n", m.Family(), restoreCommand(m.Family()))
 	}
-	all := proxy.Report{Repairs: map[string]int{}}
-	var lines []string
-	var errs []error
-	for _, m := range f {
-		fam := string(m.Family())
-		rep, err := do(m)
-		if err != nil {
-			// Counted as a restore failure, without a family, as
-			// kube-proxy's iptables metrics are (FailedFamilies is for
-			// nftables transactions).
-			errs = append(errs, fmt.Errorf("%s: %w", fam, err))
-		}
-		all.Full = all.Full || rep.Full
-		if rep.Changes != "" {
-			// A comment line, which iptables-restore skips, says which
-			// command each part of a dry run's output is for.
-			all.Changes += fmt.Sprintf("# %s: %s --noflush\n", fam, restoreCommand(m.Family())) + rep.Changes
-		}
-		lines = append(lines, fam+" "+rep.Summary)
-		for k, n := range rep.Repairs {
-			all.Repairs[k] += n
-		}
-	}
-	all.Summary = strings.Join(lines, "; ")
-	return all, errors.Join(errs...)
+	return proxy.EachFamily(f, family, header, do)
 }
 
 // Save returns each family's rules as the trace reads them, in the order

@@ -13,7 +13,7 @@ import (
 // addresses outside the dummy interfaces (NodePort virtual servers on them
 // are owned when the owned sets list their ports).
 func (p *Programmer) Cleanup(ctx context.Context, local []netip.Addr, dryRun bool) (Result, error) {
-	res := Result{Full: true, Repairs: map[string]int{}, kinds: map[string]int{}}
+	res := p.result(true)
 	owned, err := p.read(ctx, &Desired{local: local}, p.last)
 	if err != nil {
 		return res, err
@@ -24,7 +24,7 @@ func (p *Programmer) Cleanup(ctx context.Context, local []netip.Addr, dryRun boo
 	}
 	for _, j := range jumps {
 		args := j.args(p.layout)
-		ops = append(ops, op{kind: "jump", key: "jump", text: fmt.Sprintf("iptables -t %s -D %s %s", j.table, j.from, quoteArgs(args)),
+		ops = append(ops, op{kind: "jump", key: "jump", text: fmt.Sprintf("%s -t %s -D %s %s", res.iptables(), j.table, j.from, quoteArgs(args)),
 			do: func(ctx context.Context) error { return p.ipt.DeleteRule(ctx, j.table, j.from, args...) }})
 	}
 	if res.Restore, err = p.deleteChainsInput(ctx); err != nil {
@@ -34,8 +34,11 @@ func (p *Programmer) Cleanup(ctx context.Context, local []netip.Addr, dryRun boo
 		ops = append(ops, op{kind: "set", key: "set " + name, text: "ipset destroy " + name,
 			do: func(ctx context.Context) error { return p.sets.DestroySet(ctx, name) }})
 	}
-	ops = append(ops, op{kind: "interface", key: "interface", text: "ip link del " + p.layout.Interface,
-		do: func(ctx context.Context) error { return p.ipvs.DeleteInterface(ctx) }})
+	iface, err := p.interfaceOps(ctx, owned.bound)
+	if err != nil {
+		return res, err
+	}
+	ops = append(ops, iface...)
 	for _, o := range ops {
 		res.Ops = append(res.Ops, o.text)
 	}
@@ -45,7 +48,7 @@ func (p *Programmer) Cleanup(ctx context.Context, local []netip.Addr, dryRun boo
 	p.last = nil
 	// Virtual servers and jumps first, then the chains (a set referenced
 	// by a rule cannot be destroyed), then the sets and the interface.
-	sets := len(ops) - len(owned.sets) - 1
+	sets := len(ops) - len(owned.sets) - len(iface)
 	for i, o := range ops {
 		if i == sets && res.Restore != "" {
 			if err := p.ipt.Restore(ctx, []byte(res.Restore)); err != nil {
@@ -58,6 +61,25 @@ func (p *Programmer) Cleanup(ctx context.Context, local []netip.Addr, dryRun boo
 	}
 	p.draining = map[string]bool{}
 	return res, nil
+}
+
+// interfaceOps removes the dummy interface, or only the family's
+// addresses on it (own) while the other family's proxier still has
+// addresses there: it removes the interface in its own cleanup.
+func (p *Programmer) interfaceOps(ctx context.Context, own []netip.Addr) ([]op, error) {
+	all, err := p.ipvs.ListAddresses(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read addresses of %s: %w", p.layout.Interface, err)
+	}
+	if len(all) > len(own) {
+		var ops []op
+		for _, a := range own {
+			ops = append(ops, p.addrOp("address", "del", a))
+		}
+		return ops, nil
+	}
+	return []op{{kind: "interface", key: "interface", text: "ip link del " + p.layout.Interface,
+		do: func(ctx context.Context) error { return p.ipvs.DeleteInterface(ctx) }}}, nil
 }
 
 // deleteChainsInput flushes and deletes the owned chains that exist, one

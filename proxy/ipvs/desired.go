@@ -49,6 +49,7 @@ type Desired struct {
 // builder collects the entries of kube-proxy's sets under their kube names.
 type builder struct {
 	s       Settings
+	v6      bool
 	node    model.Node
 	nodeIP  netip.Addr
 	entries map[string]map[string]bool
@@ -57,18 +58,19 @@ type builder struct {
 	noNodeAccess []string
 }
 
-// Build computes the desired state for objs on a node whose addresses
-// outside the dummy interfaces are local.
+// Build computes the desired state of the layout's IP family for objs on
+// a node whose addresses outside the dummy interfaces are local: what
+// kube-proxy's proxier of that family programs.
 func Build(objs proxy.Objects, s Settings, local []netip.Addr, l Layout) (*Desired, error) {
-	b := &builder{s: s, entries: map[string]map[string]bool{}}
+	b := &builder{s: s, v6: l.IPv6, entries: map[string]map[string]bool{}}
 	b.node = model.Node{Name: s.NodeName, IPs: local, Scheduler: s.Scheduler}
 	if objs.Node != nil {
 		b.node.Zone = objs.Node.Labels[corev1.LabelTopologyZone]
-		b.nodeIP = primaryIPv4(objs.Node)
+		b.nodeIP = b.primaryIP(objs.Node)
 	}
 	if !b.nodeIP.IsValid() {
 		for _, a := range local {
-			if a.Is4() {
+			if b.family(a) {
 				b.nodeIP = a
 				break
 			}
@@ -83,6 +85,7 @@ func Build(objs proxy.Objects, s Settings, local []netip.Addr, l Layout) (*Desir
 		if exp.Skipped != "" {
 			continue
 		}
+		exp = exp.OfFamily(b.v6)
 		for _, vs := range exp.VirtualServers {
 			if _, dup := d.ports[vs.Key()]; dup {
 				continue // two Services claiming one address and port: the first wins
@@ -97,9 +100,7 @@ func Build(objs proxy.Objects, s Settings, local []netip.Addr, l Layout) (*Desir
 	slices.SortFunc(d.Bound, netip.Addr.Compare)
 	d.Bound = slices.Compact(d.Bound)
 	for _, a := range d.Bound {
-		if a.Is4() {
-			b.add(setIPVSIPs, a.String())
-		}
+		b.add(setIPVSIPs, a.String())
 	}
 	for _, si := range setInfos {
 		list := make([]string, 0, len(b.entries[si.name]))
@@ -107,16 +108,20 @@ func Build(objs proxy.Objects, s Settings, local []netip.Addr, l Layout) (*Desir
 			list = append(list, e)
 		}
 		slices.Sort(list)
-		d.Sets[l.Name(si.name)] = list
+		d.Sets[l.SetName(si.name)] = list
 	}
 	d.Rules = b.rules(l)
 	return d, nil
 }
 
-func primaryIPv4(n *corev1.Node) netip.Addr {
+// family reports whether a is of the builder's IP family.
+func (b *builder) family(a netip.Addr) bool { return a.Unmap().Is6() == b.v6 }
+
+// primaryIP is the node's first InternalIP of the builder's family.
+func (b *builder) primaryIP(n *corev1.Node) netip.Addr {
 	for _, a := range n.Status.Addresses {
-		if ip, err := netip.ParseAddr(a.Address); err == nil && a.Type == corev1.NodeInternalIP && ip.Is4() {
-			return ip
+		if ip, err := netip.ParseAddr(a.Address); err == nil && a.Type == corev1.NodeInternalIP && b.family(ip) {
+			return ip.Unmap()
 		}
 	}
 	return netip.Addr{}
@@ -132,13 +137,14 @@ func (b *builder) add(set, entry string) {
 	b.entries[set][entry] = true
 }
 
-// addService adds one Service's entries to kube-proxy's IPv4 sets, as
-// syncProxyRules does. The sets and rules are IPv4 only.
+// addService adds one Service's entries of the builder's family to
+// kube-proxy's sets, as that family's syncProxyRules does.
 func (b *builder) addService(svc *corev1.Service, objs proxy.Objects) {
-	cip, ok := firstIPv4(clusterIPs(svc))
-	if !ok {
+	cips := b.addrs(clusterIPs(svc))
+	if len(cips) == 0 {
 		return
 	}
+	cip := cips[0]
 	local := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal && externallyAccessible(svc)
 	for _, port := range svc.Spec.Ports {
 		proto := strings.ToLower(string(port.Protocol))
@@ -146,21 +152,21 @@ func (b *builder) addService(svc *corev1.Service, objs proxy.Objects) {
 			proto = "tcp"
 		}
 		ipPort := func(a string) string { return a + "," + proto + ":" + strconv.Itoa(int(port.Port)) }
-		for _, e := range endpoints.ForPort(objs.Slices, svc, port, false, b.s.NodeName) {
+		for _, e := range endpoints.ForPort(objs.Slices, svc, port, b.v6, b.s.NodeName) {
 			if e.Local {
 				ip := e.AddrPort.Addr().String()
 				b.add(setLoopBack, ip+","+proto+":"+strconv.Itoa(int(e.AddrPort.Port()))+","+ip)
 			}
 		}
 		b.add(setClusterIP, ipPort(cip))
-		for _, ext := range ipv4s(svc.Spec.ExternalIPs) {
+		for _, ext := range b.addrs(svc.Spec.ExternalIPs) {
 			if local {
 				b.add(setExternalIPLocal, ipPort(ext))
 			} else {
 				b.add(setExternalIP, ipPort(ext))
 			}
 		}
-		for _, lb := range lbVIPs(svc) {
+		for _, lb := range b.lbVIPs(svc) {
 			b.addLoadBalancer(svc, ipPort(lb), lb, local)
 		}
 		if port.NodePort != 0 && len(b.node.IPs) > 0 {
@@ -177,7 +183,7 @@ func (b *builder) addLoadBalancer(svc *corev1.Service, entry, lb string, local b
 	if local {
 		b.add(setLoadBalancerLoc, entry)
 	}
-	ranges := ipv4Prefixes(svc.Spec.LoadBalancerSourceRanges)
+	ranges := b.prefixes(svc.Spec.LoadBalancerSourceRanges)
 	if len(ranges) == 0 {
 		return
 	}
@@ -206,7 +212,7 @@ func (b *builder) addNodePort(proto string, nodePort int32, local bool) {
 	}
 	// SCTP: hash:ip,port sets, one entry per node address.
 	for _, a := range b.node.IPs {
-		if !a.Is4() {
+		if !b.family(a) {
 			continue
 		}
 		b.add(setNodePortSCTP, a.String()+",sctp:"+np)
@@ -230,41 +236,36 @@ func clusterIPs(svc *corev1.Service) []string {
 	return []string{svc.Spec.ClusterIP}
 }
 
-func firstIPv4(raw []string) (string, bool) {
-	v4 := ipv4s(raw)
-	if len(v4) == 0 {
-		return "", false
-	}
-	return v4[0], true
-}
-
-func ipv4s(raw []string) []string {
+// addrs are the addresses of the builder's family in raw.
+func (b *builder) addrs(raw []string) []string {
 	var out []string
 	for _, s := range raw {
-		if a, err := netip.ParseAddr(s); err == nil && a.Unmap().Is4() {
+		if a, err := netip.ParseAddr(s); err == nil && b.family(a) {
 			out = append(out, a.Unmap().String())
 		}
 	}
 	return out
 }
 
-func ipv4Prefixes(raw []string) []netip.Prefix {
+// prefixes are the networks of the builder's family in raw.
+func (b *builder) prefixes(raw []string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range raw {
-		if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil && p.Addr().Is4() {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(s)); err == nil && b.family(p.Addr()) {
 			out = append(out, p.Masked())
 		}
 	}
 	return out
 }
 
-// lbVIPs are the IPv4 load-balancer ingress addresses in VIP mode.
-func lbVIPs(svc *corev1.Service) []string {
+// lbVIPs are the load-balancer ingress addresses of the builder's family
+// in VIP mode.
+func (b *builder) lbVIPs(svc *corev1.Service) []string {
 	var raw []string
 	for _, ing := range svc.Status.LoadBalancer.Ingress {
 		if ing.IPMode == nil || *ing.IPMode == corev1.LoadBalancerIPModeVIP {
 			raw = append(raw, ing.IP)
 		}
 	}
-	return ipv4s(raw)
+	return b.addrs(raw)
 }

@@ -92,13 +92,17 @@ type ServiceState struct {
 
 // State compares one Service's expected and programmed virtual servers.
 func (m *Mode) State(ctx context.Context, objs proxy.Objects, namespace, name string) (any, error) {
+	return m.serviceState(ctx, objs, namespace, name)
+}
+
+func (m *Mode) serviceState(ctx context.Context, objs proxy.Objects, namespace, name string) (ServiceState, error) {
 	d, err := m.Desired(ctx, objs)
 	if err != nil {
-		return nil, err
+		return ServiceState{}, err
 	}
 	got, err := kipvs.ReadTable(ctx, m.p.ipvs)
 	if err != nil {
-		return nil, err
+		return ServiceState{}, err
 	}
 	st := ServiceState{Service: namespace + "/" + name, Mode: "ipvs", VirtualServers: []VirtualServerState{}}
 	for _, vs := range d.Table.VirtualServers {

@@ -77,8 +77,8 @@ func (p *Programmer) plan(from, to state) []op {
 func (p *Programmer) planSets(from, to state) []op {
 	var ops []op
 	for _, si := range setInfos {
-		name := p.layout.Name(si.name)
 		def := p.setDef(si.name)
+		name := def.Name
 		have, exists := from.sets[name]
 		if !exists {
 			ops = append(ops, op{kind: RepairSetMissing, key: "set " + name, text: fmt.Sprintf("ipset create %s %s", name, def.Type),

@@ -36,6 +36,9 @@ type Result struct {
 	// Repairs counts what a full sync found wrong, by kind.
 	Repairs map[string]int
 	kinds   map[string]int
+	// restore is the command Restore is for: iptables-restore, or
+	// ip6tables-restore for the IPv6 proxier.
+	restore string
 }
 
 // Changes is the operations and the restore input, as --dry-run prints them.
@@ -45,7 +48,7 @@ func (r Result) Changes() string {
 		b.WriteString(o + "\n")
 	}
 	if r.Restore != "" {
-		b.WriteString("iptables-restore --noflush <<EOF\n" + r.Restore + "EOF\n")
+		b.WriteString(r.restore + " --noflush <<EOF\n" + r.Restore + "EOF\n")
 	}
 	return b.String()
 }
@@ -59,11 +62,19 @@ func (r Result) String() string {
 	if r.Restore != "" {
 		rules = "rewritten"
 	}
-	s := fmt.Sprintf("%s sync: %d IPVS, address and ip set operations%s; iptables rules %s", kind, len(r.Ops), counts(r.kinds), rules)
+	s := fmt.Sprintf("%s sync: %d IPVS, address and ip set operations%s; %s rules %s", kind, len(r.Ops), counts(r.kinds), r.iptables(), rules)
 	if len(r.Repairs) > 0 {
 		s += "; repairs" + counts(r.Repairs)
 	}
 	return s
+}
+
+// iptables names the command of the result's family: iptables or ip6tables.
+func (r Result) iptables() string {
+	if r.restore == "" {
+		return "iptables"
+	}
+	return strings.TrimSuffix(r.restore, "-restore")
 }
 
 func counts(m map[string]int) string {
@@ -102,7 +113,7 @@ func New(k kipvs.Interface, sets ipset.Interface, ipt kiptables.Interface, l Lay
 // partial one applies what changed since the last sync. With dryRun
 // nothing is written and the Result says what would be.
 func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (Result, error) {
-	res := Result{Full: full || p.last == nil, Repairs: map[string]int{}, kinds: map[string]int{}}
+	res := p.result(full || p.last == nil)
 	var ops []op
 	var rewrite bool
 	if res.Full {
@@ -138,6 +149,14 @@ func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (R
 	}
 	p.last = d
 	return res, nil
+}
+
+func (p *Programmer) result(full bool) Result {
+	res := Result{Full: full, Repairs: map[string]int{}, kinds: map[string]int{}, restore: "iptables-restore"}
+	if p.layout.IPv6 {
+		res.restore = "ip6tables-restore"
+	}
+	return res
 }
 
 // apply runs the set operations, writes the rules that match on the sets,

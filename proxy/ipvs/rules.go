@@ -78,12 +78,29 @@ func comment(set string) string { return fmt.Sprintf("-m comment --comment %q", 
 
 func matchSet(set, dirs string) string { return "-m set --match-set " + set + " " + dirs }
 
+// familyText is what iptables-save and ip6tables-save print differently
+// in IPVS mode's rules: the loopback network kube-proxy returns early, the
+// host prefix length, and REJECT's default ICMP message.
+type familyText struct {
+	loopback, hostBits, reject string
+}
+
+var (
+	text4 = familyText{"127.0.0.0/8", "/32", "icmp-port-unreachable"}
+	text6 = familyText{"::1/128", "/128", "icmp6-port-unreachable"}
+)
+
 // rules writes kube-proxy's IPVS-mode iptables rules for the sets' entries
-// (writeIptablesRules), in the order kube-proxy writes them.
+// (writeIptablesRules), in the order kube-proxy writes them, as the
+// builder's family's iptables-save prints them.
 func (b *builder) rules(l Layout) map[chainRef][]string {
 	w := &ruleWriter{rules: map[chainRef][]string{}}
 	has := func(set string) bool { return len(b.entries[set]) > 0 }
-	w.add("nat", "KUBE-SERVICES", "-s 127.0.0.0/8 -j RETURN")
+	ft := text4
+	if b.v6 {
+		ft = text6
+	}
+	w.add("nat", "KUBE-SERVICES", "-s "+ft.loopback+" -j RETURN")
 	for _, r := range ipsetRules {
 		if !has(r.set) {
 			continue
@@ -118,7 +135,7 @@ func (b *builder) rules(l Layout) map[chainRef][]string {
 	for _, e := range b.noNodeAccess {
 		ip, protoPort, _ := strings.Cut(e, ",")
 		proto, port, _ := strings.Cut(protoPort, ":")
-		w.add("filter", "KUBE-IPVS-OUT-FILTER", "-s "+ip+"/32", "-m ipvs --vaddr "+ip+"/32 --vproto "+protoNumber(proto)+" --vport "+port, "-j DROP")
+		w.add("filter", "KUBE-IPVS-OUT-FILTER", "-s "+ip+ft.hostBits, "-m ipvs --vaddr "+ip+ft.hostBits+" --vproto "+protoNumber(proto)+" --vport "+port, "-j DROP")
 	}
 	for _, set := range []string{setClusterIP, setLoadBalancer} {
 		if has(set) {
@@ -132,7 +149,7 @@ func (b *builder) rules(l Layout) map[chainRef][]string {
 		w.add("filter", "KUBE-IPVS-FILTER", matchSet(set, "dst,dst"), "-j RETURN")
 	}
 	w.add("filter", "KUBE-IPVS-FILTER", matchSet(setHealthCheck, "dst"), "-j RETURN")
-	w.add("filter", "KUBE-IPVS-FILTER", "-m conntrack --ctstate NEW", matchSet(setIPVSIPs, "dst"), "-j REJECT --reject-with icmp-port-unreachable")
+	w.add("filter", "KUBE-IPVS-FILTER", "-m conntrack --ctstate NEW", matchSet(setIPVSIPs, "dst"), "-j REJECT --reject-with "+ft.reject)
 	w.add("nat", "KUBE-POSTROUTING", "-m mark ! --mark "+masqMark+"/"+masqMark, "-j RETURN")
 	w.add("nat", "KUBE-POSTROUTING", "-j MARK --set-xmark "+masqMark+"/0x0")
 	w.add("nat", "KUBE-POSTROUTING", `-m comment --comment "kubernetes service traffic requiring SNAT"`, "-j MASQUERADE --random-fully")
@@ -146,7 +163,8 @@ func protoNumber(proto string) string {
 }
 
 // renameRules moves every chain and set name into layout l. Names are
-// whole arguments; comments hold no "KUBE-".
+// whole arguments, a set's the one after --match-set (KUBE-LOAD-BALANCER
+// names a set and a chain); comments hold no "KUBE-".
 func renameRules(in map[chainRef][]string, l Layout) map[chainRef][]string {
 	out := make(map[chainRef][]string, len(chains))
 	for _, c := range chains {
@@ -155,7 +173,11 @@ func renameRules(in map[chainRef][]string, l Layout) map[chainRef][]string {
 		for _, line := range in[c] {
 			f := strings.Split(line, " ")
 			for i, a := range f {
-				f[i] = l.Name(a)
+				if i > 0 && f[i-1] == "--match-set" {
+					f[i] = l.SetName(a)
+				} else {
+					f[i] = l.Name(a)
+				}
 			}
 			out[r] = append(out[r], strings.Join(f, " "))
 		}

@@ -28,17 +28,19 @@ func (d *Desired) state() state {
 	return state{table: d.Table, bound: d.Bound, sets: d.Sets}
 }
 
-// read reads what the programmer owns from the kernel. A virtual server
-// is owned when its address is bound to the layout's interface, when
-// want or last holds it, or when it is a NodePort on a node address
-// whose port an owned NodePort set lists: the sets remember NodePorts an
-// earlier run programmed.
+// read reads what the programmer owns from the kernel, of its layout's
+// IP family only: the other family's proxier owns the rest of the table
+// and of the interface. A virtual server is owned when its address is
+// bound to the layout's interface, when want or last holds it, or when it
+// is a NodePort on a node address whose port an owned NodePort set lists:
+// the sets remember NodePorts an earlier run programmed.
 func (p *Programmer) read(ctx context.Context, want, last *Desired) (state, error) {
 	var s state
-	var err error
-	if s.bound, err = p.ipvs.ListAddresses(ctx); err != nil {
+	bound, err := p.ipvs.ListAddresses(ctx)
+	if err != nil {
 		return s, fmt.Errorf("read addresses of %s: %w", p.layout.Interface, err)
 	}
+	s.bound = slices.DeleteFunc(slices.Clone(bound), func(a netip.Addr) bool { return a.Is6() != p.layout.IPv6 })
 	if s.sets, err = p.readSets(ctx); err != nil {
 		return s, err
 	}
@@ -56,6 +58,9 @@ func (p *Programmer) read(ctx context.Context, want, last *Desired) (state, erro
 	}
 	nodePorts := p.ownedNodePorts(s.sets)
 	for _, vs := range all.VirtualServers {
+		if vs.Is6() != p.layout.IPv6 {
+			continue
+		}
 		onNode := slices.Contains(want.local, vs.Address)
 		if known[vs.Key()] || slices.Contains(s.bound, vs.Address) || (onNode && nodePorts[nodePortKey(vs)]) {
 			s.table.VirtualServers = append(s.table.VirtualServers, vs)
@@ -71,7 +76,7 @@ func (p *Programmer) readSets(ctx context.Context) (map[string][]string, error) 
 	}
 	out := map[string][]string{}
 	for _, si := range setInfos {
-		name := p.layout.Name(si.name)
+		name := p.layout.SetName(si.name)
 		if !slices.Contains(names, name) {
 			continue
 		}
@@ -87,11 +92,11 @@ func (p *Programmer) readSets(ctx context.Context) (map[string][]string, error) 
 func (p *Programmer) ownedNodePorts(sets map[string][]string) map[string]bool {
 	out := map[string]bool{}
 	for kube, proto := range map[string]string{setNodePortTCP: "tcp", setNodePortUDP: "udp"} {
-		for _, e := range sets[p.layout.Name(kube)] {
+		for _, e := range sets[p.layout.SetName(kube)] {
 			out[proto+":"+e] = true
 		}
 	}
-	for _, e := range sets[p.layout.Name(setNodePortSCTP)] {
+	for _, e := range sets[p.layout.SetName(setNodePortSCTP)] {
 		out[e] = true
 	}
 	return out
@@ -105,7 +110,9 @@ func nodePortKey(vs model.VirtualServer) string {
 	return fmt.Sprintf("%s:%d", proto, vs.Port)
 }
 
-// setDef is an owned set's definition in the layout.
+// setDef is an owned set's definition in the layout: family inet6 for
+// the IPv6 proxier's hash sets (a bitmap:port set has no family).
 func (p *Programmer) setDef(kube string) ipset.Set {
-	return ipset.Set{Name: p.layout.Name(kube), Type: infoOf(kube).typ}
+	typ := infoOf(kube).typ
+	return ipset.Set{Name: p.layout.SetName(kube), Type: typ, IPv6: p.layout.IPv6 && typ != ipset.BitmapPort}
 }

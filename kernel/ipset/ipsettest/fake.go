@@ -15,7 +15,8 @@ import (
 
 // Fake is an in-memory ipset.Interface. Like the kernel it refuses
 // duplicate or missing entries, entries of the wrong shape for the set's
-// type, and destroying a set that is referenced (see Referenced).
+// type or of the wrong family for a hash set (inet, or inet6 when
+// created IPv6), and destroying a set that is referenced (see Referenced).
 type Fake struct {
 	mu   sync.Mutex
 	sets map[string]*set
@@ -116,6 +117,9 @@ func (f *Fake) edit(name, entry string, do func(*set, string) error) error {
 	if !fits(s.def.Type, e) {
 		return fmt.Errorf("entry %s does not fit ip set %s of type %s", entry, name, s.def.Type)
 	}
+	if e.IP.IsValid() && (e.IP.Is6() != s.def.IPv6 || (e.Net.IsValid() && e.Net.Addr().Is6() != s.def.IPv6)) {
+		return fmt.Errorf("entry %s is not of ip set %s's family %s", entry, name, family(s.def))
+	}
 	return do(s, e.String())
 }
 
@@ -137,15 +141,26 @@ func fits(t ipset.Type, e ipset.Entry) bool {
 	return false
 }
 
-// Dump lists every set as `ipset save` would: a create line, then its
-// entries, sets by name.
+func family(s ipset.Set) string {
+	if s.IPv6 {
+		return "inet6"
+	}
+	return "inet"
+}
+
+// Dump lists every set as `ipset save` would: a create line (with
+// "family inet6" for IPv6 sets), then its entries, sets by name.
 func (f *Fake) Dump() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var b strings.Builder
 	for _, name := range slices.Sorted(maps.Keys(f.sets)) {
 		s := f.sets[name]
-		fmt.Fprintf(&b, "create %s %s\n", name, s.def.Type)
+		fmt.Fprintf(&b, "create %s %s", name, s.def.Type)
+		if s.def.IPv6 {
+			b.WriteString(" family inet6")
+		}
+		b.WriteString("\n")
 		for _, e := range slices.Sorted(maps.Keys(s.entries)) {
 			fmt.Fprintf(&b, "add %s %s\n", name, e)
 		}
