@@ -52,8 +52,8 @@ echo "table: $(wc -l <"$dir/table") lines ($services Services x $endpoints endpo
 # names otherwise (docs/performance.md).
 { echo "*nat"; echo "-S"; tail -n +2 "$dir/table"; } | ip netns exec "$ns" iptables-nft-restore --noflush >/dev/null
 for ((r = 0; r < runs; r++)); do
-	/usr/bin/time -f "partial restore ($(wc -l <"$dir/partial.$r") lines): %e s real, %U s user, %S s system" \
-		ip netns exec "$ns" iptables-nft-restore --noflush <"$dir/partial.$r"
+	TIMEFORMAT="partial restore ($(wc -l <"$dir/partial.$r") lines): %R s real, %U s user, %S s system"
+	time ip netns exec "$ns" iptables-nft-restore --noflush <"$dir/partial.$r"
 done
 if command -v perf >/dev/null; then
 	{ echo "*nat"; echo ":KUBE-SEP-PERF - [0:0]"; echo "-A KUBE-SEP-PERF -j KUBE-MARK-MASQ"; echo "COMMIT"; } >"$dir/perf.in"
