@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -198,12 +199,29 @@ func waitFamilyRules(ctx context.Context, t *testing.T, mode string, n *harness.
 			dump += string(out)
 		}
 		for _, ep := range eps {
-			if !strings.Contains(dump, d.dnat(ep.Addresses[0])) {
+			if !hasDNAT(mode, dump, ns+"/"+svc, d.dnat(ep.Addresses[0])) {
 				return false, nil
 			}
 		}
 		return true, nil
 	})
+}
+
+// hasDNAT reports whether dump DNATs to dnat for the Service named
+// ns/svc. In iptables mode the rule must carry that Service's comment:
+// Services sharing pods share endpoint addresses, so the address alone
+// can be another Service's rule while this one's is not written yet.
+func hasDNAT(mode, dump, service, dnat string) bool {
+	if mode != "iptables" {
+		return strings.Contains(dump, dnat)
+	}
+	ofService := regexp.MustCompile(regexp.QuoteMeta(service) + `([ :"]|$)`)
+	for _, line := range strings.Split(dump, "\n") {
+		if strings.Contains(line, dnat) && ofService.MatchString(line) {
+			return true
+		}
+	}
+	return false
 }
 
 // familyDumps are the commands that print kube-proxy's rules of both
