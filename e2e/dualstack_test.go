@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
@@ -208,12 +209,32 @@ func waitFamilyRules(ctx context.Context, t *testing.T, mode string, n *harness.
 }
 
 // hasDNAT reports whether dump DNATs to dnat for the Service named
-// ns/svc. In iptables mode the rule must carry that Service's comment:
-// Services sharing pods share endpoint addresses, so the address alone
-// can be another Service's rule while this one's is not written yet.
+// ns/svc. The rule must be that Service's (its comment in iptables mode,
+// its chain in nftables mode): Services sharing pods share endpoint
+// addresses, so the address alone can be another Service's rule while
+// this one's is not written yet.
 func hasDNAT(mode, dump, service, dnat string) bool {
 	if mode != "iptables" {
-		return strings.Contains(dump, dnat)
+		// nft -j: the element sits in a rule of the Service's own chain,
+		// whose name holds ns/svc/.
+		var doc struct {
+			Nftables []struct {
+				Rule json.RawMessage `json:"rule"`
+			} `json:"nftables"`
+		}
+		if json.Unmarshal([]byte(dump), &doc) != nil {
+			return false
+		}
+		for _, o := range doc.Nftables {
+			var r struct {
+				Chain string `json:"chain"`
+			}
+			if o.Rule != nil && json.Unmarshal(o.Rule, &r) == nil &&
+				strings.Contains(r.Chain, service+"/") && strings.Contains(string(o.Rule), dnat) {
+				return true
+			}
+		}
+		return false
 	}
 	ofService := regexp.MustCompile(regexp.QuoteMeta(service) + `([ :"]|$)`)
 	for _, line := range strings.Split(dump, "\n") {
