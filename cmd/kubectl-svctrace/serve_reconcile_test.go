@@ -18,13 +18,7 @@ var counters = regexp.MustCompile(`\[\d+:\d+\]`)
 // fullSave is every table of ns without comments and counters.
 func fullSave(t *testing.T, ns string) string {
 	t.Helper()
-	var keep []string
-	for _, l := range strings.Split(netnstest.Exec(t, ns, "", "iptables-nft-save"), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			keep = append(keep, counters.ReplaceAllString(l, ""))
-		}
-	}
-	return strings.Join(keep, "\n")
+	return stripCounters(netnstest.Exec(t, ns, "", "iptables-nft-save"))
 }
 
 func kubeLines(save string) string {
