@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -56,8 +57,13 @@ func newTestLoop() (*Loop, *fakeMode, *clock) {
 
 func get(t *testing.T, l *Loop, path string) (int, string) {
 	t.Helper()
+	return getWith(t, l.MetricsHandler(nil, false), path)
+}
+
+func getWith(t *testing.T, h http.Handler, path string) (int, string) {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	l.MetricsHandler(nil).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 	b, _ := io.ReadAll(rec.Body)
 	return rec.Code, string(b)
 }
@@ -192,5 +198,16 @@ func TestSelector(t *testing.T) {
 		&corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}}.objects(), "n1", Selector(false))
 	if len(objs.Services) != 1 || objs.Services[0].Name != "b" || objs.Node == nil {
 		t.Errorf("Filter: %+v", objs)
+	}
+}
+
+func TestProfilesOnlyWithProfiling(t *testing.T) {
+	l, _, _ := newTestLoop()
+	if code, _ := getWith(t, l.MetricsHandler(nil, false), "/debug/pprof/heap"); code != http.StatusNotFound {
+		t.Errorf("without profiling: /debug/pprof/heap answered %d, want 404", code)
+	}
+	code, body := getWith(t, l.MetricsHandler(nil, true), "/debug/pprof/heap?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "heap profile") {
+		t.Errorf("with profiling: /debug/pprof/heap answered %d %.80q, want 200 and a heap profile", code, body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -45,10 +46,19 @@ type StateFunc func(ctx context.Context, objs Objects, namespace, name string) (
 // ErrNotServed says a Service is not among those served here.
 var ErrNotServed = errors.New("not served here")
 
-// MetricsHandler serves /metrics, /healthz, /proxyMode and, when state is
-// not nil, /debug/state?service=NS/NAME.
-func (l *Loop) MetricsHandler(state StateFunc) http.Handler {
+// MetricsHandler serves /metrics, /healthz, /proxyMode, when state is not
+// nil /debug/state?service=NS/NAME, and with profiling Go's profiles under
+// /debug/pprof/ (kube-proxy's --profiling), so a slow sync can be
+// profiled in the running process.
+func (l *Loop) MetricsHandler(state StateFunc, profiling bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(l.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", l.serveHealthz)
 	mux.HandleFunc("/proxyMode", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, l.Mode.Name()) })

@@ -26,6 +26,7 @@ import (
 // flags with the trace.
 type serveOptions struct {
 	serve, replace, once, dryRun, cleanup bool
+	profiling                             bool
 	mode, ipvsScheduler                   string
 	metricsAddr, healthzAddr              string
 	syncPeriod, minSyncPeriod             time.Duration
@@ -46,6 +47,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
 	f.StringVar(&s.metricsAddr, "metrics-bind-address", "", "with --serve: address of /metrics, /healthz, /proxyMode and /debug/state (default 127.0.0.1:10249 with --replace-kube-proxy, else 127.0.0.1:10263; \"off\" disables); off loopback: HTTPS, and requests authenticated and authorized by the API server (docs/security.md)")
+	f.BoolVar(&s.profiling, "profiling", false, "with --serve: serve Go's profiles under /debug/pprof/ on --metrics-bind-address, as kube-proxy's --profiling (go tool pprof http://ADDRESS/debug/pprof/profile)")
 	f.StringVar(&s.healthzAddr, "healthz-bind-address", "", "with --serve: address of /healthz and /livez (default 127.0.0.1:10256 with --replace-kube-proxy, else 127.0.0.1:10264; \"off\" disables); off loopback as --metrics-bind-address")
 	s.endpoints.addFlags(f)
 	f.DurationVar(&s.syncPeriod, "sync-period", 30*time.Second, "with --serve: how often to read the dataplane back and repair it")
@@ -92,7 +94,7 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 		return err
 	}
 	err = s.endpoints.serve(ctx, o, []endpoint{
-		{"--metrics-bind-address", s.addr(s.metricsAddr, "127.0.0.1:10249", "127.0.0.1:10263"), loop.MetricsHandler(mode.state)},
+		{"--metrics-bind-address", s.addr(s.metricsAddr, "127.0.0.1:10249", "127.0.0.1:10263"), loop.MetricsHandler(mode.state, s.profiling)},
 		{"--healthz-bind-address", s.addr(s.healthzAddr, "127.0.0.1:10256", "127.0.0.1:10264"), loop.HealthHandler()},
 	})
 	if err != nil {

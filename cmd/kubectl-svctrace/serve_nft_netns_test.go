@@ -189,7 +189,7 @@ func TestServeNFTDebugStateIsTheTracesHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop := &proxy.Loop{Source: src, Mode: proxynft.NewMode(proxynft.Scoped, dataplane.Node{Name: "node-a"}, nil), Metrics: proxy.NewMetrics("svctrace")}
-	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, ruleset)))
+	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, ruleset), false))
 	defer srv.Close()
 	compare := func(what string) render.DataplaneDocument {
 		t.Helper()

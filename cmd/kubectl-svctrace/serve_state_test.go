@@ -62,7 +62,7 @@ func TestServeDebugStateIsTheTracesHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop := &proxy.Loop{Source: src, Mode: m, Metrics: proxy.NewMetrics("svctrace")}
-	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, save)))
+	srv := httptest.NewServer(loop.MetricsHandler(serveState("node-a", clusterCIDRs{corev1.IPv4Protocol: netip.MustParsePrefix("10.244.0.0/16")}, save), false))
 	defer srv.Close()
 
 	compare := func(what string) render.DataplaneDocument {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,7 +32,7 @@ import (
 
 type options struct {
 	services, endpoints, changes int
-	mode                         string
+	mode, cpuProfile             string
 	syncPeriod                   time.Duration
 }
 
@@ -42,6 +43,7 @@ func main() {
 	flag.IntVar(&o.changes, "changes", 5, "single-endpoint changes to time partial syncs by")
 	flag.StringVar(&o.mode, "mode", "iptables", "proxy mode of both: iptables or nftables")
 	flag.DurationVar(&o.syncPeriod, "serve-sync-period", 30*time.Second, "--serve's --sync-period (its full resyncs)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write --serve's CPU profile over the partial syncs to this file (go tool pprof FILE)")
 	flag.Parse()
 	ctx, stop := signalContext()
 	defer stop()
@@ -93,7 +95,7 @@ func run(ctx context.Context, o options) (err error) {
 	sv := &proxyUnderTest{name: "--serve --replace-kube-proxy", metrics: "http://127.0.0.1:10249/metrics", client: node.HTTPClient(10 * time.Second)}
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", node.NetNS, c.PluginBinary(), "--serve", "--replace-kube-proxy",
 		"--proxy-mode", o.mode, "--node", c.Node.Name, "--kubeconfig", c.Kubeconfig, "--cluster-cidr", harness.ClusterCIDR,
-		"--sync-period", o.syncPeriod.String())
+		"--sync-period", o.syncPeriod.String(), "--profiling")
 	logFile, err := os.CreateTemp("", "benchserve-serve-*.log")
 	if err != nil {
 		return err
@@ -117,6 +119,7 @@ func run(ctx context.Context, o options) (err error) {
 	// Each change is synced by one proxy at a time, the other stopped
 	// (SIGSTOP) until it is done, as on two machines: on a shared 2-core
 	// machine their syncs would otherwise slow each other down.
+	profiled := profileCPU(ctx, sv.client, o)
 	for i := range o.changes {
 		for _, p := range []*proxyUnderTest{kp, sv} {
 			if err := p.markPartial(ctx); err != nil {
@@ -140,6 +143,9 @@ func run(ctx context.Context, o options) (err error) {
 			return err
 		}
 		time.Sleep(2 * time.Second)
+	}
+	if err := <-profiled; err != nil {
+		return err
 	}
 	if err := sv.waitFullSync(ctx, o.syncPeriod+2*time.Minute); err != nil {
 		return err
@@ -282,4 +288,50 @@ func (p *proxyUnderTest) wait(ctx context.Context, metric string, limit time.Dur
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// profileCPU fetches --serve's CPU profile (its --profiling endpoint)
+// over the time the changes take, about changeSeconds each, into
+// o.cpuProfile; the channel says when it is written. Without -cpuprofile
+// it does nothing. Stopped by SIGSTOP, --serve takes no samples, so the
+// profile holds its partial syncs and what they wait for.
+func profileCPU(ctx context.Context, client *http.Client, o options) <-chan error {
+	const changeSeconds = 6
+	done := make(chan error, 1)
+	if o.cpuProfile == "" {
+		done <- nil
+		return done
+	}
+	seconds := o.changes * changeSeconds
+	go func() {
+		c := *client
+		c.Timeout = time.Duration(seconds+30) * time.Second
+		done <- fetchTo(ctx, &c, fmt.Sprintf("http://127.0.0.1:10249/debug/pprof/profile?seconds=%d", seconds), o.cpuProfile)
+	}()
+	logf("profiling --serve for %ds into %s", seconds, o.cpuProfile)
+	return done
+}
+
+func fetchTo(ctx context.Context, client *http.Client, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("fetch %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetch %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return f.Close()
 }
