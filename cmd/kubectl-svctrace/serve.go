@@ -26,7 +26,7 @@ import (
 // flags with the trace.
 type serveOptions struct {
 	serve, replace, once, dryRun, cleanup bool
-	profiling                             bool
+	profiling, masqueradeAll              bool
 	mode, ipvsScheduler                   string
 	metricsAddr, healthzAddr              string
 	syncPeriod, minSyncPeriod             time.Duration
@@ -43,6 +43,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.StringVar(&s.mode, "proxy-mode", "iptables", "with --serve: the dataplane to program: iptables, nftables or ipvs")
 	f.StringVar(&s.ipvsScheduler, "ipvs-scheduler", "rr", "with --serve --proxy-mode ipvs: the IPVS scheduler of every virtual server, as kube-proxy's --ipvs-scheduler (rr, wrr, lc, sh, mh, …)")
 	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
+	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")

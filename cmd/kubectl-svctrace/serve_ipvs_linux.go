@@ -59,7 +59,7 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 		if ipt == nil {
 			continue
 		}
-		settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler, ClusterCIDR: o.clusterCIDRs[fam]}
+		settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler, ClusterCIDR: o.clusterCIDRs[fam], MasqueradeAll: s.masqueradeAll}
 		l := layout.Family(fam == corev1.IPv6Protocol)
 		modes = append(modes, proxyipvs.NewMode(k, sets, ipt, l, settings, local))
 	}

@@ -55,7 +55,7 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		if ipt == nil {
 			continue
 		}
-		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct}
+		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct, MasqueradeAll: s.masqueradeAll}
 		if cidr, ok := o.clusterCIDRs[fam]; ok {
 			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
 		}
@@ -135,7 +135,7 @@ func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
 		b, err := knft.ExecRunner{}.Run(ctx, "nft", "-j", "list", "ruleset")
 		return []dumpPart{{source.NFTJSON, b}}, err
 	}
-	return &serveMode{Mode: proxynft.NewMode(layout, dataplane.Node{Name: o.node}, kernels), state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
+	return &serveMode{Mode: proxynft.NewMode(layout, dataplane.Node{Name: o.node, Flags: dataplane.ProxyFlags{MasqueradeAll: s.masqueradeAll}}, kernels), state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
 }
 
 func nftIPFamily(f knftables.Family) corev1.IPFamily {

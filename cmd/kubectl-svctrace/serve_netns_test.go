@@ -39,10 +39,7 @@ var servedModes = []servedMode{
 func TestServeCarriesRealTraffic(t *testing.T) {
 	for _, m := range servedModes {
 		t.Run(m.name, func(t *testing.T) {
-			netnstest.Require(t, append([]string{"ip", "sysctl"}, m.tools...)...)
-			tp := newTopo(t)
-			dir := t.TempDir()
-			writeObjects(t, dir, "", tp.eps, "")
+			tp, dir := servedTopo(t, m)
 			args := []string{"--serve", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
 			code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, "--once")...)
 			if code != 0 || !strings.Contains(out, "full sync") {
@@ -62,6 +59,17 @@ func TestServeCarriesRealTraffic(t *testing.T) {
 			checkUnreadyAndStop(t, tp, dir, args, m)
 		})
 	}
+}
+
+// servedTopo is the topology of newTopo for mode m, and a directory
+// holding writeObjects' cluster for its endpoints, unlabelled.
+func servedTopo(t *testing.T, m servedMode) (*topo, string) {
+	t.Helper()
+	netnstest.Require(t, append([]string{"ip", "sysctl"}, m.tools...)...)
+	tp := newTopo(t)
+	dir := t.TempDir()
+	writeObjects(t, dir, "", tp.eps, "")
+	return tp, dir
 }
 
 // checkSplit wants each endpoint within five standard deviations of n/3

@@ -25,6 +25,9 @@ type Settings struct {
 	// the cluster cannot be told apart and ClusterIP masquerading falls
 	// back to kube-proxy's src,dst rule.
 	ClusterCIDR netip.Prefix
+	// MasqueradeAll is --masquerade-all: every connection to a cluster IP
+	// is masqueraded, whatever its source.
+	MasqueradeAll bool
 }
 
 // Desired is everything IPVS mode keeps on a node for a set of objects:

@@ -1,6 +1,7 @@
 package ipvs
 
 import (
+	"context"
 	"net/netip"
 	"slices"
 	"strings"
@@ -138,4 +139,20 @@ func TestPartialSyncAppliesOnlyTheDifference(t *testing.T) {
 		}
 	}
 	inSync(t, n, objs)
+}
+
+// TestMasqueradeAllMarksEveryClusterIPConnection checks --masquerade-all
+// as kube-proxy's IPVS mode writes it: one rule marking every connection
+// to a cluster IP, whatever its source, instead of the rule for traffic
+// from outside the cluster CIDR.
+func TestMasqueradeAllMarksEveryClusterIPConnection(t *testing.T) {
+	n := newNode(t, Replace)
+	local := func(context.Context) ([]netip.Addr, error) { return []netip.Addr{nodeIP}, nil }
+	n.mode = NewMode(n.ipvs, n.sets, n.ipt, Replace, Settings{NodeName: "node-a", ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), MasqueradeAll: true}, local)
+	n.sync(t, world(), true)
+	nat, _ := n.ipt.Save(t.Context(), "nat", false)
+	all := `-A KUBE-SERVICES -m comment --comment "Kubernetes service cluster ip + port for masquerade purpose" -m set --match-set KUBE-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ`
+	if !strings.Contains(string(nat), all+"\n") || strings.Contains(string(nat), "! -s 10.244.0.0/16") {
+		t.Errorf("nat table with --masquerade-all: want\n%s\nand no rule for traffic from outside the cluster CIDR in\n%s", all, nat)
+	}
 }

@@ -112,9 +112,12 @@ func (b *builder) rules(l Layout) map[chainRef][]string {
 		w.add(r.table, r.from, append(parts, comment(r.set), matchSet(r.set, r.match), "-j "+r.to)...)
 	}
 	if has(setClusterIP) {
-		if b.s.ClusterCIDR.IsValid() {
+		switch {
+		case b.s.MasqueradeAll:
+			w.add("nat", "KUBE-SERVICES", comment(setClusterIP), matchSet(setClusterIP, "dst,dst"), "-j KUBE-MARK-MASQ")
+		case b.s.ClusterCIDR.IsValid():
 			w.add("nat", "KUBE-SERVICES", "! -s "+b.s.ClusterCIDR.String(), comment(setClusterIP), matchSet(setClusterIP, "dst,dst"), "-j KUBE-MARK-MASQ")
-		} else {
+		default:
 			w.add("nat", "KUBE-SERVICES", comment(setClusterIP), matchSet(setClusterIP, "src,dst"), "-j KUBE-MARK-MASQ")
 		}
 	}
