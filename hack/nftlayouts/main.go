@@ -76,7 +76,7 @@ func run(txFile string, runs int) error {
 	}
 	defer os.RemoveAll(dir)
 	fmt.Printf("%d Service chains, %d transaction lines (IPv4)\n\n", len(chains), len(lines))
-	fmt.Println("| layout | full load s (user, sys) | one moved endpoint s (median of", runs, ") |")
+	fmt.Printf("| layout | full load s (user, sys) | one moved endpoint s (median of %d) |\n", runs)
 	fmt.Println("|---|---:|---:|")
 	for _, l := range layouts() {
 		full, upd, err := measure(dir, l, lines, chains, runs)
