@@ -20,6 +20,9 @@ type Loop struct {
 	Metrics       *Metrics
 	SyncPeriod    time.Duration
 	MinSyncPeriod time.Duration
+	// Flows, when set, deletes stale UDP conntrack entries after each sync
+	// that wrote to the kernel, as kube-proxy does at the end of its syncs.
+	Flows *StaleFlows
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -113,6 +116,9 @@ func (l *Loop) SyncOnce(ctx context.Context, full, dryRun bool) (Report, error) 
 	objs := l.Source.Objects()
 	start := l.now()
 	rep, err := l.Mode.Sync(ctx, objs, full, dryRun)
+	if err == nil && !dryRun && l.Flows != nil {
+		l.cleanFlows(ctx, objs, &rep)
+	}
 	took := l.now().Sub(start).Seconds()
 	m := l.Metrics
 	if err != nil {
@@ -147,6 +153,19 @@ func (l *Loop) SyncOnce(ctx context.Context, full, dryRun bool) (Report, error) 
 	l.mu.Unlock()
 	klog.V(2).InfoS("Synced", "mode", l.Mode.Name(), "full", rep.Full, "summary", rep.Summary, "seconds", took)
 	return rep, nil
+}
+
+// cleanFlows deletes the stale UDP flows and says so in rep's summary; a
+// failure is logged and does not fail the sync, as in kube-proxy.
+func (l *Loop) cleanFlows(ctx context.Context, objs Objects, rep *Report) {
+	n, err := l.Flows.Clean(ctx, objs)
+	if err != nil {
+		klog.ErrorS(err, "Stale UDP conntrack entries not deleted")
+	}
+	if n > 0 {
+		rep.Summary += fmt.Sprintf("; %d stale UDP conntrack entries deleted", n)
+		klog.V(2).InfoS("Deleted stale UDP conntrack entries", "count", n)
+	}
 }
 
 // observeProgramming records, for slices changed since the previous

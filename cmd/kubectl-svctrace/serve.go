@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/klog/v2"
 
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	kconntrack "github.com/svctrace/kubectl-svctrace/kernel/conntrack"
 	"github.com/svctrace/kubectl-svctrace/proxy"
 	"github.com/svctrace/kubectl-svctrace/source"
 )
@@ -85,7 +87,8 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 	if s.replace {
 		ns = "kubeproxy"
 	}
-	loop := &proxy.Loop{Source: src, Mode: mode, Metrics: proxy.NewMetrics(ns), SyncPeriod: s.syncPeriod, MinSyncPeriod: s.minSyncPeriod}
+	loop := &proxy.Loop{Source: src, Mode: mode, Metrics: proxy.NewMetrics(ns), SyncPeriod: s.syncPeriod, MinSyncPeriod: s.minSyncPeriod,
+		Flows: s.staleFlows()}
 	if s.once || s.dryRun {
 		if err := src.Start(ctx, func(proxy.Kind) {}); err != nil {
 			return err
@@ -127,6 +130,16 @@ func (s *serveOptions) check(o *options) error {
 	}
 	o.clusterCIDRs = cidrs
 	return s.endpoints.check([]endpoint{{"--metrics-bind-address", s.metricsAddr, nil}, {"--healthz-bind-address", s.healthzAddr, nil}})
+}
+
+// staleFlows deletes the stale UDP conntrack entries of the Services
+// served, after each sync.
+func (s *serveOptions) staleFlows() *proxy.StaleFlows {
+	name := dataplane.ServeProxyName
+	if s.replace {
+		name = ""
+	}
+	return &proxy.StaleFlows{CT: kconntrack.Netlink{}, ProxyName: name}
 }
 
 func (s *serveOptions) addr(flagValue, replace, scoped string) string {

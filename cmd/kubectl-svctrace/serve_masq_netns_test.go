@@ -25,14 +25,7 @@ func TestServeMasqueradeAll(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			tp, dir := servedTopo(t, m)
 			writeWhoami(t, dir)
-			var ln net.Listener
-			inNS(t, tp.pods[1], func() error {
-				var err error
-				ln, err = net.Listen("tcp", ":8081")
-				return err
-			})
-			t.Cleanup(func() { ln.Close() })
-			go answerPeer(ln)
+			go answerPeer(listenIn(t, tp.pods[1], func() (net.Listener, error) { return net.Listen("tcp", ":8081") }))
 
 			args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
 			for _, tc := range []struct {
@@ -73,12 +66,18 @@ ports: [{name: http, port: 8081, protocol: TCP}]
 endpoints:
 - {addresses: [10.244.1.2], conditions: {ready: true}}
 `
+	appendObjects(t, dir, whoami)
+}
+
+// appendObjects adds YAML documents to dir's objects (writeObjects').
+func appendObjects(t *testing.T, dir, docs string) {
+	t.Helper()
 	f, err := os.OpenFile(filepath.Join(dir, "cluster.yaml"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := io.WriteString(f, whoami); err != nil {
+	if _, err := io.WriteString(f, docs); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -53,13 +53,7 @@ func newTopo(t *testing.T) *topo {
 		tp.pods[i] = ep
 		addr := fmt.Sprintf("10.244.%d.2", i)
 		tp.eps = append(tp.eps, addr)
-		var ln net.Listener
-		inNS(t, ep, func() error {
-			var err error
-			ln, err = net.Listen("tcp", ":8080")
-			return err
-		})
-		t.Cleanup(func() { ln.Close() })
+		ln := listenIn(t, ep, func() (net.Listener, error) { return net.Listen("tcp", ":8080") })
 		go answer(ln, addr)
 	}
 	return tp
@@ -139,6 +133,20 @@ func ipNS(t *testing.T, ns string, args ...string) {
 	if out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput(); err != nil {
 		t.Fatalf("ip -n %s %s: %v: %s", ns, strings.Join(args, " "), err, out)
 	}
+}
+
+// listenIn opens a listener (or any socket) with listen inside ns; it is
+// closed when the test ends.
+func listenIn[L io.Closer](t *testing.T, ns string, listen func() (L, error)) L {
+	t.Helper()
+	var l L
+	inNS(t, ns, func() error {
+		var err error
+		l, err = listen()
+		return err
+	})
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // inNS runs fn on a thread inside ns; it may run on any goroutine.

@@ -17,9 +17,10 @@ type Interface interface {
 	// List returns the entries of both IP families; none when the table is
 	// empty. An implementation that cannot reach the table must fail.
 	List(ctx context.Context) ([]model.Entry, error)
-	// Delete removes the entries f matches and says how many it removed:
-	// what kube-proxy does for UDP flows whose endpoint went away.
-	Delete(ctx context.Context, f Filter) (int, error)
+	// Delete removes the entries any of filters matches, in one pass over
+	// the table, and says how many it removed: what kube-proxy does for UDP
+	// flows whose endpoint went away. No filter removes nothing.
+	Delete(ctx context.Context, filters ...Filter) (int, error)
 }
 
 // Filter selects entries; a zero field matches any value.

@@ -42,13 +42,20 @@ func (Netlink) List(ctx context.Context) ([]model.Entry, error) {
 }
 
 // Delete implements Interface.
-func (Netlink) Delete(ctx context.Context, f Filter) (int, error) {
+func (Netlink) Delete(ctx context.Context, filters ...Filter) (int, error) {
 	total := 0
+	if len(filters) == 0 {
+		return 0, nil
+	}
+	ff := make([]netlink.CustomConntrackFilter, len(filters))
+	for i, f := range filters {
+		ff[i] = flowFilter(f)
+	}
 	for _, fam := range families {
 		if err := ctx.Err(); err != nil {
 			return total, err
 		}
-		n, err := netlink.ConntrackDeleteFilters(netlink.ConntrackTable, fam, flowFilter(f))
+		n, err := netlink.ConntrackDeleteFilters(netlink.ConntrackTable, fam, ff...)
 		total += int(n)
 		if err != nil {
 			return total, fmt.Errorf("delete conntrack entries: %w", err)

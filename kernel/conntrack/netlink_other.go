@@ -19,4 +19,4 @@ var errNoConntrack = errors.New("conntrack is only available on linux")
 func (Netlink) List(context.Context) ([]model.Entry, error) { return nil, errNoConntrack }
 
 // Delete implements Interface.
-func (Netlink) Delete(context.Context, Filter) (int, error) { return 0, errNoConntrack }
+func (Netlink) Delete(context.Context, ...Filter) (int, error) { return 0, errNoConntrack }

@@ -39,11 +39,13 @@ func (f *Fake) List(ctx context.Context) ([]model.Entry, error) {
 }
 
 // Delete implements conntrack.Interface.
-func (f *Fake) Delete(ctx context.Context, flt conntrack.Filter) (int, error) {
+func (f *Fake) Delete(ctx context.Context, filters ...conntrack.Filter) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := len(f.entries)
-	f.entries = slices.DeleteFunc(f.entries, flt.Match)
+	f.entries = slices.DeleteFunc(f.entries, func(e model.Entry) bool {
+		return slices.ContainsFunc(filters, func(flt conntrack.Filter) bool { return flt.Match(e) })
+	})
 	return n - len(f.entries), ctx.Err()
 }
 

@@ -1,0 +1,148 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/svctrace/kubectl-svctrace/dataplane"
+	model "github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
+	"github.com/svctrace/kubectl-svctrace/dataplane/endpoints"
+	kconntrack "github.com/svctrace/kubectl-svctrace/kernel/conntrack"
+)
+
+// StaleFlows deletes, after each sync, the UDP conntrack entries that
+// kube-proxy deletes after each of its syncs (pkg/proxy/conntrack,
+// CleanStaleEntries): an entry to a served Service's address or node port
+// whose reply comes from no serving endpoint of that port. Every datagram
+// refreshes a UDP entry, so without this a client keeps sending to a pod
+// that is gone, or to nothing when its first datagram met the Service
+// without endpoints, for as long as it keeps talking (DNS clients do).
+// TCP entries are left to time out, as kube-proxy leaves them.
+type StaleFlows struct {
+	CT kconntrack.Interface
+	// ProxyName selects the Services whose flows are cleaned, as
+	// dataplane.Objects.ForProxy does: "" for kube-proxy's.
+	ProxyName string
+}
+
+// udpTargets are the serving endpoint addresses behind each UDP Service
+// address and each UDP node port.
+type udpTargets struct {
+	byAddr     map[netip.Addr]map[netip.Addr]bool
+	byNodePort map[uint16]map[netip.Addr]bool
+}
+
+// Clean deletes the stale UDP entries for objs and says how many it
+// deleted.
+func (s *StaleFlows) Clean(ctx context.Context, objs Objects) (int, error) {
+	t := udpTargetsOf(objs, s.ProxyName)
+	if len(t.byAddr) == 0 && len(t.byNodePort) == 0 {
+		return 0, nil
+	}
+	entries, err := s.CT.List(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("clean stale UDP flows: %w", err)
+	}
+	filters := t.staleFilters(entries)
+	if len(filters) == 0 {
+		return 0, nil
+	}
+	n, err := s.CT.Delete(ctx, filters...)
+	if err != nil {
+		return n, fmt.Errorf("clean stale UDP flows: %w", err)
+	}
+	return n, nil
+}
+
+// staleFilters are kube-proxy's filters for entries: one per UDP entry
+// whose original destination is a Service address, or whose original
+// destination port is a node port, and whose reply source serves neither.
+func (t udpTargets) staleFilters(entries []model.Entry) []kconntrack.Filter {
+	seen := map[kconntrack.Filter]bool{}
+	var out []kconntrack.Filter
+	add := func(f kconntrack.Filter) {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	for _, e := range entries {
+		if e.Protocol != "udp" {
+			continue
+		}
+		reply := e.Reply.Src.Unmap()
+		if eps, ok := t.byAddr[e.Original.Dst.Unmap()]; ok && !eps[reply] {
+			add(kconntrack.Filter{Protocol: "udp", Dest: e.Original.Dst, ReplySource: e.Reply.Src})
+		}
+		if eps, ok := t.byNodePort[e.Original.DPort]; ok && !eps[reply] {
+			add(kconntrack.Filter{Protocol: "udp", DestPort: e.Original.DPort, ReplySource: e.Reply.Src})
+		}
+	}
+	return out
+}
+
+// udpTargetsOf reads the UDP ports of the Services proxy serves, in both
+// IP families: their cluster IPs, external IPs and load-balancer IPs, and
+// their node ports, each with the addresses of the port's serving
+// endpoints (ready or not, terminating or not, on any node).
+func udpTargetsOf(objs Objects, proxy string) udpTargets {
+	t := udpTargets{byAddr: map[netip.Addr]map[netip.Addr]bool{}, byNodePort: map[uint16]map[netip.Addr]bool{}}
+	served, _ := dataplane.Objects{Services: objs.Services, Slices: objs.Slices}.ForProxy(proxy)
+	var byPort [2]map[endpoints.PortKey][]*endpoints.Endpoint
+	for i, ipv6 := range []bool{false, true} {
+		byPort[i] = endpoints.ReadAll(served.Slices, ipv6, "")
+	}
+	for _, svc := range served.Services {
+		if svc.Spec.Type == corev1.ServiceTypeExternalName || svc.Spec.ClusterIP == corev1.ClusterIPNone {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.Protocol != corev1.ProtocolUDP {
+				continue
+			}
+			serving := map[netip.Addr]bool{}
+			for _, fam := range byPort {
+				for _, e := range fam[endpoints.PortKey{Namespace: svc.Namespace, Service: svc.Name, Port: p.Name, Protocol: p.Protocol}] {
+					if e.Serving {
+						serving[e.AddrPort.Addr().Unmap()] = true
+					}
+				}
+			}
+			for _, a := range serviceAddrs(svc) {
+				t.byAddr[a] = serving
+			}
+			if p.NodePort != 0 {
+				t.byNodePort[uint16(p.NodePort)] = serving
+			}
+		}
+	}
+	return t
+}
+
+// serviceAddrs are a Service's cluster IPs, external IPs and the
+// load-balancer IPs kube-proxy programs (not those of ipMode Proxy).
+func serviceAddrs(svc *corev1.Service) []netip.Addr {
+	var list []string
+	list = append(list, svc.Spec.ClusterIPs...)
+	if len(svc.Spec.ClusterIPs) == 0 {
+		list = append(list, svc.Spec.ClusterIP)
+	}
+	list = append(list, svc.Spec.ExternalIPs...)
+	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if in.IPMode == nil || *in.IPMode != corev1.LoadBalancerIPModeProxy {
+				list = append(list, in.IP)
+			}
+		}
+	}
+	var out []netip.Addr
+	for _, s := range list {
+		if a, ok := endpoints.ParseAddrSloppy(s); ok {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}
