@@ -29,6 +29,8 @@ type Desired struct {
 	Ruleset *expected.Ruleset
 	// norm caches normalized rules per chain (see normalized).
 	norm map[ref][]string
+	// inc is kept when the rule set came in parts (BuildFrom).
+	inc *incremental
 }
 
 var tables = []string{expected.TableFilter, expected.TableNAT}
@@ -64,16 +66,23 @@ func Build(rs *expected.Ruleset, l Layout) *Desired {
 	}
 	add(expected.TableFilter, rs.FilterChains, rs.Filter)
 	add(expected.TableNAT, rs.NATChains, rs.NAT)
+	d.jumps, d.ensured = desiredJumps(rs, l, d.rules)
+	return d
+}
+
+// desiredJumps are rs's jumps from built-in chains in layout l, and the
+// chains to ensure that rules does not declare.
+func desiredJumps(rs *expected.Ruleset, l Layout, rules map[ref][]string) (jumps []expected.Rule, ensured []ref) {
 	for _, j := range rs.Jumps {
-		d.jumps = append(d.jumps, expected.Rule{Table: j.Table, Chain: j.Chain, Spec: l.Spec(j.Spec)})
+		jumps = append(jumps, expected.Rule{Table: j.Table, Chain: j.Chain, Spec: l.Spec(j.Spec)})
 	}
 	for _, c := range rs.EnsuredChains {
 		r := ref{c.Table, l.Chain(c.Chain)}
-		if _, declared := d.rules[r]; !declared {
-			d.ensured = append(d.ensured, r)
+		if _, declared := rules[r]; !declared {
+			ensured = append(ensured, r)
 		}
 	}
-	return d
+	return jumps, ensured
 }
 
 // Chains returns the number of chains the restore input declares.

@@ -18,8 +18,10 @@ type Mode struct {
 	node   expected.Node
 	layout Layout
 	// gen keeps each Service's generated rules between syncs: after one
-	// change only that Service is generated again.
-	gen expected.Cache
+	// change only that Service is generated again; last is the state
+	// built last, from which the next is built (BuildFrom).
+	gen  expected.Cache
+	last *Desired
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -50,7 +52,8 @@ func (m *Mode) Desired(objs proxy.Objects) (*Desired, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate iptables rules: %w", err)
 	}
-	return Build(rs, m.layout), nil
+	m.last = BuildFrom(m.last, rs, m.layout)
+	return m.last, nil
 }
 
 // Sync implements proxy.Mode.

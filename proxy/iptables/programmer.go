@@ -103,9 +103,18 @@ func (p *Programmer) Sync(ctx context.Context, d *Desired, full, dryRun bool) (R
 	return res, nil
 }
 
-// diff plans a partial sync from old to d.
+// diff plans a partial sync from old to d. When d was built from old
+// (BuildFrom), only the chains it says may have changed are compared, in
+// the same order.
 func (p *Programmer) diff(pl *plan, old, d *Desired) {
+	var changed map[ref]bool
+	if d.inc != nil && d.inc.base == old && old != nil {
+		changed = d.inc.changed
+	}
 	for _, r := range d.order {
+		if changed != nil && !changed[r] {
+			continue
+		}
 		prev, had := old.rules[r]
 		now := d.rules[r]
 		switch {
@@ -117,6 +126,9 @@ func (p *Programmer) diff(pl *plan, old, d *Desired) {
 		}
 	}
 	for _, r := range old.order {
+		if changed != nil && !changed[r] {
+			continue
+		}
 		if _, ok := d.rules[r]; !ok {
 			pl.remove(r)
 		}

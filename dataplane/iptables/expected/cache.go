@@ -32,11 +32,20 @@ type generated struct {
 	warnings []string
 	// endpoints counts the ports' endpoints, for the large-cluster mode.
 	endpoints int
-	// rendered says whether nat, filter and natChains hold the rules, and
-	// large in which mode they were written.
-	rendered, large bool
-	nat, filter     []Rule
-	natChains       []string
+	// part holds the rules once rendered (nil before), and large says in
+	// which mode they were written.
+	part  *Part
+	large bool
+}
+
+// Part is one Service's share of a rule set made by Cache.Generate: its
+// rules (in its own chains and in the shared ones) and the chains of its
+// own it declares. Generate hands out the same *Part again while the
+// Service, its slices and the large-cluster mode are unchanged, so a
+// caller can tell what changed by comparing pointers.
+type Part struct {
+	NAT, Filter []Rule
+	NATChains   []string
 }
 
 // Generate returns what Generate(node, services, slices) returns.
@@ -96,21 +105,32 @@ func (cc *Cache) Generate(node Node, services []*corev1.Service, epSlices []*dis
 	g.rs.NATChains = make([]string, 0, 4+total+len(now)*2)
 	g.rs.Jumps, g.rs.EnsuredChains = jumpRules()
 	g.writeHeader()
+	head := g.rs.partSince(0, 0, 0)
+	g.rs.Parts = make([]*Part, 0, len(keys))
 	for _, k := range keys {
 		e := now[k]
-		if !e.rendered || e.large != large {
+		if e.part == nil || e.large != large {
 			cc.render(g, e, large)
 		}
-		g.rs.NAT = append(g.rs.NAT, e.nat...)
-		g.rs.Filter = append(g.rs.Filter, e.filter...)
-		g.rs.NATChains = append(g.rs.NATChains, e.natChains...)
+		g.rs.NAT = append(g.rs.NAT, e.part.NAT...)
+		g.rs.Filter = append(g.rs.Filter, e.part.Filter...)
+		g.rs.NATChains = append(g.rs.NATChains, e.part.NATChains...)
+		g.rs.Parts = append(g.rs.Parts, e.part)
 		g.rs.Services = append(g.rs.Services, e.ports...)
 		for pk, sp := range e.byKey {
 			g.rs.byKey[pk] = sp
 		}
 	}
+	nat, filter, chains := len(g.rs.NAT), len(g.rs.Filter), len(g.rs.NATChains)
 	g.writeTrailer()
+	g.rs.Head, g.rs.Tail = head, g.rs.partSince(nat, filter, chains)
 	return g.rs, nil
+}
+
+// partSince is the part of rs written after it held nat NAT rules, filter
+// Filter rules and chains NAT chains.
+func (rs *Ruleset) partSince(nat, filter, chains int) *Part {
+	return &Part{NAT: slices.Clip(rs.NAT[nat:]), Filter: slices.Clip(rs.Filter[filter:]), NATChains: slices.Clip(rs.NATChains[chains:])}
 }
 
 // render writes e's ports' rules with a generator of their own, sharing
@@ -121,6 +141,6 @@ func (cc *Cache) render(g *generator, e *generated, large bool) {
 		own.writeServicePort(sp)
 	}
 	g.probs = own.probs
-	e.nat, e.filter, e.natChains = own.rs.NAT, own.rs.Filter, own.rs.NATChains
-	e.rendered, e.large = true, large
+	e.part = &Part{NAT: own.rs.NAT, Filter: own.rs.Filter, NATChains: own.rs.NATChains}
+	e.large = large
 }

@@ -29,6 +29,14 @@ func sameAsGenerate(t *testing.T, step string, c *Cache, node Node, svcs []*core
 	if got.LargeCluster != want.LargeCluster || !slices.Equal(got.Warnings, want.Warnings) || len(got.Services) != len(want.Services) {
 		t.Errorf("%s: large %v warnings %q ports %d, want %v %q %d", step, got.LargeCluster, got.Warnings, len(got.Services), want.LargeCluster, want.Warnings, len(want.Services))
 	}
+	var nat, filter []Rule
+	var chains []string
+	for _, p := range append(append([]*Part{got.Head}, got.Parts...), got.Tail) {
+		nat, filter, chains = append(nat, p.NAT...), append(filter, p.Filter...), append(chains, p.NATChains...)
+	}
+	if !slices.Equal(nat, got.NAT) || !slices.Equal(filter, got.Filter) || !slices.Equal(chains, got.NATChains) {
+		t.Errorf("%s: Head, Parts and Tail do not add up to the rule set", step)
+	}
 	for i, sp := range want.Services {
 		if i < len(got.Services) && (got.Services[i].String() != sp.String() || got.Services[i].HasEndpoints != sp.HasEndpoints ||
 			got.ServicePort(sp.Namespace, sp.Service, sp.PortName, sp.Protocol) == nil) {
@@ -88,5 +96,34 @@ func TestCacheKeepsUnchangedServices(t *testing.T) {
 		if changed := k.name == "svc3"; (e != before[k]) != changed {
 			t.Errorf("%s generated again: %v, want %v", k.name, e != before[k], changed)
 		}
+	}
+}
+
+// Parts keep their identity while their Service is unchanged: the same
+// *Part comes back, and a changed Service's part is a new one.
+func TestCachePartsKeepTheirIdentity(t *testing.T) {
+	svcs, eps := largeClusterInput(true)
+	c := &Cache{}
+	first, err := c.Generate(upstreamNode(), svcs, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps = slices.Clone(eps)
+	eps[2] = eps[2].DeepCopy()
+	second, err := c.Generate(upstreamNode(), svcs, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Parts) != len(svcs) || len(second.Parts) != len(first.Parts) {
+		t.Fatalf("parts: %d then %d, want one per Service (%d)", len(first.Parts), len(second.Parts), len(svcs))
+	}
+	changed := 0
+	for i := range first.Parts {
+		if first.Parts[i] != second.Parts[i] {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Errorf("%d parts changed after one slice changed, want 1", changed)
 	}
 }

@@ -61,6 +61,11 @@ type Ruleset struct {
 	LargeCluster bool
 	// Warnings name the input kube-proxy would have ignored or logged.
 	Warnings []string
+	// Parts, Head and Tail are set by Cache.Generate: NAT and Filter are
+	// Head's rules, each Service's part's in Parts' order, then Tail's.
+	// Head also lists the shared chains NATChains declares first.
+	Parts      []*Part
+	Head, Tail *Part
 
 	byKey map[portKey]*ServicePort
 }
