@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
 	model "github.com/svctrace/kubectl-svctrace/dataplane/conntrack"
@@ -21,11 +24,23 @@ import (
 // that is gone, or to nothing when its first datagram met the Service
 // without endpoints, for as long as it keeps talking (DNS clients do).
 // TCP entries are left to time out, as kube-proxy leaves them.
+//
+// kube-proxy lists the conntrack table at every sync. A listing walks the
+// kernel's whole hash table (milliseconds even when it is nearly empty),
+// so Clean lists it only when it may find something new: at a full sync,
+// and when the UDP addresses, node ports or their serving endpoints
+// changed since the last listing that succeeded. Between those, a stale
+// entry can only appear for a Service without endpoints (a client's
+// datagram to it is tracked untranslated), and such entries are deleted
+// when the Service gains endpoints, which is a change.
 type StaleFlows struct {
 	CT kconntrack.Interface
 	// ProxyName selects the Services whose flows are cleaned, as
 	// dataplane.Objects.ForProxy does: "" for kube-proxy's.
 	ProxyName string
+
+	// last are the targets of the last listing that succeeded.
+	last *udpTargets
 }
 
 // udpTargets are the serving endpoint addresses behind each UDP Service
@@ -36,16 +51,18 @@ type udpTargets struct {
 }
 
 // Clean deletes the stale UDP entries for objs and says how many it
-// deleted.
-func (s *StaleFlows) Clean(ctx context.Context, objs Objects) (int, error) {
+// deleted; full says the sync was a full one.
+func (s *StaleFlows) Clean(ctx context.Context, objs Objects, full bool) (int, error) {
 	t := udpTargetsOf(objs, s.ProxyName)
-	if len(t.byAddr) == 0 && len(t.byNodePort) == 0 {
+	if len(t.byAddr) == 0 && len(t.byNodePort) == 0 || !full && s.last != nil && reflect.DeepEqual(*s.last, t) {
 		return 0, nil
 	}
+	s.last = nil
 	entries, err := s.CT.List(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("clean stale UDP flows: %w", err)
 	}
+	s.last = &t
 	filters := t.staleFilters(entries)
 	if len(filters) == 0 {
 		return 0, nil
@@ -90,15 +107,31 @@ func (t udpTargets) staleFilters(entries []model.Entry) []kconntrack.Filter {
 // endpoints (ready or not, terminating or not, on any node).
 func udpTargetsOf(objs Objects, proxy string) udpTargets {
 	t := udpTargets{byAddr: map[netip.Addr]map[netip.Addr]bool{}, byNodePort: map[uint16]map[netip.Addr]bool{}}
-	served, _ := dataplane.Objects{Services: objs.Services, Slices: objs.Slices}.ForProxy(proxy)
+	// Most Services are TCP: their slices are not read at all.
+	type key struct{ namespace, name string }
+	var udp []*corev1.Service
+	has := map[key]bool{}
+	for _, svc := range objs.Services {
+		if svc.Spec.Type != corev1.ServiceTypeExternalName && svc.Spec.ClusterIP != corev1.ClusterIPNone &&
+			dataplane.ServedBy(svc.Labels, proxy) && slices.ContainsFunc(svc.Spec.Ports, isUDP) {
+			udp = append(udp, svc)
+			has[key{svc.Namespace, svc.Name}] = true
+		}
+	}
+	if len(udp) == 0 {
+		return t
+	}
+	var own []*discoveryv1.EndpointSlice
+	for _, sl := range objs.Slices {
+		if has[key{sl.Namespace, sl.Labels[discoveryv1.LabelServiceName]}] && dataplane.ServedBy(sl.Labels, proxy) {
+			own = append(own, sl)
+		}
+	}
 	var byPort [2]map[endpoints.PortKey][]*endpoints.Endpoint
 	for i, ipv6 := range []bool{false, true} {
-		byPort[i] = endpoints.ReadAll(served.Slices, ipv6, "")
+		byPort[i] = endpoints.ReadAll(own, ipv6, "")
 	}
-	for _, svc := range served.Services {
-		if svc.Spec.Type == corev1.ServiceTypeExternalName || svc.Spec.ClusterIP == corev1.ClusterIPNone {
-			continue
-		}
+	for _, svc := range udp {
 		for _, p := range svc.Spec.Ports {
 			if p.Protocol != corev1.ProtocolUDP {
 				continue
@@ -121,6 +154,8 @@ func udpTargetsOf(objs Objects, proxy string) udpTargets {
 	}
 	return t
 }
+
+func isUDP(p corev1.ServicePort) bool { return p.Protocol == corev1.ProtocolUDP }
 
 // serviceAddrs are a Service's cluster IPs, external IPs and the
 // load-balancer IPs kube-proxy programs (not those of ipMode Proxy).

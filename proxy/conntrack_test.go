@@ -67,7 +67,7 @@ func TestStaleFlowsDeletesWhatKubeProxyDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ct := conntracktest.NewFake(entries...)
-	n, err := (&StaleFlows{CT: ct}).Clean(t.Context(), objs)
+	n, err := (&StaleFlows{CT: ct}).Clean(t.Context(), objs, true)
 	if err != nil || n != len(stale) {
 		t.Errorf("Clean = %d, %v; want %d deleted", n, err, len(stale))
 	}
@@ -85,7 +85,7 @@ func TestStaleFlowsDeletesWhatKubeProxyDeletes(t *testing.T) {
 	}
 
 	// Scoped --serve cleans its own Service's flows only.
-	n, err = (&StaleFlows{CT: ct, ProxyName: dataplane.ServeProxyName}).Clean(t.Context(), objs)
+	n, err = (&StaleFlows{CT: ct, ProxyName: dataplane.ServeProxyName}).Clean(t.Context(), objs, true)
 	if err != nil || n != 1 || strings.Contains(ct.Dump(), "10.96.0.20") {
 		t.Errorf("scoped Clean = %d, %v; want other's stale flow deleted:\n%s", n, err, ct.Dump())
 	}
@@ -109,5 +109,35 @@ func TestSyncCleansStaleFlows(t *testing.T) {
 	rep, err := l.SyncOnce(t.Context(), true, false)
 	if err != nil || ct.Dump() != "" || !strings.Contains(rep.Summary, "1 stale UDP conntrack entries deleted") {
 		t.Errorf("sync: %v, summary %q; want the entry deleted and said:\n%s", err, rep.Summary, ct.Dump())
+	}
+}
+
+// TestStaleFlowsListsOnlyWhenSomethingChanged: a partial sync after which
+// the UDP targets are what the last listing saw does not list the table
+// again; a change of serving endpoints or a full sync does.
+func TestStaleFlowsListsOnlyWhenSomethingChanged(t *testing.T) {
+	dns, slice := udpService("dns", "10.96.0.10", nil, false, map[string]bool{"10.244.1.7": true})
+	objs := Objects{Services: []*corev1.Service{dns}, Slices: []*discoveryv1.EndpointSlice{slice}}
+	ct := conntracktest.NewFake()
+	s := &StaleFlows{CT: ct}
+	if _, err := s.Clean(t.Context(), objs, true); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := model.Parse([]byte("udp      17 118 src=10.244.0.5 dst=10.96.0.10 sport=42000 dport=53 src=10.244.3.3 dst=10.244.0.5 sport=5353 dport=42000 [ASSURED] mark=0 use=1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct.Add(stale[0])
+	if n, _ := s.Clean(t.Context(), objs, false); n != 0 {
+		t.Errorf("partial sync, nothing changed: %d deleted, want the table not listed", n)
+	}
+	if n, _ := s.Clean(t.Context(), objs, true); n != 1 {
+		t.Errorf("full sync: %d deleted, want 1", n)
+	}
+	ct.Add(stale[0])
+	_, moved := udpService("dns", "10.96.0.10", nil, false, map[string]bool{"10.244.1.8": true})
+	objs.Slices = []*discoveryv1.EndpointSlice{moved}
+	if n, _ := s.Clean(t.Context(), objs, false); n != 1 {
+		t.Errorf("partial sync after the endpoint moved: %d deleted, want 1", n)
 	}
 }

@@ -158,7 +158,7 @@ func (l *Loop) SyncOnce(ctx context.Context, full, dryRun bool) (Report, error) 
 // cleanFlows deletes the stale UDP flows and says so in rep's summary; a
 // failure is logged and does not fail the sync, as in kube-proxy.
 func (l *Loop) cleanFlows(ctx context.Context, objs Objects, rep *Report) {
-	n, err := l.Flows.Clean(ctx, objs)
+	n, err := l.Flows.Clean(ctx, objs, rep.Full)
 	if err != nil {
 		klog.ErrorS(err, "Stale UDP conntrack entries not deleted")
 	}
