@@ -37,6 +37,7 @@ var tables = []string{expected.TableFilter, expected.TableNAT}
 
 // Build renames the generator's rule set into layout l.
 func Build(rs *expected.Ruleset, l Layout) *Desired {
+	rs = rs.Flat()
 	d := &Desired{family: rs.Family, rules: make(map[ref][]string, len(rs.NATChains)+len(rs.FilterChains)), Ruleset: rs}
 	add := func(table string, chains []string, rules []expected.Rule) {
 		for _, c := range chains {

@@ -51,7 +51,10 @@ func TestBuildFromEqualsBuild(t *testing.T) {
 				{"out of it", func() { w.setEndpoints("svc-1", "10.245.1.1") }},
 				{"another node", func() { node.NFAcct = true }},
 			}
+			// The state is built from parts alone, as Mode does, and
+			// compared with Build's from a whole rule set.
 			var gen expected.Cache
+			parts := expected.Cache{PartsOnly: true}
 			var prev, last *Desired
 			p := New(nil, l)
 			for _, st := range steps {
@@ -60,7 +63,14 @@ func TestBuildFromEqualsBuild(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := BuildFrom(last, rs, l)
+				prs, err := parts.Generate(node, w.services, w.slices)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if prs.NAT != nil {
+					t.Fatal("PartsOnly rule set holds NAT rules")
+				}
+				got := BuildFrom(last, prs, l)
 				want := Build(rs, l)
 				if d := cmp.Diff(want.order, got.order, cmp.AllowUnexported(ref{})); d != "" {
 					t.Errorf("%s: chain order (-Build +BuildFrom):\n%s", st.name, d)

@@ -31,7 +31,9 @@ var _ proxy.Mode = (*Mode)(nil)
 // (cluster CIDR of that family, nfacct, …); its Name is this node, and
 // its IPs and zone, when empty, come from the Node object at each sync.
 func NewMode(ipt kiptables.Interface, l Layout, node expected.Node) *Mode {
-	return &Mode{p: New(ipt, l), node: node, layout: l}
+	m := &Mode{p: New(ipt, l), node: node, layout: l}
+	m.gen.PartsOnly = true
+	return m
 }
 
 // Name implements proxy.Mode.

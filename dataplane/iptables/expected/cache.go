@@ -17,6 +17,12 @@ import (
 // generates one Service instead of thousands. The result equals
 // Generate's. A Cache is not safe for concurrent use.
 type Cache struct {
+	// PartsOnly leaves the rule set's NAT, Filter and NATChains empty: its
+	// rules are in Head, Parts and Tail alone (Ruleset.Flat joins them).
+	// A caller that builds from the parts saves copying every rule at every
+	// call.
+	PartsOnly bool
+
 	node     Node
 	services map[serviceKey]*generated
 }
@@ -101,8 +107,10 @@ func (cc *Cache) Generate(node Node, services []*corev1.Service, epSlices []*dis
 
 	g.rs.LargeCluster = large
 	g.rs.Filter = make([]Rule, 0, 16)
-	g.rs.NAT = make([]Rule, 0, 8+total*3+len(now)*4)
-	g.rs.NATChains = make([]string, 0, 4+total+len(now)*2)
+	if !cc.PartsOnly {
+		g.rs.NAT = make([]Rule, 0, 8+total*3+len(now)*4)
+		g.rs.NATChains = make([]string, 0, 4+total+len(now)*2)
+	}
 	g.rs.Jumps, g.rs.EnsuredChains = jumpRules()
 	g.writeHeader()
 	head := g.rs.partSince(0, 0, 0)
@@ -112,9 +120,11 @@ func (cc *Cache) Generate(node Node, services []*corev1.Service, epSlices []*dis
 		if e.part == nil || e.large != large {
 			cc.render(g, e, large)
 		}
-		g.rs.NAT = append(g.rs.NAT, e.part.NAT...)
-		g.rs.Filter = append(g.rs.Filter, e.part.Filter...)
-		g.rs.NATChains = append(g.rs.NATChains, e.part.NATChains...)
+		if !cc.PartsOnly {
+			g.rs.NAT = append(g.rs.NAT, e.part.NAT...)
+			g.rs.Filter = append(g.rs.Filter, e.part.Filter...)
+			g.rs.NATChains = append(g.rs.NATChains, e.part.NATChains...)
+		}
 		g.rs.Parts = append(g.rs.Parts, e.part)
 		g.rs.Services = append(g.rs.Services, e.ports...)
 		for pk, sp := range e.byKey {
@@ -124,7 +134,25 @@ func (cc *Cache) Generate(node Node, services []*corev1.Service, epSlices []*dis
 	nat, filter, chains := len(g.rs.NAT), len(g.rs.Filter), len(g.rs.NATChains)
 	g.writeTrailer()
 	g.rs.Head, g.rs.Tail = head, g.rs.partSince(nat, filter, chains)
+	if cc.PartsOnly {
+		g.rs.NAT, g.rs.Filter, g.rs.NATChains = nil, nil, nil
+	}
 	return g.rs, nil
+}
+
+// Flat returns rs with NAT, Filter and NATChains filled from its parts
+// when a Cache with PartsOnly made it, else rs itself.
+func (rs *Ruleset) Flat() *Ruleset {
+	if rs.Head == nil || rs.NATChains != nil {
+		return rs
+	}
+	out := *rs
+	for _, p := range append(append([]*Part{rs.Head}, rs.Parts...), rs.Tail) {
+		out.NAT = append(out.NAT, p.NAT...)
+		out.Filter = append(out.Filter, p.Filter...)
+		out.NATChains = append(out.NATChains, p.NATChains...)
+	}
+	return &out
 }
 
 // partSince is the part of rs written after it held nat NAT rules, filter

@@ -37,6 +37,14 @@ func sameAsGenerate(t *testing.T, step string, c *Cache, node Node, svcs []*core
 	if !slices.Equal(nat, got.NAT) || !slices.Equal(filter, got.Filter) || !slices.Equal(chains, got.NATChains) {
 		t.Errorf("%s: Head, Parts and Tail do not add up to the rule set", step)
 	}
+	partsOnly := &Cache{PartsOnly: true}
+	po, err := partsOnly.Generate(node, svcs, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.NAT != nil || po.Flat().RestoreInput() != want.RestoreInput() {
+		t.Errorf("%s: a PartsOnly rule set, flattened, differs from Generate's:\n%s", step, po.Flat().RestoreInput())
+	}
 	for i, sp := range want.Services {
 		if i < len(got.Services) && (got.Services[i].String() != sp.String() || got.Services[i].HasEndpoints != sp.HasEndpoints ||
 			got.ServicePort(sp.Namespace, sp.Service, sp.PortName, sp.Protocol) == nil) {

@@ -63,7 +63,9 @@ type Ruleset struct {
 	Warnings []string
 	// Parts, Head and Tail are set by Cache.Generate: NAT and Filter are
 	// Head's rules, each Service's part's in Parts' order, then Tail's.
-	// Head also lists the shared chains NATChains declares first.
+	// Head also lists the shared chains NATChains declares first. With
+	// Cache.PartsOnly, NAT, Filter and NATChains are left empty: use Flat
+	// before reading them, or the methods below.
 	Parts      []*Part
 	Head, Tail *Part
 
