@@ -77,6 +77,13 @@ type ProxyFlags struct {
 	MasqueradeAll bool
 	// NFAcct is set when kube-proxy counts packets with nfacct.
 	NFAcct bool
+	// NodePortAddresses are the addresses kube-proxy accepts NodePorts on
+	// when --nodeport-addresses narrows them (iptables mode: KUBE-SERVICES
+	// sends only those to KUBE-NODEPORTS); nil for every local address.
+	NodePortAddresses []netip.Prefix
+	// NoLocalhostNodePorts is --iptables-localhost-nodeports=false with
+	// every local address: NodePorts are not accepted on 127.0.0.0/8.
+	NoLocalhostNodePorts bool
 }
 
 // Labels kube-proxy selects its Services and EndpointSlices by: it lists

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/netip"
 	"os"
 	"slices"
 	"strconv"
@@ -34,6 +35,7 @@ type serveOptions struct {
 	syncPeriod, minSyncPeriod             time.Duration
 	verbosity                             int
 	endpoints                             endpointFlags
+	nodePortAddresses                     []string
 }
 
 // addServeFlags registers --serve and its flags; it runs before the
@@ -46,6 +48,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.StringVar(&s.ipvsScheduler, "ipvs-scheduler", "rr", "with --serve --proxy-mode ipvs: the IPVS scheduler of every virtual server, as kube-proxy's --ipvs-scheduler (rr, wrr, lc, sh, mh, …)")
 	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
 	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
+	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve --proxy-mode iptables: accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address; nftables mode: primary)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
@@ -121,6 +124,9 @@ func (s *serveOptions) check(o *options) error {
 	case s.syncPeriod <= 0 || s.minSyncPeriod < 0:
 		return errors.New("--sync-period must be positive and --min-sync-period not negative")
 	}
+	if err := s.checkNodePortAddresses(); err != nil {
+		return err
+	}
 	if err := o.limits.check(); err != nil {
 		return err
 	}
@@ -130,6 +136,33 @@ func (s *serveOptions) check(o *options) error {
 	}
 	o.clusterCIDRs = cidrs
 	return s.endpoints.check([]endpoint{{"--metrics-bind-address", s.metricsAddr, nil}, {"--healthz-bind-address", s.healthzAddr, nil}})
+}
+
+// checkNodePortAddresses takes what kube-proxy's --nodeport-addresses
+// takes (CIDRs, or "primary" alone), in the modes that implement it.
+func (s *serveOptions) checkNodePortAddresses() error {
+	a := s.nodePortAddresses
+	if len(a) == 0 {
+		return nil
+	}
+	if slices.Contains(a, "primary") {
+		if len(a) > 1 {
+			return errors.New(`--nodeport-addresses: give "primary" alone or a list of CIDRs, as kube-proxy takes`)
+		}
+	} else {
+		for _, c := range a {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				return fmt.Errorf("--nodeport-addresses: %q is no CIDR (such as 10.0.0.0/8) and not \"primary\"", c)
+			}
+		}
+	}
+	switch {
+	case s.mode == "nftables" && (len(a) > 1 || a[0] != "primary"):
+		return errors.New(`--nodeport-addresses is implemented in iptables mode; nftables mode accepts NodePorts on the node's primary addresses, kube-proxy's default there ("primary")`)
+	case s.mode == "ipvs":
+		return errors.New("--nodeport-addresses is implemented in iptables mode; ipvs mode creates NodePort virtual servers on every local address, kube-proxy's default")
+	}
+	return nil
 }
 
 // staleFlows deletes the stale UDP conntrack entries of the Services

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -55,11 +56,13 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		if ipt == nil {
 			continue
 		}
-		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct, MasqueradeAll: s.masqueradeAll}
+		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct, MasqueradeAll: s.masqueradeAll, NodePortAddresses: s.nodePortAddresses}
 		if cidr, ok := o.clusterCIDRs[fam]; ok {
 			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
 		}
-		modes = append(modes, proxyiptables.NewMode(ipt, layout, node))
+		m := proxyiptables.NewMode(ipt, layout, node)
+		m.Interfaces = interfaceAddrs
+		modes = append(modes, m)
 	}
 	save := func(ctx context.Context) ([]dumpPart, error) {
 		saved, err := modes.Save(ctx)
@@ -73,6 +76,22 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		return parts, nil
 	}
 	return &serveMode{Mode: modes, state: serveState(o.node, o.clusterCIDRs, save)}, nil
+}
+
+// interfaceAddrs are the addresses of this network namespace's
+// interfaces, which kube-proxy matches --nodeport-addresses against.
+func interfaceAddrs() ([]string, error) {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok {
+			out = append(out, ipn.IP.String())
+		}
+	}
+	return out, nil
 }
 
 // familyIPTables opens iptables (ip6tables for IPv6) on the backend

@@ -28,6 +28,10 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--serve", "--node", "n", "--tls-cert-file", "c.pem", "--tls-private-key-file", "k.pem"}, "every one is on loopback"},
 		{[]string{"--serve", "--node", "n", "--authorization-always-allow-paths", "/a*b"}, "--authorization-always-allow-paths"},
 		{[]string{"--serve", "--node", "n", "--authorization-always-allow-paths", "healthz"}, "does not start with /"},
+		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "primary,10.0.0.0/8"}, `"primary" alone`},
+		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "10.0.0.1"}, `"10.0.0.1" is no CIDR`},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "nftables", "--nodeport-addresses", "10.0.0.0/8"}, "implemented in iptables mode"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--nodeport-addresses", "primary"}, "implemented in iptables mode"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(t.Context(), tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})

@@ -36,9 +36,13 @@ func noteRule(f *dataplane.ProxyFlags, table, chain string, r *Rule) (ipv6 bool)
 		}
 	}
 	ipv6 = r.Destination.Prefix.IsValid() && r.Destination.Prefix.Addr().Is6() && !r.Destination.Prefix.Addr().Is4In6()
+	kc := expected.KubeName(chain)
+	if table == "nat" && kc == expected.ChainServices && expected.KubeName(r.Target.Name) == expected.ChainNodePorts {
+		noteNodePorts(f, r)
+		return ipv6
+	}
 	// The cluster-IP masquerade rule opens the Service's KUBE-SVC chain, or,
 	// as older releases wrote it, sits in KUBE-SERVICES.
-	kc := expected.KubeName(chain)
 	if table != "nat" || !(strings.HasPrefix(kc, expected.PrefixCluster) || kc == expected.ChainServices) || expected.KubeName(r.Target.Name) != expected.ChainMarkMasq {
 		return ipv6
 	}
@@ -53,4 +57,18 @@ func noteRule(f *dataplane.ProxyFlags, table, chain string, r *Rule) (ipv6 bool)
 		f.MasqueradeAll = true
 	}
 	return ipv6
+}
+
+// noteNodePorts reads --nodeport-addresses from the rules at the end of
+// KUBE-SERVICES that send to KUBE-NODEPORTS: one per accepted address
+// when the flag narrows them, else one for every local address, which
+// excludes 127.0.0.0/8 when localhost NodePorts are off.
+func noteNodePorts(f *dataplane.ProxyFlags, r *Rule) {
+	if r.Destination.IsSet() && !r.Destination.Negated {
+		f.NodePortAddresses = append(f.NodePortAddresses, r.Destination.Prefix)
+		return
+	}
+	if r.Destination.Negated && r.Destination.Prefix.Addr().Is4() && r.Destination.Prefix.Addr().IsLoopback() {
+		f.NoLocalhostNodePorts = true
+	}
 }

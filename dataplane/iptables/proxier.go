@@ -40,6 +40,15 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	for _, ip := range n.IPs {
 		node.IPs = append(node.IPs, ip.String())
 	}
+	// The addresses read from the rules are node addresses kube-proxy
+	// found on its interfaces, which the Node object may not list.
+	for _, p := range n.Flags.NodePortAddresses {
+		node.NodePortAddresses = append(node.NodePortAddresses, p.String())
+		node.IPs = append(node.IPs, p.Addr().String())
+	}
+	if n.Flags.NoLocalhostNodePorts {
+		node.LocalhostNodePorts = new(bool)
+	}
 	switch f := n.Flags; {
 	case f.ClusterCIDR.IsValid():
 		node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, f.ClusterCIDR.String()

@@ -3,6 +3,7 @@ package iptables
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -22,6 +23,10 @@ type Mode struct {
 	// built last, from which the next is built (BuildFrom).
 	gen  expected.Cache
 	last *Desired
+	// Interfaces reads the node's interface addresses. kube-proxy matches
+	// --nodeport-addresses CIDRs against them, so they are read at each
+	// sync when node.NodePortAddresses holds a CIDR; nil reads none.
+	Interfaces func() ([]string, error)
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -50,7 +55,11 @@ func (m *Mode) Family() corev1.IPFamily {
 
 // Desired generates the state for objs.
 func (m *Mode) Desired(objs proxy.Objects) (*Desired, error) {
-	rs, err := m.gen.Generate(m.nodeFor(objs.Node), objs.Services, objs.Slices)
+	node, err := m.nodeFor(objs.Node)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := m.gen.Generate(node, objs.Services, objs.Slices)
 	if err != nil {
 		return nil, fmt.Errorf("generate iptables rules: %w", err)
 	}
@@ -81,13 +90,11 @@ func report(res Result) proxy.Report {
 }
 
 // nodeFor fills the node's addresses and zone from its Node object, the
-// way kube-proxy reads them at start.
-func (m *Mode) nodeFor(n *corev1.Node) expected.Node {
+// way kube-proxy reads them at start, followed by the interface addresses
+// when --nodeport-addresses names CIDRs.
+func (m *Mode) nodeFor(n *corev1.Node) (expected.Node, error) {
 	node := m.node
-	if n == nil {
-		return node
-	}
-	if len(node.IPs) == 0 {
+	if n != nil && len(node.IPs) == 0 {
 		for _, typ := range []corev1.NodeAddressType{corev1.NodeInternalIP, corev1.NodeExternalIP} {
 			for _, a := range n.Status.Addresses {
 				if a.Type == typ {
@@ -96,8 +103,15 @@ func (m *Mode) nodeFor(n *corev1.Node) expected.Node {
 			}
 		}
 	}
-	if node.Zone == "" {
+	if n != nil && node.Zone == "" {
 		node.Zone = n.Labels[corev1.LabelTopologyZone]
 	}
-	return node
+	if m.Interfaces != nil && slices.ContainsFunc(node.NodePortAddresses, func(a string) bool { return a != "primary" }) {
+		ifaces, err := m.Interfaces()
+		if err != nil {
+			return node, fmt.Errorf("read the interface addresses --nodeport-addresses selects from: %w", err)
+		}
+		node.IPs = append(slices.Clone(node.IPs), ifaces...)
+	}
+	return node, nil
 }
