@@ -48,7 +48,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.StringVar(&s.ipvsScheduler, "ipvs-scheduler", "rr", "with --serve --proxy-mode ipvs: the IPVS scheduler of every virtual server, as kube-proxy's --ipvs-scheduler (rr, wrr, lc, sh, mh, …)")
 	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
 	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
-	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve --proxy-mode iptables: accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address; nftables mode: primary)")
+	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve (iptables and nftables mode): accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address in iptables mode, primary in nftables mode)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
@@ -156,13 +156,21 @@ func (s *serveOptions) checkNodePortAddresses() error {
 			}
 		}
 	}
-	switch {
-	case s.mode == "nftables" && (len(a) > 1 || a[0] != "primary"):
-		return errors.New(`--nodeport-addresses is implemented in iptables mode; nftables mode accepts NodePorts on the node's primary addresses, kube-proxy's default there ("primary")`)
-	case s.mode == "ipvs":
-		return errors.New("--nodeport-addresses is implemented in iptables mode; ipvs mode creates NodePort virtual servers on every local address, kube-proxy's default")
+	if s.mode == "ipvs" {
+		return errors.New("--nodeport-addresses is implemented in iptables and nftables mode; ipvs mode creates NodePort virtual servers on every local address, kube-proxy's default")
 	}
 	return nil
+}
+
+// nodePortCIDRs are the --nodeport-addresses CIDRs (none for "primary").
+func (s *serveOptions) nodePortCIDRs() []netip.Prefix {
+	var out []netip.Prefix
+	for _, c := range s.nodePortAddresses {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // staleFlows deletes the stale UDP conntrack entries of the Services

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -61,7 +62,7 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
 		}
 		m := proxyiptables.NewMode(ipt, layout, node)
-		m.Interfaces = interfaceAddrs
+		m.Interfaces = interfaceAddrStrings
 		modes = append(modes, m)
 	}
 	save := func(ctx context.Context) ([]dumpPart, error) {
@@ -80,18 +81,30 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 
 // interfaceAddrs are the addresses of this network namespace's
 // interfaces, which kube-proxy matches --nodeport-addresses against.
-func interfaceAddrs() ([]string, error) {
+func interfaceAddrs() ([]netip.Addr, error) {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []netip.Addr
 	for _, a := range addrs {
 		if ipn, ok := a.(*net.IPNet); ok {
-			out = append(out, ipn.IP.String())
+			if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
+				out = append(out, ip.Unmap())
+			}
 		}
 	}
 	return out, nil
+}
+
+// interfaceAddrStrings is interfaceAddrs as iptables mode's node takes them.
+func interfaceAddrStrings() ([]string, error) {
+	addrs, err := interfaceAddrs()
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.String()
+	}
+	return out, err
 }
 
 // familyIPTables opens iptables (ip6tables for IPv6) on the backend
@@ -154,7 +167,9 @@ func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
 		b, err := knft.ExecRunner{}.Run(ctx, "nft", "-j", "list", "ruleset")
 		return []dumpPart{{source.NFTJSON, b}}, err
 	}
-	return &serveMode{Mode: proxynft.NewMode(layout, dataplane.Node{Name: o.node, Flags: dataplane.ProxyFlags{MasqueradeAll: s.masqueradeAll}}, kernels), state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
+	m := proxynft.NewMode(layout, dataplane.Node{Name: o.node, Flags: dataplane.ProxyFlags{MasqueradeAll: s.masqueradeAll}}, kernels)
+	m.NodePortCIDRs, m.Interfaces = s.nodePortCIDRs(), interfaceAddrs
+	return &serveMode{Mode: m, state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
 }
 
 func nftIPFamily(f knftables.Family) corev1.IPFamily {

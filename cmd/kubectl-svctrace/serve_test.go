@@ -30,8 +30,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--serve", "--node", "n", "--authorization-always-allow-paths", "healthz"}, "does not start with /"},
 		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "primary,10.0.0.0/8"}, `"primary" alone`},
 		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "10.0.0.1"}, `"10.0.0.1" is no CIDR`},
-		{[]string{"--serve", "--node", "n", "--proxy-mode", "nftables", "--nodeport-addresses", "10.0.0.0/8"}, "implemented in iptables mode"},
-		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--nodeport-addresses", "primary"}, "implemented in iptables mode"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--nodeport-addresses", "primary"}, "implemented in iptables and nftables mode"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(t.Context(), tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane"
@@ -14,15 +15,25 @@ import (
 // --serve's SVCT- chains say the same as kube-proxy's. ipv6 is set
 // for an ip6tables-save dump.
 func InferFlags(d *Dump) (flags dataplane.ProxyFlags, ipv6 bool) {
+	services, nodePorts := false, false
 	for _, t := range d.Tables {
 		for _, c := range t.Chains {
 			if !strings.HasPrefix(expected.KubeName(c.Name), "KUBE-") {
 				continue
 			}
+			if t.Name == "nat" && expected.KubeName(c.Name) == expected.ChainServices {
+				services = true
+			}
 			for _, r := range c.Rules {
 				ipv6 = noteRule(&flags, t.Name, c.Name, r) || ipv6
+				nodePorts = nodePorts || t.Name == "nat" && expected.KubeName(r.Target.Name) == expected.ChainNodePorts
 			}
 		}
+	}
+	if services && !nodePorts {
+		// --nodeport-addresses selected none of the node's addresses:
+		// nothing is sent to KUBE-NODEPORTS.
+		flags.NodePortAddresses = []netip.Prefix{}
 	}
 	return flags, ipv6
 }

@@ -44,7 +44,13 @@ func (Proxier) Expect(n dataplane.Node, objs dataplane.Objects) (*Want, error) {
 	// found on its interfaces, which the Node object may not list.
 	for _, p := range n.Flags.NodePortAddresses {
 		node.NodePortAddresses = append(node.NodePortAddresses, p.String())
-		node.IPs = append(node.IPs, p.Addr().String())
+		if p.IsSingleIP() {
+			node.IPs = append(node.IPs, p.Addr().String())
+		}
+	}
+	if n.Flags.NodePortAddresses != nil && len(n.Flags.NodePortAddresses) == 0 {
+		// Narrowed to no address: CIDRs that hold none of the node's.
+		node.NodePortAddresses = []string{"0.0.0.0/32", "::/128"}
 	}
 	if n.Flags.NoLocalhostNodePorts {
 		node.LocalhostNodePorts = new(bool)

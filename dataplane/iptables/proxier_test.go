@@ -52,6 +52,8 @@ func TestNodePortSettingsAreReadFromTheRules(t *testing.T) {
 			func(f dataplane.ProxyFlags) bool {
 				return len(f.NodePortAddresses) == 1 && f.NodePortAddresses[0] == netip.MustParsePrefix("10.0.0.5/32")
 			}},
+		{"nodeport-addresses holding no node address", expected.Node{NodePortAddresses: []string{"192.0.2.0/24"}, IPs: []string{"172.18.0.2"}},
+			func(f dataplane.ProxyFlags) bool { return f.NodePortAddresses != nil && len(f.NodePortAddresses) == 0 }},
 		{"no localhost NodePorts", expected.Node{LocalhostNodePorts: new(bool), IPs: []string{"172.18.0.2"}},
 			func(f dataplane.ProxyFlags) bool { return f.NodePortAddresses == nil && f.NoLocalhostNodePorts }},
 	} {

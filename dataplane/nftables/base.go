@@ -72,6 +72,9 @@ type Base struct {
 	// "primary" names no address of the family and kube-proxy accepts
 	// NodePorts on every local address but loopback, with no set.
 	NodePortIPs []netip.Addr
+	// Narrowed says --nodeport-addresses named CIDRs other than the whole
+	// family: NodePorts are accepted on NodePortIPs alone, even none.
+	Narrowed bool
 	// ServiceCIDRs are the cluster's ServiceCIDRs of the family; without
 	// them kube-proxy writes no rule dropping unallocated ClusterIPs.
 	ServiceCIDRs []netip.Prefix
@@ -89,7 +92,23 @@ func base(family knftables.Family, n dataplane.Node, serviceCIDRs []netip.Prefix
 		ipX = "ip6"
 	}
 	v4 := family == knftables.IPv4Family
-	for _, ip := range n.IPs {
+	nodePorts := n.IPs
+	if np := n.Flags.NodePortAddresses; np != nil {
+		// --nodeport-addresses CIDRs, resolved to the node's addresses
+		// they hold (a prefix of the whole family accepts everywhere).
+		nodePorts, b.Narrowed = nil, true
+		for _, p := range np {
+			if p.Addr().Is4() != v4 {
+				continue
+			}
+			if p.Bits() == 0 {
+				nodePorts, b.Narrowed = nil, false
+				break
+			}
+			nodePorts = append(nodePorts, p.Addr())
+		}
+	}
+	for _, ip := range nodePorts {
 		if ip.Is4() == v4 && !ip.IsLoopback() {
 			b.NodePortIPs = append(b.NodePortIPs, ip)
 		}
@@ -123,7 +142,8 @@ func (b Base) Objects() []knftables.Object {
 	}
 	// nodePorts matches the destinations NodePorts are accepted on.
 	nodePorts := ipX + " daddr @" + SetNodePortIPs
-	if len(b.NodePortIPs) == 0 {
+	everywhere := len(b.NodePortIPs) == 0 && !b.Narrowed
+	if everywhere {
 		nodePorts = notLocalhost
 	}
 	o := []knftables.Object{&knftables.Table{Comment: ptr.To("rules for kube-proxy")}}
@@ -164,7 +184,7 @@ func (b Base) Objects() []knftables.Object {
 		}
 		rule(chainClusterIPsCheck, "Drop traffic to unallocated ClusterIPs", ipX, "daddr {", strings.Join(cidrs, ","), "} drop")
 	}
-	if len(b.NodePortIPs) > 0 {
+	if !everywhere {
 		o = append(o, &knftables.Set{Name: SetNodePortIPs, Type: addrType, Comment: ptr.To("IPs that accept NodePort traffic")})
 	}
 	for _, ip := range b.NodePortIPs {
@@ -195,7 +215,7 @@ func (b Base) Objects() []knftables.Object {
 		rule(chainServices, "masquerade clusterIP traffic from outside cluster", ipX, "daddr @"+SetClusterIPs, b.NotLocal, masq)
 	}
 	rule(chainServices, "", ipX, "daddr . meta l4proto . th dport vmap @"+MapServiceIPs)
-	if len(b.NodePortIPs) == 0 {
+	if everywhere {
 		nodePorts = "fib daddr type local " + notLocalhost
 	}
 	rule(chainServices, "", nodePorts, "meta l4proto . th dport vmap @"+MapServiceNodePorts)

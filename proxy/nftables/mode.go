@@ -43,6 +43,13 @@ type Mode struct {
 	// caches keep, per programmer, each Service's expectation between
 	// syncs, so that a sync computes only the Services that changed.
 	caches []*model.ExpectCache
+
+	// NodePortCIDRs are --nodeport-addresses CIDRs; none accepts NodePorts
+	// on the node's primary addresses (kube-proxy's default here).
+	// Interfaces reads the node's interface addresses they select from,
+	// at each sync.
+	NodePortCIDRs []netip.Prefix
+	Interfaces    func() ([]netip.Addr, error)
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -74,6 +81,33 @@ func NewMode(l model.Proxier, node dataplane.Node, kernels []Kernel) *Mode {
 // Name implements proxy.Mode.
 func (m *Mode) Name() string { return "nftables" }
 
+// nodePortAddresses resolves NodePortCIDRs as kube-proxy does: the node's
+// interface addresses they hold, or a CIDR of a whole family as is (every
+// address). The result is never nil: NodePorts are narrowed even when no
+// address matches.
+func (m *Mode) nodePortAddresses() ([]netip.Prefix, error) {
+	out := []netip.Prefix{}
+	var addrs []netip.Addr
+	if m.Interfaces != nil {
+		var err error
+		if addrs, err = m.Interfaces(); err != nil {
+			return nil, fmt.Errorf("read the interface addresses --nodeport-addresses selects from: %w", err)
+		}
+	}
+	for _, c := range m.NodePortCIDRs {
+		if c.Bits() == 0 {
+			out = append(out, c)
+			continue
+		}
+		for _, a := range addrs {
+			if c.Contains(a) {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			}
+		}
+	}
+	return out, nil
+}
+
 // Want computes one family's expectation for objs.
 func (m *Mode) Want(objs proxy.Objects, family knftables.Family) (*model.Want, error) {
 	return m.want(objs, family, netip.Prefix{}, nil)
@@ -83,6 +117,13 @@ func (m *Mode) Want(objs proxy.Objects, family knftables.Family) (*model.Want, e
 func (m *Mode) want(objs proxy.Objects, family knftables.Family, cidr netip.Prefix, cache *model.ExpectCache) (*model.Want, error) {
 	n := m.nodeFor(objs.Node)
 	n.Family = corev1.IPFamily(ipFamily(family))
+	if len(m.NodePortCIDRs) > 0 {
+		np, err := m.nodePortAddresses()
+		if err != nil {
+			return nil, err
+		}
+		n.Flags.NodePortAddresses = np
+	}
 	if cidr.IsValid() {
 		n.Flags.ClusterCIDR = cidr
 	} else if c := n.Flags.ClusterCIDR; c.IsValid() && c.Addr().Is6() != (family == knftables.IPv6Family) {
