@@ -35,7 +35,7 @@ type serveOptions struct {
 	syncPeriod, minSyncPeriod             time.Duration
 	verbosity                             int
 	endpoints                             endpointFlags
-	nodePortAddresses                     []string
+	nodePortAddresses, ipvsExclude        []string
 }
 
 // addServeFlags registers --serve and its flags; it runs before the
@@ -49,6 +49,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
 	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
 	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve (iptables and nftables mode): accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address in iptables mode, primary in nftables mode)")
+	f.StringSliceVar(&s.ipvsExclude, "ipvs-exclude-cidrs", nil, "with --serve --proxy-mode ipvs: leave virtual servers and interface addresses in these CIDRs alone when cleaning up, as kube-proxy's --ipvs-exclude-cidrs (another program's)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
 	f.BoolVar(&s.cleanup, "cleanup", false, "with --serve: remove everything --serve owns in the mode (chains and rules; in nftables mode its tables; in ipvs mode also its virtual servers, ip sets and dummy interface), nothing else, and exit")
@@ -127,6 +128,9 @@ func (s *serveOptions) check(o *options) error {
 	if err := s.checkNodePortAddresses(); err != nil {
 		return err
 	}
+	if _, err := s.excludeCIDRs(); err != nil {
+		return err
+	}
 	if err := o.limits.check(); err != nil {
 		return err
 	}
@@ -160,6 +164,22 @@ func (s *serveOptions) checkNodePortAddresses() error {
 		return errors.New("--nodeport-addresses is implemented in iptables and nftables mode; ipvs mode creates NodePort virtual servers on every local address, kube-proxy's default")
 	}
 	return nil
+}
+
+// excludeCIDRs parses --ipvs-exclude-cidrs, an IPVS mode flag.
+func (s *serveOptions) excludeCIDRs() ([]netip.Prefix, error) {
+	if len(s.ipvsExclude) > 0 && s.mode != "ipvs" {
+		return nil, fmt.Errorf("--ipvs-exclude-cidrs is for --proxy-mode ipvs, not %s", s.mode)
+	}
+	var out []netip.Prefix
+	for _, c := range s.ipvsExclude {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("--ipvs-exclude-cidrs: %q is no CIDR (such as 10.100.0.0/16)", c)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // nodePortCIDRs are the --nodeport-addresses CIDRs (none for "primary").

@@ -22,6 +22,10 @@ import (
 // newIPVSMode opens IPVS, ip sets and iptables; a kernel without IPVS or
 // ip_set is refused in one line naming the module.
 func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode, error) {
+	exclude, err := s.excludeCIDRs()
+	if err != nil {
+		return nil, err
+	}
 	k, err := kipvs.NewNetlink(ctx)
 	if errors.Is(err, kipvs.ErrNoIPVS) {
 		return nil, fmt.Errorf("--proxy-mode ipvs: the kernel has no IPVS (module ip_vs): run \"modprobe ip_vs ip_vs_%s\" on the node, or use --proxy-mode iptables", s.ipvsScheduler)
@@ -59,7 +63,7 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 		if ipt == nil {
 			continue
 		}
-		settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler, ClusterCIDR: o.clusterCIDRs[fam], MasqueradeAll: s.masqueradeAll}
+		settings := proxyipvs.Settings{NodeName: o.node, Scheduler: s.ipvsScheduler, ClusterCIDR: o.clusterCIDRs[fam], MasqueradeAll: s.masqueradeAll, ExcludeCIDRs: exclude}
 		l := layout.Family(fam == corev1.IPv6Protocol)
 		modes = append(modes, proxyipvs.NewMode(k, sets, ipt, l, settings, local))
 	}

@@ -31,6 +31,8 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "primary,10.0.0.0/8"}, `"primary" alone`},
 		{[]string{"--serve", "--node", "n", "--nodeport-addresses", "10.0.0.1"}, `"10.0.0.1" is no CIDR`},
 		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--nodeport-addresses", "primary"}, "implemented in iptables and nftables mode"},
+		{[]string{"--serve", "--node", "n", "--ipvs-exclude-cidrs", "10.100.0.0/16"}, "is for --proxy-mode ipvs, not iptables"},
+		{[]string{"--serve", "--node", "n", "--proxy-mode", "ipvs", "--ipvs-exclude-cidrs", "10.100.0.5"}, `"10.100.0.5" is no CIDR`},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(t.Context(), tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})

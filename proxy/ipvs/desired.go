@@ -28,6 +28,9 @@ type Settings struct {
 	// MasqueradeAll is --masquerade-all: every connection to a cluster IP
 	// is masqueraded, whatever its source.
 	MasqueradeAll bool
+	// ExcludeCIDRs is --ipvs-exclude-cidrs: what another program keeps in
+	// the IPVS table or on the interface at these addresses is left alone.
+	ExcludeCIDRs []netip.Prefix
 }
 
 // Desired is everything IPVS mode keeps on a node for a set of objects:

@@ -30,7 +30,9 @@ var _ proxy.Mode = (*Mode)(nil)
 // NewMode returns IPVS mode programming through k, sets and ipt in layout
 // l; local reads the node's addresses at each sync.
 func NewMode(k kipvs.Interface, sets ipset.Interface, ipt kiptables.Interface, l Layout, s Settings, local LocalFunc) *Mode {
-	return &Mode{p: New(k, sets, ipt, l), settings: s, layout: l, local: local}
+	p := New(k, sets, ipt, l)
+	p.Exclude = s.ExcludeCIDRs
+	return &Mode{p: p, settings: s, layout: l, local: local}
 }
 
 // Name implements proxy.Mode.

@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -100,6 +101,9 @@ type Programmer struct {
 	// draining are TCP real servers set to weight 0 until their
 	// connections end ("rs VS RS").
 	draining map[string]bool
+	// Exclude are --ipvs-exclude-cidrs: virtual servers and interface
+	// addresses in them are never deleted unless a Service wants them.
+	Exclude []netip.Prefix
 }
 
 // New returns a Programmer writing through the three kernel interfaces

@@ -3,6 +3,7 @@ package ipvs
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 )
 
 func TestFullSyncRepairsByKind(t *testing.T) {
@@ -162,5 +164,48 @@ func TestStateComparesOneServiceAsTheTraceDoes(t *testing.T) {
 	st, _ = n.mode.State(ctx, objs, "ns", "web")
 	if s := st.(ServiceState); !s.Drift || s.VirtualServers[0].Equal {
 		t.Errorf("state after deleting a real server = %+v, want drift on 10.96.0.10:80/TCP", s)
+	}
+}
+
+// TestExcludedAddressesAreLeftAlone: a virtual server another program
+// keeps on an address bound to kube-ipvs0 looks like a stale one of
+// kube-proxy's and goes at the next full sync, unless its address is in
+// --ipvs-exclude-cidrs: then syncs and --cleanup leave it and its address
+// where they are.
+func TestExcludedAddressesAreLeftAlone(t *testing.T) {
+	foreign := model.VirtualServer{Address: netip.MustParseAddr("10.100.0.5"), Port: 443, Protocol: model.TCP, Scheduler: "rr"}
+	for _, exclude := range []bool{false, true} {
+		n := newNode(t, Replace)
+		ctx := t.Context()
+		s := Settings{NodeName: "node-a", ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16")}
+		if exclude {
+			s.ExcludeCIDRs = []netip.Prefix{netip.MustParsePrefix("10.100.0.0/16")}
+		}
+		local := func(context.Context) ([]netip.Addr, error) { return []netip.Addr{nodeIP}, nil }
+		n.mode = NewMode(n.ipvs, n.sets, n.ipt, Replace, s, local)
+		if err := n.ipvs.AddVirtualServer(ctx, foreign); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.ipvs.AddAddress(ctx, foreign.Address); err != nil {
+			t.Fatal(err)
+		}
+		n.sync(t, world(), true)
+		got, _ := kipvs.ReadTable(ctx, n.ipvs)
+		bound, _ := n.ipvs.ListAddresses(ctx)
+		_, kept := got.Find(foreign)
+		if kept != exclude || slices.Contains(bound, foreign.Address) != exclude {
+			t.Errorf("exclude %v: after a full sync the foreign virtual server is there: %v, its address bound: %v; want %v", exclude, kept, slices.Contains(bound, foreign.Address), exclude)
+		}
+		if !exclude {
+			continue
+		}
+		if _, err := n.mode.Cleanup(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = kipvs.ReadTable(ctx, n.ipvs)
+		bound, _ = n.ipvs.ListAddresses(ctx)
+		if _, ok := got.Find(foreign); !ok || len(got.VirtualServers) != 2 || !slices.Equal(bound, []netip.Addr{foreign.Address}) {
+			t.Errorf("after cleanup: table %+v, bound %v; want only the canary and the excluded virtual server, and its address", got.VirtualServers, bound)
+		}
 	}
 }

@@ -40,7 +40,17 @@ func (p *Programmer) read(ctx context.Context, want, last *Desired) (state, erro
 	if err != nil {
 		return s, fmt.Errorf("read addresses of %s: %w", p.layout.Interface, err)
 	}
-	s.bound = slices.DeleteFunc(slices.Clone(bound), func(a netip.Addr) bool { return a.Is6() != p.layout.IPv6 })
+	wanted := map[netip.Addr]bool{}
+	for _, d := range []*Desired{want, last} {
+		if d != nil {
+			for _, a := range d.Bound {
+				wanted[a] = true
+			}
+		}
+	}
+	s.bound = slices.DeleteFunc(slices.Clone(bound), func(a netip.Addr) bool {
+		return a.Is6() != p.layout.IPv6 || p.excluded(a) && !wanted[a]
+	})
 	if s.sets, err = p.readSets(ctx); err != nil {
 		return s, err
 	}
@@ -62,11 +72,16 @@ func (p *Programmer) read(ctx context.Context, want, last *Desired) (state, erro
 			continue
 		}
 		onNode := slices.Contains(want.local, vs.Address)
-		if known[vs.Key()] || slices.Contains(s.bound, vs.Address) || (onNode && nodePorts[nodePortKey(vs)]) {
+		if known[vs.Key()] || !p.excluded(vs.Address) && (slices.Contains(s.bound, vs.Address) || onNode && nodePorts[nodePortKey(vs)]) {
 			s.table.VirtualServers = append(s.table.VirtualServers, vs)
 		}
 	}
 	return s, nil
+}
+
+// excluded reports whether a is in --ipvs-exclude-cidrs.
+func (p *Programmer) excluded(a netip.Addr) bool {
+	return slices.ContainsFunc(p.Exclude, func(c netip.Prefix) bool { return c.Contains(a.Unmap()) })
 }
 
 func (p *Programmer) readSets(ctx context.Context) (map[string][]string, error) {
