@@ -30,6 +30,7 @@ import (
 type serveOptions struct {
 	serve, replace, once, dryRun, cleanup bool
 	profiling, masqueradeAll              bool
+	localhostNodePorts                    bool
 	mode, ipvsScheduler                   string
 	metricsAddr, healthzAddr              string
 	syncPeriod, minSyncPeriod             time.Duration
@@ -49,6 +50,7 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.BoolVar(&s.replace, "replace-kube-proxy", false, "with --serve: serve every Service without a service-proxy-name label in kube-proxy's own chain names (nftables: its table kube-proxy), on a node without kube-proxy (default: only Services labelled service.kubernetes.io/service-proxy-name=svctrace, in SVCT- chains or the nftables table svctrace)")
 	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
 	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve (iptables and nftables mode): accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address in iptables mode, primary in nftables mode)")
+	f.BoolVar(&s.localhostNodePorts, "iptables-localhost-nodeports", true, "with --serve --proxy-mode iptables: accept IPv4 NodePorts on 127.0.0.0/8 too, setting net.ipv4.conf.all.route_localnet=1 as kube-proxy does (unless --nodeport-addresses leaves loopback out)")
 	f.StringSliceVar(&s.ipvsExclude, "ipvs-exclude-cidrs", nil, "with --serve --proxy-mode ipvs: leave virtual servers and interface addresses in these CIDRs alone when cleaning up, as kube-proxy's --ipvs-exclude-cidrs (another program's)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")

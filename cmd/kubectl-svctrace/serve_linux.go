@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -48,6 +50,9 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		layout, prefix = proxyiptables.Replace, "KUBE-"
 	}
 	nfacct := ensureNFAcct(ctx)
+	if !s.dryRun && !s.cleanup && s.localhostNodePortsOn() {
+		ensureRouteLocalnet()
+	}
 	var modes proxyiptables.Families
 	for _, fam := range []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol} {
 		ipt, err := familyIPTables(ctx, fam, prefix)
@@ -57,7 +62,8 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		if ipt == nil {
 			continue
 		}
-		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct, MasqueradeAll: s.masqueradeAll, NodePortAddresses: s.nodePortAddresses}
+		node := expected.Node{Name: o.node, Family: fam, NFAcct: nfacct, MasqueradeAll: s.masqueradeAll, NodePortAddresses: s.nodePortAddresses,
+			LocalhostNodePorts: &s.localhostNodePorts}
 		if cidr, ok := o.clusterCIDRs[fam]; ok {
 			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
 		}
@@ -123,6 +129,32 @@ func familyIPTables(ctx context.Context, fam corev1.IPFamily, prefix string) (*k
 		return nil, nil
 	}
 	return ipt, err
+}
+
+// localhostNodePortsOn says whether IPv4 NodePorts are accepted on
+// 127.0.0.0/8: --iptables-localhost-nodeports, and --nodeport-addresses
+// unset or holding loopback (kube-proxy's ContainsIPv4Loopback).
+func (s *serveOptions) localhostNodePortsOn() bool {
+	if !s.localhostNodePorts {
+		return false
+	}
+	if len(s.nodePortAddresses) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(s.nodePortCIDRs(), func(p netip.Prefix) bool {
+		return p.Addr().Is4() && p.Contains(netip.MustParseAddr("127.0.0.1"))
+	})
+}
+
+// ensureRouteLocalnet sets net.ipv4.conf.all.route_localnet=1, as
+// kube-proxy does for localhost NodePorts: without it the kernel drops a
+// packet from 127.0.0.1 that DNAT sends to a pod.
+func ensureRouteLocalnet() {
+	const name = "/proc/sys/net/ipv4/conf/all/route_localnet"
+	klog.InfoS("Setting route_localnet=1 to allow NodePorts on localhost; --iptables-localhost-nodeports=false or --nodeport-addresses without loopback would leave it")
+	if err := os.WriteFile(name, []byte("1"), 0o644); err != nil {
+		klog.InfoS("Could not set route_localnet: NodePorts on localhost will not answer", "err", err)
+	}
 }
 
 // ensureNFAcct creates kube-proxy's nfacct counters; without them the

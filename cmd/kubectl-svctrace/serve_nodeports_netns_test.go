@@ -57,3 +57,32 @@ func endpointsOnly(got map[string]int, eps []string) bool {
 	}
 	return len(got) > 0
 }
+
+// TestServeLocalhostNodePorts connects from the node itself to a NodePort
+// on 127.0.0.1: iptables mode accepts it as kube-proxy does (rules, and
+// route_localnet=1 set on the node), and refuses it with
+// --iptables-localhost-nodeports=false; the trace finds no drift either way.
+func TestServeLocalhostNodePorts(t *testing.T) {
+	m := servedModes[0]
+	tp, dir := servedTopo(t, m)
+	args := []string{"--serve", "--once", "--proxy-mode", "iptables", "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+	for _, tc := range []struct {
+		flag   string
+		answer bool
+	}{{"--iptables-localhost-nodeports=true", true}, {"--iptables-localhost-nodeports=false", false}} {
+		if code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, tc.flag)...); code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", tc.flag, code, out, errOut)
+		}
+		got := map[string]int{}
+		inNS(t, tp.node, func() error {
+			for range 6 {
+				got[dialOnce("127.0.0.1:30080")]++
+			}
+			return nil
+		})
+		if answered := endpointsOnly(got, tp.eps); answered != tc.answer || !tc.answer && got["refused"] != 6 {
+			t.Errorf("%s: 127.0.0.1:30080 from the node got %v, want answered by the endpoints: %v", tc.flag, got, tc.answer)
+		}
+		checkNoDrift(t, tp, dir, m)
+	}
+}
