@@ -37,6 +37,14 @@ type serveOptions struct {
 	verbosity                             int
 	endpoints                             endpointFlags
 	nodePortAddresses, ipvsExclude        []string
+	conntrack                             conntrackFlags
+}
+
+// conntrackFlags are kube-proxy's --conntrack-* flags: the node's
+// connection-tracking limits it sets at start, when replacing it.
+type conntrackFlags struct {
+	maxPerCore, min              int
+	tcpEstablished, tcpCloseWait time.Duration
 }
 
 // addServeFlags registers --serve and its flags; it runs before the
@@ -51,6 +59,10 @@ func addServeFlags(cmd *cobra.Command) *serveOptions {
 	f.BoolVar(&s.masqueradeAll, "masquerade-all", false, "with --serve: SNAT all traffic sent through Service cluster IPs, as kube-proxy's --masquerade-all (default: only traffic from outside --cluster-cidr)")
 	f.StringSliceVar(&s.nodePortAddresses, "nodeport-addresses", nil, "with --serve (iptables and nftables mode): accept NodePorts only on the node's interface addresses in these CIDRs, or on its primary addresses with \"primary\", as kube-proxy's --nodeport-addresses (default: every local address in iptables mode, primary in nftables mode)")
 	f.BoolVar(&s.localhostNodePorts, "iptables-localhost-nodeports", true, "with --serve --proxy-mode iptables: accept IPv4 NodePorts on 127.0.0.0/8 too, setting net.ipv4.conf.all.route_localnet=1 as kube-proxy does (unless --nodeport-addresses leaves loopback out)")
+	f.IntVar(&s.conntrack.maxPerCore, "conntrack-max-per-core", 32768, "with --serve --replace-kube-proxy: raise net.netfilter.nf_conntrack_max to this many entries per CPU (at least --conntrack-min), as kube-proxy does; 0 leaves it")
+	f.IntVar(&s.conntrack.min, "conntrack-min", 131072, "with --serve --replace-kube-proxy: the least nf_conntrack_max --conntrack-max-per-core sets")
+	f.DurationVar(&s.conntrack.tcpEstablished, "conntrack-tcp-timeout-established", 24*time.Hour, "with --serve --replace-kube-proxy: idle timeout of established TCP connections (nf_conntrack_tcp_timeout_established), as kube-proxy sets it; 0 leaves it")
+	f.DurationVar(&s.conntrack.tcpCloseWait, "conntrack-tcp-timeout-close-wait", time.Hour, "with --serve --replace-kube-proxy: timeout of TCP connections in CLOSE_WAIT (nf_conntrack_tcp_timeout_close_wait), as kube-proxy sets it; 0 leaves it")
 	f.StringSliceVar(&s.ipvsExclude, "ipvs-exclude-cidrs", nil, "with --serve --proxy-mode ipvs: leave virtual servers and interface addresses in these CIDRs alone when cleaning up, as kube-proxy's --ipvs-exclude-cidrs (another program's)")
 	f.BoolVar(&s.once, "once", false, "with --serve: sync once, print what was done and exit (1 on failure)")
 	f.BoolVar(&s.dryRun, "dry-run", false, "with --serve: print what a sync would write (the iptables-restore input; the nft transaction in nftables mode; in ipvs mode also the ipset, ipvsadm and ip operations), write nothing and exit")
@@ -76,6 +88,9 @@ func (s *serveOptions) run(ctx context.Context, cmd *cobra.Command, o *options, 
 		return usageError(err)
 	}
 	s.logTo(cmd.ErrOrStderr())
+	if s.replace && !s.dryRun && !s.cleanup {
+		s.conntrack.apply(sysctlDir)
+	}
 	mode, err := s.newMode(ctx, o)
 	if err != nil {
 		return err

@@ -106,3 +106,31 @@ func ask(t *testing.T, c *net.UDPConn) string {
 	}
 	return string(buf[:n])
 }
+
+// TestServeSetsConntrackTimeouts: replacing kube-proxy, --serve sets the
+// TCP conntrack timeouts kube-proxy sets (they are per network namespace;
+// nf_conntrack_max is the host's and cannot be set from one); scoped, it
+// leaves the node's settings to kube-proxy.
+func TestServeSetsConntrackTimeouts(t *testing.T) {
+	for _, replace := range []bool{false, true} {
+		ns, dir := netnstest.New(t, "srvct"), t.TempDir()
+		writeObjects(t, dir, "service.kubernetes.io/service-proxy-name: svctrace", []string{"10.244.1.2"}, "")
+		args := []string{"--serve", "--once", "--node", "node-a", "-f", dir}
+		if replace {
+			args = append(args, "--replace-kube-proxy")
+		}
+		if code, out, errOut := svctrace(t, t.Context(), ns, args...); code != 0 {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		want := map[string]string{"established": "432000", "close_wait": "60"}
+		if replace {
+			want = map[string]string{"established": "86400", "close_wait": "3600"}
+		}
+		for name, v := range want {
+			got := strings.TrimSpace(netnstest.Exec(t, ns, "", "cat", "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_"+name))
+			if got != v {
+				t.Errorf("replace %v: nf_conntrack_tcp_timeout_%s = %s, want %s", replace, name, got, v)
+			}
+		}
+	}
+}
