@@ -31,9 +31,9 @@ import (
 )
 
 type options struct {
-	services, endpoints, changes int
-	mode, cpuProfile             string
-	syncPeriod                   time.Duration
+	services, endpoints, changes  int
+	mode, cpuProfile, heapProfile string
+	syncPeriod                    time.Duration
 }
 
 func main() {
@@ -44,6 +44,7 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "iptables", "proxy mode of both: iptables or nftables")
 	flag.DurationVar(&o.syncPeriod, "serve-sync-period", 30*time.Second, "--serve's --sync-period (its full resyncs)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write --serve's CPU profile over the partial syncs to this file (go tool pprof FILE)")
+	flag.StringVar(&o.heapProfile, "heapprofile", "", "write --serve's heap profile at the end of the run to this file")
 	flag.Parse()
 	ctx, stop := signalContext()
 	defer stop()
@@ -152,6 +153,11 @@ func run(ctx context.Context, o options) (err error) {
 	}
 	for _, p := range []*proxyUnderTest{kp, sv} {
 		p.peakRSS, p.rss = memory(p.pid)
+	}
+	if o.heapProfile != "" {
+		if err := fetchTo(ctx, sv.client, "http://127.0.0.1:10249/debug/pprof/heap", o.heapProfile); err != nil {
+			return err
+		}
 	}
 	report(o, kp, sv, load0)
 	return nil
