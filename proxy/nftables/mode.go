@@ -81,11 +81,25 @@ func NewMode(l model.Proxier, node dataplane.Node, kernels []Kernel) *Mode {
 // Name implements proxy.Mode.
 func (m *Mode) Name() string { return "nftables" }
 
-// nodePortAddresses resolves NodePortCIDRs as kube-proxy does: the node's
-// interface addresses they hold, or a CIDR of a whole family as is (every
-// address). The result is never nil: NodePorts are narrowed even when no
-// address matches.
-func (m *Mode) nodePortAddresses() ([]netip.Prefix, error) {
+// nodePortAddresses resolves NodePortCIDRs for one family as kube-proxy
+// does (proxyutil.NewNodePortAddresses): the node's interface addresses
+// the family's CIDRs hold, or, when a CIDR is the whole family or none is
+// of the family, every address. The result is never nil: NodePorts are
+// narrowed even when no address matches.
+func (m *Mode) nodePortAddresses(ipv6 bool) ([]netip.Prefix, error) {
+	everywhere := []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")}
+	if ipv6 {
+		everywhere = []netip.Prefix{netip.MustParsePrefix("::/0")}
+	}
+	var cidrs []netip.Prefix
+	for _, c := range m.NodePortCIDRs {
+		if c.Addr().Is6() == ipv6 {
+			cidrs = append(cidrs, c)
+		}
+	}
+	if len(cidrs) == 0 {
+		return everywhere, nil
+	}
 	out := []netip.Prefix{}
 	var addrs []netip.Addr
 	if m.Interfaces != nil {
@@ -94,7 +108,7 @@ func (m *Mode) nodePortAddresses() ([]netip.Prefix, error) {
 			return nil, fmt.Errorf("read the interface addresses --nodeport-addresses selects from: %w", err)
 		}
 	}
-	for _, c := range m.NodePortCIDRs {
+	for _, c := range cidrs {
 		if c.Bits() == 0 {
 			out = append(out, c)
 			continue
@@ -118,7 +132,7 @@ func (m *Mode) want(objs proxy.Objects, family knftables.Family, cidr netip.Pref
 	n := m.nodeFor(objs.Node)
 	n.Family = corev1.IPFamily(ipFamily(family))
 	if len(m.NodePortCIDRs) > 0 {
-		np, err := m.nodePortAddresses()
+		np, err := m.nodePortAddresses(family == knftables.IPv6Family)
 		if err != nil {
 			return nil, err
 		}

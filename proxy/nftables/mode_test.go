@@ -3,8 +3,11 @@ package nftables
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -334,5 +337,46 @@ func TestIPv6ServiceInIP6Table(t *testing.T) {
 	}
 	if strings.Contains(ip6, "ns/web/") {
 		t.Error("IPv4 Service web in the ip6 table")
+	}
+}
+
+// TestNodePortAddressesPerFamily resolves --nodeport-addresses as
+// kube-proxy does, one family at a time: the node's interface addresses a
+// CIDR of the family holds (none is still narrowed: NodePorts nowhere), a
+// CIDR of the whole family or no CIDR of the family accepting everywhere.
+func TestNodePortAddressesPerFamily(t *testing.T) {
+	ifaces := func() ([]netip.Addr, error) {
+		return []netip.Addr{netip.MustParseAddr("10.244.0.1"), netip.MustParseAddr("10.244.1.1"), netip.MustParseAddr("fd00::1")}, nil
+	}
+	w := &world{}
+	w.add("web", "10.96.0.10", 30080, "10.244.1.2")
+	for _, tc := range []struct {
+		cidrs    []string
+		family   knftables.Family
+		ips      []string
+		narrowed bool
+	}{
+		{[]string{"10.244.1.0/24"}, knftables.IPv4Family, []string{"10.244.1.1"}, true},
+		{[]string{"10.244.1.0/24"}, knftables.IPv6Family, nil, false},
+		{[]string{"192.0.2.0/24"}, knftables.IPv4Family, nil, true},
+		{[]string{"0.0.0.0/0"}, knftables.IPv4Family, nil, false},
+		{[]string{"10.244.0.0/16", "fd00::/64"}, knftables.IPv6Family, []string{"fd00::1"}, true},
+	} {
+		m := NewMode(Scoped, testNode, nil)
+		for _, c := range tc.cidrs {
+			m.NodePortCIDRs = append(m.NodePortCIDRs, netip.MustParsePrefix(c))
+		}
+		m.Interfaces = ifaces
+		want, err := m.Want(w.objs, tc.family)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ips []string
+		for _, a := range want.Base.NodePortIPs {
+			ips = append(ips, a.String())
+		}
+		if !cmp.Equal(ips, tc.ips) || want.Base.Narrowed != tc.narrowed {
+			t.Errorf("%v, %s: node port IPs %v narrowed %v; want %v %v", tc.cidrs, tc.family, ips, want.Base.Narrowed, tc.ips, tc.narrowed)
+		}
 	}
 }
