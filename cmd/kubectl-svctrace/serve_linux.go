@@ -50,7 +50,10 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 		layout, prefix = proxyiptables.Replace, "KUBE-"
 	}
 	nfacct := ensureNFAcct(ctx)
-	if !s.dryRun && !s.cleanup && s.localhostNodePortsOn() {
+	// A node-wide setting: scoped, it stays kube-proxy's to make (it
+	// leaves route_localnet at 0 with --iptables-localhost-nodeports=false,
+	// which operators choose for CVE-2020-8558).
+	if s.replace && !s.dryRun && !s.cleanup && s.localhostNodePortsOn() {
 		ensureRouteLocalnet()
 	}
 	var modes proxyiptables.Families
