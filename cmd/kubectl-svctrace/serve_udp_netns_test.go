@@ -109,8 +109,8 @@ func ask(t *testing.T, c *net.UDPConn) string {
 
 // TestServeSetsConntrackTimeouts: replacing kube-proxy, --serve sets the
 // TCP conntrack timeouts kube-proxy sets (they are per network namespace;
-// nf_conntrack_max is the host's and cannot be set from one); scoped, it
-// leaves the node's settings to kube-proxy.
+// nf_conntrack_max is the host's and cannot be set from one) and
+// route_localnet; scoped, it leaves the node's settings to kube-proxy.
 func TestServeSetsConntrackTimeouts(t *testing.T) {
 	for _, replace := range []bool{false, true} {
 		ns, dir := netnstest.New(t, "srvct"), t.TempDir()
@@ -122,14 +122,16 @@ func TestServeSetsConntrackTimeouts(t *testing.T) {
 		if code, out, errOut := svctrace(t, t.Context(), ns, args...); code != 0 {
 			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errOut)
 		}
-		want := map[string]string{"established": "432000", "close_wait": "60"}
+		want := map[string]string{"netfilter/nf_conntrack_tcp_timeout_established": "432000", "netfilter/nf_conntrack_tcp_timeout_close_wait": "60",
+			"ipv4/conf/all/route_localnet": "0"}
 		if replace {
-			want = map[string]string{"established": "86400", "close_wait": "3600"}
+			want = map[string]string{"netfilter/nf_conntrack_tcp_timeout_established": "86400", "netfilter/nf_conntrack_tcp_timeout_close_wait": "3600",
+				"ipv4/conf/all/route_localnet": "1"}
 		}
 		for name, v := range want {
-			got := strings.TrimSpace(netnstest.Exec(t, ns, "", "cat", "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_"+name))
+			got := strings.TrimSpace(netnstest.Exec(t, ns, "", "cat", "/proc/sys/net/"+name))
 			if got != v {
-				t.Errorf("replace %v: nf_conntrack_tcp_timeout_%s = %s, want %s", replace, name, got, v)
+				t.Errorf("replace %v: net.%s = %s, want %s", replace, strings.ReplaceAll(name, "/", "."), got, v)
 			}
 		}
 	}
