@@ -80,6 +80,8 @@ type Cluster struct {
 	bins     Bins
 	manifest *manifest
 	logDir   string
+	// ownDir says Start made StateDir; Stop removes it.
+	ownDir bool
 
 	// apiSpec and apiCA restart kube-apiserver on its address.
 	apiSpec procSpec
@@ -157,8 +159,8 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	dir := cfg.StateDir
-	if dir == "" {
+	dir, ownDir := cfg.StateDir, cfg.StateDir == ""
+	if ownDir {
 		var err error
 		if dir, err = os.MkdirTemp("", "svctrace-cluster-"); err != nil {
 			return nil, fmt.Errorf("create state dir: %w", err)
@@ -173,6 +175,7 @@ func newCluster(ctx context.Context, cfg Config) (*Cluster, error) {
 		bins:        bins,
 		manifest:    newManifest(dir),
 		logDir:      filepath.Join(dir, "logs"),
+		ownDir:      ownDir,
 	}
 	c.ViewerKubeconfig = filepath.Join(dir, "kubeconfig-viewer")
 	if err := os.MkdirAll(c.logDir, 0o755); err != nil {
@@ -292,6 +295,12 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		case <-time.After(5 * time.Second):
 			err = errors.Join(err, fmt.Errorf("%s (pid %d) was not reaped", p.rec.Name, p.rec.PID))
 		}
+	}
+	if err == nil && c.ownDir {
+		// A state directory Start made goes with the cluster (etcd's data
+		// and the logs: tens of MB a run); one the caller gave is the
+		// caller's, and a failed stop keeps the logs to look at.
+		err = os.RemoveAll(c.StateDir)
 	}
 	return err
 }

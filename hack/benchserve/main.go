@@ -101,7 +101,12 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	defer logFile.Close()
+	defer func() {
+		logFile.Close()
+		if err == nil {
+			os.Remove(logFile.Name())
+		}
+	}()
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
