@@ -54,7 +54,13 @@ type udpTargets struct {
 // deleted; full says the sync was a full one.
 func (s *StaleFlows) Clean(ctx context.Context, objs Objects, full bool) (int, error) {
 	t := udpTargetsOf(objs, s.ProxyName)
-	if len(t.byAddr) == 0 && len(t.byNodePort) == 0 || !full && s.last != nil && reflect.DeepEqual(*s.last, t) {
+	if len(t.byAddr) == 0 && len(t.byNodePort) == 0 {
+		// Forgotten, so that a UDP Service coming back as it was (its
+		// clients' untranslated entries waiting) is a change.
+		s.last = nil
+		return 0, nil
+	}
+	if !full && s.last != nil && reflect.DeepEqual(*s.last, t) {
 		return 0, nil
 	}
 	s.last = nil
@@ -62,15 +68,13 @@ func (s *StaleFlows) Clean(ctx context.Context, objs Objects, full bool) (int, e
 	if err != nil {
 		return 0, fmt.Errorf("clean stale UDP flows: %w", err)
 	}
+	n := 0
+	if filters := t.staleFilters(entries); len(filters) > 0 {
+		if n, err = s.CT.Delete(ctx, filters...); err != nil {
+			return n, fmt.Errorf("clean stale UDP flows: %w", err)
+		}
+	}
 	s.last = &t
-	filters := t.staleFilters(entries)
-	if len(filters) == 0 {
-		return 0, nil
-	}
-	n, err := s.CT.Delete(ctx, filters...)
-	if err != nil {
-		return n, fmt.Errorf("clean stale UDP flows: %w", err)
-	}
 	return n, nil
 }
 

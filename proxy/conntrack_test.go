@@ -140,4 +140,14 @@ func TestStaleFlowsListsOnlyWhenSomethingChanged(t *testing.T) {
 	if n, _ := s.Clean(t.Context(), objs, false); n != 1 {
 		t.Errorf("partial sync after the endpoint moved: %d deleted, want 1", n)
 	}
+
+	// The Service goes, a client keeps sending to its address, and it
+	// comes back as it was: that is a change too.
+	if n, _ := s.Clean(t.Context(), Objects{}, false); n != 0 {
+		t.Errorf("no UDP Service: %d deleted", n)
+	}
+	ct.Add(stale[0])
+	if n, _ := s.Clean(t.Context(), objs, false); n != 1 {
+		t.Errorf("partial sync after the Service came back: %d deleted, want 1", n)
+	}
 }

@@ -116,7 +116,10 @@ func (l *Loop) SyncOnce(ctx context.Context, full, dryRun bool) (Report, error) 
 	objs := l.Source.Objects()
 	start := l.now()
 	rep, err := l.Mode.Sync(ctx, objs, full, dryRun)
-	if err == nil && !dryRun && l.Flows != nil {
+	// Also after a failed sync: the flows of endpoints that left are
+	// stale whatever one family's rules say (kube-proxy cleans per
+	// family, so a failing family does not hold up the other's).
+	if !dryRun && l.Flows != nil {
 		l.cleanFlows(ctx, objs, &rep)
 	}
 	took := l.now().Sub(start).Seconds()

@@ -68,3 +68,25 @@ func (s *serveOptions) nodePortCIDRs() []netip.Prefix {
 	}
 	return out
 }
+
+// localhostNodePortsOn says whether IPv4 NodePorts are accepted on
+// 127.0.0.0/8: --iptables-localhost-nodeports, and --nodeport-addresses
+// unset or holding loopback (kube-proxy's ContainsIPv4Loopback).
+func (s *serveOptions) localhostNodePortsOn() bool {
+	if !s.localhostNodePorts {
+		return false
+	}
+	if len(s.nodePortAddresses) == 0 {
+		return true
+	}
+	var v4 []netip.Prefix
+	for _, p := range s.nodePortCIDRs() {
+		if p.Addr().Is4() {
+			v4 = append(v4, p)
+		}
+	}
+	if len(v4) == 0 && !slices.Contains(s.nodePortAddresses, "primary") {
+		return true // no IPv4 CIDR: every IPv4 address, loopback included
+	}
+	return slices.ContainsFunc(v4, func(p netip.Prefix) bool { return p.Contains(netip.MustParseAddr("127.0.0.1")) })
+}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -132,21 +131,6 @@ func familyIPTables(ctx context.Context, fam corev1.IPFamily, prefix string) (*k
 		return nil, nil
 	}
 	return ipt, err
-}
-
-// localhostNodePortsOn says whether IPv4 NodePorts are accepted on
-// 127.0.0.0/8: --iptables-localhost-nodeports, and --nodeport-addresses
-// unset or holding loopback (kube-proxy's ContainsIPv4Loopback).
-func (s *serveOptions) localhostNodePortsOn() bool {
-	if !s.localhostNodePorts {
-		return false
-	}
-	if len(s.nodePortAddresses) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(s.nodePortCIDRs(), func(p netip.Prefix) bool {
-		return p.Addr().Is4() && p.Contains(netip.MustParseAddr("127.0.0.1"))
-	})
 }
 
 // ensureRouteLocalnet sets net.ipv4.conf.all.route_localnet=1, as

@@ -41,3 +41,26 @@ func TestServeUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalhostNodePortsOn follows kube-proxy: IPv4 NodePorts answer on
+// loopback unless the flag is off or --nodeport-addresses has IPv4 CIDRs
+// (or "primary") none of which holds 127.0.0.1.
+func TestLocalhostNodePortsOn(t *testing.T) {
+	for _, tc := range []struct {
+		flag  bool
+		addrs []string
+		want  bool
+	}{
+		{true, nil, true},
+		{false, nil, false},
+		{true, []string{"10.0.0.0/8"}, false},
+		{true, []string{"127.0.0.0/8", "10.0.0.0/8"}, true},
+		{true, []string{"fd00::/64"}, true},
+		{true, []string{"primary"}, false},
+	} {
+		s := serveOptions{localhostNodePorts: tc.flag, nodePortAddresses: tc.addrs}
+		if got := s.localhostNodePortsOn(); got != tc.want {
+			t.Errorf("flag %v, --nodeport-addresses %v: %v, want %v", tc.flag, tc.addrs, got, tc.want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package iptables
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
@@ -109,9 +111,31 @@ func (m *Mode) nodeFor(n *corev1.Node) (expected.Node, error) {
 	if m.Interfaces != nil && slices.ContainsFunc(node.NodePortAddresses, func(a string) bool { return a != "primary" }) {
 		ifaces, err := m.Interfaces()
 		if err != nil {
-			return node, fmt.Errorf("read the interface addresses --nodeport-addresses selects from: %w", err)
+			// As kube-proxy: logged, NodePorts then on the Node object's
+			// addresses the CIDRs hold.
+			klog.ErrorS(err, "Could not read the interface addresses --nodeport-addresses selects from")
 		}
-		node.IPs = append(slices.Clone(node.IPs), ifaces...)
+		// Only the addresses a CIDR holds: every pod's veth would otherwise
+		// change the node, and so make the next sync generate every Service.
+		node.IPs = append(slices.Clone(node.IPs), selected(node.NodePortAddresses, ifaces)...)
 	}
 	return node, nil
+}
+
+// selected are the addresses among addrs that a CIDR of cidrs holds.
+func selected(cidrs, addrs []string) []string {
+	var prefixes []netip.Prefix
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil {
+			prefixes = append(prefixes, p)
+		}
+	}
+	var out []string
+	for _, a := range addrs {
+		ip, err := netip.ParseAddr(a)
+		if err == nil && slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
+			out = append(out, a)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -114,8 +115,8 @@ func (m *Mode) nodePortAddresses(ipv6 bool) ([]netip.Prefix, error) {
 			continue
 		}
 		for _, a := range addrs {
-			if c.Contains(a) {
-				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			if p := netip.PrefixFrom(a, a.BitLen()); c.Contains(a) && !slices.Contains(out, p) {
+				out = append(out, p) // once, though CIDRs overlap
 			}
 		}
 	}
