@@ -162,7 +162,8 @@ func udpTargetsOf(objs Objects, proxy string) udpTargets {
 func isUDP(p corev1.ServicePort) bool { return p.Protocol == corev1.ProtocolUDP }
 
 // serviceAddrs are a Service's cluster IPs, external IPs and the
-// load-balancer IPs kube-proxy programs (not those of ipMode Proxy).
+// load-balancer IPs kube-proxy programs (VIP mode), as the generators read
+// them.
 func serviceAddrs(svc *corev1.Service) []netip.Addr {
 	var list []string
 	list = append(list, svc.Spec.ClusterIPs...)
@@ -170,11 +171,9 @@ func serviceAddrs(svc *corev1.Service) []netip.Addr {
 		list = append(list, svc.Spec.ClusterIP)
 	}
 	list = append(list, svc.Spec.ExternalIPs...)
-	if svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
-		for _, in := range svc.Status.LoadBalancer.Ingress {
-			if in.IPMode == nil || *in.IPMode != corev1.LoadBalancerIPModeProxy {
-				list = append(list, in.IP)
-			}
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if in.IPMode == nil || *in.IPMode == corev1.LoadBalancerIPModeVIP {
+			list = append(list, in.IP)
 		}
 	}
 	var out []netip.Addr

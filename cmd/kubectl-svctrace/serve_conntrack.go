@@ -45,10 +45,12 @@ func readSysctl(dir, name string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
+// writeSysctl sets one of the sysctls kube-proxy sets; a failure is
+// logged, as kube-proxy logs it, and the sync goes on.
 func writeSysctl(dir, name string, v int) {
 	if err := os.WriteFile(filepath.Join(dir, name), []byte(strconv.Itoa(v)), 0o644); err != nil {
-		klog.InfoS("Could not set a connection-tracking sysctl kube-proxy sets; set it on the host", "sysctl", strings.ReplaceAll(name, "/", "."), "value", v, "err", err)
+		klog.InfoS("Could not set a sysctl kube-proxy sets; set it on the host", "sysctl", strings.ReplaceAll(name, "/", "."), "value", v, "err", err)
 		return
 	}
-	klog.InfoS("Set a connection-tracking sysctl as kube-proxy does", "sysctl", strings.ReplaceAll(name, "/", "."), "value", v)
+	klog.InfoS("Set a sysctl as kube-proxy does", "sysctl", strings.ReplaceAll(name, "/", "."), "value", v)
 }

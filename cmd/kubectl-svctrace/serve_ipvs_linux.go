@@ -7,11 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/klog/v2"
 
 	model "github.com/svctrace/kubectl-svctrace/dataplane/ipvs"
 	"github.com/svctrace/kubectl-svctrace/kernel/ipset"
@@ -75,12 +72,7 @@ func (s *serveOptions) newIPVSMode(ctx context.Context, o *options) (*serveMode,
 // see them), forwarding, and the expiry of connections to deleted real
 // servers.
 func ensureIPVSSysctls() {
-	for name, value := range map[string]string{
-		"net/ipv4/vs/conntrack": "1", "net/ipv4/ip_forward": "1",
-		"net/ipv4/vs/expire_nodest_conn": "1", "net/ipv4/vs/expire_quiescent_template": "1",
-	} {
-		if err := os.WriteFile(filepath.Join("/proc/sys", name), []byte(value), 0o644); err != nil {
-			klog.InfoS("Could not set a sysctl IPVS mode needs", "sysctl", name, "value", value, "err", err)
-		}
+	for _, name := range []string{"net/ipv4/vs/conntrack", "net/ipv4/ip_forward", "net/ipv4/vs/expire_nodest_conn", "net/ipv4/vs/expire_quiescent_template"} {
+		writeSysctl(sysctlDir, name, 1)
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/svctrace/kubectl-svctrace/dataplane/iptables/expected"
 	dpnft "github.com/svctrace/kubectl-svctrace/dataplane/nftables"
 	kiptables "github.com/svctrace/kubectl-svctrace/kernel/iptables"
+	kipvs "github.com/svctrace/kubectl-svctrace/kernel/ipvs"
 	"github.com/svctrace/kubectl-svctrace/kernel/nfacct"
 	knft "github.com/svctrace/kubectl-svctrace/kernel/nftables"
 	"github.com/svctrace/kubectl-svctrace/proxy"
@@ -38,7 +37,7 @@ func (s *serveOptions) newMode(ctx context.Context, o *options) (*serveMode, err
 	case "ipvs":
 		return s.newIPVSMode(ctx, o)
 	case "nftables":
-		return s.newNFTMode(o)
+		return s.newNFTMode(ctx, o)
 	}
 	return s.newIPTablesMode(ctx, o)
 }
@@ -70,7 +69,7 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 			node.LocalMode, node.LocalValue = expected.LocalClusterCIDR, cidr.String()
 		}
 		m := proxyiptables.NewMode(ipt, layout, node)
-		m.Interfaces = interfaceAddrStrings
+		m.Interfaces = localAddrs(ctx)
 		modes = append(modes, m)
 	}
 	save := func(ctx context.Context) ([]dumpPart, error) {
@@ -87,32 +86,11 @@ func (s *serveOptions) newIPTablesMode(ctx context.Context, o *options) (*serveM
 	return &serveMode{Mode: modes, state: serveState(o.node, o.clusterCIDRs, save)}, nil
 }
 
-// interfaceAddrs are the addresses of this network namespace's
-// interfaces, which kube-proxy matches --nodeport-addresses against.
-func interfaceAddrs() ([]netip.Addr, error) {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil, err
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if ipn, ok := a.(*net.IPNet); ok {
-			if ip, ok := netip.AddrFromSlice(ipn.IP); ok {
-				out = append(out, ip.Unmap())
-			}
-		}
-	}
-	return out, nil
-}
-
-// interfaceAddrStrings is interfaceAddrs as iptables mode's node takes them.
-func interfaceAddrStrings() ([]string, error) {
-	addrs, err := interfaceAddrs()
-	out := make([]string, len(addrs))
-	for i, a := range addrs {
-		out[i] = a.String()
-	}
-	return out, err
+// localAddrs reads the node's interface addresses, which kube-proxy
+// matches --nodeport-addresses CIDRs against (loopback aside, which the
+// generators add themselves).
+func localAddrs(ctx context.Context) func() ([]netip.Addr, error) {
+	return func() ([]netip.Addr, error) { return kipvs.LocalAddresses(ctx) }
 }
 
 // familyIPTables opens iptables (ip6tables for IPv6) on the backend
@@ -137,11 +115,8 @@ func familyIPTables(ctx context.Context, fam corev1.IPFamily, prefix string) (*k
 // kube-proxy does for localhost NodePorts: without it the kernel drops a
 // packet from 127.0.0.1 that DNAT sends to a pod.
 func ensureRouteLocalnet() {
-	const name = "/proc/sys/net/ipv4/conf/all/route_localnet"
-	klog.InfoS("Setting route_localnet=1 to allow NodePorts on localhost; --iptables-localhost-nodeports=false or --nodeport-addresses without loopback would leave it")
-	if err := os.WriteFile(name, []byte("1"), 0o644); err != nil {
-		klog.InfoS("Could not set route_localnet: NodePorts on localhost will not answer", "err", err)
-	}
+	klog.InfoS("Allowing NodePorts on localhost; --iptables-localhost-nodeports=false or --nodeport-addresses without loopback would not")
+	writeSysctl(sysctlDir, "net/ipv4/conf/all/route_localnet", 1)
 }
 
 // ensureNFAcct creates kube-proxy's nfacct counters; without them the
@@ -160,7 +135,7 @@ func ensureNFAcct(context.Context) bool {
 // newNFTMode programs kube-proxy's nftables layout in each family nft
 // supports here, as kube-proxy does: scoped in table svctrace, replacing
 // kube-proxy in table kube-proxy.
-func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
+func (s *serveOptions) newNFTMode(ctx context.Context, o *options) (*serveMode, error) {
 	layout := proxynft.Scoped
 	if s.replace {
 		layout = proxynft.Replace
@@ -187,7 +162,7 @@ func (s *serveOptions) newNFTMode(o *options) (*serveMode, error) {
 		return []dumpPart{{source.NFTJSON, b}}, err
 	}
 	m := proxynft.NewMode(layout, dataplane.Node{Name: o.node, Flags: dataplane.ProxyFlags{MasqueradeAll: s.masqueradeAll}}, kernels)
-	m.NodePortCIDRs, m.Interfaces = s.nodePortCIDRs(), interfaceAddrs
+	m.NodePortCIDRs, m.Interfaces = s.nodePortCIDRs(), localAddrs(ctx)
 	return &serveMode{Mode: m, state: serveState(o.node, o.clusterCIDRs, ruleset)}, nil
 }
 

@@ -21,31 +21,28 @@ import (
 // link with it, as kube-proxy's --masquerade-all does. The trace of the
 // node finds no drift either way.
 func TestServeMasqueradeAll(t *testing.T) {
-	for _, m := range servedModes {
-		t.Run(m.name, func(t *testing.T) {
-			tp, dir := servedTopo(t, m)
-			writeWhoami(t, dir)
-			go answerPeer(listenIn(t, tp.pods[1], func() (net.Listener, error) { return net.Listen("tcp", ":8081") }))
+	eachServedMode(t, func(t *testing.T, m servedMode, tp *topo, dir string) {
+		writeWhoami(t, dir)
+		go answerPeer(listenIn(t, tp.pods[1], func() (net.Listener, error) { return net.Listen("tcp", ":8081") }))
 
-			args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
-			for _, tc := range []struct {
-				flags []string
-				peer  string
-			}{
-				{nil, "10.244.0.2"},
-				{[]string{"--masquerade-all"}, "10.244.1.1"},
-			} {
-				if code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, tc.flags...)...); code != 0 {
-					t.Fatalf("%v: exit %d\n%s\n%s", tc.flags, code, out, errOut)
-				}
-				got := tp.connect(t, "10.96.0.20:80", 5)
-				if got[tc.peer] != 5 {
-					t.Errorf("%v: the endpoint saw %v, want the client as %s every time\n%s", tc.flags, got, tc.peer, netnstest.Exec(t, tp.node, "", m.rules...))
-				}
-				checkNoDrift(t, tp, dir, m)
+		args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+		for _, tc := range []struct {
+			flags []string
+			peer  string
+		}{
+			{nil, "10.244.0.2"},
+			{[]string{"--masquerade-all"}, "10.244.1.1"},
+		} {
+			if code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, tc.flags...)...); code != 0 {
+				t.Fatalf("%v: exit %d\n%s\n%s", tc.flags, code, out, errOut)
 			}
-		})
-	}
+			got := tp.connect(t, "10.96.0.20:80", 5)
+			if got[tc.peer] != 5 {
+				t.Errorf("%v: the endpoint saw %v, want the client as %s every time\n%s", tc.flags, got, tc.peer, netnstest.Exec(t, tp.node, "", m.rules...))
+			}
+			checkNoDrift(t, tp, dir, m)
+		}
+	})
 }
 
 // writeWhoami adds Service whoami (10.96.0.20:80) to dir's objects, whose

@@ -37,26 +37,34 @@ var servedModes = []servedMode{
 // `--serve --replace-kube-proxy --once` from files, in each mode, and
 // sends real connections through it from a pod namespace.
 func TestServeCarriesRealTraffic(t *testing.T) {
+	eachServedMode(t, func(t *testing.T, m servedMode, tp *topo, dir string) {
+		args := []string{"--serve", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+		code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, "--once")...)
+		if code != 0 || !strings.Contains(out, "full sync") {
+			t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
+		}
+
+		const n = 3000
+		checkSplit(t, "ClusterIP", tp.connect(t, "10.96.0.10:80", n), tp.eps, n)
+		checkSplit(t, "NodePort", tp.connect(t, "10.244.0.1:30080", 300), tp.eps, 300)
+		if got := tp.connect(t, "10.96.0.12:80", 3); got["refused"] != 3 {
+			t.Errorf("Service without endpoints: %v, want every connection refused\n%s", got, netnstest.Exec(t, tp.node, "", m.rules...))
+		}
+		if got := tp.connect(t, "10.96.0.11:80", 50); len(got) != 1 {
+			t.Errorf("ClientIP affinity: %v, want one endpoint for all 50 connections", got)
+		}
+		checkNoDrift(t, tp, dir, m)
+		checkUnreadyAndStop(t, tp, dir, args, m)
+	})
+}
+
+// eachServedMode runs test in a subtest per mode, on servedTopo's
+// topology and cluster.
+func eachServedMode(t *testing.T, test func(t *testing.T, m servedMode, tp *topo, dir string)) {
 	for _, m := range servedModes {
 		t.Run(m.name, func(t *testing.T) {
 			tp, dir := servedTopo(t, m)
-			args := []string{"--serve", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
-			code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, "--once")...)
-			if code != 0 || !strings.Contains(out, "full sync") {
-				t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
-			}
-
-			const n = 3000
-			checkSplit(t, "ClusterIP", tp.connect(t, "10.96.0.10:80", n), tp.eps, n)
-			checkSplit(t, "NodePort", tp.connect(t, "10.244.0.1:30080", 300), tp.eps, 300)
-			if got := tp.connect(t, "10.96.0.12:80", 3); got["refused"] != 3 {
-				t.Errorf("Service without endpoints: %v, want every connection refused\n%s", got, netnstest.Exec(t, tp.node, "", m.rules...))
-			}
-			if got := tp.connect(t, "10.96.0.11:80", 50); len(got) != 1 {
-				t.Errorf("ClientIP affinity: %v, want one endpoint for all 50 connections", got)
-			}
-			checkNoDrift(t, tp, dir, m)
-			checkUnreadyAndStop(t, tp, dir, args, m)
+			test(t, m, tp, dir)
 		})
 	}
 }

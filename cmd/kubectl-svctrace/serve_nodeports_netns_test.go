@@ -15,33 +15,30 @@ import (
 // local address; nftables: the primary one). The trace of the node finds
 // no drift.
 func TestServeNodePortAddresses(t *testing.T) {
-	for _, m := range servedModes {
-		t.Run(m.name, func(t *testing.T) {
-			tp, dir := servedTopo(t, m)
-			args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
-			for _, tc := range []struct {
-				flags      []string
-				own, other bool // whether 10.244.0.1:30080 and 10.244.1.1:30080 answer
-			}{
-				{nil, true, m.name == "iptables"},
-				{[]string{"--nodeport-addresses", "10.244.1.0/24"}, false, true},
-				{[]string{"--nodeport-addresses", "primary"}, true, false},
-				{[]string{"--nodeport-addresses", "10.244.0.0/24,10.244.1.0/24"}, true, true},
-				{[]string{"--nodeport-addresses", "192.0.2.0/24"}, false, false},
-			} {
-				if code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, tc.flags...)...); code != 0 {
-					t.Fatalf("%v: exit %d\n%s\n%s", tc.flags, code, out, errOut)
-				}
-				for addr, want := range map[string]bool{"10.244.0.1:30080": tc.own, "10.244.1.1:30080": tc.other} {
-					got := tp.connect(t, addr, 6)
-					if answered := got["refused"] == 0 && endpointsOnly(got, tp.eps); answered != want || !want && got["refused"] != 6 {
-						t.Errorf("%v: %s got %v, want answered by the endpoints: %v", tc.flags, addr, got, want)
-					}
-				}
-				checkNoDrift(t, tp, dir, m)
+	eachServedMode(t, func(t *testing.T, m servedMode, tp *topo, dir string) {
+		args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+		for _, tc := range []struct {
+			flags      []string
+			own, other bool // whether 10.244.0.1:30080 and 10.244.1.1:30080 answer
+		}{
+			{nil, true, m.name == "iptables"},
+			{[]string{"--nodeport-addresses", "10.244.1.0/24"}, false, true},
+			{[]string{"--nodeport-addresses", "primary"}, true, false},
+			{[]string{"--nodeport-addresses", "10.244.0.0/24,10.244.1.0/24"}, true, true},
+			{[]string{"--nodeport-addresses", "192.0.2.0/24"}, false, false},
+		} {
+			if code, out, errOut := svctrace(t, t.Context(), tp.node, append(args, tc.flags...)...); code != 0 {
+				t.Fatalf("%v: exit %d\n%s\n%s", tc.flags, code, out, errOut)
 			}
-		})
-	}
+			for addr, want := range map[string]bool{"10.244.0.1:30080": tc.own, "10.244.1.1:30080": tc.other} {
+				got := tp.connect(t, addr, 6)
+				if answered := got["refused"] == 0 && endpointsOnly(got, tp.eps); answered != want || !want && got["refused"] != 6 {
+					t.Errorf("%v: %s got %v, want answered by the endpoints: %v", tc.flags, addr, got, want)
+				}
+			}
+			checkNoDrift(t, tp, dir, m)
+		}
+	})
 }
 
 // endpointsOnly reports whether every answer came from one of eps.

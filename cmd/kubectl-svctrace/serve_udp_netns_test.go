@@ -19,41 +19,38 @@ import (
 // entry as kube-proxy does. Left alone, the entry would keep the client on
 // the old endpoint (still listening here) for as long as it talks.
 func TestServeClearsStaleUDPFlows(t *testing.T) {
-	for _, m := range servedModes {
-		t.Run(m.name, func(t *testing.T) {
-			tp, dir := servedTopo(t, m)
-			for i, ep := range tp.eps {
-				go echoName(listenIn(t, tp.pods[i+1], func() (net.PacketConn, error) { return net.ListenPacket("udp", ":8053") }), ep)
-			}
-			client := listenIn(t, tp.client, func() (*net.UDPConn, error) {
-				return net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("10.244.0.2"), Port: 40053})
-			})
-
-			args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
-			appendObjects(t, dir, udpService(tp.eps, ""))
-			if code, out, errOut := svctrace(t, t.Context(), tp.node, args...); code != 0 {
-				t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
-			}
-			first := ask(t, client)
-			for range 5 {
-				if got := ask(t, client); got != first {
-					t.Fatalf("one client socket reached %s, then %s: its datagrams should follow one conntrack entry", first, got)
-				}
-			}
-
-			writeObjects(t, dir, "", tp.eps, "")
-			appendObjects(t, dir, udpService(tp.eps, first))
-			code, out, errOut := svctrace(t, t.Context(), tp.node, args...)
-			if code != 0 || !strings.Contains(out, "stale UDP conntrack entries deleted") {
-				t.Fatalf("--once after %s left: exit %d, want the stale entry deleted and said\n%s\n%s", first, code, out, errOut)
-			}
-			for range 5 {
-				if got := ask(t, client); got == first || !strings.HasPrefix(got, "10.244.") {
-					t.Fatalf("after %s left the Service the client still reaches %q\n%s", first, got, netnstest.Exec(t, tp.node, "", "conntrack", "-L"))
-				}
-			}
+	eachServedMode(t, func(t *testing.T, m servedMode, tp *topo, dir string) {
+		for i, ep := range tp.eps {
+			go echoName(listenIn(t, tp.pods[i+1], func() (net.PacketConn, error) { return net.ListenPacket("udp", ":8053") }), ep)
+		}
+		client := listenIn(t, tp.client, func() (*net.UDPConn, error) {
+			return net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP("10.244.0.2"), Port: 40053})
 		})
-	}
+
+		args := []string{"--serve", "--once", "--proxy-mode", m.name, "--replace-kube-proxy", "--node", "node-a", "-f", dir, "--cluster-cidr", "10.244.0.0/16"}
+		appendObjects(t, dir, udpService(tp.eps, ""))
+		if code, out, errOut := svctrace(t, t.Context(), tp.node, args...); code != 0 {
+			t.Fatalf("--once: exit %d\n%s\n%s", code, out, errOut)
+		}
+		first := ask(t, client)
+		for range 5 {
+			if got := ask(t, client); got != first {
+				t.Fatalf("one client socket reached %s, then %s: its datagrams should follow one conntrack entry", first, got)
+			}
+		}
+
+		writeObjects(t, dir, "", tp.eps, "")
+		appendObjects(t, dir, udpService(tp.eps, first))
+		code, out, errOut := svctrace(t, t.Context(), tp.node, args...)
+		if code != 0 || !strings.Contains(out, "stale UDP conntrack entries deleted") {
+			t.Fatalf("--once after %s left: exit %d, want the stale entry deleted and said\n%s\n%s", first, code, out, errOut)
+		}
+		for range 5 {
+			if got := ask(t, client); got == first || !strings.HasPrefix(got, "10.244.") {
+				t.Fatalf("after %s left the Service the client still reaches %q\n%s", first, got, netnstest.Exec(t, tp.node, "", "conntrack", "-L"))
+			}
+		}
+	})
 }
 
 // udpService is Service udp (10.96.0.30:53, UDP) over eps on port 8053,

@@ -80,15 +80,14 @@ func BuildFrom(prev *Desired, rs *expected.Ruleset, l Layout) *Desired {
 			}
 		}()
 	}
+	if rs.Parts == nil {
+		return Build(rs, l)
+	}
 	if !canBuildFrom(prev, rs) {
-		d := Build(rs, l)
-		if rs.Parts != nil {
-			d.inc = &incremental{parts: rs.Parts, built: map[*expected.Part]*builtPart{}}
-			for _, p := range rs.Parts {
-				d.inc.built[p] = buildPart(p, l)
-			}
-			d.inc.shared = sharedChains(d, rs, l)
-		}
+		// Every part anew, from an empty state; with no base, the diff
+		// compares every chain.
+		d := buildFrom(&Desired{family: rs.Family, rules: map[ref][]string{}, inc: &incremental{}}, rs, l)
+		d.inc.base, d.inc.changed = nil, nil
 		return d
 	}
 	return buildFrom(prev, rs, l)
@@ -110,8 +109,9 @@ func buildFrom(prev *Desired, rs *expected.Ruleset, l Layout) *Desired {
 			inc.built[p] = b
 		}
 	}
-	// Chains of parts that went first, then those of new parts: a chain
-	// that moved from one part to another ends up with its new rules.
+	// A part of prev absent from rs went; its chains go first, then
+	// those of new parts: a chain that moved from one part to another
+	// ends up with its new rules.
 	for _, p := range prev.inc.parts {
 		if _, kept := inc.built[p]; !kept {
 			for _, r := range prev.inc.built[p].own {

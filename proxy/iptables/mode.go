@@ -28,7 +28,7 @@ type Mode struct {
 	// Interfaces reads the node's interface addresses. kube-proxy matches
 	// --nodeport-addresses CIDRs against them, so they are read at each
 	// sync when node.NodePortAddresses holds a CIDR; nil reads none.
-	Interfaces func() ([]string, error)
+	Interfaces func() ([]netip.Addr, error)
 }
 
 var _ proxy.Mode = (*Mode)(nil)
@@ -123,7 +123,7 @@ func (m *Mode) nodeFor(n *corev1.Node) (expected.Node, error) {
 }
 
 // selected are the addresses among addrs that a CIDR of cidrs holds.
-func selected(cidrs, addrs []string) []string {
+func selected(cidrs []string, addrs []netip.Addr) []string {
 	var prefixes []netip.Prefix
 	for _, c := range cidrs {
 		if p, err := netip.ParsePrefix(c); err == nil {
@@ -132,9 +132,8 @@ func selected(cidrs, addrs []string) []string {
 	}
 	var out []string
 	for _, a := range addrs {
-		ip, err := netip.ParseAddr(a)
-		if err == nil && slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
-			out = append(out, a)
+		if slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(a.Unmap()) }) {
+			out = append(out, a.String())
 		}
 	}
 	return out
